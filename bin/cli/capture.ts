@@ -1,0 +1,165 @@
+// `tandem capture`: live capture to a pcapng file from the command line, with the same capture
+// code the app's helper runs (electron/capture, no Electron involved). Runs the capture in this
+// process: the terminal user grants privileges (sudo, or setcap on node) as with tcpdump.
+import { UsageError } from './io.ts';
+import { formatDevice, listDevices } from '../../electron/capture/devices.ts';
+import { CaptureError, CaptureSession, type CaptureOptions, type CaptureStats } from '../../electron/capture/session.ts';
+import { RemoteCapture, RemoteCaptureError, type RemoteCaptureOptions, type RemoteSummary } from '../../electron/capture/remote.ts';
+
+const USAGE = `usage: tandem capture -i IFACE [-i IFACE…] [-f FILTER | FILTER…] -w FILE.pcapng [-c N] [-G SECONDS]
+                      [--max-bytes N] [--snaplen N] [--no-promisc] [--buffer-size BYTES]
+                      [--remote [USER@]HOST[:PORT] --remote-iface IFACE --remote-write FILE.pcapng
+                       [--remote-key KEYFILE] [--remote-filter FILTER] [--remote-sudo] [--remote-known-hosts FILE]]
+       tandem capture --list
+  -i IFACE     interface to capture on (repeatable; "any" = all interfaces, Linux)
+  -f FILTER    BPF capture filter (pcap-filter syntax); words after the options are taken as the filter too
+  -w FILE      pcapng file written as packets arrive (one interface block per -i, names kept)
+  -c N         stop after N packets;  -G SECONDS  stop after SECONDS;  --max-bytes N  stop after N captured bytes
+  --remote …   also capture on a far host at the same time with its tcpdump over SSH (key auth only);
+               both ends start together and stop together (the remote filter defaults to -f)
+Stops cleanly on Ctrl-C. Needs CAP_NET_RAW and CAP_NET_ADMIN (root, or setcap on the node binary).`;
+
+interface CaptureArgs { list: boolean; help: boolean; options: Omit<CaptureOptions, 'onBatch'>; remote?: RemoteCaptureOptions }
+
+/** `[user@]host[:port]`, with IPv6 literals in brackets. */
+function parseRemoteTarget(t: string): { user?: string; host: string; port?: number } {
+  const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(t);
+  if (!m) throw new UsageError(`--remote needs [USER@]HOST[:PORT] (got "${t}")`);
+  return { ...(m[1] && { user: m[1] }), host: m[2]!.replace(/^\[|\]$/g, ''), ...(m[3] && { port: Number(m[3]) }) };
+}
+
+function positiveNumber(flag: string, v: string | undefined, integer = true): number {
+  if (v === undefined) throw new UsageError(`option ${flag} needs a value`);
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`option ${flag} needs a positive ${integer ? 'integer' : 'number'} (got "${v}")`);
+  return n;
+}
+
+/** tcpdump-style short options (repeatable -i) plus a few long ones; io.ts parseArgs only knows --long flags. */
+export function parseCaptureArgs(argv: string[]): CaptureArgs {
+  const interfaces: string[] = [];
+  const filterWords: string[] = [];
+  let filter: string | undefined, file: string | undefined;
+  let count: number | undefined, seconds: number | undefined, bytes: number | undefined, snaplen: number | undefined, bufferSize: number | undefined;
+  let promiscuous = true, list = false, help = false;
+  const remote: Record<string, string | boolean> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = () => { const v = argv[++i]; if (v === undefined) throw new UsageError(`option ${a} needs a value`); return v; };
+    switch (a) {
+      case '-i': case '--interface': interfaces.push(val()); break;
+      case '-f': case '--filter': filter = val(); break;
+      case '-w': case '--write': file = val(); break;
+      case '-c': case '--count': count = positiveNumber(a, argv[++i]); break;
+      case '-G': case '--seconds': seconds = positiveNumber(a, argv[++i], false); break;
+      case '--max-bytes': bytes = positiveNumber(a, argv[++i]); break;
+      case '-s': case '--snaplen': snaplen = positiveNumber(a, argv[++i]); break;
+      case '--buffer-size': bufferSize = positiveNumber(a, argv[++i]); break;
+      case '-p': case '--no-promisc': promiscuous = false; break;
+      case '-D': case '--list': list = true; break;
+      case '-h': case '--help': help = true; break;
+      case '--remote': case '--remote-iface': case '--remote-write': case '--remote-key': case '--remote-filter': case '--remote-known-hosts':
+        remote[a.slice(2)] = val(); break;
+      case '--remote-sudo': remote['remote-sudo'] = true; break;
+      default:
+        if (a.startsWith('-') && a.length > 1) throw new UsageError(`unknown option ${a} (try: tandem capture --help)`);
+        filterWords.push(a);
+    }
+  }
+  if (filter !== undefined && filterWords.length) throw new UsageError(`give the filter either with -f or as trailing words, not both (extra: ${filterWords.join(' ')})`);
+  const options: Omit<CaptureOptions, 'onBatch'> = {
+    interfaces, spoolPath: file ?? '', filter: filter ?? filterWords.join(' '), promiscuous,
+    ...(count !== undefined && { maxPackets: count }), ...(seconds !== undefined && { maxSeconds: seconds }),
+    ...(bytes !== undefined && { maxBytes: bytes }), ...(snaplen !== undefined && { snaplen }), ...(bufferSize !== undefined && { bufferSize }),
+  };
+  if (!list && !help) {
+    if (interfaces.length === 0) throw new UsageError('capture needs at least one -i IFACE (see: tandem capture --list)');
+    if (!file) throw new UsageError('capture needs -w FILE.pcapng');
+  }
+  let remoteOptions: RemoteCaptureOptions | undefined;
+  if (Object.keys(remote).length) {
+    if (typeof remote.remote !== 'string' || typeof remote['remote-iface'] !== 'string' || typeof remote['remote-write'] !== 'string') {
+      throw new UsageError('remote capture needs --remote [USER@]HOST[:PORT], --remote-iface IFACE and --remote-write FILE');
+    }
+    remoteOptions = {
+      ...parseRemoteTarget(remote.remote), interface: remote['remote-iface'], spoolPath: remote['remote-write'],
+      filter: typeof remote['remote-filter'] === 'string' ? remote['remote-filter'] : options.filter,
+      ...(typeof remote['remote-key'] === 'string' && { identityFile: remote['remote-key'] }),
+      ...(remote['remote-sudo'] === true && { sudo: true }),
+      ...(typeof remote['remote-known-hosts'] === 'string' && { knownHostsFile: remote['remote-known-hosts'] }),
+      ...(snaplen !== undefined && { snaplen }), ...(seconds !== undefined && { maxSeconds: seconds }),
+    };
+  }
+  return { list, help, options, ...(remoteOptions && { remote: remoteOptions }) };
+}
+
+function kb(n: number): string { return n < 10_000 ? `${n} B` : n < 10_000_000 ? `${(n / 1000).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`; }
+function drops(s: CaptureStats): string { return s.drops === null ? 'drops n/a' : `${s.drops} dropped`; }
+
+export async function captureCommand(argv: string[]): Promise<number> {
+  const args = parseCaptureArgs(argv);
+  if (args.help) { process.stdout.write(USAGE + '\n'); return 0; }
+  if (args.list) {
+    let devices;
+    try { devices = listDevices(); } catch (e) { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; }
+    process.stdout.write(devices.map(formatDevice).join('\n') + '\n');
+    return 0;
+  }
+  let session: CaptureSession;
+  try {
+    session = CaptureSession.start(args.options);
+  } catch (e) {
+    if (e instanceof CaptureError) { process.stderr.write(`error: ${e.message}\n`); return e.kind === 'options' ? 2 : 1; }
+    throw e;
+  }
+  let remote: RemoteCapture | undefined;
+  if (args.remote) {
+    remote = new RemoteCapture(args.remote);
+    try {
+      await remote.started;
+    } catch (e) {
+      await session.stop('error');
+      if (e instanceof RemoteCaptureError) { process.stderr.write(`error: ${e.message}\n`); return 1; }
+      throw e;
+    }
+    // Whichever end stops first (limit, Ctrl-C, lost connection) stops the other.
+    void session.done.then(() => remote!.stop());
+    void remote.done.then(() => session.stop('stopped'), () => session.stop('error'));
+  }
+  const names = session.interfaces.map((i) => i.name).join(', ');
+  for (const w of session.warnings) process.stderr.write(`warning: ${w}\n`);
+  process.stderr.write(`capturing on ${names}${args.options.filter ? ` (filter: ${args.options.filter})` : ''} to ${args.options.spoolPath}` +
+    `${args.remote ? ` and on ${args.remote.host}:${args.remote.interface} to ${args.remote.spoolPath}` : ''}; Ctrl-C stops\n`);
+  const tty = process.stderr.isTTY === true;
+  let lastLine = 0;
+  const progress = setInterval(() => {
+    const s = session.getStats();
+    const line = `${s.packets} packets, ${kb(s.capturedBytes)}, ${drops(s)}`;
+    if (tty) process.stderr.write(`\r${line}\x1b[K`);
+    else if (s.elapsedMs - lastLine >= 2000) { lastLine = s.elapsedMs; process.stderr.write(line + '\n'); }
+  }, 500);
+  const onSignal = () => { void session.stop('stopped'); };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const sum = await session.done;
+    if (tty) process.stderr.write('\r\x1b[K');
+    const per = sum.perInterface.length > 1 ? ` (${sum.perInterface.map((p) => `${p.name} ${p.packets}`).join(', ')})` : '';
+    const why = { count: 'packet limit reached', duration: 'time limit reached', bytes: 'byte limit reached', stopped: 'stopped', error: 'error' }[sum.reason];
+    process.stderr.write(`${sum.packets} packets captured${per}, ${kb(sum.bytes)} on the wire, in ${(sum.elapsedMs / 1000).toFixed(1)} s (${why}); ` +
+      `${sum.drops === null ? 'libpcap drop count not available through the cap binding' : `${sum.drops} dropped by the kernel`}; wrote ${sum.spoolPath} (${kb(sum.spoolBytes)})\n`);
+    if (sum.error) process.stderr.write(`error: ${sum.error}\n`);
+    if (remote) {
+      let rs: RemoteSummary;
+      try { rs = await remote.stop(); } catch (e) { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; }
+      process.stderr.write(`${args.remote!.host}: ${rs.packets} packets captured on ${args.remote!.interface}, ${kb(rs.bytes)} on the wire; ` +
+        `${rs.drops === null ? 'drop count not reported' : `${rs.drops} dropped by the kernel there`}; wrote ${rs.spoolPath} (${kb(rs.spoolBytes)})\n`);
+      for (const w of rs.warnings) process.stderr.write(`warning: ${w}\n`);
+    }
+    return sum.error ? 1 : 0;
+  } finally {
+    clearInterval(progress);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

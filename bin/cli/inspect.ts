@@ -1,0 +1,40 @@
+// `tandem inspect FILE`: the decoded packet list, as text or one JSON object per frame.
+import { loadCapture } from '../../shared/ingest/load-capture.ts';
+import { parseIpLink } from '../../shared/capture-file/links.ts';
+import { packetToJson } from '../../shared/ingest/packet-json.ts';
+import { clockNs } from '../../shared/util/time.ts';
+import { openCapture, readText, parseArgs, Out, UsageError, displayName } from './io.ts';
+import type { Packet } from '../../shared/protocols/packet.ts';
+
+export async function inspect(argv: string[]): Promise<number> {
+  const { flags, positionals } = parseArgs(argv, { json: 'boolean', links: 'string' });
+  if (positionals.length !== 1) throw new UsageError('inspect takes exactly one FILE');
+  const file = positionals[0];
+  const linkNames = typeof flags.links === 'string' ? parseIpLink(readText(flags.links)) : undefined;
+  const out = new Out();
+  const json = flags.json === true;
+  const it = loadCapture(openCapture(file), { linkNames });
+  for (;;) {
+    const step = await it.next();
+    if (step.done) {
+      await out.end();
+      const fatal = step.value.problems.find((p) => p.fatal);
+      if (fatal) {
+        process.stderr.write(`error: ${displayName(file)}: ${fatal.message} at byte ${fatal.offset}\n`);
+        return 1;
+      }
+      return 0;
+    }
+    for (const p of step.value.packets) out.line(json ? JSON.stringify(packetToJson(p)) : textLine(p));
+    await out.drain();
+    if (out.closed) return 0;
+  }
+}
+
+function textLine(p: Packet): string {
+  const iface = p.iface ? p.iface.padEnd(6) + ' ' : '';
+  const dir = p.dir && p.dir !== 'unknown' ? (DIR[p.dir] ?? p.dir).padEnd(3) + ' ' : '';
+  return `${String(p.frame).padStart(6)} ${clockNs(p.tsSec, p.tsNsec)} ${iface}${dir}${p.summary}${p.truncated ? ` [${p.truncated}]` : ''}`;
+}
+
+const DIR: Record<string, string> = { in: 'In', out: 'Out', broadcast: 'B', multicast: 'M', otherhost: 'P' };

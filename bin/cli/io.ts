@@ -1,0 +1,71 @@
+// Node-side I/O for the CLI: file streams in, buffered text out, one-line errors.
+import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+
+/** A CLI failure the user caused (bad file, bad flag): printed as one line, never a stack trace. */
+export class UsageError extends Error {}
+
+export function openCapture(file: string): AsyncIterable<Uint8Array> {
+  let st;
+  try { st = statSync(file); } catch { throw new UsageError(`${file}: cannot open (no such file)`); }
+  if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
+  return createReadStream(file, { highWaterMark: 1 << 20 });
+}
+
+export function readText(file: string): string {
+  try { return readFileSync(file, 'utf8'); } catch { throw new UsageError(`${file}: cannot read`); }
+}
+
+export function displayName(file: string): string { return basename(file); }
+
+/** Buffered writer for large outputs; stops quietly when the reader goes away (`| head`). */
+export class Out {
+  private parts: string[] = [];
+  private size = 0;
+  closed = false;
+  constructor(private readonly stream: NodeJS.WritableStream = process.stdout) {
+    stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') this.closed = true; else throw e; });
+  }
+  line(s: string): void {
+    if (this.closed) return;
+    this.parts.push(s, '\n');
+    this.size += s.length + 1;
+    if (this.size > 1 << 16) this.flushSync();
+  }
+  private flushSync(): void {
+    if (this.parts.length === 0) return;
+    const text = this.parts.join('');
+    this.parts = [];
+    this.size = 0;
+    this.stream.write(text);
+  }
+  /** Waits until the stream drained, so a huge listing does not pile up in memory. */
+  async drain(): Promise<void> {
+    this.flushSync();
+    const s = this.stream as NodeJS.WritableStream & { writableNeedDrain?: boolean };
+    if (s.writableNeedDrain && !this.closed) await new Promise<void>((r) => s.once('drain', () => r()));
+  }
+  async end(): Promise<void> { await this.drain(); }
+}
+
+/** Minimal flag parser: `--name value`, `--flag`, positionals. Unknown flags are an error. */
+export function parseArgs(argv: string[], spec: Record<string, 'string' | 'boolean'>) {
+  const flags: Record<string, string | boolean> = {};
+  const positionals: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a.startsWith('--') && a.length > 2) {
+      const eq = a.indexOf('=');
+      const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      const kind = spec[name];
+      if (!kind) throw new UsageError(`unknown option --${name}`);
+      if (kind === 'boolean') flags[name] = true;
+      else {
+        const v = eq > 0 ? a.slice(eq + 1) : argv[++i];
+        if (v === undefined) throw new UsageError(`option --${name} needs a value`);
+        flags[name] = v;
+      }
+    } else positionals.push(a);
+  }
+  return { flags, positionals };
+}

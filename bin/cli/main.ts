@@ -1,0 +1,39 @@
+// `tandem` command dispatcher.
+import { UsageError } from './io.ts';
+import { inspect } from './inspect.ts';
+import { analyzeCommand } from './analyze.ts';
+import { EXPORT_HELP } from './export.ts';
+
+const HELP = `tandem — two-ended capture analysis (WireGuard, IPsec)
+
+usage:
+  tandem inspect FILE [--links ip-link.txt] [--json]
+      Decode a capture (pcap, pcapng, gzip'd, or tcpdump -n text) and list its packets.
+      --json prints one JSON object per frame; --links maps SLL2 interface indexes to names.
+  tandem analyze A_FILE B_FILE [--a-links F] [--b-links F] [--flow "tcp 192.168.200.22:80"] [--json FILE|-]
+      Align both ends, label checkpoints, follow the test flow hop by hop and give a verdict.
+${EXPORT_HELP}
+
+Exit status: 0 success, 1 damaged input (everything before the damage is still printed), 2 usage error.`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'inspect': return await inspect(rest);
+      case 'analyze': return await analyzeCommand(rest);
+      case undefined: case '-h': case '--help': case 'help':
+        process.stdout.write(HELP + '\n');
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${cmd}" (try: tandem --help)`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`error: ${e.message}\n`); return 2; }
+    // Anything else is our bug: still one line for the user; details only on request.
+    const msg = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`error: internal failure: ${msg}\n`);
+    if (process.env.TANDEM_DEBUG) console.error(e);
+    return 3;
+  }
+}

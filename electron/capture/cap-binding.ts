@@ -1,0 +1,63 @@
+// Loads the optional `cap` native addon at run time. It is loaded through createRequire with a
+// computed name so bundlers leave it alone (a .node file cannot be bundled), and so a machine
+// without libpcap still runs everything that does not capture.
+import { createRequire } from 'node:module';
+
+export interface CapDevice {
+  name: string;
+  description?: string;
+  addresses: { addr?: string; netmask?: string; broadaddr?: string; dstaddr?: string }[];
+  flags?: string;
+}
+
+export interface CapHandle {
+  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  close(): boolean;
+  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): this;
+  removeAllListeners(event?: string): this;
+}
+
+export interface CapModule {
+  Cap: { new (): CapHandle; deviceList(): CapDevice[] };
+}
+
+let cached: CapModule | Error | undefined;
+
+/** The addon, or an Error saying in one sentence why it cannot be used. */
+export function loadCap(): CapModule | Error {
+  if (cached) return cached;
+  const name = ['c', 'a', 'p'].join('');
+  try {
+    // A CommonJS bundle (Electron main) has its own require; ESM (tsx, the CLI bundle) builds one.
+    const req = typeof require === 'function' ? require : createRequire(import.meta.url);
+    cached = req(name) as CapModule;
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    cached = new Error(`the capture library (npm package cap with libpcap) cannot be loaded: ${why}`);
+  }
+  return cached;
+}
+
+/**
+ * A Cap whose open() failed keeps a half-initialised libpcap handle: cap 0.2.1 would then call
+ * uv_poll_stop on an uninitialised handle when the object is closed, reopened or garbage-collected,
+ * which crashes the process. Such objects are parked here forever instead (the helper is short-lived).
+ */
+const quarantine: CapHandle[] = [];
+export function abandonFailedCap(c: CapHandle): void { quarantine.push(c); }
+
+/** cap names a few link types and reports the rest as "Unknown linktype N" (N is a DLT_ value). */
+export function capLinktype(s: string): number {
+  switch (s) {
+    case 'NULL': return 0;
+    case 'ETHERNET': return 1;
+    case 'IEEE802_11_RADIO': return 127;
+    case 'LINKTYPE_LINUX_SLL': return 113;
+    case 'RAW': return 101;
+  }
+  const m = /(\d+)\s*$/.exec(s);
+  if (!m) return -1;
+  const dlt = Number(m[1]);
+  // DLT_RAW is 12 (14 on OpenBSD), LINKTYPE_RAW is 101; above 103 the DLT and LINKTYPE numbers agree.
+  return dlt === 12 || dlt === 14 ? 101 : dlt;
+}

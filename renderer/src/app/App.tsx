@@ -1,0 +1,60 @@
+// The application shell: session library on the left, the selected session on the right.
+
+import { useEffect, useState } from 'react';
+import { createSession, db, markStaleImports, renameSession } from '../db/store.ts';
+import { useLiveQuery } from '../db/use-live-query.ts';
+import { NoSessions } from '../features/empty/EmptyState.tsx';
+import { SessionList } from '../features/sessions/SessionList.tsx';
+import { SessionView } from '../features/sessions/SessionView.tsx';
+
+const SELECTED_KEY = 'tandem.selectedSession';
+
+function readSelected(): number | null {
+  const v = Number(globalThis.localStorage?.getItem(SELECTED_KEY));
+  return Number.isInteger(v) && v > 0 ? v : null;
+}
+
+export function App() {
+  const sessions = useLiveQuery(() => db.sessions.reverse().toArray(), []);
+  const captures = useLiveQuery(() => db.captures.toArray(), [], []);
+  const [selectedId, setSelectedId] = useState<number | null>(readSelected);
+
+  useEffect(() => {
+    void markStaleImports();
+  }, []);
+
+  const select = (id: number | null) => {
+    setSelectedId(id);
+    if (id === null) globalThis.localStorage?.removeItem(SELECTED_KEY);
+    else globalThis.localStorage?.setItem(SELECTED_KEY, String(id));
+  };
+
+  const create = async () => select(await createSession());
+
+  if (!sessions) return <div className="app loading" data-testid="app-loading" />;
+
+  const selected = sessions.find((s) => s.id === selectedId) ?? sessions[0];
+
+  return (
+    <div className="app" data-testid="app">
+      <SessionList
+        sessions={sessions}
+        captures={captures}
+        selectedId={selected?.id ?? null}
+        onSelect={select}
+        onCreate={() => void create()}
+        onRename={(id, name) => void renameSession(id, name)}
+      />
+      {selected ? (
+        <SessionView
+          key={selected.id}
+          session={selected}
+          captures={captures.filter((c) => c.sessionId === selected.id)}
+          onDeleted={() => select(null)}
+        />
+      ) : (
+        <NoSessions onCreate={() => void create()} />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,99 @@
+// The IndexedDB schema (through Dexie). Shared by the UI thread and the import worker, which
+// both open the same database. Every change to the stores gets a new db.version(n) block so
+// existing users' data migrates instead of being dropped.
+//
+// Packets are stored in chunks of CHUNK_SIZE rows, not one record per packet: a million
+// packets become 500 puts instead of a million, and the list reads one chunk per screen.
+// Raw bytes live in a separate store so scrolling the list never deserialises them.
+
+import Dexie, { type EntityTable } from 'dexie';
+import type { Packet } from '../../../shared/protocols/packet.ts';
+import type { CaptureInterface } from '../../../shared/capture-file/types.ts';
+
+export const DB_NAME = 'tandem';
+export const CHUNK_SIZE = 2000;
+
+export type HostSide = 'A' | 'B';
+export type CaptureStatus = 'importing' | 'complete' | 'partial' | 'cancelled';
+
+export interface Timestamp { sec: number; nsec: number }
+
+export interface SessionRecord {
+  id: number;
+  name: string;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface CaptureRecord {
+  id: number;
+  sessionId: number;
+  host: HostSide;
+  fileName: string;
+  /** Unknown until the worker has sniffed the file. */
+  format: 'pcap' | 'pcapng' | 'tcpdump-text' | '';
+  compressed?: boolean;
+  interfaces: CaptureInterface[];
+  /** Packets written so far (grows while importing). */
+  packetCount: number;
+  /** File size in bytes as given. */
+  bytes: number;
+  status: CaptureStatus;
+  /** One line, e.g. "a.pcap: truncated packet record at byte 1234". */
+  problem?: string;
+  firstTs: Timestamp | null;
+  lastTs: Timestamp | null;
+  sectionComments?: string[];
+  importedAt: number;
+  /** Wall-clock import time in ms, once finished. */
+  importMs?: number;
+}
+
+/** CHUNK_SIZE decoded packets; row r of a capture is packets[r % CHUNK_SIZE] of chunk floor(r / CHUNK_SIZE). */
+export interface PacketChunkRecord {
+  captureId: number;
+  chunk: number;
+  packets: Packet[];
+}
+
+/** The raw bytes of one packet chunk: frame i is bytes[offsets[i] .. offsets[i+1]). */
+export interface FrameChunkRecord {
+  captureId: number;
+  chunk: number;
+  bytes: ArrayBuffer;
+  offsets: Uint32Array;
+}
+
+export interface NoteRecord {
+  id: number;
+  sessionId: number;
+  /** What the note is attached to, e.g. "session", "packet:A:17", "checkpoint:B4". */
+  target: string;
+  text: string;
+  createdAt: number;
+}
+
+export type TandemDb = Dexie & {
+  sessions: EntityTable<SessionRecord, 'id'>;
+  captures: EntityTable<CaptureRecord, 'id'>;
+  packetChunks: Dexie.Table<PacketChunkRecord, [number, number]>;
+  frameChunks: Dexie.Table<FrameChunkRecord, [number, number]>;
+  notes: EntityTable<NoteRecord, 'id'>;
+};
+
+export function openDb(name = DB_NAME): TandemDb {
+  const db = new Dexie(name) as TandemDb;
+  db.version(1).stores({
+    sessions: '++id, updatedAt',
+    captures: '++id, sessionId',
+    packetChunks: '[captureId+chunk]',
+    frameChunks: '[captureId+chunk]',
+    notes: '++id, sessionId',
+  });
+  return db;
+}
+
+/** Key range covering every chunk of one capture in a [captureId+chunk] store. */
+export function chunkRange(captureId: number): [[number, number], [number, number]] {
+  return [[captureId, 0], [captureId, Number.MAX_SAFE_INTEGER]];
+}

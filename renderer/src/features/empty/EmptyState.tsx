@@ -1,0 +1,41 @@
+// Empty states that teach the workflow: capture on both ends at once, then bring both files here.
+
+export function NoSessions({ onCreate }: { onCreate: () => void }) {
+  return (
+    <div className="empty" data-testid="empty-app">
+      <h1>Compare both ends of a tunnel</h1>
+      <p>
+        Tandem reads a packet capture taken on each end of a VPN path (WireGuard, IPsec) and lines them up, so you can
+        see the first place where a packet stops looking right.
+      </p>
+      <button type="button" className="btn primary" data-testid="create-first-session" onClick={onCreate}>
+        Create a session
+      </button>
+    </div>
+  );
+}
+
+export function NoCaptures() {
+  return (
+    <div className="empty teach" data-testid="empty-session">
+      <h2>Capture on both ends at the same time</h2>
+      <p>Start these two captures, make one test connection through the tunnel, then stop both with Ctrl-C.</p>
+      <ol className="steps">
+        <li>
+          <span className="step-label">Host A (client)</span>
+          <code>sudo tcpdump -ni any -w a.pcap &apos;udp port 51820 or host 192.168.200.22&apos;</code>
+        </li>
+        <li>
+          <span className="step-label">Host B (server)</span>
+          <code>sudo tcpdump -ni any -w b.pcap &apos;udp port 51820 or host 192.168.200.22&apos;</code>
+        </li>
+      </ol>
+      <p className="muted">
+        Use your tunnel&apos;s UDP port (IPsec: <code>udp port 500 or udp port 4500 or esp</code>) and the address of the
+        host you test against. <code>-i any</code> records the tunnel and the physical interfaces in one file.
+        Drop the files here or use <b>Open capture…</b>: the first becomes host A, the second host B.
+        pcap, pcapng, gzip&apos;d files and tcpdump&apos;s text output are accepted.
+      </p>
+    </div>
+  );
+}

@@ -1,0 +1,44 @@
+// One line of facts about a capture, and its problem (damaged or cut-off file) when there is one.
+
+import type { CaptureRecord } from '../../db/schema.ts';
+import { formatBytes, formatDate, formatSpan } from '../packets/format.ts';
+
+const STATUS_TEXT: Record<CaptureRecord['status'], string> = {
+  importing: 'importing…',
+  complete: 'complete',
+  partial: 'partial',
+  cancelled: 'cancelled',
+};
+
+export function CaptureInfo({ capture: c }: { capture: CaptureRecord }) {
+  const names = c.interfaces.map((i) => i.name).filter(Boolean);
+  const rate = c.importMs && c.importMs > 0 ? Math.round((c.packetCount / c.importMs) * 1000) : null;
+  return (
+    <div className="capture-info">
+      <div className="capture-facts">
+        <span className={`status-pill status-${c.status}`} data-testid="capture-status">{STATUS_TEXT[c.status]}</span>
+        {c.format && <span>{`${c.format}${c.compressed ? ' (gzip)' : ''}`}</span>}
+        <span>{formatBytes(c.bytes)}</span>
+        {names.length > 0 && (
+          <span data-testid="capture-interfaces" title={names.join(', ')}>
+            {names.length === 1 ? `interface ${names[0]}` : `${names.length} interfaces: ${names.join(', ')}`}
+          </span>
+        )}
+        {c.firstTs && <span>{formatDate(c.firstTs, c.format === 'tcpdump-text' && c.firstTs.sec < 86400 * 2)}</span>}
+        {c.firstTs && c.lastTs && (
+          <span>span {formatSpan(c.firstTs, c.lastTs)}</span>
+        )}
+        {rate !== null && c.status !== 'importing' && (
+          <span className="muted" data-testid="import-rate">
+            imported at {rate.toLocaleString('en-US')} packets/s
+          </span>
+        )}
+      </div>
+      {c.problem && (
+        <div className="capture-problem" role="status" data-testid="capture-problem">
+          {c.problem}
+        </div>
+      )}
+    </div>
+  );
+}

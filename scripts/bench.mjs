@@ -1,0 +1,113 @@
+// `npm run bench`: speed and memory next to tcpdump and tshark, on the same input, in the same run.
+// Machines here are noisy, so the figures that matter are the ratios, not the absolute times.
+//
+//  1. read + decode: a generated pcap of >= 500 000 real frames (taken from the tcpdump corpus,
+//     replayed with increasing timestamps): `bin/tandem inspect` vs `tcpdump -nr` vs `tshark -r`.
+//  2. analyze: two >= 500 000-packet lab captures (TANDEM_BENCH_A / TANDEM_BENCH_B, or the lab's
+//     bulk run in /tmp/tandem-lab/bulk): `bin/tandem analyze` vs tcpdump and tshark reading both.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, openSync, writeSync, closeSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const CORPUS = '../shared/corpus/tcpdump-tests';
+const WORK = process.env.TANDEM_BENCH_DIR ?? '/tmp/tandem-bench';
+const N = Number(process.env.TANDEM_BENCH_PACKETS ?? 500_000);
+mkdirSync(WORK, { recursive: true });
+
+/** Runs a shell command under GNU time; returns wall seconds and peak RSS in MiB. */
+function measure(label, cmd) {
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', `${cmd} > /dev/null`], { encoding: 'utf8' });
+  const last = r.stderr.trim().split('\n').pop() ?? '';
+  const [wall, kb] = last.split(' ').map(Number);
+  if (!Number.isFinite(wall)) return { label, ok: false, err: r.stderr.trim().split('\n').slice(-2).join(' ') };
+  return { label, ok: true, wall, rssMiB: kb / 1024, status: r.status };
+}
+
+function have(tool) { return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0; }
+
+/** Ethernet frames from the corpus's little-endian µs pcaps: real packets of many protocols. */
+function corpusFrames() {
+  const frames = [];
+  for (const name of readdirSync(CORPUS).sort()) {
+    if (!name.endsWith('.pcap')) continue;
+    const b = readFileSync(join(CORPUS, name));
+    if (b.length < 24 || b.readUInt32LE(0) !== 0xa1b2c3d4 || b.readUInt32LE(20) !== 1) continue;
+    let off = 24;
+    while (off + 16 <= b.length) {
+      const incl = b.readUInt32LE(off + 8), orig = b.readUInt32LE(off + 12);
+      if (incl > 65535 || incl > orig || off + 16 + incl > b.length) break;
+      frames.push(b.subarray(off + 16, off + 16 + incl));
+      off += 16 + incl;
+    }
+    if (frames.length > 20000) break;
+  }
+  return frames;
+}
+
+function generatePcap(file, count) {
+  if (existsSync(file)) return;
+  const frames = corpusFrames();
+  const fd = openSync(file, 'w');
+  const hdr = Buffer.alloc(24);
+  hdr.writeUInt32LE(0xa1b2c3d4, 0); hdr.writeUInt16LE(2, 4); hdr.writeUInt16LE(4, 6);
+  hdr.writeUInt32LE(262144, 16); hdr.writeUInt32LE(1, 20);
+  writeSync(fd, hdr);
+  let t = 1_700_000_000 * 1e6;
+  const parts = [];
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    const f = frames[i % frames.length];
+    const rh = Buffer.alloc(16);
+    t += 37;
+    rh.writeUInt32LE(Math.floor(t / 1e6), 0); rh.writeUInt32LE(t % 1e6, 4);
+    rh.writeUInt32LE(f.length, 8); rh.writeUInt32LE(f.length, 12);
+    parts.push(rh, f); size += 16 + f.length;
+    if (size > 8 << 20) { writeSync(fd, Buffer.concat(parts)); parts.length = 0; size = 0; }
+  }
+  writeSync(fd, Buffer.concat(parts));
+  closeSync(fd);
+}
+
+function row(r, packets, ref) {
+  if (!r.ok) return `  ${r.label.padEnd(34)} failed: ${r.err}`;
+  const rate = packets / r.wall;
+  const ratio = ref?.ok ? `  ${(ref.wall / r.wall).toFixed(2)}× tcpdump's rate` : '';
+  return `  ${r.label.padEnd(34)} ${r.wall.toFixed(2).padStart(7)} s  ${(rate / 1e3).toFixed(0).padStart(6)} k pkt/s  peak ${r.rssMiB.toFixed(0).padStart(5)} MiB${ratio}`;
+}
+
+console.log(`Tandem benchmark — ${new Date().toISOString()}`);
+if (!existsSync('out/cli/tandem.mjs')) spawnSync('npm', ['run', '-s', 'build:node'], { stdio: 'inherit' });
+
+// 1. read + decode
+const file = join(WORK, `mix-${N}.pcap`);
+generatePcap(file, N);
+console.log(`\n1. read + decode: ${file} (${N} frames, ${(statSync(file).size / 2 ** 20).toFixed(0)} MiB)`);
+const tcpdump = have('tcpdump') ? measure('tcpdump -nr FILE', `tcpdump -nr ${file}`) : null;
+const results = [
+  measure('tandem inspect FILE', `bin/tandem inspect ${file}`),
+  measure('tandem inspect FILE --json', `bin/tandem inspect ${file} --json`),
+];
+if (tcpdump) console.log(row(tcpdump, N));
+for (const r of results) console.log(row(r, N, tcpdump));
+if (have('tshark')) console.log(row(measure('tshark -r FILE', `tshark -n -r ${file}`), N, tcpdump));
+// Memory independence of file size: the same read on a file twice as long.
+const file2 = join(WORK, `mix-${2 * N}.pcap`);
+generatePcap(file2, 2 * N);
+const big = measure('tandem inspect (2× file)', `bin/tandem inspect ${file2}`);
+if (big.ok && results[0].ok) console.log(`  peak memory ${results[0].rssMiB.toFixed(0)} MiB at ${N} frames, ${big.rssMiB.toFixed(0)} MiB at ${2 * N}: ratio ${(big.rssMiB / results[0].rssMiB).toFixed(2)}`);
+
+// 2. analyze two large lab captures
+const A = process.env.TANDEM_BENCH_A ?? '/tmp/tandem-lab/bulk/A.pcapng';
+const B = process.env.TANDEM_BENCH_B ?? '/tmp/tandem-lab/bulk/B.pcapng';
+console.log('\n2. analyze two large captures');
+if (!existsSync(A) || !existsSync(B)) {
+  console.log(`  skipped: ${A} / ${B} not found — make them with \`sudo test/lab/lab.sh --bulk /tmp/tandem-lab/bulk\` or set TANDEM_BENCH_A/B`);
+} else {
+  const count = (f) => Number(spawnSync('sh', ['-c', `tcpdump -nr ${f} 2>/dev/null | wc -l`], { encoding: 'utf8' }).stdout.trim());
+  const pk = count(A) + count(B);
+  console.log(`  A=${A} B=${B} (${pk} packets together)`);
+  const td = measure('tcpdump -nr A; tcpdump -nr B', `tcpdump -nr ${A}; tcpdump -nr ${B}`);
+  console.log(row(td, pk));
+  console.log(row(measure('tandem analyze A B', `bin/tandem analyze ${A} ${B}`), pk, td));
+  if (have('tshark')) console.log(row(measure('tshark -r A; tshark -r B', `tshark -n -r ${A}; tshark -n -r ${B}`), pk, td));
+}

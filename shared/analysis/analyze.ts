@@ -1,0 +1,502 @@
+// The two-host analysis: align both captures, find the flow under test, label checkpoints,
+// follow each packet hop by hop and say where the path breaks. Pure and deterministic.
+
+import type { Packet } from '../protocols/packet.ts';
+import type {
+  AnalysisResult, AnalyzeOptions, CaptureInput, CaptureKey, CaptureSummary, Checkpoint, CheckpointLabel,
+  ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
+} from './types.ts';
+import { parseFlowSpec } from './flow-spec.ts';
+import { conversationStats, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
+import { collectFlow, l4Proto, SigIndex, tupleDir, type Inner, type Tuple } from './inner.ts';
+import { fitClock, type ClockPair } from './clock.ts';
+import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
+import { diagnose, type Facts } from './diagnose.ts';
+
+function isSynOnly(p: Packet): boolean {
+  return p.tcp !== undefined && p.tcp.flags.includes('S') && !p.tcp.flags.includes('.');
+}
+
+function isAttempt(p: Packet): boolean {
+  if (p.tcp !== undefined) return isSynOnly(p);
+  if (p.icmp !== undefined) return p.icmp.type === 8 || p.icmp.type === 128;
+  return p.udp !== undefined;
+}
+
+function tupleOf(p: Packet): Tuple {
+  const t: Tuple = { proto: l4Proto(p), src: p.src!, dst: p.dst! };
+  if (p.sport !== undefined && p.icmp === undefined) t.sport = p.sport;
+  if (p.dport !== undefined && p.icmp === undefined) t.dport = p.dport;
+  return t;
+}
+
+function reverse(t: Tuple): Tuple {
+  const r: Tuple = { proto: t.proto, src: t.dst, dst: t.src };
+  if (t.dport !== undefined) r.sport = t.dport;
+  if (t.sport !== undefined) r.dport = t.sport;
+  return r;
+}
+
+/** Finds the flow under test: the first connection attempt through the tunnel (or matching the user's selector). */
+function findFlow(a: Side, b: Side, spec: ReturnType<typeof parseFlowSpec> | null): { tuple: Tuple; from: CaptureKey } | null {
+  const specMatch = (p: Packet): 0 | 1 | -1 => {
+    if (spec === null) return 1;
+    if (p.src === undefined || p.dst === undefined) return 0;
+    if (spec.proto !== 'any' && l4Proto(p) !== spec.proto) return 0;
+    const ok = (src: string, sport: number | undefined, dst: string, dport: number | undefined): boolean =>
+      dst === spec.dst && (spec.dport === undefined || dport === spec.dport) &&
+      (spec.src === undefined || src === spec.src) && (spec.sport === undefined || sport === spec.sport);
+    if (ok(p.src, p.sport, p.dst, p.dport)) return 1;
+    if (ok(p.dst, p.dport, p.src, p.sport)) return -1;
+    return 0;
+  };
+  const inner = (r: Rec): boolean => r.outer === null && r.p.src !== undefined && r.p.dst !== undefined &&
+    (r.p.tcp !== undefined || r.p.udp !== undefined || r.p.icmp !== undefined);
+  const passes: Array<{ s: Side; pred: (r: Rec) => boolean }> = [
+    { s: a, pred: (r) => r.kind === 'tunnel' && r.dir !== 'in' && isAttempt(r.p) },
+    { s: a, pred: (r) => r.kind === 'tunnel' && r.dir !== 'in' },
+    { s: b, pred: (r) => r.kind === 'tunnel' && r.dir !== 'out' && isAttempt(r.p) },
+    // No tunnel traffic at all: a connection attempt that went elsewhere (routing on A).
+    { s: a, pred: (r) => r.dir !== 'in' && isAttempt(r.p) && (r.p.tcp !== undefined || r.p.icmp !== undefined || spec !== null) },
+    { s: b, pred: (r) => r.kind === 'tunnel' },
+  ];
+  for (const { s, pred } of passes) {
+    for (const r of s.recs) {
+      if (!inner(r) || !pred(r)) continue;
+      const m = specMatch(r.p);
+      if (m === 0) continue;
+      // UDP noise (DNS, NTP) is not a test connection unless the user asked for it.
+      if (spec === null && r.p.udp !== undefined && (r.p.dport === 53 || r.p.dport === 123 || r.p.dport === 67 || r.p.sport === 53)) continue;
+      const t = tupleOf(r.p);
+      return { tuple: m === 1 ? t : reverse(t), from: s.key };
+    }
+  }
+  return null;
+}
+
+function detectRole(self: Side, other: Side): Role {
+  const sendsInit = self.outer.some((r) => r.dir === 'out' && r.wgType === 1);
+  const getsInit = self.outer.some((r) => r.dir === 'in' && r.wgType === 1);
+  if (sendsInit && !getsInit) return 'initiator';
+  if (getsInit && !sendsInit) return 'responder';
+  const oSends = other.outer.some((r) => r.dir === 'out' && r.wgType === 1);
+  if (oSends && !sendsInit) return 'responder';
+  if (self.outer.length > 0 || self.recs.some((r) => r.kind === 'tunnel')) return self.key === 'A' ? 'initiator' : 'responder';
+  return 'unknown';
+}
+
+function summarize(s: Side, role: Role): CaptureSummary {
+  return {
+    file: s.input.file ?? null,
+    name: s.input.name,
+    packets: s.input.packets.length,
+    role,
+    interfaces: [...s.ifaces.values()].map((f) => ({ name: f.name, kind: f.kind })),
+  };
+}
+
+function endpoint(p: Packet): string {
+  return p.sport !== undefined && p.icmp === undefined ? `${p.src}:${p.sport}` : `${p.src}`;
+}
+function endpointDst(p: Packet): string {
+  return p.dport !== undefined && p.icmp === undefined ? `${p.dst}:${p.dport}` : `${p.dst}`;
+}
+
+/** What changed between two sightings of the same packet. */
+export function transformBetween(x: Packet, y: Packet, carrier: boolean): string | null {
+  const parts: string[] = [];
+  const sx = endpoint(x), sy = endpoint(y), dx = endpointDst(x), dy = endpointDst(y);
+  if (sx !== sy) parts.push(`${carrier ? 'NAT' : 'SNAT'} ${sx} → ${sy}`);
+  if (dx !== dy) parts.push(`${carrier ? 'NAT' : 'DNAT'} ${dx} → ${dy}`);
+  if (x.origin !== 'text' && y.origin !== 'text' && x.ip !== undefined && y.ip !== undefined) {
+    if (x.ip.ttl !== y.ip.ttl && x.ip.ttl > 0 && y.ip.ttl > 0) parts.push(`TTL ${x.ip.ttl} → ${y.ip.ttl}`);
+    if (x.ip.len !== y.ip.len) parts.push(`length ${x.ip.len} → ${y.ip.len}`);
+  }
+  if (x.tcp?.mss !== undefined && y.tcp?.mss !== undefined && x.tcp.mss !== y.tcp.mss) parts.push(`MSS ${x.tcp.mss} → ${y.tcp.mss}`);
+  return parts.length > 0 ? parts.join('; ') : null;
+}
+
+function dirOf(r: Rec): 'in' | 'out' | null { return r.dir; }
+
+export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions = {}): AnalysisResult {
+  const spec = opts.flow !== undefined ? parseFlowSpec(opts.flow) : null;
+  const firstSec = (c: CaptureInput): number => {
+    let m = Infinity;
+    for (const p of c.packets) if (p.tsSec < m) m = p.tsSec;
+    return m;
+  };
+  let baseSec = firstSec(a);
+  if (!Number.isFinite(baseSec)) baseSec = firstSec(b);
+  if (!Number.isFinite(baseSec)) baseSec = 0;
+  const csA = conversationStats(a.packets);
+  const csB = conversationStats(b.packets);
+  const A = prepareSide('A', a, baseSec, csA, wireguardPorts(csB));
+  const B = prepareSide('B', b, baseSec, csB, wireguardPorts(csA));
+  resolveDirections(A, B);
+
+  const flowFound = findFlow(A, B, spec);
+  const T: Tuple | null = flowFound?.tuple ?? (spec !== null ? { proto: spec.proto, src: spec.src ?? '', dst: spec.dst, ...(spec.sport !== undefined ? { sport: spec.sport } : {}), ...(spec.dport !== undefined ? { dport: spec.dport } : {}) } : null);
+
+  const fA: Inner[] = T !== null ? collectFlow(A, T) : [];
+  const fB: Inner[] = T !== null ? collectFlow(B, T) : [];
+  // Files without direction flags (pcapng from dumpcap, plain pcap): the flow's orientation and the
+  // host's role say it (A sends requests into its tunnel; B receives them there and forwards them).
+  const orient = (list: Inner[], onA: boolean): void => {
+    for (const x of list) {
+      if (x.rec.dir !== null) continue;
+      const tunnelIn = onA ? !x.fwd : x.fwd;
+      x.rec.dir = x.rec.kind === 'tunnel' ? (tunnelIn ? 'in' : 'out') : (x.fwd ? 'out' : 'in');
+    }
+  };
+  orient(fA, true);
+  orient(fB, false);
+
+  // ---- Clock: provisional from inner pairs (signatures need no clock), then carriers, then all.
+  // A few thousand inner pairs pin the provisional clock; carriers give the bulk of the pairs.
+  const INNER_PAIRS = 4000;
+  const innerPairs = (useClock: boolean): ClockPair[] => {
+    const out: ClockPair[] = [];
+    const aOut = fA.filter((x) => x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS);
+    const bIn = new SigIndex(fB.filter((x) => x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS * 2));
+    for (const x of aOut) {
+      const y = bIn.take(x.sig, useClock ? x.rec.tc - 0.002 : -Infinity);
+      if (y !== null) out.push({ a: x.rec.t, b: y.rec.t, aToB: true });
+    }
+    const bOut = fB.filter((x) => !x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS);
+    const aIn = new SigIndex(fA.filter((x) => !x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS * 2));
+    for (const y of bOut) {
+      const x = aIn.take(y.sig, useClock ? y.rec.tc - 0.002 : -Infinity);
+      if (x !== null) out.push({ a: x.rec.t, b: y.rec.t, aToB: false });
+    }
+    return out;
+  };
+  const refT = A.recs.length > 0 ? A.recs[0]!.t : 0;
+  const ip0 = innerPairs(false);
+  for (const x of fA) x.used = false;
+  for (const x of fB) x.used = false;
+  let theta0 = 0;
+  let tolEarly = 0.05;
+  let window = 1.0;
+  if (opts.clockOverride !== undefined) {
+    theta0 = opts.clockOverride.offset_s; tolEarly = 0.005; window = 0.5;
+  } else if (ip0.length > 0) {
+    const f0 = fitClock(ip0, refT);
+    theta0 = f0.offset;
+    tolEarly = 0.003 + (f0.uncertainty ?? 0.05);
+    window = 0.5;
+  } else {
+    // No inner pair: line up the first handshake initiation (or first carrier) seen on both ends.
+    const ai = A.outer.find((r) => r.dir === 'out' && r.wgType === 1) ?? A.outer.find((r) => r.dir === 'out');
+    const bi = (ai !== undefined ? B.outer.find((r) => r.dir === 'in' && r.wgType === ai.wgType && r.olen === ai.olen) : undefined) ?? B.outer.find((r) => r.dir === 'in');
+    if (ai !== undefined && bi !== undefined) theta0 = bi.t - ai.t;
+    tolEarly = 0.25; window = 2;
+  }
+  const cp: CarrierPairs = pairCarriers(A, B, theta0, tolEarly, window);
+  const pairs: ClockPair[] = [...ip0];
+  for (let ai = 0; ai < cp.aToB.to.length; ai++) {
+    const bi = cp.aToB.to[ai]!;
+    if (bi < 0) continue;
+    const ar = A.recs[ai]!;
+    pairs.push({ a: ar.t, b: B.recs[bi]!.t, aToB: ar.dir === 'out' });
+  }
+  let clock: ClockEstimate;
+  let theta: (tB: number) => number;
+  const refAbs = baseSec + refT;
+  if (opts.clockOverride !== undefined) {
+    const o = opts.clockOverride.offset_s;
+    const s = (opts.clockOverride.skew_ppm ?? 0) * 1e-6;
+    clock = { offset_s: o, skew_ppm: s * 1e6, uncertainty_s: 0, pairs: pairs.length, ref_s: refAbs, method: 'override', pairs_a_to_b: 0, pairs_b_to_a: 0 };
+    theta = (tB) => o + s * (tB - o - refT);
+  } else {
+    const f = fitClock(pairs, refT);
+    clock = {
+      offset_s: f.offset, skew_ppm: f.skew * 1e6, uncertainty_s: f.uncertainty ?? Infinity, pairs: pairs.length, ref_s: refAbs,
+      method: f.method, pairs_a_to_b: f.nAB, pairs_b_to_a: f.nBA,
+    };
+    theta = (tB) => f.offset + f.skew * (tB - f.offset - refT);
+  }
+  for (const r of B.recs) r.tc = r.t - theta(r.t);
+  const tol = Math.max(0.0005, (Number.isFinite(clock.uncertainty_s) ? clock.uncertainty_s : 0.005) * 2 + 0.0002);
+
+  // ---- Per-packet lineage (computed for the whole flow; only the first ones are reported).
+  const aTunOut = fA.filter((x) => x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'in');
+  const aTunIn = fA.filter((x) => !x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'out');
+  const bTunIn = fB.filter((x) => x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'out');
+  const bTunOut = fB.filter((x) => !x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'in');
+  const encA = associateEncap(A, aTunOut);
+  const decB = associateDecap(B, bTunIn);
+  const encB = associateEncap(B, bTunOut);
+  const decA = associateDecap(A, aTunIn);
+  const bTunInIdx = new SigIndex(bTunIn);
+  const aTunInIdx = new SigIndex(aTunIn);
+
+  // B4 and its forwarded copy (B5) fix the flow's tuple on B's far side (after NAT).
+  let b4: Inner | null = null;
+  const a1: Inner | null = aTunOut[0] ?? null;
+  if (a1 !== null) b4 = bTunInIdx.take(a1.sig, a1.rec.tc, Infinity, false, tol);
+  if (b4 === null) b4 = bTunIn[0] ?? null;
+  let lanTuple: Tuple | null = null;
+  let fB2: Inner[] = [];
+  let b5: Inner | null = null;
+  let hub = false;
+  if (b4 !== null) {
+    const found = findForwarded(B, b4, T!);
+    if (found !== null) { lanTuple = found.tuple; fB2 = found.flow; b5 = found.b5; hub = found.b5.rec.kind === 'tunnel'; orient(fB2, false); }
+  }
+  const bLanOut = fB2.filter((x) => x.fwd && x !== null && (hub ? x.rec.kind === 'tunnel' && x.rec.dir === 'out' : x.rec.kind !== 'tunnel') && x.rec.dir !== 'in');
+  const bLanIn = fB2.filter((x) => !x.fwd && (hub ? x.rec.kind === 'tunnel' && x.rec.dir === 'in' : x.rec.kind !== 'tunnel') && x.rec.dir !== 'out');
+  const bLanOutIdx = new SigIndex(bLanOut);
+  const bTunOutIdx = new SigIndex(bTunOut);
+
+  const hop = (side: Side, r: Rec, stage: HopStage): Hop => ({
+    capture: side.key, frame: r.p.frame, checkpoint: null, stage, iface: r.p.iface, transform: null, latency_s: null,
+  });
+  const requests: Lineage[] = [];
+  const reqHops: Array<Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>> = [];
+  // Chains are built for the first packets only (the report lists at most maxLineage of them);
+  // whole-flow questions (MTU) use sequence coverage instead.
+  const maxL = opts.maxLineage ?? 200;
+  for (const x of aTunOut) {
+    if (reqHops.length >= maxL) break;
+    const chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }> = [{ side: A, r: x.rec, stage: 'tunnel-out', carrier: false }];
+    const c1 = encA.get(x);
+    if (c1 !== undefined) chain.push({ side: A, r: c1, stage: 'encrypted-out', carrier: true });
+    let c2 = c1 !== undefined ? cp.aToB.get(c1.i) : undefined;
+    const y = bTunInIdx.take(x.sig, x.rec.tc, Infinity, true, tol);
+    if (c2 === undefined && y !== null) c2 = decB.get(y);
+    if (c2 !== undefined) chain.push({ side: B, r: c2, stage: 'encrypted-in', carrier: true });
+    if (y !== null) {
+      chain.push({ side: B, r: y.rec, stage: 'decrypted-in', carrier: false });
+      const z = bLanOutIdx.take(y.sig, y.rec.tc, Infinity, true, 1e-6);
+      if (z !== null) chain.push({ side: B, r: z.rec, stage: 'forwarded-out', carrier: false });
+    }
+    reqHops.push(chain);
+  }
+  // Replies start where the server's answer enters B (or where B itself answers: point-to-point).
+  const replyStarts: Array<{ side: Side; x: Inner; stage: HopStage }> = [];
+  // A reply that B puts into the tunnel for a request it never forwarded: B answered itself.
+  const p2p = b5 === null && b4 !== null && bLanIn.length === 0 && bTunOut.some((x) => x.rec.tc >= b4!.rec.tc);
+  if (bLanIn.length > 0) for (const x of bLanIn) replyStarts.push({ side: B, x, stage: 'reply-in' });
+  else if (bTunOut.length > 0) for (const x of bTunOut) replyStarts.push({ side: B, x, stage: 'reply-tunnel-out' });
+  else for (const x of aTunIn) replyStarts.push({ side: A, x, stage: 'decrypted-reply-in' });
+  const repHops: Array<Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>> = [];
+  for (const st of replyStarts) {
+    if (repHops.length >= maxL) break;
+    const chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }> = [];
+    if (st.side === A) { chain.push({ side: A, r: st.x.rec, stage: 'decrypted-reply-in', carrier: false }); repHops.push(chain); continue; }
+    let tun: Inner | null = st.x;
+    if (st.stage === 'reply-in') {
+      chain.push({ side: B, r: st.x.rec, stage: 'reply-in', carrier: false });
+      tun = bTunOutIdx.take(st.x.sig, st.x.rec.tc, Infinity, true, 1e-6);
+    }
+    if (tun !== null) {
+      if (st.stage !== 'reply-in') tun.used = true;
+      chain.push({ side: B, r: tun.rec, stage: 'reply-tunnel-out', carrier: false });
+      const c1 = encB.get(tun);
+      if (c1 !== undefined) chain.push({ side: B, r: c1, stage: 'encrypted-reply-out', carrier: true });
+      let c2 = c1 !== undefined ? cp.bToA.get(c1.i) : undefined;
+      const z = aTunInIdx.take(tun.sig, tun.rec.tc, Infinity, true, tol);
+      if (c2 === undefined && z !== null) c2 = decA.get(z);
+      if (c2 !== undefined) chain.push({ side: A, r: c2, stage: 'encrypted-reply-in', carrier: true });
+      if (z !== null) chain.push({ side: A, r: z.rec, stage: 'decrypted-reply-in', carrier: false });
+    }
+    repHops.push(chain);
+  }
+  // Only up to where the capped chains reached, so the cap does not invent unmatched replies.
+  const lastReplyTc = repHops.length >= maxL ? (repHops[repHops.length - 1]?.[0]?.r.tc ?? null) : null;
+  // Replies B put into the tunnel without a LAN sighting (B answered itself, or it came in elsewhere).
+  if (replyStarts.length > 0 && replyStarts[0]!.stage === 'reply-in') {
+    for (let ti = 0; ti < bTunOut.length && repHops.length < 2 * maxL; ti++) {
+      const tun = bTunOut[ti]!;
+      if (lastReplyTc !== null && tun.rec.tc > lastReplyTc) break;
+      if (bTunOutIdx.isTaken(ti)) continue;
+      const chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }> = [{ side: B, r: tun.rec, stage: 'reply-tunnel-out', carrier: false }];
+      const c1 = encB.get(tun);
+      if (c1 !== undefined) chain.push({ side: B, r: c1, stage: 'encrypted-reply-out', carrier: true });
+      let c2 = c1 !== undefined ? cp.bToA.get(c1.i) : undefined;
+      const z = aTunInIdx.take(tun.sig, tun.rec.tc, Infinity, true, tol);
+      if (c2 === undefined && z !== null) c2 = decA.get(z);
+      if (c2 !== undefined) chain.push({ side: A, r: c2, stage: 'encrypted-reply-in', carrier: true });
+      if (z !== null) chain.push({ side: A, r: z.rec, stage: 'decrypted-reply-in', carrier: false });
+      repHops.push(chain);
+    }
+  }
+  // Replies A saw that B never showed (B's capture missed them): list them alone.
+  for (const x of aTunIn) {
+    if (lastReplyTc !== null && x.rec.tc > lastReplyTc) break;
+    if (x.used) continue;
+    if (replyStarts.length > 0 && replyStarts[0]!.side === A) break;
+    repHops.push([{ side: A, r: x.rec, stage: 'decrypted-reply-in', carrier: false }]);
+  }
+
+  // ---- Checkpoints.
+  const labels = new Map<CheckpointLabel, { side: Side; r: Rec }>();
+  const set = (l: CheckpointLabel, side: Side, r: Rec | null | undefined): void => {
+    if (r !== null && r !== undefined && !labels.has(l)) labels.set(l, { side, r });
+  };
+  const firstReq = reqHops[0];
+  if (firstReq !== undefined) {
+    for (const h of firstReq) {
+      const l: Record<string, CheckpointLabel> = h.side === A ? { 'tunnel-out': 'A1', 'encrypted-out': 'A4' } : { 'encrypted-in': 'B3', 'decrypted-in': 'B4', 'forwarded-out': 'B5' };
+      const lab = l[h.stage];
+      if (lab !== undefined) set(lab, h.side, h.r);
+    }
+  }
+  if (!labels.has('B4') && b4 !== null) set('B4', B, b4.rec);
+  if (!labels.has('B5') && b5 !== null) set('B5', B, b5.rec);
+  const firstRep = repHops.find((c) => c.length > 0 && c[0]!.side === B) ?? repHops[0];
+  if (firstRep !== undefined) {
+    for (const h of firstRep) {
+      const lab = ({ 'reply-in': 'B6', 'reply-tunnel-out': 'B7', 'encrypted-reply-out': 'B8', 'encrypted-reply-in': 'A5', 'decrypted-reply-in': 'A6' } as Record<string, CheckpointLabel>)[h.stage];
+      if (lab !== undefined) set(lab, h.side, h.r);
+    }
+  }
+  // Handshake (or IKE exchange) around the first request.
+  const t0 = labels.get('A1')?.r.tc ?? (fA.find((x) => x.fwd)?.rec.tc ?? (A.recs[0]?.tc ?? 0));
+  const isInit = (r: Rec): boolean => (r.outer === 'wg' && r.wgType === 1) || (r.outer === 'ike');
+  const isResp = (r: Rec): boolean => (r.outer === 'wg' && r.wgType === 2) || (r.outer === 'ike');
+  const a2 = A.outer.find((r) => r.dir === 'out' && isInit(r) && r.tc >= t0 - 2);
+  set('A2', A, a2);
+  let b1: Rec | undefined = a2 !== undefined ? cp.aToB.get(a2.i) : undefined;
+  if (b1 === undefined) b1 = B.outer.find((r) => r.dir === 'in' && isInit(r) && r.tc >= t0 - 2);
+  set('B1', B, b1);
+  if (b1 !== undefined) {
+    const sender = b1.p.wg?.sender;
+    const b2 = B.outer.find((r) => r.dir === 'out' && isResp(r) && r.tc >= b1!.tc && (sender === undefined || r.p.wg?.receiver === undefined || r.p.wg.receiver === sender));
+    set('B2', B, b2);
+  }
+  if (a2 !== undefined) {
+    const sender = a2.p.wg?.sender;
+    const a3 = A.outer.find((r) => r.dir === 'in' && isResp(r) && r.tc >= a2.tc && (sender === undefined || r.p.wg?.receiver === undefined || r.p.wg.receiver === sender));
+    set('A3', A, a3);
+  } else if (labels.has('B2')) {
+    set('A3', A, cp.bToA.get(labels.get('B2')!.r.i));
+  }
+  // Without an inner A1 (not captured or misrouted), the first data carriers still mark A4/B3.
+  if (!labels.has('A4')) {
+    const after = Math.max(labels.get('A3')?.r.tc ?? -Infinity, labels.get('A1')?.r.tc ?? -Infinity, t0 - 2);
+    const c = A.outer.find((r) => r.dir === 'out' && isData(r) && r.tc >= after);
+    if (c !== undefined && labels.has('A1') === false && aTunOut.length === 0 && fA.length === 0) set('A4', A, c);
+    else if (c !== undefined && labels.has('A1')) set('A4', A, c);
+  }
+  if (!labels.has('B3')) {
+    const a4 = labels.get('A4')?.r;
+    let c = a4 !== undefined ? cp.aToB.get(a4.i) : undefined;
+    if (c === undefined && labels.has('B4')) c = decB.get(bTunIn.find((x) => x.rec === labels.get('B4')!.r)!);
+    if (c === undefined && a4 !== undefined) {
+      const ref = a4;
+      c = B.outer.find((r) => r.dir === 'in' && isData(r) && r.tc >= ref.tc - tol && r.olen === ref.olen);
+    }
+    set('B3', B, c);
+  }
+  if (!labels.has('B8') && labels.has('B7')) {
+    const b7 = labels.get('B7')!.r;
+    set('B8', B, B.outer.find((r) => r.dir === 'out' && isData(r) && r.tc >= b7.tc));
+  }
+  if (!labels.has('A5')) {
+    const b8 = labels.get('B8')?.r;
+    let c = b8 !== undefined ? cp.bToA.get(b8.i) : undefined;
+    if (c === undefined && labels.has('A4')) {
+      const ref = labels.get('A4')!.r;
+      c = A.outer.find((r) => r.dir === 'in' && isData(r) && r.tc > ref.tc);
+    }
+    set('A5', A, c);
+  }
+
+  const checkpoints: Checkpoint[] = [];
+  for (const [label, { side, r }] of labels) {
+    checkpoints.push({ label, capture: side.key, frame: r.p.frame, iface: r.p.iface, dir: dirOf(r), t_s: r.tc - refT });
+  }
+  checkpoints.sort((x, y) => x.label.localeCompare(y.label));
+  const labelOf = new Map<Rec, CheckpointLabel>();
+  for (const [label, { r }] of labels) labelOf.set(r, label);
+
+  // ---- Lineage output.
+  const toLineage = (chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>, direction: 'request' | 'reply'): Lineage => {
+    const hops: Hop[] = [];
+    for (let i = 0; i < chain.length; i++) {
+      const h = chain[i]!;
+      const o = hop(h.side, h.r, h.stage);
+      o.checkpoint = labelOf.get(h.r) ?? null;
+      if (i > 0) {
+        const prev = chain[i - 1]!;
+        o.latency_s = h.r.tc - prev.r.tc;
+        if (prev.carrier === h.carrier) o.transform = transformBetween(prev.r.p, h.r.p, h.carrier);
+      }
+      hops.push(o);
+    }
+    const last: HopStage = direction === 'request' ? 'forwarded-out' : 'decrypted-reply-in';
+    const l: Lineage = { direction, summary: chain[0]!.r.p.summary, hops };
+    const end = chain[chain.length - 1]!.stage;
+    const expectEnd = direction === 'request' ? (lanTuple !== null ? last : 'decrypted-in') : last;
+    if (end !== expectEnd) l.lost_after = end;
+    return l;
+  };
+  const allChains: Array<{ t: number; chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>; dir: 'request' | 'reply' }> = [];
+  for (const c of reqHops) if (c.length > 0) allChains.push({ t: c[0]!.r.tc, chain: c, dir: 'request' });
+  for (const c of repHops) if (c.length > 0) allChains.push({ t: c[0]!.r.tc, chain: c, dir: 'reply' });
+  allChains.sort((x, y) => x.t - y.t);
+  const lineage = allChains.slice(0, maxL).map((c) => toLineage(c.chain, c.dir));
+
+  const flow: FlowInfo | null = T === null ? null : {
+    proto: T.proto, src: T.src === '' ? null : T.src, dst: T.dst, sport: T.sport ?? null, dport: T.dport ?? null,
+  };
+  const roleA = detectRole(A, B);
+  const roleB = detectRole(B, A);
+
+  const facts: Facts = {
+    A, B, T, lanTuple, fA, fB, fB2, labels, cp, clock, tol, p2p, hub,
+    aTunOut, aTunIn, bTunIn, bTunOut, bLanOut, bLanIn, reqChains: reqHops, repChains: repHops,
+    flowFrom: flowFound?.from ?? null, roles: { A: roleA, B: roleB },
+  };
+  const { findings, verdict, variant } = diagnose(facts);
+  return {
+    captures: { A: summarize(A, roleA), B: summarize(B, roleB) },
+    clock,
+    flow,
+    checkpoints,
+    lineage,
+    lineage_total: Math.max(allChains.length, aTunOut.length + replyStarts.length),
+    findings,
+    verdict,
+    variant,
+  };
+}
+
+/**
+ * The copy of B4 that B sends on (B5): same signature, later, on another interface or leaving the
+ * tunnel interface again (hub-and-spoke); its addresses give the flow's tuple behind B's NAT.
+ */
+function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: Inner[]; b5: Inner } | null {
+  const q = b4.rec.p;
+  const cands = new Map<string, Tuple>();
+  for (let i = b4.rec.i + 1; i < B.recs.length; i++) {
+    const r = B.recs[i]!;
+    if (r.t - b4.rec.t > 1) break;
+    if (r.outer !== null || r === b4.rec || r.dir === 'in') continue;
+    if (r.kind === 'tunnel' && r.dir !== 'out') continue;
+    const p = r.p;
+    if (p.src === undefined || p.dst === undefined) continue;
+    let like = false;
+    if (q.tcp !== undefined && p.tcp !== undefined) {
+      like = p.tcp.len === q.tcp.len && p.tcp.flags === q.tcp.flags &&
+        (q.tcp.tsval !== undefined ? p.tcp.tsval === q.tcp.tsval && p.tcp.tsecr === q.tcp.tsecr : (p.sport === q.sport || p.dport === q.dport));
+    } else if (q.icmp !== undefined && p.icmp !== undefined) {
+      like = p.icmp.type === q.icmp.type && p.icmp.code === q.icmp.code && p.icmp.seq === q.icmp.seq;
+    } else if (q.udp !== undefined && p.udp !== undefined && p.tcp === undefined) {
+      like = p.udp.len === q.udp.len && (p.sport === q.sport || p.dport === q.dport);
+    }
+    if (!like) continue;
+    const t = tupleOf(p);
+    const k = `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
+    if (!cands.has(k)) cands.set(k, t);
+  }
+  for (const t of cands.values()) {
+    const same = tupleDir({ ...b4.rec.p }, t) === 1 && t.src === T.src && t.dst === T.dst;
+    const flow = same ? collectFlow(B, T) : collectFlow(B, t);
+    const b5 = flow.find((x) => x.fwd && x.sig === b4.sig && x.rec !== b4.rec && x.rec.t >= b4.rec.t &&
+      (x.rec.kind !== 'tunnel' || x.rec.dir === 'out'));
+    if (b5 !== undefined) return { tuple: t, flow, b5 };
+  }
+  return null;
+}

@@ -1,0 +1,193 @@
+// Carrier (encrypted) packets: pairing across the two hosts, and inner ↔ carrier association
+// on one host.
+
+import type { Rec, Side } from './prepare.ts';
+import { wgOuterLen } from './prepare.ts';
+import type { Inner } from './inner.ts';
+
+/** Index → partner record on the other host (-1 none), as a typed array: no per-pair objects. */
+export class PairMap {
+  readonly to: Int32Array;
+  constructor(n: number, private readonly other: Side) { this.to = new Int32Array(n).fill(-1); }
+  get(i: number): Rec | undefined { const j = this.to[i]!; return j < 0 ? undefined : this.other.recs[j]; }
+  set(i: number, r: Rec): void { this.to[i] = r.i; }
+}
+
+export interface CarrierPairs {
+  aToB: PairMap;
+  bToA: PairMap;
+  keyed: number;
+  ordered: number;
+}
+
+// Scratch result of carrierId: the number ordered within the group.
+let idNum = 0;
+
+/**
+ * Identity of a carrier datagram that survives NAT: returns its group (a number for transport
+ * data, the bulk of the traffic, so no string is built) and leaves its ordinal in idNum.
+ */
+function carrierId(r: Rec): number | string | null {
+  const p = r.p;
+  if (p.wg !== undefined) {
+    const w = p.wg;
+    switch (w.type) {
+      case 4:
+        if (w.receiver === undefined || w.counter === undefined) return null;
+        idNum = Number(w.counter);
+        return w.receiver;
+      case 1: if (w.sender === undefined) return null; idNum = w.sender; return 'h1';
+      case 2: if (w.sender === undefined || w.receiver === undefined) return null; idNum = w.sender; return `h2|${w.receiver}`;
+      case 3: if (w.receiver === undefined) return null; idNum = w.receiver; return 'h3';
+    }
+  }
+  if (p.esp !== undefined) { idNum = p.esp.seq; return `E|${p.esp.spi}`; }
+  if (p.ike !== undefined) { idNum = p.ike.msgid; return `K|${p.ike.ispi}|${p.ike.rspi}|${p.ike.exchange}|${r.olen}`; }
+  return null;
+}
+
+interface Group { s: Rec[]; sn: number[]; d: Rec[]; dn: number[] }
+
+/** Indices of `n` in ascending order (stable); identity when already sorted, the usual case. */
+function order(n: number[]): number[] | null {
+  for (let i = 1; i < n.length; i++) {
+    if (n[i]! < n[i - 1]!) return n.map((_, k) => k).sort((x, y) => n[x]! - n[y]! || x - y);
+  }
+  return null;
+}
+
+/**
+ * Pairs carriers: by their clear-text identifiers when both files have them (a merge of the
+ * per-group lists ordered by counter), otherwise by size and order within a time window around
+ * the expected arrival (`theta` = provisional B − A).
+ */
+export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, window: number): CarrierPairs {
+  const res: CarrierPairs = { aToB: new PairMap(a.recs.length, b), bToA: new PairMap(b.recs.length, a), keyed: 0, ordered: 0 };
+  const link = (s: Rec, r: Rec, sendIsA: boolean): void => {
+    if (sendIsA) { res.aToB.set(s.i, r); res.bToA.set(r.i, s); } else { res.bToA.set(s.i, r); res.aToB.set(r.i, s); }
+  };
+  const run = (send: Rec[], recv: Rec[], sendIsA: boolean): void => {
+    const groups = new Map<number | string, Group>();
+    const sendPlain: Rec[] = [];
+    const recvPlain: Rec[] = [];
+    const put = (r: Rec, isSend: boolean): void => {
+      const g0 = carrierId(r);
+      if (g0 === null) { (isSend ? sendPlain : recvPlain).push(r); return; }
+      let g = groups.get(g0);
+      if (g === undefined) { g = { s: [], sn: [], d: [], dn: [] }; groups.set(g0, g); }
+      if (isSend) { g.s.push(r); g.sn.push(idNum); } else { g.d.push(r); g.dn.push(idNum); }
+    };
+    for (const r of send) put(r, true);
+    for (const r of recv) put(r, false);
+    for (const g of groups.values()) {
+      if (g.s.length === 0 || g.d.length === 0) continue;
+      const os = order(g.sn), od = order(g.dn);
+      const sAt = (k: number): number => (os === null ? k : os[k]!);
+      const dAt = (k: number): number => (od === null ? k : od[k]!);
+      let j = 0;
+      for (let k = 0; k < g.s.length; k++) {
+        const si = sAt(k);
+        const n = g.sn[si]!;
+        while (j < g.d.length && g.dn[dAt(j)]! < n) j++;
+        if (j >= g.d.length) break;
+        if (g.dn[dAt(j)] !== n) continue;
+        // Duplicates of one identifier (retransmitted handshakes) pair with the first sighting only.
+        if (k > 0 && g.sn[sAt(k - 1)] === n) continue;
+        link(g.s[si]!, g.d[dAt(j)]!, sendIsA);
+        res.keyed++;
+      }
+    }
+    if (sendPlain.length === 0 || recvPlain.length === 0) return;
+    // Expected arrival on the receiver's clock: send time ± theta.
+    const shift = sendIsA ? theta : -theta;
+    const used = new Uint8Array(recvPlain.length);
+    let j = 0;
+    for (const s of sendPlain) {
+      const te = s.t + shift;
+      while (j < recvPlain.length && (recvPlain[j]!.t < te - tolEarly || used[j] === 1)) j++;
+      for (let k = j, n = 0; k < recvPlain.length && n < 512; k++, n++) {
+        const r = recvPlain[k]!;
+        if (r.t > te + window) break;
+        if (used[k] === 1 || r.olen !== s.olen || r.wgType !== s.wgType) continue;
+        used[k] = 1;
+        link(s, r, sendIsA);
+        res.ordered++;
+        break;
+      }
+    }
+  };
+  run(a.outer.filter((r) => r.dir === 'out'), b.outer.filter((r) => r.dir === 'in'), true);
+  run(b.outer.filter((r) => r.dir === 'out'), a.outer.filter((r) => r.dir === 'in'), false);
+  return res;
+}
+
+/** Transport data that carries something (not a 32-byte keepalive, not a handshake). */
+export function isData(r: Rec): boolean {
+  if (r.outer === 'esp') return true;
+  return r.outer === 'wg' && r.wgType === 4 && r.olen !== 32;
+}
+
+function lowerBound(list: Rec[], t: number): number {
+  let lo = 0, hi = list.length;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]!.t < t) lo = m + 1; else hi = m; }
+  return lo;
+}
+
+function sizeFits(c: Rec, x: Inner): boolean {
+  if (c.outer === 'esp') return c.olen > x.ilen;
+  return c.olen === wgOuterLen(x.ilen);
+}
+
+/**
+ * Inner packets leaving on the tunnel interface → the carrier that took each out (first unused
+ * data carrier after it whose size fits; GRO/TSO frames larger than a datagram take the next ones).
+ */
+/** Inner → its carrier, stored on the inner itself (each inner has one role, so no map is needed). */
+export interface CarrierOf { get(x: Inner | undefined): Rec | undefined }
+const carrierOf: CarrierOf = { get: (x) => x?.car ?? undefined };
+
+export function associateEncap(side: Side, inners: Inner[]): CarrierOf {
+  const carriers = side.outer.filter((r) => r.dir === 'out' && isData(r));
+  return associate(carriers, inners, true);
+}
+
+/** Inner packets arriving on the tunnel interface → the carrier that brought each (just before it). */
+export function associateDecap(side: Side, inners: Inner[]): CarrierOf {
+  const carriers = side.outer.filter((r) => r.dir === 'in' && isData(r));
+  return associate(carriers, inners, false);
+}
+
+function associate(carriers: Rec[], inners: Inner[], after: boolean): CarrierOf {
+  const n = carriers.length;
+  if (n === 0) return carrierOf;
+  // next[k]: the first unused carrier at or after k (path-compressed), so used ones cost nothing.
+  const next = new Int32Array(n + 1);
+  for (let k = 0; k <= n; k++) next[k] = k;
+  const free = (k: number): number => {
+    let r = k;
+    while (next[r] !== r) r = next[r]!;
+    while (next[k] !== r) { const x = next[k]!; next[k] = r; k = x; }
+    return r;
+  };
+  const W = 0.25;
+  for (const x of inners) {
+    const t = x.rec.t;
+    const from = after ? t - 1e-6 : t - W;
+    const to = after ? t + W : t + 1e-6;
+    let pick = -1;
+    let loose = -1;
+    let steps = 0;
+    for (let k = free(lowerBound(carriers, from)); k < n && steps < 256; k = free(k + 1), steps++) {
+      const c = carriers[k]!;
+      if (c.t > to) break;
+      if (sizeFits(c, x)) { pick = k; break; }
+      if (loose < 0) loose = k;
+    }
+    // Offloaded super-frames (GRO/TSO) have no single carrier of their size.
+    if (pick < 0 && x.ilen > 1500 && loose >= 0) pick = loose;
+    if (pick < 0) continue;
+    next[pick] = pick + 1;
+    x.car = carriers[pick]!;
+  }
+  return carrierOf;
+}

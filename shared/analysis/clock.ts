@@ -1,0 +1,134 @@
+// Clock alignment from matched packet pairs.
+//
+// Model: B's clock reads θ(x) = offset + skew·x ahead of A's, x = A time − reference.
+// A packet sent by A at a and received by B at b gives b − a = delay + θ ≥ θ: an upper bound.
+// A packet sent by B at b and received by A at a gives b − a = θ − delay ≤ θ: a lower bound.
+// The true θ line runs between the lower envelope of the first cloud and the upper envelope of
+// the second (Moon/Skelly/Towsley use the first envelope alone; with both directions the band
+// between them also bounds the offset). We pick the line with the largest vertical clearance
+// from both envelopes; the clearance is the uncertainty. Only the convex hulls matter, so the
+// work is linear after the pairs are sorted by time.
+
+export interface ClockPair {
+  /** A's timestamp of the packet (send or receive), seconds on the engine's time base. */
+  a: number;
+  /** B's timestamp of the same packet. */
+  b: number;
+  /** true: A sent it, B received it. */
+  aToB: boolean;
+}
+
+export interface ClockFit {
+  offset: number;
+  skew: number;
+  uncertainty: number | null;
+  method: 'envelope' | 'one-way' | 'none';
+  nAB: number;
+  nBA: number;
+}
+
+interface Pt { x: number; y: number }
+
+function cross(o: Pt, a: Pt, b: Pt): number {
+  return (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
+}
+
+/** Lower hull (lower=true) or upper hull of points sorted by x. */
+function hull(pts: Pt[], lower: boolean): Pt[] {
+  const h: Pt[] = [];
+  for (const p of pts) {
+    while (h.length >= 2) {
+      const c = cross(h[h.length - 2]!, h[h.length - 1]!, p);
+      if (lower ? c <= 0 : c >= 0) h.pop(); else break;
+    }
+    h.push(p);
+  }
+  return h;
+}
+
+function minOver(h: Pt[], s: number): number {
+  let m = Infinity;
+  for (const p of h) { const v = p.y - s * p.x; if (v < m) m = v; }
+  return m;
+}
+
+function maxOver(h: Pt[], s: number): number {
+  let m = -Infinity;
+  for (const p of h) { const v = p.y - s * p.x; if (v > m) m = v; }
+  return m;
+}
+
+function edgeSlopes(h: Pt[], lo: number, hi: number, out: number[]): void {
+  for (let i = 1; i < h.length; i++) {
+    const dx = h[i]!.x - h[i - 1]!.x;
+    if (dx <= 0) continue;
+    const s = (h[i]!.y - h[i - 1]!.y) / dx;
+    if (s > lo && s < hi) out.push(s);
+  }
+}
+
+const MAX_SKEW = 500e-6;
+/** Below this time span the slope is not observable against typical jitter: fit the offset only. */
+const MIN_SPAN_FOR_SKEW = 2;
+const MIN_PAIRS_FOR_SKEW = 8;
+
+export function fitClock(pairs: ClockPair[], ref: number): ClockFit {
+  const up: Pt[] = [];
+  const lo: Pt[] = [];
+  for (const q of pairs) {
+    if (q.aToB) up.push({ x: q.a - ref, y: q.b - q.a });
+    else lo.push({ x: q.a - ref, y: q.b - q.a });
+  }
+  const nAB = up.length;
+  const nBA = lo.length;
+  if (nAB + nBA === 0) return { offset: 0, skew: 0, uncertainty: null, method: 'none', nAB, nBA };
+  up.sort((p, q) => p.x - q.x);
+  lo.sort((p, q) => p.x - q.x);
+  let xmin = Infinity, xmax = -Infinity;
+  for (const p of up) { if (p.x < xmin) xmin = p.x; if (p.x > xmax) xmax = p.x; }
+  for (const p of lo) { if (p.x < xmin) xmin = p.x; if (p.x > xmax) xmax = p.x; }
+  // The slope is only observable when each bounding cloud itself spans some time.
+  const span = (pts: Pt[]): number => (pts.length > 1 ? pts[pts.length - 1]!.x - pts[0]!.x : 0);
+  const spanOk = nAB > 0 && nBA > 0
+    ? span(up) >= MIN_SPAN_FOR_SKEW && span(lo) >= MIN_SPAN_FOR_SKEW
+    : xmax - xmin >= MIN_SPAN_FOR_SKEW;
+  const fitSkew = spanOk && nAB + nBA >= MIN_PAIRS_FOR_SKEW;
+  const hu = hull(up, true);
+  const hl = hull(lo, false);
+
+  if (nAB > 0 && nBA > 0) {
+    // Clearance c(s) = (min_U − max_L)/2 is concave in s; its maximum sits at an edge slope of a hull.
+    const cands = [0];
+    if (fitSkew) {
+      cands.push(-MAX_SKEW, MAX_SKEW);
+      edgeSlopes(hu, -MAX_SKEW, MAX_SKEW, cands);
+      edgeSlopes(hl, -MAX_SKEW, MAX_SKEW, cands);
+    }
+    let best = -Infinity, bs = 0, bo = 0;
+    for (const s of cands) {
+      const u = minOver(hu, s);
+      const l = maxOver(hl, s);
+      const c = (u - l) / 2;
+      if (c > best + 1e-15 || (Math.abs(c - best) <= 1e-15 && Math.abs(s) < Math.abs(bs))) { best = c; bs = s; bo = (u + l) / 2; }
+    }
+    return { offset: bo, skew: bs, uncertainty: Math.abs(best), method: 'envelope', nAB, nBA };
+  }
+
+  // One direction only: follow the envelope of that cloud (slope of the hull edge over the middle
+  // of the span) and assume the smallest delay was zero; the offset is then a bound, not a value.
+  const pts = nAB > 0 ? hu : hl;
+  let s = 0;
+  if (fitSkew && pts.length >= 2) {
+    const mid = (xmin + xmax) / 2;
+    for (let i = 1; i < pts.length; i++) {
+      if (pts[i]!.x >= mid) {
+        const dx = pts[i]!.x - pts[i - 1]!.x;
+        if (dx > 0) s = (pts[i]!.y - pts[i - 1]!.y) / dx;
+        break;
+      }
+    }
+    if (s > MAX_SKEW || s < -MAX_SKEW) s = 0;
+  }
+  const off = nAB > 0 ? minOver(pts, s) : maxOver(pts, s);
+  return { offset: off, skew: s, uncertainty: null, method: 'one-way', nAB, nBA };
+}

@@ -1,0 +1,190 @@
+// Inner (tunnelled) packets of one flow, and a signature of each that survives NAT, TTL
+// decrement, MSS clamping and the switch between binary decoding and tcpdump's printed text.
+
+import type { Packet } from '../protocols/packet.ts';
+import type { Rec, Side } from './prepare.ts';
+import { innerLength } from './prepare.ts';
+
+export interface Tuple {
+  proto: string;
+  src: string;
+  dst: string;
+  sport?: number;
+  dport?: number;
+}
+
+export interface Inner {
+  rec: Rec;
+  /** true when the packet goes from the tuple's src to its dst. */
+  fwd: boolean;
+  sig: number;
+  /** TCP sequence relative to the connection's base (tcpdump's numbering), -1 when unknown. */
+  relSeq: number;
+  /** L4 payload length. */
+  plen: number;
+  /** IP total length (estimated for text). */
+  ilen: number;
+  used: boolean;
+  /** The carrier that took it out or brought it in on this host, once associated. */
+  car: Rec | null;
+}
+
+export function l4Proto(p: Packet): string {
+  if (p.tcp !== undefined) return 'tcp';
+  if (p.udp !== undefined) return 'udp';
+  if (p.icmp !== undefined) return 'icmp';
+  return p.proto;
+}
+
+/** Port equality where a port missing from a (hand-edited or truncated) text line matches any port. */
+function eq(x: number | undefined, y: number | undefined): boolean {
+  return y === undefined || x === undefined || x === y;
+}
+
+/** 1 forward, -1 reverse, 0 not this flow. */
+export function tupleDir(p: Packet, t: Tuple): number {
+  if (p.src === undefined || p.dst === undefined) return 0;
+  if (t.proto !== 'any' && l4Proto(p) !== t.proto) return 0;
+  if (p.src === t.src && p.dst === t.dst && eq(p.sport, t.sport) && eq(p.dport, t.dport)) return 1;
+  if (p.src === t.dst && p.dst === t.src && eq(p.dport, t.sport) && eq(p.sport, t.dport)) return -1;
+  return 0;
+}
+
+function flagBits(f: string): number {
+  let b = 0;
+  for (let i = 0; i < f.length; i++) {
+    const c = f.charCodeAt(i);
+    if (c === 83) b |= 1; else if (c === 70) b |= 2; else if (c === 82) b |= 4; else if (c === 80) b |= 8; else if (c === 46) b |= 16;
+  }
+  return b;
+}
+
+/** tcpdump's per-connection numbering bases; `known` once the first ACK-bearing packet was seen. */
+interface ConnState { known: boolean; f: number; r: number }
+
+// Scratch results of tcpRel (no allocation per packet).
+let relSeqOut = 0;
+let relAckOut = 0;
+
+/**
+ * Relative numbering as tcpdump prints it: the first ACK-bearing packet of a connection fixes
+ * both directions' bases (its own seq, and ack − 1 for the other side); a SYN alone is seq 0.
+ * Text input already carries these numbers after that first packet.
+ */
+function tcpRel(p: Packet, st: ConnState, fwd: boolean): void {
+  const t = p.tcp!;
+  const bits = flagBits(t.flags);
+  if ((bits & 16) === 0) {
+    relSeqOut = (bits & 1) !== 0 ? 0 : st.known ? (t.seq - (fwd ? st.f : st.r)) >>> 0 : t.seq;
+    relAckOut = 0;
+    return;
+  }
+  if (!st.known) {
+    st.known = true;
+    if (fwd) { st.f = t.seq; st.r = (t.ack - 1) >>> 0; } else { st.r = t.seq; st.f = (t.ack - 1) >>> 0; }
+    relSeqOut = 0; relAckOut = 1;
+    return;
+  }
+  if (p.origin === 'text' && t.relative === true) { relSeqOut = t.seq; relAckOut = t.ack; return; }
+  relSeqOut = (t.seq - (fwd ? st.f : st.r)) >>> 0;
+  relAckOut = (t.ack - (fwd ? st.r : st.f)) >>> 0;
+}
+
+function mixIn(h: number, v: number): number {
+  h = Math.imul(h ^ (v | 0), 0x9e3779b1);
+  return h ^ (h >>> 15);
+}
+
+/** Two 32-bit lanes folded into one exact double (53 bits): a Map key without string building. */
+function fold(a: number, b: number, c: number, d: number, e: number, f: number): number {
+  let h1 = 0x811c9dc5 | 0, h2 = 0x2545f491 | 0;
+  h1 = mixIn(h1, a); h2 = mixIn(h2 ^ 0x5bd1e995, a + 0x632be5ab);
+  h1 = mixIn(h1, b); h2 = mixIn(h2 ^ 0x5bd1e995, b + 0x632be5ab);
+  h1 = mixIn(h1, c); h2 = mixIn(h2 ^ 0x5bd1e995, c + 0x632be5ab);
+  h1 = mixIn(h1, d); h2 = mixIn(h2 ^ 0x5bd1e995, d + 0x632be5ab);
+  h1 = mixIn(h1, e); h2 = mixIn(h2 ^ 0x5bd1e995, e + 0x632be5ab);
+  h1 = mixIn(h1, f); h2 = mixIn(h2 ^ 0x5bd1e995, f + 0x632be5ab);
+  return (h1 >>> 0) * 2097152 + ((h2 >>> 0) & 0x1fffff);
+}
+
+/**
+ * Signature of an inner packet from fields NAT, TTL and MSS rewriting leave alone and that
+ * tcpdump text also prints: TCP flags, relative seq (where tcpdump shows it), payload length and
+ * timestamps (or the relative ack when there are none); ICMP type/code/id/seq; UDP length.
+ */
+export function signature(p: Packet, hasRel: boolean): number {
+  if (p.tcp !== undefined) {
+    const t = p.tcp;
+    const b = flagBits(t.flags);
+    // tcpdump omits seq on bare ACKs; leave it out so text and binary agree.
+    const showSeq = t.len > 0 || (b & 7) !== 0;
+    const seq = showSeq && hasRel ? relSeqOut : -1;
+    if (t.tsval !== undefined) return fold(1, b & 31, seq, t.len, t.tsval, t.tsecr ?? -1);
+    return fold(2, b & 31, seq, t.len, hasRel && (b & 16) !== 0 ? relAckOut : -1, 0);
+  }
+  if (p.icmp !== undefined) return fold(3, p.icmp.type, p.icmp.code, p.icmp.id ?? -1, p.icmp.seq ?? -1, 0);
+  if (p.udp !== undefined) return fold(4, p.udp.len, 0, 0, 0, 0);
+  let h = 0;
+  for (let i = 0; i < p.proto.length; i++) h = mixIn(h, p.proto.charCodeAt(i));
+  return fold(5, innerLength(p), h, 0, 0, 0);
+}
+
+/** All inner packets of `side` that belong to `tuple` (either direction), time order. */
+export function collectFlow(side: Side, tuple: Tuple): Inner[] {
+  const out: Inner[] = [];
+  const st: ConnState = { known: false, f: 0, r: 0 };
+  for (const r of side.recs) {
+    if (r.outer !== null) continue;
+    const d = tupleDir(r.p, tuple);
+    if (d === 0) continue;
+    const p = r.p;
+    const isTcp = p.tcp !== undefined;
+    if (isTcp) tcpRel(p, st, d === 1);
+    out.push({
+      rec: r,
+      fwd: d === 1,
+      sig: signature(p, isTcp),
+      relSeq: isTcp ? relSeqOut : -1,
+      plen: p.tcp?.len ?? p.udp?.len ?? 0,
+      ilen: innerLength(p),
+      used: false,
+      car: null,
+    });
+  }
+  return out;
+}
+
+/** Signature index over a subset, for repeated lookups in time order (one map entry per signature). */
+export class SigIndex {
+  private head = new Map<number, number>();
+  private nxt: Int32Array;
+  private taken: Uint8Array;
+  constructor(private readonly items: Inner[]) {
+    const n = items.length;
+    this.nxt = new Int32Array(n);
+    this.taken = new Uint8Array(n);
+    for (let i = n - 1; i >= 0; i--) {
+      const s = items[i]!.sig;
+      this.nxt[i] = this.head.get(s) ?? -1;
+      this.head.set(s, i);
+    }
+  }
+  /** First not-yet-taken item with this signature at or after `t` (times already on one clock). */
+  take(sig: number, t: number, tBefore = Infinity, mark = true, tol = 0): Inner | null {
+    let i = this.head.get(sig) ?? -1;
+    // Skip the taken prefix for good, so long runs of one signature stay cheap.
+    while (i >= 0 && this.taken[i] === 1) i = this.nxt[i]!;
+    if (i >= 0) this.head.set(sig, i);
+    for (; i >= 0; i = this.nxt[i]!) {
+      if (this.taken[i] === 1) continue;
+      const x = this.items[i]!;
+      if (x.rec.tc < t - tol) continue;
+      if (x.rec.tc > tBefore) return null;
+      if (mark) { this.taken[i] = 1; x.used = true; }
+      return x;
+    }
+    return null;
+  }
+  /** Whether items[i] was taken. */
+  isTaken(i: number): boolean { return this.taken[i] === 1; }
+}

@@ -1,0 +1,277 @@
+// Per-capture preparation: time base, interface kinds, which packets are tunnel carriers
+// (WireGuard / ESP / IKE) and which are inner traffic, and packet direction.
+
+import type { Packet } from '../protocols/packet.ts';
+import type { CaptureInput, IfaceKind } from './types.ts';
+
+export type OuterKind = 'wg' | 'esp' | 'ike';
+
+/** One packet with what the engine derives from it. `t` is seconds since the common base, own clock. */
+export interface Rec {
+  p: Packet;
+  /** Position in the capture's time-sorted record list. */
+  i: number;
+  t: number;
+  /** Time on A's clock (B's records corrected once the clock is known). */
+  tc: number;
+  ifKey: string;
+  kind: IfaceKind;
+  outer: OuterKind | null;
+  /** WireGuard message type (inferred from the size when the decoder gave none), 0 when not WireGuard. */
+  wgType: number;
+  /** UDP payload length for carriers, -1 otherwise. */
+  olen: number;
+  dir: 'in' | 'out' | null;
+}
+
+export interface Side {
+  key: 'A' | 'B';
+  input: CaptureInput;
+  recs: Rec[];
+  ifaces: Map<string, { name: string; kind: IfaceKind; count: number }>;
+  local: Set<string>;
+  /** Carrier packets only, time order. */
+  outer: Rec[];
+  hasDirInfo: boolean;
+  /** Whether the capture covered every interface (or at least the named list) of its host. */
+  multiIface: boolean;
+  /** Names of interfaces the file lists, with or without packets. */
+  listed: string[];
+}
+
+const RAW_LINKTYPES = new Set([12, 14, 101, 228, 229]);
+const TUNNEL_NAME = /^(wg|tun|ipsec|vti|xfrm|utun|nordlynx|wt\d|ppp|gre)/i;
+
+export function ifaceKeyOf(p: Packet): string {
+  return p.iface !== '' ? p.iface : `#${p.ifaceId}`;
+}
+
+function convKey(p: Packet): string {
+  const x = `${p.src}:${p.sport}`;
+  const y = `${p.dst}:${p.dport}`;
+  return x < y ? `${x}|${y}` : `${y}|${x}`;
+}
+
+export interface ConvStats {
+  /** Conversation key per packet (file order), undefined for non-UDP. */
+  keys: Array<string | undefined>;
+  stats: Map<string, { n: number; shaped: number; hs: number; wg: number }>;
+}
+
+/** One pass over the UDP packets: per conversation, how many look like WireGuard framing. */
+export function conversationStats(packets: Packet[]): ConvStats {
+  const stats: ConvStats['stats'] = new Map();
+  const keys: Array<string | undefined> = new Array(packets.length);
+  let prev: Packet | null = null;
+  let prevKey = '';
+  for (let i = 0; i < packets.length; i++) {
+    const p = packets[i]!;
+    if (p.wg === undefined && (p.udp === undefined || p.tcp !== undefined)) continue;
+    if (p.outer !== undefined) continue;
+    // Consecutive packets mostly belong to one conversation: reuse its key.
+    let k: string;
+    if (prev !== null && ((p.src === prev.src && p.dst === prev.dst && p.sport === prev.sport && p.dport === prev.dport) ||
+      (p.src === prev.dst && p.dst === prev.src && p.sport === prev.dport && p.dport === prev.sport))) k = prevKey;
+    else { k = convKey(p); prev = p; prevKey = k; }
+    keys[i] = k;
+    let s = stats.get(k);
+    if (s === undefined) { s = { n: 0, shaped: 0, hs: 0, wg: 0 }; stats.set(k, s); }
+    s.n++;
+    if (p.wg !== undefined) { s.wg++; continue; }
+    const l = p.udp?.len ?? -1;
+    if (l === 148 || l === 92) s.hs++;
+    if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l > 1500)) s.shaped++;
+  }
+  return { keys, stats };
+}
+
+/** Conversations that are WireGuard: the decoder said so, or every size fits its framing. */
+export function wireguardConversations(cs: ConvStats, knownPorts: Set<number> = new Set()): Set<string> {
+  const out = new Set<string>();
+  for (const [k, s] of cs.stats) {
+    if (s.wg > 0) { out.add(k); continue; }
+    if (s.shaped !== s.n) continue;
+    // DNS, NTP, IKE or HTTPS traffic can happen to be a multiple of 16; WireGuard never uses them.
+    if (/:(53|67|68|123|500|4500|443)(\||$)/.test(k)) continue;
+    const ports = k.split('|').map((e) => Number(e.slice(e.lastIndexOf(':') + 1)));
+    if (s.hs > 0 || s.n >= 3 || ports.some((p) => knownPorts.has(p))) out.add(k);
+  }
+  return out;
+}
+
+/** UDP ports of the conversations that look like WireGuard, to recognise a lone keepalive on the other host. */
+export function wireguardPorts(cs: ConvStats): Set<number> {
+  const out = new Set<number>();
+  for (const k of wireguardConversations(cs)) for (const e of k.split('|')) out.add(Number(e.slice(e.lastIndexOf(':') + 1)));
+  return out;
+}
+
+function wgTypeFromLen(l: number): number {
+  if (l === 148) return 1;
+  if (l === 92) return 2;
+  return 4;
+}
+
+export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number, cs: ConvStats, otherPorts: Set<number> = new Set()): Side {
+  const packets = input.packets;
+  const wgConv = wireguardConversations(cs, otherPorts);
+  const recs: Rec[] = new Array(packets.length);
+  let sorted = true;
+  let prevT = -Infinity;
+  let hasDirInfo = false;
+  for (let j = 0; j < packets.length; j++) {
+    const p = packets[j]!;
+    const t = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
+    if (t < prevT) sorted = false;
+    prevT = t;
+    let outer: OuterKind | null = null;
+    let wgType = 0;
+    let olen = -1;
+    if (p.outer === undefined) {
+      if (p.wg !== undefined) {
+        outer = 'wg'; wgType = p.wg.type; olen = p.udp?.len ?? (p.len - 28);
+      } else if (p.esp !== undefined) {
+        outer = 'esp'; olen = p.ip ? p.ip.len - 20 : p.len;
+      } else if (p.ike !== undefined || p.nattKeepalive === true ||
+        (p.udp !== undefined && (p.sport === 500 || p.dport === 500 || p.sport === 4500 || p.dport === 4500))) {
+        outer = 'ike'; olen = p.udp?.len ?? -1;
+      } else if (p.udp !== undefined && p.tcp === undefined && cs.keys[j] !== undefined && wgConv.has(cs.keys[j]!)) {
+        outer = 'wg'; olen = p.udp.len; wgType = wgTypeFromLen(olen);
+      }
+    }
+    let dir: 'in' | 'out' | null = null;
+    if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
+    recs[j] = { p, i: j, t, tc: t, ifKey: ifaceKeyOf(p), kind: 'lan', outer, wgType, olen, dir };
+  }
+  // Multi-interface pcapng files are not in time order; a stable sort keeps frame order on ties.
+  if (!sorted) recs.sort((x, y) => x.t - y.t || x.p.frame - y.p.frame);
+  for (let j = 0; j < recs.length; j++) recs[j]!.i = j;
+
+  const ifaces = new Map<string, { name: string; kind: IfaceKind; count: number; outer: number; linktype: number }>();
+  for (const r of recs) {
+    let f = ifaces.get(r.ifKey);
+    if (f === undefined) { f = { name: r.p.iface, kind: 'lan', count: 0, outer: 0, linktype: r.p.linktype }; ifaces.set(r.ifKey, f); }
+    f.count++;
+    if (r.outer !== null) f.outer++;
+  }
+  for (const f of ifaces.values()) {
+    if (TUNNEL_NAME.test(f.name) || (f.name === '' && RAW_LINKTYPES.has(f.linktype) && f.outer === 0)) f.kind = 'tunnel';
+    else if (f.outer > 0) f.kind = 'wan';
+    else if (RAW_LINKTYPES.has(f.linktype) && f.outer === 0) f.kind = 'tunnel';
+  }
+  const outerList: Rec[] = [];
+  for (const r of recs) {
+    r.kind = ifaces.get(r.ifKey)!.kind;
+    // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis.
+    if (r.kind === 'tunnel') { r.outer = null; r.wgType = 0; }
+    if (r.outer !== null) outerList.push(r);
+  }
+
+  const local = new Set<string>();
+  let lastAdded = '';
+  for (const r of recs) {
+    const x = r.dir === 'out' ? r.p.src : r.dir === 'in' ? r.p.dst : undefined;
+    if (x !== undefined && x !== lastAdded) { local.add(x); lastAdded = x; }
+  }
+  if (!hasDirInfo) inferLocal(key, outerList, local);
+  if (!hasDirInfo) {
+    for (const r of outerList) {
+      if (r.p.src !== undefined && local.has(r.p.src)) r.dir = 'out';
+      else if (r.p.dst !== undefined && local.has(r.p.dst)) r.dir = 'in';
+    }
+  }
+  const pub = new Map<string, { name: string; kind: IfaceKind; count: number }>();
+  for (const [k, f] of ifaces) pub.set(k, { name: f.name, kind: f.kind, count: f.count });
+  const listed = (input.interfaces ?? []).map((i) => i.name);
+  for (const n of listed) {
+    if (n !== '' && !pub.has(n)) pub.set(n, { name: n, kind: TUNNEL_NAME.test(n) ? 'tunnel' : 'lan', count: 0 });
+  }
+  // Several interfaces in the file (pcapng IDBs, even silent ones), or `-i any`: absence means nothing passed.
+  let maxId = 0;
+  for (const r of recs) if (r.p.ifaceId > maxId) maxId = r.p.ifaceId;
+  const any = recs.length > 0 && (recs[0]!.p.linktype === 276 || recs[0]!.p.linktype === 113 || (recs[0]!.p.origin === 'text' && recs[0]!.p.iface !== ''));
+  const multiIface = recs.length === 0 || pub.size > 1 || listed.length > 1 || maxId > 0 || any;
+  return { key, input, recs, ifaces: pub, local, outer: outerList, hasDirInfo, multiIface, listed };
+}
+
+/**
+ * Without direction flags (plain pcap on Ethernet), the host's own carrier address is the one
+ * that sends handshake initiations or answers them; failing that, the endpoint shared by all
+ * conversations.
+ */
+function inferLocal(key: 'A' | 'B', outer: Rec[], local: Set<string>): void {
+  // Capture A is the initiating host: it sends initiations (type 1) and receives responses (type 2);
+  // B the other way round.
+  for (const r of outer) {
+    if (r.outer !== 'wg' || (r.wgType !== 1 && r.wgType !== 2) || r.p.src === undefined || r.p.dst === undefined) continue;
+    const sentHere = (r.wgType === 1) === (key === 'A');
+    local.add(sentHere ? r.p.src : r.p.dst);
+  }
+  if (local.size > 0) return;
+  const counts = new Map<string, number>();
+  for (const r of outer) {
+    if (r.p.src === undefined || r.p.dst === undefined) continue;
+    counts.set(r.p.src, (counts.get(r.p.src) ?? 0) + 1);
+    counts.set(r.p.dst, (counts.get(r.p.dst) ?? 0) + 1);
+  }
+  if (counts.size === 2) {
+    // One conversation: the sender of the first initiation is local only if this host initiated;
+    // the caller resolves that with the other capture (see resolveDirections).
+    return;
+  }
+  let best = '';
+  let n = 0;
+  for (const [a, c] of counts) if (c > n) { best = a; n = c; }
+  if (best !== '') local.add(best);
+}
+
+/**
+ * When neither capture had direction info and each holds a single carrier conversation, the
+ * address that appears in both captures is the responder's public address (the initiator is
+ * usually behind NAT); each side's local address follows.
+ */
+export function resolveDirections(a: Side, b: Side): void {
+  for (const s of [a, b]) {
+    if (s.hasDirInfo || s.local.size > 0) continue;
+    const other = s === a ? b : a;
+    const otherAddrs = new Set<string>();
+    for (const r of other.outer) { if (r.p.src) otherAddrs.add(r.p.src); if (r.p.dst) otherAddrs.add(r.p.dst); }
+    const mine = new Set<string>();
+    for (const r of s.outer) { if (r.p.src) mine.add(r.p.src); if (r.p.dst) mine.add(r.p.dst); }
+    const shared = [...mine].filter((x) => otherAddrs.has(x));
+    if (shared.length === 1 && mine.size === 2) {
+      if (s === b) s.local.add(shared[0]!);
+      else for (const x of mine) if (x !== shared[0]) s.local.add(x);
+    }
+    if (s.local.size === 0) continue;
+    for (const r of s.outer) {
+      if (r.p.src !== undefined && s.local.has(r.p.src)) r.dir = 'out';
+      else if (r.p.dst !== undefined && s.local.has(r.p.dst)) r.dir = 'in';
+    }
+  }
+}
+
+/** IP total length; estimated from the printed fields for tcpdump text (which has no IP length). */
+export function innerLength(p: Packet): number {
+  if (p.ip !== undefined && p.ip.len > 0) return p.ip.len;
+  const ipHdr = p.ip?.v === 6 || (p.src !== undefined && p.src.includes(':')) ? 40 : 20;
+  if (p.tcp !== undefined) {
+    const t = p.tcp;
+    let o = 0;
+    if (t.mss !== undefined) o += 4;
+    if (t.sackOk) o += 2;
+    if (t.tsval !== undefined) o += 10;
+    if (t.wscale !== undefined) o += 3;
+    if (t.sack !== undefined && t.sack.length > 0) o += 2 + 8 * t.sack.length;
+    o = Math.ceil(o / 4) * 4;
+    return ipHdr + 20 + o + t.len;
+  }
+  if (p.udp !== undefined) return ipHdr + 8 + p.udp.len;
+  if (p.ip !== undefined && p.ip.len > 0) return p.ip.len;
+  return p.len;
+}
+
+/** WireGuard framing: 16-byte header + padded plaintext + 16-byte tag. */
+export function wgOuterLen(innerLen: number): number {
+  return 32 + Math.ceil(innerLen / 16) * 16;
+}

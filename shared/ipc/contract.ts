@@ -1,0 +1,225 @@
+// The IPC contract between the renderer and the Electron main process.
+// One map from operation name to signature types both ends: the preload exposes exactly these
+// functions on `window.tandem`, and the main process registers one handler per operation.
+// Pure TypeScript (no Node, DOM or Electron) so the renderer, preload, main and tests share it.
+
+/** What the main process tells the renderer about the running app. */
+export interface AppInfo {
+  name: string;
+  version: string;
+  /** process.platform of the main process, e.g. 'linux'. */
+  platform: string;
+  arch: string;
+  versions: { electron: string; chrome: string; node: string };
+  /** False while running from a source checkout (npm start, tests). */
+  packaged: boolean;
+}
+
+/** A file-type filter for the native open/save dialogs. Extensions without the dot, e.g. 'pcapng'. */
+export interface FileFilter {
+  name: string;
+  extensions: string[];
+}
+
+export interface SaveFileRequest {
+  /** Base name proposed in the dialog; never a path. */
+  suggestedName: string;
+  data: Uint8Array;
+  filters?: FileFilter[];
+}
+
+export interface SaveFileResult {
+  /** False when the user cancelled the dialog. */
+  saved: boolean;
+  /** Absolute path written, when saved. */
+  path?: string;
+}
+
+export interface OpenFileRequest {
+  filters?: FileFilter[];
+  /** Allow picking several files at once (default false). */
+  multiple?: boolean;
+}
+
+export interface OpenedFile {
+  /** Base name of the chosen file (no directory: the renderer has no use for host paths). */
+  name: string;
+  data: Uint8Array;
+}
+
+/**
+ * Every operation the renderer may ask of the main process. Each returns a promise; a failure
+ * rejects with an Error whose message is a short sentence meant for the user.
+ * Later operations (live capture, issue 7) are added here and nowhere else. Pushes from the main
+ * process (capture batches, stats) will follow the same rule: a TandemEvents map from event name
+ * to payload, one `tandem:event:<name>` channel each, and one hand-written `on…(listener)`
+ * function per event in the preload that returns its unsubscribe function.
+ */
+export interface TandemApi {
+  'app.info'(): Promise<AppInfo>;
+  /** Shows a save dialog and writes `data` to the chosen file. */
+  'file.save'(req: SaveFileRequest): Promise<SaveFileResult>;
+  /** Shows an open dialog and returns the chosen files' bytes; empty when cancelled. */
+  'file.open'(req?: OpenFileRequest): Promise<OpenedFile[]>;
+}
+
+export type Operation = keyof TandemApi;
+export type OperationArgs<K extends Operation> = Parameters<TandemApi[K]>;
+export type OperationResult<K extends Operation> = Awaited<ReturnType<TandemApi[K]>>;
+
+/** Every channel name starts with this; the preload never touches channels outside it. */
+export const CHANNEL_PREFIX = 'tandem:';
+
+// A Record over Operation makes the compiler insist on every operation, and nothing else.
+const OPERATION_SET: Record<Operation, true> = { 'app.info': true, 'file.save': true, 'file.open': true };
+export const OPERATIONS = Object.freeze(Object.keys(OPERATION_SET) as Operation[]);
+
+export function channelOf<K extends Operation>(op: K): `tandem:${K}` {
+  return `${CHANNEL_PREFIX}${op}` as `tandem:${K}`;
+}
+
+/**
+ * What actually crosses the wire. Handlers never throw across IPC (Electron would wrap the
+ * message in "Error invoking remote method …"); they answer with this envelope and the
+ * preload turns a failure back into a plain Error.
+ */
+export type IpcReply<T> = { ok: true; value: T } | { ok: false; error: string };
+
+// ---------------------------------------------------------------------------------------------
+// Runtime validation. Arguments come from a renderer that is treated as untrusted.
+
+/** Upper bound on bytes written by one file.save (a large capture export still fits). */
+export const MAX_SAVE_BYTES = 1024 * 1024 * 1024;
+/** Upper bound on the total bytes returned by one file.open (copied through IPC, so bounded). */
+export const MAX_OPEN_BYTES = 1024 * 1024 * 1024;
+export const MAX_NAME_LENGTH = 255;
+export const MAX_FILTERS = 16;
+export const MAX_EXTENSIONS_PER_FILTER = 16;
+
+export class IpcValidationError extends Error {
+  override name = 'IpcValidationError';
+}
+
+function fail(message: string): never {
+  throw new IpcValidationError(message);
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const proto = Object.getPrototypeOf(v) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function onlyKeys(obj: Record<string, unknown>, allowed: readonly string[], what: string): void {
+  for (const key of Object.keys(obj)) {
+    if (!allowed.includes(key)) fail(`${what}: unexpected field "${key.slice(0, 40)}"`);
+  }
+}
+
+function argCount(args: readonly unknown[], min: number, max: number, op: string): void {
+  if (args.length < min || args.length > max) {
+    fail(`${op}: expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
+  }
+}
+
+// Control characters, path separators and names that mean "this or the parent directory".
+// eslint-disable-next-line no-control-regex
+const BAD_NAME_CHARS = /[\u0000-\u001f\u007f/\\]/;
+
+/** A file base name the user will see in a dialog: no directories, no control characters. */
+export function validateFileName(v: unknown, what = 'file name'): string {
+  if (typeof v !== 'string') fail(`${what} must be a string`);
+  if (v.length === 0 || v.length > MAX_NAME_LENGTH) fail(`${what} must be 1 to ${MAX_NAME_LENGTH} characters`);
+  if (BAD_NAME_CHARS.test(v)) fail(`${what} must not contain path separators or control characters`);
+  if (v === '.' || v === '..') fail(`${what} must not be "." or ".."`);
+  return v;
+}
+
+const EXTENSION = /^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,15})$/;
+
+export function validateFilters(v: unknown): FileFilter[] | undefined {
+  if (v === undefined) return undefined;
+  if (!Array.isArray(v)) fail('filters must be an array');
+  if (v.length > MAX_FILTERS) fail(`at most ${MAX_FILTERS} filters are allowed`);
+  return v.map((f: unknown, i) => {
+    if (!isPlainObject(f)) fail(`filters[${i}] must be an object`);
+    onlyKeys(f, ['name', 'extensions'], `filters[${i}]`);
+    if (typeof f.name !== 'string' || f.name.length === 0 || f.name.length > 100) {
+      fail(`filters[${i}].name must be a string of 1 to 100 characters`);
+    }
+    if (!Array.isArray(f.extensions) || f.extensions.length === 0 || f.extensions.length > MAX_EXTENSIONS_PER_FILTER) {
+      fail(`filters[${i}].extensions must be an array of 1 to ${MAX_EXTENSIONS_PER_FILTER} extensions`);
+    }
+    const extensions = f.extensions.map((e: unknown, j) => {
+      if (typeof e !== 'string' || !EXTENSION.test(e)) fail(`filters[${i}].extensions[${j}] is not a valid extension`);
+      return e;
+    });
+    return { name: f.name, extensions };
+  });
+}
+
+function validateBytes(v: unknown, max: number, what: string): Uint8Array {
+  // Structured clone keeps Uint8Array intact; a Node Buffer is a Uint8Array too.
+  if (!(v instanceof Uint8Array)) fail(`${what} must be a Uint8Array`);
+  if (v.byteLength > max) fail(`${what} is too large (${v.byteLength} bytes, limit ${max})`);
+  return v;
+}
+
+export function validateSaveRequest(v: unknown): SaveFileRequest {
+  if (!isPlainObject(v)) fail('file.save: request must be an object');
+  onlyKeys(v, ['suggestedName', 'data', 'filters'], 'file.save');
+  const suggestedName = validateFileName(v.suggestedName, 'file.save: suggestedName');
+  const data = validateBytes(v.data, MAX_SAVE_BYTES, 'file.save: data');
+  const filters = validateFilters(v.filters);
+  return filters ? { suggestedName, data, filters } : { suggestedName, data };
+}
+
+export function validateOpenRequest(v: unknown): OpenFileRequest {
+  if (v === undefined) return {};
+  if (!isPlainObject(v)) fail('file.open: request must be an object');
+  onlyKeys(v, ['filters', 'multiple'], 'file.open');
+  if (v.multiple !== undefined && typeof v.multiple !== 'boolean') fail('file.open: multiple must be a boolean');
+  const filters = validateFilters(v.filters);
+  const req: OpenFileRequest = {};
+  if (filters) req.filters = filters;
+  if (v.multiple !== undefined) req.multiple = v.multiple;
+  return req;
+}
+
+/** One validator per operation: raw IPC arguments in, typed arguments out, or IpcValidationError. */
+export const validators: { [K in Operation]: (args: readonly unknown[]) => OperationArgs<K> } = {
+  'app.info': (args) => {
+    argCount(args, 0, 0, 'app.info');
+    return [];
+  },
+  'file.save': (args) => {
+    argCount(args, 1, 1, 'file.save');
+    return [validateSaveRequest(args[0])];
+  },
+  'file.open': (args) => {
+    argCount(args, 0, 1, 'file.open');
+    return [validateOpenRequest(args[0])];
+  },
+};
+
+/** The URL every trusted renderer page is served from (see electron/main/app-protocol.ts). */
+export const APP_SCHEME = 'app';
+export const APP_HOST = 'tandem';
+export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
+
+/** True when `url` is a page of our own renderer (scheme app, host tandem, nothing else). */
+export function isTrustedSenderUrl(url: unknown): boolean {
+  if (typeof url !== 'string' || url.length === 0 || url.length > 8192) return false;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return (
+    parsed.protocol === `${APP_SCHEME}:` &&
+    parsed.host === APP_HOST &&
+    parsed.username === '' &&
+    parsed.password === ''
+  );
+}

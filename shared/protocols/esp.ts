@@ -1,0 +1,31 @@
+// ESP (IP protocol 50; also reached from NAT-T on UDP 4500): SPI and sequence number are the
+// clear-text keys that follow one datagram across hosts.
+
+import { registerIpProto, type Ctx } from './registry.ts';
+
+function dissectEsp(c: Ctx, off: number, end: number): boolean {
+  const p = c.p;
+  p.proto = 'esp';
+  const avail = end - off;
+  if (avail < 8) {
+    c.info = 'ESP';
+    c.trunc('ESP');
+    return true;
+  }
+  const spi = c.u32(off);
+  const seq = c.u32(off + 4);
+  p.esp = { spi, seq };
+  if (c.payStart < 0) { c.payStart = off; c.payEnd = end; }
+  const t = c.t;
+  if (t) {
+    t.layer('esp', 'Encapsulating Security Payload', off, avail);
+    t.add('esp.spi', 'ESP SPI: 0x' + spi.toString(16).padStart(8, '0') + ' (' + spi + ')', spi, off, 4);
+    t.add('esp.sequence', 'ESP Sequence: ' + seq, seq, off + 4, 4);
+  }
+  // The whole IP payload length, as tcpdump reports it.
+  const len = c.l3End - off;
+  c.info = (c.info.startsWith('UDP') ? 'UDP-encap: ' : '') + 'ESP(spi=0x' + spi.toString(16).padStart(8, '0') + ',seq=0x' + seq.toString(16) + '), length ' + (len > 0 ? len : avail);
+  return true;
+}
+
+registerIpProto(50, dissectEsp);

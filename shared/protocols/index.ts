@@ -1,0 +1,93 @@
+// Entry point of the protocol decoders: importing this module registers every layer.
+// decodeFrame is the fast path (no detail tree); dissectFrame runs the same code with a tree sink.
+
+import './ethernet.ts';
+import './vlan.ts';
+import './sll.ts';
+import './raw.ts';
+import './arp.ts';
+import './ipv4.ts';
+import './ipv6.ts';
+import './icmp.ts';
+import './icmpv6.ts';
+import './tcp.ts';
+import './udp.ts';
+import './wireguard.ts';
+import './esp.ts';
+import './ike.ts';
+import './natt.ts';
+import './gre.ts';
+import './vxlan.ts';
+import './geneve.ts';
+import './mpls.ts';
+import './cisco-metadata.ts';
+import './macsec.ts';
+
+import type { CaptureInterface, RawFrame } from '../capture-file/types.ts';
+import type { Packet } from './packet.ts';
+import { byLinktype, Ctx, type DecodeOptions } from './registry.ts';
+import { fnv1a, TreeSink, type Field } from './fields.ts';
+
+export type { DecodeOptions } from './registry.ts';
+export type { Field } from './fields.ts';
+export type { Packet } from './packet.ts';
+
+const fastCtx = new Ctx();
+
+function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptions | undefined, tree: TreeSink | null): Packet {
+  let data = frame.data;
+  if (frame.caplen < data.length) data = data.subarray(0, frame.caplen);
+  const p: Packet = {
+    frame: frame.frame,
+    tsSec: frame.tsSec,
+    tsNsec: frame.tsNsec,
+    iface: iface.name,
+    ifaceId: frame.ifaceId,
+    dir: null,
+    linktype: iface.linktype,
+    caplen: frame.caplen,
+    len: frame.len,
+    proto: 'data',
+    summary: '',
+  };
+  const fl = frame.epbFlags;
+  if (fl !== undefined && (fl & 3) !== 0) p.dir = (fl & 3) === 1 ? 'in' : (fl & 3) === 2 ? 'out' : 'unknown';
+  if (frame.comments !== undefined && frame.comments.length > 0) p.comments = frame.comments;
+  c.reset(data, p, iface, opts, tree);
+  if (frame.len > data.length) c.wireEnd = frame.len;
+  try {
+    if (!byLinktype(c, iface.linktype, 0, data.length)) c.info = 'link type ' + iface.linktype + ', length ' + frame.len;
+    if (c.payStart >= 0 && c.payEnd > c.payStart) p.payloadHash = fnv1a(data, c.payStart, c.payEnd);
+    p.summary = c.prefix + c.segment();
+  } catch (e) {
+    // A decoder bug must not take the whole file down: keep what was decoded and say where it stopped.
+    p.truncated ??= 'decoder error in ' + p.proto + ': ' + (e instanceof Error ? e.message : String(e));
+    p.summary = c.prefix + c.segment() + ' [|' + p.proto + ']';
+  }
+  return p;
+}
+
+/** Decode one captured frame into the flat Packet record. Never throws on malformed input. */
+export function decodeFrame(frame: RawFrame, iface: CaptureInterface, opts?: DecodeOptions): Packet {
+  return run(fastCtx, frame, iface, opts, null);
+}
+
+/** The layer tree of one frame with byte ranges (detail and hex views). Same decoders as decodeFrame. */
+export function dissectFrame(frame: RawFrame, iface: CaptureInterface, opts?: DecodeOptions): Field[] {
+  const tree = new TreeSink();
+  const caplen = Math.min(frame.caplen, frame.data.length);
+  tree.layer('frame', 'Frame ' + frame.frame + ': ' + frame.len + ' bytes on wire, ' + caplen + ' bytes captured' +
+    (iface.name ? ' on interface ' + iface.name : ''), 0, caplen);
+  const p = run(new Ctx(), frame, iface, opts, tree);
+  const top = tree.roots[0]!;
+  (top.children ??= []).push({ name: 'frame.summary', label: p.summary, start: 0, length: 0 });
+  if (p.truncated) top.children.push({ name: 'frame.truncated', label: p.truncated, start: 0, length: 0 });
+  return tree.roots;
+}
+
+/** decodeFrame plus its tree in one pass, for views that show both. */
+export function decodeAndDissect(frame: RawFrame, iface: CaptureInterface, opts?: DecodeOptions): { packet: Packet; tree: Field[] } {
+  const tree = new TreeSink();
+  const packet = run(new Ctx(), frame, iface, opts, tree);
+  return { packet, tree: tree.roots };
+}

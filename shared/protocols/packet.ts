@@ -1,0 +1,118 @@
+// The decoded packet: the one currency of the analysis engine, the UI, the CLI and the exports.
+// Flat, JSON-serialisable (no bigint, no typed arrays) so it can cross a worker/IPC boundary
+// and be stored in IndexedDB as is.
+
+export type Direction = 'in' | 'out' | 'broadcast' | 'multicast' | 'otherhost' | 'unknown';
+
+export interface IpInfo {
+  v: 4 | 6;
+  /** IPv4 identification; for IPv6 the fragment header's identification if any. */
+  id?: number;
+  ttl: number;
+  /** Total length from the IP header (IPv6: payload length + 40). */
+  len: number;
+  df?: boolean;
+  /** Fragment offset in bytes and the more-fragments flag, when the packet is a fragment. */
+  frag?: { offset: number; more: boolean };
+  /** Upper-layer protocol number (after IPv6 extension headers). */
+  proto: number;
+}
+
+export interface TcpInfo {
+  /** tcpdump style: S, F, R, P, U, E, W and '.' for ACK, e.g. "S." */
+  flags: string;
+  seq: number;
+  ack: number;
+  win: number;
+  /** Payload length in bytes. */
+  len: number;
+  mss?: number;
+  wscale?: number;
+  sackOk?: boolean;
+  sack?: Array<[number, number]>;
+  tsval?: number;
+  tsecr?: number;
+  /** Text import only: seq/ack are tcpdump's relative numbers (printed without -S), not the wire values. */
+  relative?: boolean;
+}
+
+export interface IcmpInfo {
+  v: 4 | 6;
+  type: number;
+  code: number;
+  /** Next-hop MTU of "fragmentation needed" (v4 3/4) or "packet too big" (v6 type 2). */
+  mtu?: number;
+  /** The quoted original header of an ICMP error. */
+  orig?: { src: string; dst: string; proto: number; sport?: number; dport?: number; id?: number; len?: number };
+  id?: number;
+  seq?: number;
+}
+
+export interface WireGuardInfo {
+  /** 1 initiation, 2 response, 3 cookie reply, 4 transport data. */
+  type: 1 | 2 | 3 | 4;
+  sender?: number;
+  receiver?: number;
+  /** 64-bit counter as a decimal string (it does not fit a double exactly). */
+  counter?: string;
+}
+
+export interface EspInfo { spi: number; seq: number }
+
+export interface IkeInfo {
+  /** 16 hex digits each. */
+  ispi: string;
+  rspi: string;
+  version: 1 | 2;
+  exchange: number;
+  msgid: number;
+  /** Arrived on 4500 behind the 4-byte zero non-ESP marker. */
+  nonEspMarker?: boolean;
+}
+
+export interface Packet {
+  /** 1-based position in the file it came from. */
+  frame: number;
+  tsSec: number;
+  tsNsec: number;
+  /** Interface name ('' when unknown). */
+  iface: string;
+  ifaceId: number;
+  /** LINUX_SLL2 interface index of the frame (the name comes from `ip -o link` when given). */
+  ifindex?: number;
+  dir: Direction | null;
+  linktype: number;
+  caplen: number;
+  len: number;
+  src?: string;
+  dst?: string;
+  /** Highest decoded protocol, lower case: "tcp", "udp", "wireguard", "esp", "isakmp", "icmp", "arp", ... */
+  proto: string;
+  sport?: number;
+  dport?: number;
+  ip?: IpInfo;
+  tcp?: TcpInfo;
+  /** UDP payload length. */
+  udp?: { len: number };
+  icmp?: IcmpInfo;
+  wg?: WireGuardInfo;
+  esp?: EspInfo;
+  ike?: IkeInfo;
+  /** UDP 4500 one-byte 0xff NAT-T keepalive. */
+  nattKeepalive?: boolean;
+  gre?: { proto: number; key?: number; seq?: number };
+  vxlan?: { vni: number };
+  /** Outer layers when the packet was tunnelled (IP-in-IP, GRE, VXLAN): the decoded fields above describe the innermost packet. */
+  outer?: Array<{ proto: string; src?: string; dst?: string }>;
+  vlan?: number[];
+  arp?: { op: number; spa: string; tpa: string; sha?: string; tha?: string };
+  /** FNV-1a of the L4 payload (inner matching across NAT); absent when there is no payload. */
+  payloadHash?: number;
+  /** A tcpdump-like one-line summary. */
+  summary: string;
+  /** Set when the frame ended before a header did: "truncated in TCP header". */
+  truncated?: string;
+  comments?: string[];
+  /** 'text' when the packet came from tcpdump's printed output (no bytes). */
+  origin?: 'file' | 'text';
+}

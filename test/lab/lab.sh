@@ -1,0 +1,396 @@
+#!/usr/bin/env bash
+# Tandem test network: builds the reference WireGuard point-to-site topology from network
+# namespaces, breaks it the way a scenario says, captures both ends during one test
+# connection, and tears everything down again.
+#
+#   lab.sh [--out DIR] SCENARIO...      one capture set per scenario into DIR/SCENARIO/
+#   lab.sh [--out DIR] all              every scenario listed in scenarios.json
+#   lab.sh [--out DIR] --bulk [MB]      large download for benchmark captures (snaplen 96)
+#   lab.sh --list                       scenario names
+#
+# Topology (addresses as in the domain primer; they exist only inside the namespaces):
+#
+#   Endpoint A            NAT router               "Internet"          Host beta                Endpoint B
+#   wlan0 192.168.1.11 -- lan0 192.168.1.1                             eth1 192.168.200.2 ----- eth0 192.168.200.22:80
+#   wg0 10.0.0.1:51821     wan0 198.51.100.1 ---- 198.51.100.2          wg0 10.0.0.2:51822
+#                                                 203.0.113.1 -------- eth0 203.0.113.2
+#
+# Needs root, ip, nft, wireguard-go, wg, dumpcap, tcpdump, curl and busybox (or python3).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+OUT=${TANDEM_LAB_OUT:-/tmp/tandem-lab}
+BULK=0
+BULK_MB=400
+
+# Unique per network so parallel labs never share namespace or control-socket names.
+new_id() {
+  while :; do
+    ID=$(printf '%04x%02x' $(($$ & 0xffff)) $((RANDOM & 0xff)))
+    NS_A=tdm-$ID-a; NS_R=tdm-$ID-r; NS_I=tdm-$ID-i; NS_B=tdm-$ID-b; NS_S=tdm-$ID-s
+    WG_A=tdm${ID}a; WG_B=tdm${ID}b
+    [ -e "/run/netns/$NS_A" ] || [ -e "/var/run/wireguard/$WG_A.sock" ] || break
+  done
+}
+new_id
+WORK=""
+PIDS=()
+NSES=()
+
+log() { printf '[lab %s] %s\n' "$ID" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+teardown() {
+  local p n
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  # Whatever still runs inside our namespaces (e.g. an httpd child stuck on a stalled connection).
+  for n in "${NSES[@]}"; do
+    for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
+    ip netns del "$n" 2>/dev/null || true
+  done
+  rm -f "/var/run/wireguard/$WG_A.sock" "/var/run/wireguard/$WG_B.sock"
+  if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
+  PIDS=(); NSES=(); WORK=""
+}
+trap teardown EXIT
+trap 'exit 130' INT TERM
+
+x() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+
+scenario_names() {
+  sed -n 's/^ *"name": *"\([^"]*\)".*/\1/p' "$HERE/scenarios.json"
+}
+
+# ---------------------------------------------------------------------------------------
+# Scenario knobs. Defaults give the healthy network; each fault changes one or two.
+set_scenario() {
+  A_SPLIT_ROUTE=1        # A routes 192.168.200.0/24 into wg0 and allows it for the peer
+  A_ENDPOINT=1           # A's peer has an Endpoint
+  B_PEER_KEY=right       # beta knows A's real public key
+  B_ALLOWED=10.0.0.1/32  # beta's AllowedIPs for A
+  B_FORWARD=1            # ip_forward on beta
+  B_MASQ=1               # beta masquerades out eth1
+  S_DEFROUTE=1           # Endpoint B has a route back through beta
+  A_NFT_INPUT=""         # extra rules in A's input chain
+  R_NFT_FORWARD=""       # extra rules in the NAT router's forward chain
+  I_NFT_OUTPUT=""        # extra rules in the Internet router's output chain
+  B_NFT_FORWARD=""       # extra rules in beta's forward chain
+  PATH_MTU=1500          # MTU of the link between the NAT router and the Internet
+  URL_PATH=/             # what A fetches
+  CURL_MAX=3             # curl's overall time limit, seconds
+  CURL_EXTRA=()          # more curl options
+  TAIL_WAIT=1            # seconds of capture after the connection ended
+  case "$1" in
+    healthy) ;;
+    clock-base)
+      # A slow download spreads the flow over ~15 s so clock skew becomes measurable.
+      URL_PATH=/medium.bin; CURL_MAX=40; CURL_EXTRA=(--limit-rate 12k) ;;
+    a-no-route) A_SPLIT_ROUTE=0 ;;
+    a-no-endpoint) A_ENDPOINT=0 ;;
+    path-drop-udp)
+      # Long enough for wireguard-go's retry (~5 s): A2 repeats with no A3.
+      R_NFT_FORWARD='udp dport 51822 drop'; CURL_MAX=7 ;;
+    b-wrong-key) B_PEER_KEY=wrong ;;
+    a-input-drop)
+      # Two handshake rounds (wireguard-go retries after ~5 s) show A2/A3 alternating.
+      A_NFT_INPUT='udp sport 51822 drop'; CURL_MAX=7 ;;
+    b-allowedips) B_ALLOWED=10.0.0.99/32 ;;
+    b-no-forward) B_FORWARD=0 ;;
+    b-fwd-reject) B_NFT_FORWARD='iifname "wg0" oifname "eth1" reject with icmp type admin-prohibited' ;;
+    lan-no-return) B_MASQ=0; S_DEFROUTE=0 ;;
+    b-drop-established-reply) B_NFT_FORWARD='iifname "eth1" oifname "wg0" ct state established drop' ;;
+    mtu-blackhole)
+      # The WAN leg carries 1400 bytes; the Internet router's "fragmentation needed" never leaves it.
+      PATH_MTU=1400; URL_PATH=/big.bin; CURL_MAX=4
+      I_NFT_OUTPUT='icmp type destination-unreachable icmp code frag-needed drop' ;;
+    bulk) URL_PATH=/bulk.bin; CURL_MAX=600 ;;
+    *) die "unknown scenario '$1' (try --list)" ;;
+  esac
+}
+
+# ---------------------------------------------------------------------------------------
+need_tools() {
+  [ "$(id -u)" = 0 ] || die "must run as root"
+  local t
+  for t in ip nft wireguard-go wg dumpcap tcpdump curl; do
+    command -v "$t" >/dev/null || die "missing tool: $t"
+  done
+}
+
+mkns() {
+  ip netns add "$1"
+  NSES+=("$1")
+  x "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
+  ip -n "$1" link set lo up
+}
+
+# veth NS1 IF1 NS2 IF2: one cable between two namespaces (created inside them, never in the root).
+veth() {
+  ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
+  ip -n "$1" link set "$2" up
+  ip -n "$3" link set "$4" up
+}
+
+# wgdev NS UNIQUE_NAME: start wireguard-go inside NS. Its control socket is named after the
+# interface and lives in the shared /var/run/wireguard, hence the unique name until configured.
+wgdev() {
+  local ns=$1 name=$2 i
+  WG_PROCESS_FOREGROUND=1 ip netns exec "$ns" wireguard-go -f "$name" >"$WORK/$name.log" 2>&1 &
+  PIDS+=($!)
+  for i in $(seq 100); do
+    [ -S "/var/run/wireguard/$name.sock" ] && return 0
+    sleep 0.05
+  done
+  die "wireguard-go did not come up for $name"
+}
+
+build() {
+  local s=$1
+  WORK=$(mktemp -d /tmp/tdm-lab-work.XXXXXX)
+  mkns "$NS_A"; mkns "$NS_R"; mkns "$NS_I"; mkns "$NS_B"; mkns "$NS_S"
+
+  veth "$NS_A" wlan0 "$NS_R" lan0
+  veth "$NS_R" wan0 "$NS_I" to-r
+  veth "$NS_I" to-b "$NS_B" eth0
+  veth "$NS_B" eth1 "$NS_S" eth0
+
+  ip -n "$NS_A" addr add 192.168.1.11/24 dev wlan0
+  ip -n "$NS_A" route add default via 192.168.1.1
+
+  ip -n "$NS_R" addr add 192.168.1.1/24 dev lan0
+  ip -n "$NS_R" addr add 198.51.100.1/24 dev wan0
+  ip -n "$NS_R" route add default via 198.51.100.2
+  x "$NS_R" sysctl -qw net.ipv4.ip_forward=1
+
+  ip -n "$NS_I" addr add 198.51.100.2/24 dev to-r
+  ip -n "$NS_I" addr add 203.0.113.1/24 dev to-b
+  x "$NS_I" sysctl -qw net.ipv4.ip_forward=1
+  if [ "$PATH_MTU" != 1500 ]; then
+    ip -n "$NS_R" link set wan0 mtu "$PATH_MTU"
+    ip -n "$NS_I" link set to-r mtu "$PATH_MTU"
+  fi
+
+  ip -n "$NS_B" addr add 203.0.113.2/24 dev eth0
+  ip -n "$NS_B" route add default via 203.0.113.1
+  ip -n "$NS_B" addr add 192.168.200.2/24 dev eth1
+  x "$NS_B" sysctl -qw net.ipv4.ip_forward="$B_FORWARD"
+
+  ip -n "$NS_S" addr add 192.168.200.22/24 dev eth0
+  [ "$S_DEFROUTE" = 1 ] && ip -n "$NS_S" route add default via 192.168.200.2
+
+  # Firewalls and NAT.
+  x "$NS_R" nft -f - <<EOF
+table ip lab {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    $R_NFT_FORWARD
+  }
+  chain post {
+    type nat hook postrouting priority 100;
+    oifname "wan0" masquerade
+  }
+}
+EOF
+  x "$NS_I" nft -f - <<EOF
+table ip lab {
+  chain output {
+    type filter hook output priority 0; policy accept;
+    $I_NFT_OUTPUT
+  }
+}
+EOF
+  local masq=""
+  [ "$B_MASQ" = 1 ] && masq='oifname "eth1" masquerade'
+  x "$NS_B" nft -f - <<EOF
+table ip lab {
+  chain forward {
+    type filter hook forward priority 0; policy accept;
+    $B_NFT_FORWARD
+  }
+  chain post {
+    type nat hook postrouting priority 100;
+    $masq
+  }
+}
+EOF
+  x "$NS_A" nft -f - <<EOF
+table ip lab {
+  chain input {
+    type filter hook input priority 0; policy accept;
+    $A_NFT_INPUT
+  }
+}
+EOF
+
+  # WireGuard keys. A "wrong" key on beta is a valid key that belongs to nobody.
+  umask 077
+  wg genkey >"$WORK/a.key"; wg pubkey <"$WORK/a.key" >"$WORK/a.pub"
+  wg genkey >"$WORK/b.key"; wg pubkey <"$WORK/b.key" >"$WORK/b.pub"
+  wg genkey | wg pubkey >"$WORK/stranger.pub"
+  umask 022
+  local a_pub b_pub
+  a_pub=$(cat "$WORK/a.pub"); b_pub=$(cat "$WORK/b.pub")
+  [ "$B_PEER_KEY" = wrong ] && a_pub=$(cat "$WORK/stranger.pub")
+
+  wgdev "$NS_A" "$WG_A"
+  wgdev "$NS_B" "$WG_B"
+
+  local a_allowed=10.0.0.0/24 a_ep=()
+  [ "$A_SPLIT_ROUTE" = 1 ] && a_allowed=10.0.0.0/24,192.168.200.0/24
+  [ "$A_ENDPOINT" = 1 ] && a_ep=(endpoint 203.0.113.2:51822)
+  x "$NS_A" wg set "$WG_A" private-key "$WORK/a.key" listen-port 51821 \
+    peer "$b_pub" "${a_ep[@]}" allowed-ips "$a_allowed"
+  x "$NS_B" wg set "$WG_B" private-key "$WORK/b.key" listen-port 51822 \
+    peer "$a_pub" allowed-ips "$B_ALLOWED"
+
+  # Configured through the unique sockets; now give both devices their real name.
+  ip -n "$NS_A" link set "$WG_A" name wg0
+  ip -n "$NS_A" addr add 10.0.0.1/24 dev wg0
+  ip -n "$NS_A" link set wg0 up
+  [ "$A_SPLIT_ROUTE" = 1 ] && ip -n "$NS_A" route add 192.168.200.0/24 dev wg0
+  ip -n "$NS_B" link set "$WG_B" name wg0
+  ip -n "$NS_B" addr add 10.0.0.2/24 dev wg0
+  ip -n "$NS_B" link set wg0 up
+
+  # Endpoint B's web content: a small page, a medium file for slow downloads, a large one.
+  mkdir -p "$WORK/www"
+  printf '<html><body>Tandem lab: endpoint B</body></html>\n' >"$WORK/www/index.html"
+  head -c 300000 /dev/zero | tr '\0' 'm' >"$WORK/www/medium.bin"
+  head -c 200000 /dev/zero | tr '\0' 'b' >"$WORK/www/big.bin"
+  [ "$BULK" = 1 ] && truncate -s "${BULK_MB}M" "$WORK/www/bulk.bin"
+  if command -v busybox >/dev/null; then
+    ip netns exec "$NS_S" busybox httpd -f -p 192.168.200.22:80 -h "$WORK/www" </dev/null >/dev/null 2>&1 &
+  else
+    ip netns exec "$NS_S" python3 -m http.server 80 --bind 192.168.200.22 --directory "$WORK/www" </dev/null >/dev/null 2>&1 &
+  fi
+  PIDS+=($!)
+  local i
+  for i in $(seq 100); do
+    x "$NS_S" ss -Hltn 'sport = :80' | grep -q . && return 0
+    sleep 0.05
+  done
+  die "web server did not start"
+}
+
+# capture NS LOGNAME CMD...: start a capture and wait until it really listens.
+# CAP_STDOUT names a file for the command's output (the text capture), else it is discarded.
+CAP_PIDS=()
+capture() {
+  local ns=$1 logf=$WORK/$2.log i; shift 2
+  ip netns exec "$ns" "$@" </dev/null >"${CAP_STDOUT:-/dev/null}" 2>"$logf" &
+  CAP_PIDS+=($!); PIDS+=($!)
+  for i in $(seq 200); do
+    grep -qE 'listening on|Capturing on' "$logf" 2>/dev/null && return 0
+    sleep 0.05
+  done
+  cat "$logf" >&2
+  die "capture did not start: $*"
+}
+
+stop_captures() {
+  local p
+  for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
+  for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  CAP_PIDS=()
+}
+
+run_scenario() {
+  local s=$1 dir=$2
+  set_scenario "$s"
+  log "scenario $s -> $dir"
+  build "$s"
+  rm -rf "$dir"; mkdir -p "$dir"
+  local snap=() buf=()
+  if [ "$BULK" = 1 ]; then snap=(-s 96); buf=(-B 64); fi
+
+  capture "$NS_A" capA dumpcap -q "${snap[@]}" "${buf[@]}" -i wg0 -i wlan0 -w "$dir/A.pcapng"
+  capture "$NS_B" capB dumpcap -q "${snap[@]}" "${buf[@]}" -i eth0 -i wg0 -i eth1 -w "$dir/B.pcapng"
+  if [ "$BULK" = 0 ]; then
+    capture "$NS_A" capA-any tcpdump -i any -U -w "$dir/A-any.pcap"
+    capture "$NS_B" capB-any tcpdump -i any -U -w "$dir/B-any.pcap"
+    # What a user would paste from a remote shell: live `tcpdump -n -i any` text.
+    CAP_STDOUT=$dir/A.txt capture "$NS_A" txtA tcpdump -n -l -i any
+    CAP_STDOUT=$dir/B.txt capture "$NS_B" txtB tcpdump -n -l -i any
+  fi
+  ip -n "$NS_A" -o link >"$dir/A-links.txt"
+  ip -n "$NS_B" -o link >"$dir/B-links.txt"
+  sleep 0.3
+
+  local started rc=0 curl_out
+  started=$(date +%s.%N)
+  curl_out=$(x "$NS_A" curl -sS -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
+    -m "$CURL_MAX" "${CURL_EXTRA[@]}" "http://192.168.200.22$URL_PATH" 2>"$WORK/curl.err") || rc=$?
+  sleep "$TAIL_WAIT"
+  stop_captures
+
+  chmod 644 "$dir"/*
+  local err
+  err=$(tr '\n"\\' '   ' <"$WORK/curl.err")
+  printf '{"scenario":"%s","started":%s,"url":"http://192.168.200.22%s","curl_exit":%d,"curl":"%s","curl_error":"%s"}\n' \
+    "$s" "$started" "$URL_PATH" "$rc" "$curl_out" "$err" >"$dir/run.json"
+  log "scenario $s: curl exit $rc ($curl_out) $err"
+  teardown
+  if [ "$s" = clock-base ]; then clock_copies "$dir"; fi
+}
+
+# Copies of B's captures with a clock that is off by seconds and drifts by tens of ppm, plus the
+# applied truth in clock.json. Model: t' = t + offset_s + skew_ppm·1e-6·(t − ref_s), ref_s = A's first packet.
+CLOCK_CASES=("fast 3.5 40" "slow -12.25 -30")
+clock_copies() {
+  local dir=$1 root name off ppm ref="" entries="" c f
+  root=$(cd "$HERE/../.." && pwd)
+  for c in "${CLOCK_CASES[@]}"; do
+    read -r name off ppm <<<"$c"
+    for f in B.pcapng:B-$name.pcapng B-any.pcap:B-any-$name.pcap; do
+      ref=$(cd "$root" && node --import tsx test/lab/clock-shift.ts --offset "$off" --skew-ppm "$ppm" \
+        --ref-from "$dir/A.pcapng" "$dir/${f%%:*}" "$dir/${f##*:}" | sed -n 's/.*"ref_s":"\([0-9.]*\)".*/\1/p')
+    done
+    entries+="${entries:+,}
+    {\"name\": \"$name\", \"offset_s\": $off, \"skew_ppm\": $ppm, \"pcapng\": \"B-$name.pcapng\", \"any\": \"B-any-$name.pcap\"}"
+  done
+  cat >"$dir/clock.json" <<EOF
+{
+  "model": "B copy time = t + offset_s + skew_ppm*1e-6*(t - ref_s); t = original B time (same kernel clock as A)",
+  "ref_s": "$ref",
+  "cases": [$entries
+  ]
+}
+EOF
+  chmod 644 "$dir"/*
+  log "clock copies written: ${CLOCK_CASES[*]}"
+}
+
+# ---------------------------------------------------------------------------------------
+main() {
+  local names=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --out) OUT=$2; shift 2 ;;
+      --bulk) BULK=1; shift
+        if [ $# -gt 0 ] && [[ $1 =~ ^[0-9]+$ ]]; then BULK_MB=$1; shift; fi ;;
+      --list) scenario_names; exit 0 ;;
+      -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}"; exit 0 ;;
+      all) mapfile -t names < <(scenario_names); shift ;;
+      *) names+=("$1"); shift ;;
+    esac
+  done
+  need_tools
+  if [ "$BULK" = 1 ]; then
+    new_id
+    run_scenario bulk "$OUT/bulk"
+    if command -v capinfos >/dev/null; then
+      log "bulk packets: $(capinfos -c -M "$OUT/bulk/A.pcapng" "$OUT/bulk/B.pcapng" | sed -n 's/.*Number of packets: *//p' | paste -sd' ')"
+    fi
+    exit 0
+  fi
+  [ ${#names[@]} -gt 0 ] || die "no scenario given (try --list or all)"
+  local n
+  for n in "${names[@]}"; do set_scenario "$n"; done   # reject typos before building anything
+  for n in "${names[@]}"; do
+    new_id
+    run_scenario "$n" "$OUT/$n"
+  done
+}
+
+main "$@"

@@ -1,0 +1,39 @@
+// Shared helpers for the analysis tests: load the seed tcpdump text through the real text importer.
+import { readFileSync } from 'node:fs';
+import { TcpdumpTextParser } from '../../../shared/capture-file/tcpdump-text.ts';
+import type { Packet } from '../../../shared/protocols/packet.ts';
+import type { CaptureInput } from '../../../shared/analysis/index.ts';
+
+export const SEEDS = new URL('../../../../shared/reference/seed-captures/', import.meta.url);
+
+export function parseText(text: string): Packet[] {
+  const p = new TcpdumpTextParser({ baseDate: '2024-01-01' });
+  const out: Packet[] = [];
+  for (const line of text.split('\n')) {
+    const x = p.line(line);
+    if (x) out.push(x);
+  }
+  const last = p.end();
+  if (last) out.push(last);
+  return out;
+}
+
+export function seedText(name: string): string {
+  return readFileSync(new URL(name, SEEDS), 'utf8');
+}
+
+export function seedInput(name: string, transform?: (lines: string[]) => string[]): CaptureInput {
+  let lines = seedText(name).split('\n');
+  if (transform) lines = transform(lines);
+  return { name, file: name, packets: parseText(lines.join('\n')) };
+}
+
+/** label → 1-based packet number from a `.checkpoints.tsv` ground-truth file. */
+export function groundTruth(name: string): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const line of seedText(name).split('\n').slice(1)) {
+    const [l, n] = line.trim().split('\t');
+    if (l && n) m.set(l, Number(n));
+  }
+  return m;
+}

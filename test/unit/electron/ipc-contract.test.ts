@@ -1,0 +1,127 @@
+// The shared IPC validators: what the main process accepts from an untrusted renderer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  channelOf,
+  CHANNEL_PREFIX,
+  IpcValidationError,
+  isTrustedSenderUrl,
+  MAX_SAVE_BYTES,
+  OPERATIONS,
+  validators,
+} from '../../../shared/ipc/contract.ts';
+
+const bytes = new TextEncoder().encode('hello');
+
+test('every operation has a channel under the tandem: prefix and a validator', () => {
+  for (const op of OPERATIONS) {
+    assert.equal(channelOf(op), CHANNEL_PREFIX + op);
+    assert.equal(typeof validators[op], 'function');
+  }
+  assert.equal(new Set(OPERATIONS.map(channelOf)).size, OPERATIONS.length);
+});
+
+test('app.info takes no arguments', () => {
+  assert.deepEqual(validators['app.info']([]), []);
+  assert.throws(() => validators['app.info']([1]), IpcValidationError);
+});
+
+test('file.save accepts a well-formed request and keeps the same bytes', () => {
+  const [req] = validators['file.save']([
+    { suggestedName: 'session-1.pcapng', data: bytes, filters: [{ name: 'pcapng', extensions: ['pcapng', 'pcap'] }] },
+  ]);
+  assert.equal(req.suggestedName, 'session-1.pcapng');
+  assert.equal(req.data, bytes);
+  assert.deepEqual(req.filters, [{ name: 'pcapng', extensions: ['pcapng', 'pcap'] }]);
+});
+
+test('file.save rejects wrong types', () => {
+  const bad: unknown[][] = [
+    [],
+    [null],
+    ['x.pcap'],
+    [[{ suggestedName: 'a', data: bytes }]],
+    [{ suggestedName: 42, data: bytes }],
+    [{ suggestedName: 'a.pcap', data: 'not bytes' }],
+    [{ suggestedName: 'a.pcap', data: Array.from(bytes) }],
+    [{ suggestedName: 'a.pcap', data: bytes.buffer }],
+    [{ suggestedName: 'a.pcap', data: bytes, filters: 'pcap' }],
+    [{ suggestedName: 'a.pcap', data: bytes, filters: [{ name: 'x', extensions: 'pcap' }] }],
+    [{ suggestedName: 'a.pcap', data: bytes, filters: [{ name: 'x', extensions: [7] }] }],
+    [{ suggestedName: 'a.pcap', data: bytes, extra: true }],
+    [{ suggestedName: 'a.pcap', data: bytes }, 'second argument'],
+  ];
+  for (const args of bad) {
+    assert.throws(() => validators['file.save'](args), IpcValidationError, JSON.stringify(args));
+  }
+});
+
+test('file.save refuses names that are paths or carry control characters', () => {
+  for (const name of ['', '.', '..', '../etc/passwd', '/etc/passwd', 'a/b.pcap', 'a\\b.pcap', 'a\u0000b', 'line\nbreak', 'x'.repeat(256)]) {
+    assert.throws(() => validators['file.save']([{ suggestedName: name, data: bytes }]), IpcValidationError, JSON.stringify(name));
+  }
+  // Spaces, dots and non-ASCII letters are ordinary file names.
+  assert.equal(validators['file.save']([{ suggestedName: 'Café run 2.pcap', data: bytes }])[0].suggestedName, 'Café run 2.pcap');
+});
+
+test('file.save refuses data over the size limit', () => {
+  // Zero-filled pages are mapped lazily, so this 1 GiB + 1 buffer costs almost no real memory.
+  const over = new Uint8Array(MAX_SAVE_BYTES + 1);
+  assert.throws(() => validators['file.save']([{ suggestedName: 'big.pcap', data: over }]), /too large/);
+  const atLimit = over.subarray(0, MAX_SAVE_BYTES);
+  assert.equal(validators['file.save']([{ suggestedName: 'big.pcap', data: atLimit }])[0].data.byteLength, MAX_SAVE_BYTES);
+});
+
+test('file.save refuses too many filters or bad extensions', () => {
+  const many = Array.from({ length: 17 }, (_, i) => ({ name: `f${i}`, extensions: ['pcap'] }));
+  assert.throws(() => validators['file.save']([{ suggestedName: 'a', data: bytes, filters: many }]), /at most 16/);
+  for (const ext of ['', '.pcap', 'pc ap', 'a/b', 'x'.repeat(17)]) {
+    assert.throws(
+      () => validators['file.save']([{ suggestedName: 'a', data: bytes, filters: [{ name: 'x', extensions: [ext] }] }]),
+      IpcValidationError,
+      JSON.stringify(ext),
+    );
+  }
+});
+
+test('file.open accepts nothing, an empty request, or filters + multiple', () => {
+  assert.deepEqual(validators['file.open']([]), [{}]);
+  assert.deepEqual(validators['file.open']([{}]), [{}]);
+  assert.deepEqual(validators['file.open']([{ multiple: true, filters: [{ name: 'Captures', extensions: ['pcap', 'pcapng', '*'] }] }]), [
+    { multiple: true, filters: [{ name: 'Captures', extensions: ['pcap', 'pcapng', '*'] }] },
+  ]);
+  for (const args of [[null], [{ multiple: 'yes' }], [{ path: '/etc/passwd' }], [{}, {}]]) {
+    assert.throws(() => validators['file.open'](args), IpcValidationError, JSON.stringify(args));
+  }
+});
+
+test('objects with a foreign prototype are refused', () => {
+  class Sneaky {
+    suggestedName = 'a.pcap';
+    data = bytes;
+  }
+  assert.throws(() => validators['file.save']([new Sneaky()]), IpcValidationError);
+});
+
+test('only our own app://tandem pages are trusted senders', () => {
+  for (const url of ['app://tandem/', 'app://tandem/index.html', 'app://tandem/index.html#/sessions/3', 'app://tandem']) {
+    assert.equal(isTrustedSenderUrl(url), true, url);
+  }
+  for (const url of [
+    undefined,
+    '',
+    'about:blank',
+    'file:///work/main/out/renderer/index.html',
+    'http://tandem/',
+    'https://tandem/index.html',
+    'app://tandem.evil.example/',
+    'app://evil/tandem/',
+    'app://tandem:8080/',
+    'app://user:pw@tandem/',
+    'devtools://devtools/bundled/inspector.html',
+    'data:text/html,<script>1</script>',
+    'not a url',
+  ]) {
+    assert.equal(isTrustedSenderUrl(url), false, String(url));
+  }
+});
