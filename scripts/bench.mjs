@@ -16,7 +16,7 @@ mkdirSync(WORK, { recursive: true });
 
 /** Runs a shell command under GNU time; returns wall seconds and peak RSS in MiB. */
 function measure(label, cmd) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', `${cmd} > /dev/null`], { encoding: 'utf8' });
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', 'sh', '-c', `{ ${cmd}; } > /dev/null`], { encoding: 'utf8' });
   const last = r.stderr.trim().split('\n').pop() ?? '';
   const [wall, kb] = last.split(' ').map(Number);
   if (!Number.isFinite(wall)) return { label, ok: false, err: r.stderr.trim().split('\n').slice(-2).join(' ') };
@@ -90,24 +90,33 @@ const results = [
 if (tcpdump) console.log(row(tcpdump, N));
 for (const r of results) console.log(row(r, N, tcpdump));
 if (have('tshark')) console.log(row(measure('tshark -r FILE', `tshark -n -r ${file}`), N, tcpdump));
+// The engine alone (read + decode, no printing), in process.
+const inproc = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench-decode.ts', file], { encoding: 'utf8' });
+try {
+  const j = JSON.parse(inproc.stdout.trim().split('\n').pop());
+  const ratio = tcpdump?.ok ? `  ${((j.frames / j.seconds) / (N / tcpdump.wall)).toFixed(2)}× tcpdump's rate` : '';
+  console.log(`  ${'read+decode only (in process)'.padEnd(34)} ${j.seconds.toFixed(2).padStart(7)} s  ${(j.rate / 1e3).toFixed(0).padStart(6)} k pkt/s  peak ${j.rssMiB.toFixed(0).padStart(5)} MiB${ratio}`);
+} catch { console.log('  read+decode only: failed: ' + inproc.stderr.trim().split('\n').pop()); }
 // Memory independence of file size: the same read on a file twice as long.
 const file2 = join(WORK, `mix-${2 * N}.pcap`);
 generatePcap(file2, 2 * N);
 const big = measure('tandem inspect (2× file)', `bin/tandem inspect ${file2}`);
 if (big.ok && results[0].ok) console.log(`  peak memory ${results[0].rssMiB.toFixed(0)} MiB at ${N} frames, ${big.rssMiB.toFixed(0)} MiB at ${2 * N}: ratio ${(big.rssMiB / results[0].rssMiB).toFixed(2)}`);
 
-// 2. analyze two large lab captures
-const A = process.env.TANDEM_BENCH_A ?? '/tmp/tandem-lab/bulk/A.pcapng';
-const B = process.env.TANDEM_BENCH_B ?? '/tmp/tandem-lab/bulk/B.pcapng';
+// 2. analyze two large lab captures (tcpdump -i any SLL2 files: every tool reads them)
+const LAB = process.env.TANDEM_BENCH_LAB ?? '/tmp/tandem-lab/bulk';
+const A = process.env.TANDEM_BENCH_A ?? join(LAB, 'A-any.pcap');
+const B = process.env.TANDEM_BENCH_B ?? join(LAB, 'B-any.pcap');
 console.log('\n2. analyze two large captures');
 if (!existsSync(A) || !existsSync(B)) {
-  console.log(`  skipped: ${A} / ${B} not found — make them with \`sudo test/lab/lab.sh --bulk /tmp/tandem-lab/bulk\` or set TANDEM_BENCH_A/B`);
+  console.log(`  skipped: ${A} / ${B} not found — make them with \`test/lab/lab.sh --out /tmp/tandem-lab --bulk 400\` (root) or set TANDEM_BENCH_A/B`);
 } else {
   const count = (f) => Number(spawnSync('sh', ['-c', `tcpdump -nr ${f} 2>/dev/null | wc -l`], { encoding: 'utf8' }).stdout.trim());
   const pk = count(A) + count(B);
+  const links = (side) => { const f = join(LAB, `${side}-links.txt`); return existsSync(f) ? ` --${side.toLowerCase()}-links ${f}` : ''; };
   console.log(`  A=${A} B=${B} (${pk} packets together)`);
   const td = measure('tcpdump -nr A; tcpdump -nr B', `tcpdump -nr ${A}; tcpdump -nr ${B}`);
   console.log(row(td, pk));
-  console.log(row(measure('tandem analyze A B', `bin/tandem analyze ${A} ${B}`), pk, td));
+  console.log(row(measure('tandem analyze A B', `bin/tandem analyze ${A} ${B}${links('A')}${links('B')}`), pk, td));
   if (have('tshark')) console.log(row(measure('tshark -r A; tshark -r B', `tshark -n -r ${A}; tshark -n -r ${B}`), pk, td));
 }

@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning', legalComments: 'none' };
 const entries = [
-  { entryPoints: ['bin/cli/main.ts'], outfile: 'out/cli/tandem.mjs', format: 'esm',
+  { entryPoints: ['bin/cli/main.ts'], outfile: 'out/cli/tandem.mjs', format: 'esm', external: ['cap'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } },
+  { entryPoints: ['electron/capture/helper.ts'], outfile: 'out/electron/capture-helper.mjs', format: 'esm', external: ['cap'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } },
   { entryPoints: ['electron/main/index.ts'], outfile: 'out/electron/main.cjs', format: 'cjs', external: ['electron', 'cap'] },
   { entryPoints: ['electron/preload/index.ts'], outfile: 'out/electron/preload.cjs', format: 'cjs', external: ['electron'] },

@@ -3,13 +3,18 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, existsSync } from 'node:fs';
 
+function hasXvfb() {
+  return !process.env.DISPLAY && process.platform === 'linux' && spawnSync('sh', ['-c', 'command -v xvfb-run']).status === 0;
+}
+
 rmSync('out/test-counts', { recursive: true, force: true });
 const steps = [
   ['typecheck', 'npm', ['run', '-s', 'typecheck']],
   ['lint', 'npm', ['run', '-s', 'lint']],
   ['build', 'npm', ['run', '-s', 'build']],
   ['unit and integration tests', 'npm', ['run', '-s', 'test:unit']],
-  ['end-to-end tests', 'npm', ['run', '-s', 'test:e2e']],
+  // The Electron journey needs a display; xvfb gives it one where no desktop session exists.
+  hasXvfb() ? ['end-to-end tests', 'xvfb-run', ['-a', 'npm', 'run', '-s', 'test:e2e']] : ['end-to-end tests', 'npm', ['run', '-s', 'test:e2e']],
 ];
 let failedStep = null;
 for (const [name, cmd, args] of steps) {

@@ -1,8 +1,10 @@
 // `tandem analyze A B`: both ends through the shared analysis engine, then any exports asked for.
 import { writeFileSync } from 'node:fs';
-import { loadAll } from '../../shared/ingest/load-capture.ts';
+import { fillSummaries, loadAll } from '../../shared/ingest/load-capture.ts';
+import type { Note } from '../../shared/report/notes.ts';
 import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { analyze, parseFlowSpec, type AnalysisResult } from '../../shared/analysis/index.ts';
+import type { CaptureKey } from '../../shared/analysis/types.ts';
 import { EXPORT_FLAGS, exportOptionsFromFlags, writeExports, type LoadedCapture } from './export.ts';
 import { openCapture, readText, parseArgs, UsageError, displayName } from './io.ts';
 
@@ -18,15 +20,30 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     flow = flags.flow;
   }
   const exports = exportOptionsFromFlags(flags);
-  const load = async (file: string, links: unknown): Promise<LoadedCapture> => {
-    const linkNames = typeof links === 'string' ? parseIpLink(readText(links)) : undefined;
-    const r = await loadAll(openCapture(file), { linkNames, keepBytes: exports.needsBytes });
+  const linksOf = (links: unknown) => (typeof links === 'string' ? parseIpLink(readText(links)) : undefined);
+  const linksA = linksOf(flags['a-links']), linksB = linksOf(flags['b-links']);
+  // Packets are loaded without their summary text (most of a decoded packet's memory; the
+  // engine never reads it); the frames the output shows get theirs in a second, cheap pass.
+  const load = async (file: string, linkNames: Map<number, string> | undefined): Promise<LoadedCapture> => {
+    const r = await loadAll(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false });
     const fatal = r.summary.problems.find((p) => p.fatal);
     if (fatal) process.stderr.write(`warning: ${displayName(file)}: ${fatal.message} at byte ${fatal.offset} (analysing the ${r.packets.length} packets before it)\n`);
     return { name: displayName(file), file, packets: r.packets, frames: exports.needsBytes ? r.frames : undefined, interfaces: r.interfaces };
   };
-  const [a, b] = await Promise.all([load(fa, flags['a-links']), load(fb, flags['b-links'])]);
+  const [a, b] = await Promise.all([load(fa, linksA), load(fb, linksB)]);
   const result = analyze(a, b, { flow });
+  const wanted = shownFrames(result, exports.notes ?? []);
+  await Promise.all([
+    fillSummaries(openCapture(fa), a.packets, wanted.A, { linkNames: linksA }),
+    fillSummaries(openCapture(fb), b.packets, wanted.B, { linkNames: linksB }),
+  ]);
+  // Each lineage is named after its first sighting.
+  for (const l of result.lineage) {
+    const h = l.hops[0];
+    if (h === undefined || l.summary !== '') continue;
+    const p = (h.capture === 'A' ? a : b).packets[h.frame - 1];
+    if (p !== undefined && p.frame === h.frame) l.summary = p.summary;
+  }
   if (flags.json === '-') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
   else {
     if (typeof flags.json === 'string') writeFileSync(flags.json, JSON.stringify(result, null, 2) + '\n');
@@ -36,6 +53,19 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const written = await writeExports({ a, b, result, ...req });
   for (const f of written) process.stderr.write(`wrote ${f}\n`);
   return 0;
+}
+
+/** Frames whose summary the output or an export may print, per capture: every frame the result names, with neighbours for excerpts. */
+function shownFrames(r: AnalysisResult, notes: readonly Note[]): { A: Set<number>; B: Set<number> } {
+  const out = { A: new Set<number>(), B: new Set<number>() };
+  // Excerpts show a few packets either side of each checkpoint or annotated packet; a wider margin costs nothing.
+  const R = 16;
+  const around = (k: CaptureKey, frame: number): void => { for (let f = Math.max(1, frame - R); f <= frame + R; f++) out[k].add(f); };
+  for (const c of r.checkpoints) around(c.capture, c.frame);
+  for (const f of r.findings) for (const e of f.evidence) around(e.capture, e.frame);
+  for (const n of notes) if (n.target.kind === 'packet') around(n.target.capture, n.target.frame);
+  for (const l of r.lineage) for (const h of l.hops) out[h.capture].add(h.frame);
+  return out;
 }
 
 function renderText(r: AnalysisResult): string {

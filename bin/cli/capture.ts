@@ -134,7 +134,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   let lastLine = 0;
   const progress = setInterval(() => {
     const s = session.getStats();
-    const line = `${s.packets} packets, ${kb(s.capturedBytes)}, ${drops(s)}`;
+    const line = `${s.packets} packets, ${kb(s.capturedBytes)}, ${drops(s)}${remote ? `; ${args.remote!.host}: ${remote.packets} packets` : ''}`;
     if (tty) process.stderr.write(`\r${line}\x1b[K`);
     else if (s.elapsedMs - lastLine >= 2000) { lastLine = s.elapsedMs; process.stderr.write(line + '\n'); }
   }, 500);

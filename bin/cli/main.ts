@@ -3,6 +3,7 @@ import { UsageError } from './io.ts';
 import { inspect } from './inspect.ts';
 import { analyzeCommand } from './analyze.ts';
 import { EXPORT_HELP } from './export.ts';
+import { captureCommand } from './capture.ts';
 
 const HELP = `tandem — two-ended capture analysis (WireGuard, IPsec)
 
@@ -13,6 +14,8 @@ usage:
   tandem analyze A_FILE B_FILE [--a-links F] [--b-links F] [--flow "tcp 192.168.200.22:80"] [--json FILE|-]
       Align both ends, label checkpoints, follow the test flow hop by hop and give a verdict.
 ${EXPORT_HELP}
+  tandem capture -i IFACE [-i IFACE…] [-f FILTER] -w FILE.pcapng [-c N] [-G SECONDS] [--remote …] [--list]
+      Capture live through libpcap (needs CAP_NET_RAW) in a helper process; every packet is spooled to FILE as it arrives.
 
 Exit status: 0 success, 1 damaged input (everything before the damage is still printed), 2 usage error.`;
 
@@ -22,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
     switch (cmd) {
       case 'inspect': return await inspect(rest);
       case 'analyze': return await analyzeCommand(rest);
+      case 'capture': return await captureCommand(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(HELP + '\n');
         return cmd === undefined ? 2 : 0;

@@ -39,12 +39,19 @@ export function loadCap(): CapModule | Error {
 }
 
 /**
- * A Cap whose open() failed keeps a half-initialised libpcap handle: cap 0.2.1 would then call
- * uv_poll_stop on an uninitialised handle when the object is closed, reopened or garbage-collected,
- * which crashes the process. Such objects are parked here forever instead (the helper is short-lived).
+ * Every Cap object ever created is kept referenced for the life of the process, because cap 0.2.1
+ * crashes the process when one is garbage-collected: its uv_poll handle is stopped but never
+ * uv_close()d, so freeing the object leaves a dangling entry in libuv's handle list; and after a
+ * failed open() the handle is not even initialised before close() touches it. The capture helper and
+ * the CLI are short-lived and open a handful of handles, so the cost is a few hundred bytes each.
  */
-const quarantine: CapHandle[] = [];
-export function abandonFailedCap(c: CapHandle): void { quarantine.push(c); }
+const retained: CapHandle[] = [];
+
+export function newCap(mod: CapModule): CapHandle {
+  const c = new mod.Cap();
+  retained.push(c);
+  return c;
+}
 
 /** cap names a few link types and reports the rest as "Unknown linktype N" (N is a DLT_ value). */
 export function capLinktype(s: string): number {

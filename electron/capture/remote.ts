@@ -138,12 +138,15 @@ export class RemoteCapture {
   private snaplen = 0;
   private names: Map<number, string> | undefined;
   private dir: ((f: Uint8Array) => Direction) | null = null;
+  private stopRequested = false;
   private ifaceIds = new Map<string, number>();
   private perIface = new Map<number, { packets: number; bytes: number }>();
 
   constructor(private readonly o: RemoteCaptureOptions) {
     const [cmd, ...pre] = o.ssh ?? ['ssh'];
-    const child = spawn(cmd!, [...pre, ...sshArgs(o)], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group: a terminal's Ctrl-C must not kill ssh before we stop the far end cleanly
+    // (closing stdin); if this process dies instead, the closed pipe stops the far end all the same.
+    const child = spawn(cmd!, [...pre, ...sshArgs(o)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     this.child.stdin!.on('error', () => { /* ssh already gone */ });
     this.child.stderr!.setEncoding('utf8');
@@ -183,6 +186,10 @@ export class RemoteCapture {
       }
       markStarted();
       const warnings = readProblem ? [`the stream from ${o.host} ended inside a record: ${readProblem}`] : [];
+      if (code !== 0 && !this.stopRequested) {
+        const last = this.stderr.trim().split('\n').filter((l) => !/^\d+ packets? /.test(l)).pop();
+        warnings.push(`the capture on ${o.host} ended by itself (exit ${code ?? 'signal'}${last ? `: ${last}` : ''})`);
+      }
       return {
         ...this.stats, drops: remote?.droppedByKernel ?? null,
         perInterface: this.interfaces.map((i) => ({ name: i.name, ...(this.perIface.get(i.id) ?? { packets: 0, bytes: 0 }) })),
@@ -234,6 +241,9 @@ export class RemoteCapture {
     return id;
   }
 
+  /** Packets received so far (each is in the spool once its batch is flushed). */
+  get packets(): number { return this.stats.packets; }
+
   /** The far end's `ip -o link` output, once it has arrived on stderr. */
   links(): string {
     const a = this.stderr.indexOf(LINKS_BEGIN), b = this.stderr.indexOf(LINKS_END);
@@ -250,6 +260,7 @@ export class RemoteCapture {
 
   /** Closes our end of the channel: the far end stops tcpdump with SIGINT, which flushes and reports its counters. */
   stop(): Promise<RemoteSummary> {
+    this.stopRequested = true;
     if (this.child.stdin && !this.child.stdin.destroyed) this.child.stdin.end();
     return this.done;
   }

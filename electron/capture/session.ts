@@ -6,9 +6,10 @@
 //   (monotonic clock anchored to the wall clock at start), so they carry the wake-up latency;
 // - snaplen is fixed at 65535 inside cap: a smaller snaplen is applied here, a larger one is clamped;
 // - promiscuous mode is always on: `promiscuous: false` is reported as a warning, not honoured;
-// - no pcap_stats(): libpcap's drop counter is unavailable, `drops` is null.
+// - no pcap_stats(): libpcap's drop counter is unavailable, `drops` is null;
+// - no packet direction: recovered per link type (direction.ts) and written as epb_flags.
 import { performance } from 'node:perf_hooks';
-import { abandonFailedCap, capLinktype, loadCap, type CapHandle } from './cap-binding.ts';
+import { capLinktype, loadCap, newCap, type CapHandle } from './cap-binding.ts';
 import { checkCapturePrivileges, isPermissionError, privilegeMessage } from './privileges.ts';
 import { PcapngSpool } from './pcapng-spool.ts';
 import { directionOf, type Direction } from './direction.ts';
@@ -91,13 +92,9 @@ export class CaptureError extends Error {
 function openCap(device: string, filter: string, bufferSize: number, buffer: Buffer): { cap: CapHandle; linktype: number } {
   const mod = loadCap();
   if (mod instanceof Error) throw new CaptureError('unavailable', mod.message);
-  const cap = new mod.Cap();
-  try {
-    return { cap, linktype: capLinktype(cap.open(device, filter, bufferSize, buffer)) };
-  } catch (e) {
-    abandonFailedCap(cap);
-    throw e;
-  }
+  // A failed open leaves the object unusable (never reopened, never closed): see cap-binding.ts.
+  const cap = newCap(mod);
+  return { cap, linktype: capLinktype(cap.open(device, filter, bufferSize, buffer)) };
 }
 
 /** Turns libpcap's text into one sentence of the right kind. */

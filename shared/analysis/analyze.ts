@@ -4,12 +4,12 @@
 import type { Packet } from '../protocols/packet.ts';
 import type {
   AnalysisResult, AnalyzeOptions, CaptureInput, CaptureKey, CaptureSummary, Checkpoint, CheckpointLabel,
-  ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
+  ClockEstimate, FixHost, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
 import { conversationStats, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
 import { collectFlow, l4Proto, SigIndex, tupleDir, type Inner, type Tuple } from './inner.ts';
-import { fitClock, type ClockPair } from './clock.ts';
+import { fitClock, fitClockColumns, type ClockColumns, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
 
@@ -74,12 +74,25 @@ function findFlow(a: Side, b: Side, spec: ReturnType<typeof parseFlowSpec> | nul
   return null;
 }
 
+/** Evidence that `s` opened the tunnel towards `o`: it sent initiations that `o` received, or sent the first SYN into its tunnel. */
+function initiatesOther(s: Side, o: Side): boolean {
+  const sOut = s.hs.some((r) => r.dir === 'out' && r.outer === 'wg' && r.wgType === 1);
+  const sIn = s.hs.some((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 1);
+  if (sOut || sIn) return sOut && !sIn;
+  const oIn = o.hs.some((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 1);
+  if (oIn) return false;
+  // No handshake: whoever first sends a connection attempt into its tunnel.
+  const firstSyn = (x: Side): Rec | undefined => x.recs.find((r) => r.kind === 'tunnel' && r.outer === null && isSynOnly(r.p));
+  const ss = firstSyn(s), os = firstSyn(o);
+  return ss !== undefined && ss.dir === 'out' && (os === undefined || os.dir === 'in');
+}
+
 function detectRole(self: Side, other: Side): Role {
-  const sendsInit = self.outer.some((r) => r.dir === 'out' && r.wgType === 1);
-  const getsInit = self.outer.some((r) => r.dir === 'in' && r.wgType === 1);
+  const sendsInit = self.hs.some((r) => r.dir === 'out' && r.wgType === 1);
+  const getsInit = self.hs.some((r) => r.dir === 'in' && r.wgType === 1);
   if (sendsInit && !getsInit) return 'initiator';
   if (getsInit && !sendsInit) return 'responder';
-  const oSends = other.outer.some((r) => r.dir === 'out' && r.wgType === 1);
+  const oSends = other.hs.some((r) => r.dir === 'out' && r.wgType === 1);
   if (oSends && !sendsInit) return 'responder';
   if (self.outer.length > 0 || self.recs.some((r) => r.kind === 'tunnel')) return self.key === 'A' ? 'initiator' : 'responder';
   return 'unknown';
@@ -103,11 +116,12 @@ function endpointDst(p: Packet): string {
 }
 
 /** What changed between two sightings of the same packet. */
-export function transformBetween(x: Packet, y: Packet, carrier: boolean): string | null {
+export function transformBetween(x: Packet, y: Packet, carrier: boolean, reply = false): string | null {
   const parts: string[] = [];
   const sx = endpoint(x), sy = endpoint(y), dx = endpointDst(x), dy = endpointDst(y);
-  if (sx !== sy) parts.push(`${carrier ? 'NAT' : 'SNAT'} ${sx} → ${sy}`);
-  if (dx !== dy) parts.push(`${carrier ? 'NAT' : 'DNAT'} ${dx} → ${dy}`);
+  // On the way back a NAT undoes itself: the reply's destination changes where the request's source did.
+  if (sx !== sy) parts.push(`${carrier ? 'NAT' : reply ? 'un-DNAT' : 'SNAT'} ${sx} → ${sy}`);
+  if (dx !== dy) parts.push(`${carrier ? 'NAT' : reply ? 'un-SNAT' : 'DNAT'} ${dx} → ${dy}`);
   if (x.origin !== 'text' && y.origin !== 'text' && x.ip !== undefined && y.ip !== undefined) {
     if (x.ip.ttl !== y.ip.ttl && x.ip.ttl > 0 && y.ip.ttl > 0) parts.push(`TTL ${x.ip.ttl} → ${y.ip.ttl}`);
     if (x.ip.len !== y.ip.len) parts.push(`length ${x.ip.len} → ${y.ip.len}`);
@@ -118,7 +132,46 @@ export function transformBetween(x: Packet, y: Packet, carrier: boolean): string
 
 function dirOf(r: Rec): 'in' | 'out' | null { return r.dir; }
 
+/**
+ * Analyses capture `a` (the host that opens the connection, Endpoint A) against capture `b`
+ * (the host that receives it, Host β). When the files were given the other way round, the
+ * analysis runs with the roles swapped and reports in terms of the files as given.
+ */
 export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions = {}): AnalysisResult {
+  return analyzeOriented(a, b, opts, true);
+}
+
+function flipKey(k: CaptureKey): CaptureKey { return k === 'A' ? 'B' : 'A'; }
+function flipHost(h: FixHost): FixHost {
+  return h === 'A' ? 'B' : h === 'B' ? 'A' : h === 'siteA' ? 'siteB' : h === 'siteB' ? 'siteA' : h;
+}
+
+/** The same result seen from the files' side after analysing with roles swapped. */
+function flipResult(r: AnalysisResult): AnalysisResult {
+  const c = r.clock;
+  const k = 1 + c.skew_ppm * 1e-6;
+  const clock: ClockEstimate = {
+    ...c, offset_s: -c.offset_s / k, skew_ppm: (1 / k - 1) * 1e6, ref_s: c.ref_s + c.offset_s,
+    pairs_a_to_b: c.pairs_b_to_a, pairs_b_to_a: c.pairs_a_to_b,
+  };
+  const findings = r.findings.map((f) => ({ ...f, host: flipHost(f.host), evidence: f.evidence.map((e) => ({ ...e, capture: flipKey(e.capture) })) }));
+  findings.push({
+    severity: 'info', checkpoint: null, host: 'B', class: 'none',
+    title: 'The second capture is the initiating host: roles were swapped (A-labels are in capture B)',
+    evidence: [], next_steps: ['Pass the initiating host\'s capture first to keep labels and files aligned.'],
+  });
+  return {
+    ...r,
+    captures: { A: r.captures.B, B: r.captures.A },
+    clock,
+    checkpoints: r.checkpoints.map((x) => ({ ...x, capture: flipKey(x.capture) })),
+    lineage: r.lineage.map((l) => ({ ...l, hops: l.hops.map((h) => ({ ...h, capture: flipKey(h.capture) })) })),
+    findings,
+    verdict: { ...r.verdict, host: r.verdict.host === null ? null : flipHost(r.verdict.host) },
+  };
+}
+
+function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions, mayFlip: boolean): AnalysisResult {
   const spec = opts.flow !== undefined ? parseFlowSpec(opts.flow) : null;
   const firstSec = (c: CaptureInput): number => {
     let m = Infinity;
@@ -131,8 +184,20 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
   const csA = conversationStats(a.packets);
   const csB = conversationStats(b.packets);
   const A = prepareSide('A', a, baseSec, csA, wireguardPorts(csB));
-  const B = prepareSide('B', b, baseSec, csB, wireguardPorts(csA));
+  // Each side keeps its own whole-second base so that clocks days apart (text without a date)
+  // do not cost double precision; D is the difference of the bases, added back when reporting.
+  let baseSecB = firstSec(b);
+  if (!Number.isFinite(baseSecB)) baseSecB = baseSec;
+  const D = baseSecB - baseSec;
+  const B = prepareSide('B', b, baseSecB, csB, wireguardPorts(csA));
   resolveDirections(A, B);
+  if (mayFlip && initiatesOther(B, A) && !initiatesOther(A, B)) {
+    const o = opts.clockOverride;
+    const k = 1 + (o?.skew_ppm ?? 0) * 1e-6;
+    const swapped: AnalyzeOptions = { ...opts };
+    if (o !== undefined) swapped.clockOverride = { offset_s: -o.offset_s / k, skew_ppm: (1 / k - 1) * 1e6 };
+    return flipResult(analyzeOriented(b, a, swapped, false));
+  }
 
   const flowFound = findFlow(A, B, spec);
   const T: Tuple | null = flowFound?.tuple ?? (spec !== null ? { proto: spec.proto, src: spec.src ?? '', dst: spec.dst, ...(spec.sport !== undefined ? { sport: spec.sport } : {}), ...(spec.dport !== undefined ? { dport: spec.dport } : {}) } : null);
@@ -156,14 +221,19 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
   const INNER_PAIRS = 4000;
   const innerPairs = (useClock: boolean): ClockPair[] => {
     const out: ClockPair[] = [];
-    const aOut = fA.filter((x) => x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS);
-    const bIn = new SigIndex(fB.filter((x) => x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS * 2));
+    const firstN = (l: Inner[], fwd: boolean, n: number): Inner[] => {
+      const o: Inner[] = [];
+      for (const x of l) { if (x.fwd === fwd && x.rec.kind === 'tunnel') { o.push(x); if (o.length >= n) break; } }
+      return o;
+    };
+    const aOut = firstN(fA, true, INNER_PAIRS);
+    const bIn = new SigIndex(firstN(fB, true, INNER_PAIRS * 2));
     for (const x of aOut) {
       const y = bIn.take(x.sig, useClock ? x.rec.tc - 0.002 : -Infinity);
       if (y !== null) out.push({ a: x.rec.t, b: y.rec.t, aToB: true });
     }
-    const bOut = fB.filter((x) => !x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS);
-    const aIn = new SigIndex(fA.filter((x) => !x.fwd && x.rec.kind === 'tunnel').slice(0, INNER_PAIRS * 2));
+    const bOut = firstN(fB, false, INNER_PAIRS);
+    const aIn = new SigIndex(firstN(fA, false, INNER_PAIRS * 2));
     for (const y of bOut) {
       const x = aIn.take(y.sig, useClock ? y.rec.tc - 0.002 : -Infinity);
       if (x !== null) out.push({ a: x.rec.t, b: y.rec.t, aToB: false });
@@ -178,7 +248,7 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
   let tolEarly = 0.05;
   let window = 1.0;
   if (opts.clockOverride !== undefined) {
-    theta0 = opts.clockOverride.offset_s; tolEarly = 0.005; window = 0.5;
+    theta0 = opts.clockOverride.offset_s - D; tolEarly = 0.005; window = 0.5;
   } else if (ip0.length > 0) {
     const f0 = fitClock(ip0, refT);
     theta0 = f0.offset;
@@ -186,31 +256,46 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
     window = 0.5;
   } else {
     // No inner pair: line up the first handshake initiation (or first carrier) seen on both ends.
-    const ai = A.outer.find((r) => r.dir === 'out' && r.wgType === 1) ?? A.outer.find((r) => r.dir === 'out');
+    const ai = A.hs.find((r) => r.dir === 'out' && r.wgType === 1) ?? A.outer.find((r) => r.dir === 'out');
     const bi = (ai !== undefined ? B.outer.find((r) => r.dir === 'in' && r.wgType === ai.wgType && r.olen === ai.olen) : undefined) ?? B.outer.find((r) => r.dir === 'in');
     if (ai !== undefined && bi !== undefined) theta0 = bi.t - ai.t;
     tolEarly = 0.25; window = 2;
   }
   const cp: CarrierPairs = pairCarriers(A, B, theta0, tolEarly, window);
-  const pairs: ClockPair[] = [...ip0];
+  // Carrier pairs as columns in A-time order (no object per pair); inner pairs join only when
+  // carriers are few, since the carriers are the tighter bounds.
+  let nab = 0, nba = 0;
+  for (let ai = 0; ai < cp.aToB.to.length; ai++) {
+    if (cp.aToB.to[ai]! < 0) continue;
+    if (A.recs[ai]!.dir === 'out') nab++; else nba++;
+  }
+  const cols: ClockColumns = { abA: new Float64Array(nab), abB: new Float64Array(nab), baA: new Float64Array(nba), baB: new Float64Array(nba) };
+  nab = 0; nba = 0;
   for (let ai = 0; ai < cp.aToB.to.length; ai++) {
     const bi = cp.aToB.to[ai]!;
     if (bi < 0) continue;
     const ar = A.recs[ai]!;
-    pairs.push({ a: ar.t, b: B.recs[bi]!.t, aToB: ar.dir === 'out' });
+    if (ar.dir === 'out') { cols.abA[nab] = ar.t; cols.abB[nab++] = B.recs[bi]!.t; } else { cols.baA[nba] = ar.t; cols.baB[nba++] = B.recs[bi]!.t; }
   }
+  const manyCarriers = nab + nba >= 200;
+  const pairs: ClockPair[] = manyCarriers ? [] : [...ip0];
+  if (!manyCarriers) {
+    for (let i = 0; i < nab; i++) pairs.push({ a: cols.abA[i]!, b: cols.abB[i]!, aToB: true });
+    for (let i = 0; i < nba; i++) pairs.push({ a: cols.baA[i]!, b: cols.baB[i]!, aToB: false });
+  }
+  const nPairs = manyCarriers ? nab + nba : pairs.length;
   let clock: ClockEstimate;
   let theta: (tB: number) => number;
   const refAbs = baseSec + refT;
   if (opts.clockOverride !== undefined) {
-    const o = opts.clockOverride.offset_s;
+    const o = opts.clockOverride.offset_s - D;
     const s = (opts.clockOverride.skew_ppm ?? 0) * 1e-6;
-    clock = { offset_s: o, skew_ppm: s * 1e6, uncertainty_s: 0, pairs: pairs.length, ref_s: refAbs, method: 'override', pairs_a_to_b: 0, pairs_b_to_a: 0 };
+    clock = { offset_s: opts.clockOverride.offset_s, skew_ppm: s * 1e6, uncertainty_s: 0, pairs: nPairs, ref_s: refAbs, method: 'override', pairs_a_to_b: 0, pairs_b_to_a: 0 };
     theta = (tB) => o + s * (tB - o - refT);
   } else {
-    const f = fitClock(pairs, refT);
+    const f = manyCarriers ? fitClockColumns(cols, refT) : fitClock(pairs, refT);
     clock = {
-      offset_s: f.offset, skew_ppm: f.skew * 1e6, uncertainty_s: f.uncertainty ?? Infinity, pairs: pairs.length, ref_s: refAbs,
+      offset_s: f.offset + D, skew_ppm: f.skew * 1e6, uncertainty_s: f.uncertainty ?? Infinity, pairs: nPairs, ref_s: refAbs,
       method: f.method, pairs_a_to_b: f.nAB, pairs_b_to_a: f.nBA,
     };
     theta = (tB) => f.offset + f.skew * (tB - f.offset - refT);
@@ -251,7 +336,6 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
   const hop = (side: Side, r: Rec, stage: HopStage): Hop => ({
     capture: side.key, frame: r.p.frame, checkpoint: null, stage, iface: r.p.iface, transform: null, latency_s: null,
   });
-  const requests: Lineage[] = [];
   const reqHops: Array<Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>> = [];
   // Chains are built for the first packets only (the report lists at most maxLineage of them);
   // whole-flow questions (MTU) use sequence coverage instead.
@@ -275,7 +359,7 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
   // Replies start where the server's answer enters B (or where B itself answers: point-to-point).
   const replyStarts: Array<{ side: Side; x: Inner; stage: HopStage }> = [];
   // A reply that B puts into the tunnel for a request it never forwarded: B answered itself.
-  const p2p = b5 === null && b4 !== null && bLanIn.length === 0 && bTunOut.some((x) => x.rec.tc >= b4!.rec.tc);
+  const p2p = b5 === null && b4 !== null && bLanIn.length === 0 && bTunOut.some((x) => !x.icmpErr && x.rec.tc >= b4!.rec.tc);
   if (bLanIn.length > 0) for (const x of bLanIn) replyStarts.push({ side: B, x, stage: 'reply-in' });
   else if (bTunOut.length > 0) for (const x of bTunOut) replyStarts.push({ side: B, x, stage: 'reply-tunnel-out' });
   else for (const x of aTunIn) replyStarts.push({ side: A, x, stage: 'decrypted-reply-in' });
@@ -353,21 +437,23 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
   }
   // Handshake (or IKE exchange) around the first request.
   const t0 = labels.get('A1')?.r.tc ?? (fA.find((x) => x.fwd)?.rec.tc ?? (A.recs[0]?.tc ?? 0));
-  const isInit = (r: Rec): boolean => (r.outer === 'wg' && r.wgType === 1) || (r.outer === 'ike');
-  const isResp = (r: Rec): boolean => (r.outer === 'wg' && r.wgType === 2) || (r.outer === 'ike');
-  const a2 = A.outer.find((r) => r.dir === 'out' && isInit(r) && r.tc >= t0 - 2);
+  // IKE messages (not NAT-T keepalives) play the handshake's part for IPsec.
+  const isIke = (r: Rec): boolean => r.outer === 'ike' && r.p.nattKeepalive !== true && r.olen !== 1;
+  const isInit = (r: Rec): boolean => (r.outer === 'wg' && r.wgType === 1) || isIke(r);
+  const isResp = (r: Rec): boolean => (r.outer === 'wg' && r.wgType === 2) || isIke(r);
+  const a2 = A.hs.find((r) => r.dir === 'out' && isInit(r) && r.tc >= t0 - 2);
   set('A2', A, a2);
   let b1: Rec | undefined = a2 !== undefined ? cp.aToB.get(a2.i) : undefined;
-  if (b1 === undefined) b1 = B.outer.find((r) => r.dir === 'in' && isInit(r) && r.tc >= t0 - 2);
+  if (b1 === undefined) b1 = B.hs.find((r) => r.dir === 'in' && isInit(r) && r.tc >= t0 - 2);
   set('B1', B, b1);
   if (b1 !== undefined) {
     const sender = b1.p.wg?.sender;
-    const b2 = B.outer.find((r) => r.dir === 'out' && isResp(r) && r.tc >= b1!.tc && (sender === undefined || r.p.wg?.receiver === undefined || r.p.wg.receiver === sender));
+    const b2 = B.hs.find((r) => r.dir === 'out' && isResp(r) && r.tc >= b1!.tc && (sender === undefined || r.p.wg?.receiver === undefined || r.p.wg.receiver === sender));
     set('B2', B, b2);
   }
   if (a2 !== undefined) {
     const sender = a2.p.wg?.sender;
-    const a3 = A.outer.find((r) => r.dir === 'in' && isResp(r) && r.tc >= a2.tc && (sender === undefined || r.p.wg?.receiver === undefined || r.p.wg.receiver === sender));
+    const a3 = A.hs.find((r) => r.dir === 'in' && isResp(r) && r.tc >= a2.tc && (sender === undefined || r.p.wg?.receiver === undefined || r.p.wg.receiver === sender));
     set('A3', A, a3);
   } else if (labels.has('B2')) {
     set('A3', A, cp.bToA.get(labels.get('B2')!.r.i));
@@ -396,7 +482,8 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
   if (!labels.has('A5')) {
     const b8 = labels.get('B8')?.r;
     let c = b8 !== undefined ? cp.bToA.get(b8.i) : undefined;
-    if (c === undefined && labels.has('A4')) {
+    // Without B8 a carrier arriving at A need not belong to the flow (an ICMP error, other traffic).
+    if (c === undefined && labels.has('A4') && (b8 !== undefined || B.recs.length === 0)) {
       const ref = labels.get('A4')!.r;
       c = A.outer.find((r) => r.dir === 'in' && isData(r) && r.tc > ref.tc);
     }
@@ -421,7 +508,7 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
       if (i > 0) {
         const prev = chain[i - 1]!;
         o.latency_s = h.r.tc - prev.r.tc;
-        if (prev.carrier === h.carrier) o.transform = transformBetween(prev.r.p, h.r.p, h.carrier);
+        if (prev.carrier === h.carrier) o.transform = transformBetween(prev.r.p, h.r.p, h.carrier, direction === 'reply');
       }
       hops.push(o);
     }

@@ -61,6 +61,21 @@ function order(n: number[]): number[] | null {
  * per-group lists ordered by counter), otherwise by size and order within a time window around
  * the expected arrival (`theta` = provisional B − A).
  */
+const dirLists = new WeakMap<Side, { in: Rec[]; out: Rec[]; dataIn: Rec[]; dataOut: Rec[] }>();
+
+/** The side's carriers split by direction (and data only), computed once per side. */
+export function carriersOf(side: Side): { in: Rec[]; out: Rec[]; dataIn: Rec[]; dataOut: Rec[] } {
+  let l = dirLists.get(side);
+  if (l === undefined) {
+    l = { in: [], out: [], dataIn: [], dataOut: [] };
+    for (const r of side.outer) {
+      if (r.dir === 'in') { l.in.push(r); if (isData(r)) l.dataIn.push(r); } else if (r.dir === 'out') { l.out.push(r); if (isData(r)) l.dataOut.push(r); }
+    }
+    dirLists.set(side, l);
+  }
+  return l;
+}
+
 export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, window: number): CarrierPairs {
   const res: CarrierPairs = { aToB: new PairMap(a.recs.length, b), bToA: new PairMap(b.recs.length, a), keyed: 0, ordered: 0 };
   const link = (s: Rec, r: Rec, sendIsA: boolean): void => {
@@ -70,17 +85,33 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     const groups = new Map<number | string, Group>();
     const sendPlain: Rec[] = [];
     const recvPlain: Rec[] = [];
-    const put = (r: Rec, isSend: boolean): void => {
-      const g0 = carrierId(r);
-      if (g0 === null) { (isSend ? sendPlain : recvPlain).push(r); return; }
+    // Transport data of one session shares its group: remember the last one instead of a map lookup each time.
+    let lastId: number | string | null = null;
+    let lastG: Group | undefined;
+    const groupOf = (g0: number | string): Group => {
+      if (g0 === lastId && lastG !== undefined) return lastG;
       let g = groups.get(g0);
       if (g === undefined) { g = { s: [], sn: [], d: [], dn: [] }; groups.set(g0, g); }
-      if (isSend) { g.s.push(r); g.sn.push(idNum); } else { g.d.push(r); g.dn.push(idNum); }
+      lastId = g0; lastG = g;
+      return g;
     };
-    for (const r of send) put(r, true);
-    for (const r of recv) put(r, false);
+    for (const r of send) {
+      const g0 = carrierId(r);
+      if (g0 === null) { sendPlain.push(r); continue; }
+      const g = groupOf(g0);
+      g.s.push(r); g.sn.push(idNum);
+    }
+    for (const r of recv) {
+      const g0 = carrierId(r);
+      if (g0 === null) { recvPlain.push(r); continue; }
+      const g = groupOf(g0);
+      g.d.push(r); g.dn.push(idNum);
+    }
+    let spill = false;
     for (const g of groups.values()) {
-      if (g.s.length === 0 || g.d.length === 0) continue;
+      // Identifiers on one side only (one file decoded, the other tcpdump text): match by size and order.
+      if (g.d.length === 0) { for (const r of g.s) sendPlain.push(r); spill = true; continue; }
+      if (g.s.length === 0) { for (const r of g.d) recvPlain.push(r); spill = true; continue; }
       const os = order(g.sn), od = order(g.dn);
       const sAt = (k: number): number => (os === null ? k : os[k]!);
       const dAt = (k: number): number => (od === null ? k : od[k]!);
@@ -98,6 +129,7 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
       }
     }
     if (sendPlain.length === 0 || recvPlain.length === 0) return;
+    if (spill) { sendPlain.sort((x, y) => x.t - y.t); recvPlain.sort((x, y) => x.t - y.t); }
     // Expected arrival on the receiver's clock: send time ± theta.
     const shift = sendIsA ? theta : -theta;
     const used = new Uint8Array(recvPlain.length);
@@ -116,8 +148,8 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
       }
     }
   };
-  run(a.outer.filter((r) => r.dir === 'out'), b.outer.filter((r) => r.dir === 'in'), true);
-  run(b.outer.filter((r) => r.dir === 'out'), a.outer.filter((r) => r.dir === 'in'), false);
+  run(carriersOf(a).out, carriersOf(b).in, true);
+  run(carriersOf(b).out, carriersOf(a).in, false);
   return res;
 }
 
@@ -135,7 +167,7 @@ function lowerBound(list: Rec[], t: number): number {
 
 function sizeFits(c: Rec, x: Inner): boolean {
   if (c.outer === 'esp') return c.olen > x.ilen;
-  return c.olen === wgOuterLen(x.ilen);
+  return c.olen === wgOuterLen(x.ilen) || c.olen === x.ilen + 32;
 }
 
 /**
@@ -147,13 +179,13 @@ export interface CarrierOf { get(x: Inner | undefined): Rec | undefined }
 const carrierOf: CarrierOf = { get: (x) => x?.car ?? undefined };
 
 export function associateEncap(side: Side, inners: Inner[]): CarrierOf {
-  const carriers = side.outer.filter((r) => r.dir === 'out' && isData(r));
+  const carriers = carriersOf(side).dataOut;
   return associate(carriers, inners, true);
 }
 
 /** Inner packets arriving on the tunnel interface → the carrier that brought each (just before it). */
 export function associateDecap(side: Side, inners: Inner[]): CarrierOf {
-  const carriers = side.outer.filter((r) => r.dir === 'in' && isData(r));
+  const carriers = carriersOf(side).dataIn;
   return associate(carriers, inners, false);
 }
 

@@ -72,6 +72,33 @@ const MAX_SKEW = 500e-6;
 const MIN_SPAN_FOR_SKEW = 2;
 const MIN_PAIRS_FOR_SKEW = 8;
 
+/** Pairs as columns: A's time of each packet and B's, per direction, in A-time order. */
+export interface ClockColumns { abA: Float64Array; abB: Float64Array; baA: Float64Array; baB: Float64Array }
+
+/** Hull of columnar points (x = a − ref, y = b − a) sorted by x, without one object per point. */
+function hullCols(a: Float64Array, b: Float64Array, ref: number, lower: boolean): Pt[] {
+  const h: Pt[] = [];
+  for (let i = 0; i < a.length; i++) {
+    const p = { x: a[i]! - ref, y: b[i]! - a[i]! };
+    while (h.length >= 2) {
+      const c = cross(h[h.length - 2]!, h[h.length - 1]!, p);
+      if (lower ? c <= 0 : c >= 0) h.pop(); else break;
+    }
+    h.push(p);
+  }
+  return h;
+}
+
+/** The same fit over columns already sorted by A time (the engine's bulk path). */
+export function fitClockColumns(c: ClockColumns, ref: number): ClockFit {
+  const up = hullCols(c.abA, c.abB, ref, true);
+  const lo = hullCols(c.baA, c.baB, ref, false);
+  const span = (x: Float64Array): number => (x.length > 1 ? x[x.length - 1]! - x[0]! : 0);
+  return fitHulls(up, lo, c.abA.length, c.baA.length, span(c.abA), span(c.baA),
+    Math.max(c.abA.length ? c.abA[c.abA.length - 1]! : -Infinity, c.baA.length ? c.baA[c.baA.length - 1]! : -Infinity) -
+    Math.min(c.abA.length ? c.abA[0]! : Infinity, c.baA.length ? c.baA[0]! : Infinity));
+}
+
 export function fitClock(pairs: ClockPair[], ref: number): ClockFit {
   const up: Pt[] = [];
   const lo: Pt[] = [];
@@ -79,22 +106,22 @@ export function fitClock(pairs: ClockPair[], ref: number): ClockFit {
     if (q.aToB) up.push({ x: q.a - ref, y: q.b - q.a });
     else lo.push({ x: q.a - ref, y: q.b - q.a });
   }
-  const nAB = up.length;
-  const nBA = lo.length;
-  if (nAB + nBA === 0) return { offset: 0, skew: 0, uncertainty: null, method: 'none', nAB, nBA };
   up.sort((p, q) => p.x - q.x);
   lo.sort((p, q) => p.x - q.x);
+  const span = (pts: Pt[]): number => (pts.length > 1 ? pts[pts.length - 1]!.x - pts[0]!.x : 0);
   let xmin = Infinity, xmax = -Infinity;
   for (const p of up) { if (p.x < xmin) xmin = p.x; if (p.x > xmax) xmax = p.x; }
   for (const p of lo) { if (p.x < xmin) xmin = p.x; if (p.x > xmax) xmax = p.x; }
+  return fitHulls(hull(up, true), hull(lo, false), up.length, lo.length, span(up), span(lo), xmax - xmin);
+}
+
+function fitHulls(hu: Pt[], hl: Pt[], nAB: number, nBA: number, spanU: number, spanL: number, spanAll: number): ClockFit {
+  if (nAB + nBA === 0) return { offset: 0, skew: 0, uncertainty: null, method: 'none', nAB, nBA };
   // The slope is only observable when each bounding cloud itself spans some time.
-  const span = (pts: Pt[]): number => (pts.length > 1 ? pts[pts.length - 1]!.x - pts[0]!.x : 0);
   const spanOk = nAB > 0 && nBA > 0
-    ? span(up) >= MIN_SPAN_FOR_SKEW && span(lo) >= MIN_SPAN_FOR_SKEW
-    : xmax - xmin >= MIN_SPAN_FOR_SKEW;
-  const fitSkew = spanOk && nAB + nBA >= MIN_PAIRS_FOR_SKEW;
-  const hu = hull(up, true);
-  const hl = hull(lo, false);
+    ? spanU >= MIN_SPAN_FOR_SKEW && spanL >= MIN_SPAN_FOR_SKEW
+    : spanAll >= MIN_SPAN_FOR_SKEW;
+  const fitSkew = spanOk && (nAB === 0 || nAB >= MIN_PAIRS_FOR_SKEW) && (nBA === 0 || nBA >= MIN_PAIRS_FOR_SKEW);
 
   if (nAB > 0 && nBA > 0) {
     // Clearance c(s) = (min_U − max_L)/2 is concave in s; its maximum sits at an edge slope of a hull.
@@ -111,6 +138,12 @@ export function fitClock(pairs: ClockPair[], ref: number): ClockFit {
       const c = (u - l) / 2;
       if (c > best + 1e-15 || (Math.abs(c - best) <= 1e-15 && Math.abs(s) < Math.abs(bs))) { best = c; bs = s; bo = (u + l) / 2; }
     }
+    // Clocks rarely drift by more than the data can show: keep skew 0 when it fits (almost) as well.
+    if (bs !== 0) {
+      const u0 = minOver(hu, 0), l0 = maxOver(hl, 0);
+      const c0 = (u0 - l0) / 2;
+      if (c0 >= 0 && c0 >= best - Math.max(0.5e-6, 0.2 * best)) return { offset: (u0 + l0) / 2, skew: 0, uncertainty: c0, method: 'envelope', nAB, nBA };
+    }
     return { offset: bo, skew: bs, uncertainty: Math.abs(best), method: 'envelope', nAB, nBA };
   }
 
@@ -119,7 +152,7 @@ export function fitClock(pairs: ClockPair[], ref: number): ClockFit {
   const pts = nAB > 0 ? hu : hl;
   let s = 0;
   if (fitSkew && pts.length >= 2) {
-    const mid = (xmin + xmax) / 2;
+    const mid = (pts[0]!.x + pts[pts.length - 1]!.x) / 2;
     for (let i = 1; i < pts.length; i++) {
       if (pts[i]!.x >= mid) {
         const dx = pts[i]!.x - pts[i - 1]!.x;

@@ -4,7 +4,7 @@ import type { Rec, Side } from './prepare.ts';
 import type { Inner, Tuple } from './inner.ts';
 import type { CarrierPairs } from './carriers.ts';
 import type {
-  AnalysisResult, CaptureKey, CheckpointLabel, ClockEstimate, FailureClass, Finding, FixHost, HopStage, Role, Verdict,
+  AnalysisResult, CaptureKey, CheckpointLabel, ClockEstimate, FailureClass, Finding, HopStage, Role, Verdict,
 } from './types.ts';
 import { PATH_ORDER } from './types.ts';
 
@@ -103,7 +103,6 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
   if (handshake === 'recent') for (const l of ['A2', 'A3', 'B1', 'B2'] as const) expected.delete(l);
   if (f.p2p) { expected.delete('B5'); expected.delete('B6'); }
   if (!seesAllInterfaces(B) && f.lanTuple === null && L('B7') !== undefined) { expected.delete('B5'); expected.delete('B6'); }
-  if (ipsec) { expected.delete('A3'); expected.delete('B2'); }
 
   if (notCaptured.length > 0) {
     findings.push({
@@ -123,10 +122,10 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
   }
 
   const add = (x: Finding): void => { findings.push(x); };
-  const inits = A.outer.filter((r) => r.dir === 'out' && r.outer === 'wg' && r.wgType === 1);
-  const resps = A.outer.filter((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 2);
-  const bInits = B.outer.filter((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 1);
-  const bResps = B.outer.filter((r) => r.dir === 'out' && r.outer === 'wg' && r.wgType === 2);
+  const inits = A.hs.filter((r) => r.dir === 'out' && r.outer === 'wg' && r.wgType === 1);
+  const resps = A.hs.filter((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 2);
+  const bInits = B.hs.filter((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 1);
+  const bResps = B.hs.filter((r) => r.dir === 'out' && r.outer === 'wg' && r.wgType === 2);
   // B's own carrier endpoint: where it receives, or what it sends from.
   let bListen: string | null = null;
   for (const r of B.outer) {
@@ -395,6 +394,17 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
         next_steps: [`On A: \`nft list ruleset\`: input on ${tunA} must accept established traffic from ${T.dst}.`],
       });
     }
+  }
+  // The path works but the server (or a firewall near it) refuses the connection.
+  const b6 = L('B6') ?? L('B7');
+  if (b6 !== undefined && b6.r.p.tcp !== undefined && b6.r.p.tcp.flags.includes('R')) {
+    add({
+      severity: 'warning', checkpoint: b6 === L('B6') ? 'B6' : 'B7', host: f.p2p ? 'B' : 'siteB', class: 'none',
+      title: `The tunnel works, but ${dst} answers the connection with a reset`,
+      detail: 'Nothing listens on that port, or a firewall next to the server rejects with TCP RST.',
+      evidence: [ev(b6.side, b6.r)],
+      next_steps: [`On ${T.dst}: \`ss -ltn\` (is the service listening on port ${T.dport ?? '?'}?) and its firewall rules.`],
+    });
   }
   // Address rewriting on B (B4 → B5) and NAT on the carrier path (A2/A4 → B1/B3).
   const b4 = L('B4'), b5 = L('B5');

@@ -27,6 +27,20 @@ export interface Inner {
   used: boolean;
   /** The carrier that took it out or brought it in on this host, once associated. */
   car: Rec | null;
+  /** An ICMP error about the flow rather than a packet of it. */
+  icmpErr: boolean;
+}
+
+/** ICMP destination-unreachable (v4 type 3, v6 type 1) that quotes the flow, or is sent to its source. */
+export function isIcmpErrorAbout(p: Packet, t: Tuple): boolean {
+  const ic = p.icmp!;
+  if (!(ic.v === 4 ? ic.type === 3 || ic.type === 11 : ic.type === 1 || ic.type === 3)) return false;
+  const o = ic.orig;
+  if (o !== undefined) {
+    return o.src === t.src && o.dst === t.dst && (o.sport === undefined || t.sport === undefined || o.sport === t.sport) &&
+      (o.dport === undefined || t.dport === undefined || o.dport === t.dport);
+  }
+  return p.dst === t.src;
 }
 
 export function l4Proto(p: Packet): string {
@@ -135,9 +149,12 @@ export function collectFlow(side: Side, tuple: Tuple): Inner[] {
   const st: ConnState = { known: false, f: 0, r: 0 };
   for (const r of side.recs) {
     if (r.outer !== null) continue;
-    const d = tupleDir(r.p, tuple);
-    if (d === 0) continue;
+    let d = tupleDir(r.p, tuple);
     const p = r.p;
+    // An ICMP error about the flow is the flow's answer too (a reject, an unreachable).
+    const err = d === 0 && p.icmp !== undefined && isIcmpErrorAbout(p, tuple);
+    if (err) d = -1;
+    if (d === 0) continue;
     const isTcp = p.tcp !== undefined;
     if (isTcp) tcpRel(p, st, d === 1);
     out.push({
@@ -149,6 +166,7 @@ export function collectFlow(side: Side, tuple: Tuple): Inner[] {
       ilen: innerLength(p),
       used: false,
       car: null,
+      icmpErr: err,
     });
   }
   return out;

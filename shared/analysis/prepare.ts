@@ -32,6 +32,8 @@ export interface Side {
   local: Set<string>;
   /** Carrier packets only, time order. */
   outer: Rec[];
+  /** Handshake-type carriers (WireGuard types 1–3, IKE): few, so role and handshake questions stay cheap. */
+  hs: Rec[];
   hasDirInfo: boolean;
   /** Whether the capture covered every interface (or at least the named list) of its host. */
   multiIface: boolean;
@@ -80,7 +82,8 @@ export function conversationStats(packets: Packet[]): ConvStats {
     if (p.wg !== undefined) { s.wg++; continue; }
     const l = p.udp?.len ?? -1;
     if (l === 148 || l === 92) s.hs++;
-    if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l > 1500)) s.shaped++;
+    // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
+    if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
   }
   return { keys, stats };
 }
@@ -110,6 +113,34 @@ function wgTypeFromLen(l: number): number {
   if (l === 148) return 1;
   if (l === 92) return 2;
   return 4;
+}
+
+/**
+ * Sorts records by time, stable on frame number. Files that interleave per-interface runs (each
+ * already in order) are merged run by run; anything else gets a full sort.
+ */
+function timeOrder(recs: Rec[]): void {
+  const runs = new Map<number, Rec[]>();
+  for (const r of recs) {
+    let l = runs.get(r.p.ifaceId);
+    if (l === undefined) { l = []; runs.set(r.p.ifaceId, l); }
+    const prev = l[l.length - 1];
+    if (prev !== undefined && r.t < prev.t) { recs.sort((x, y) => x.t - y.t || x.p.frame - y.p.frame); return; }
+    l.push(r);
+  }
+  const lists = [...runs.values()];
+  if (lists.length > 16) { recs.sort((x, y) => x.t - y.t || x.p.frame - y.p.frame); return; }
+  const pos = new Int32Array(lists.length);
+  for (let j = 0; j < recs.length; j++) {
+    let best = -1;
+    let bt = Infinity, bf = Infinity;
+    for (let k = 0; k < lists.length; k++) {
+      const r = lists[k]![pos[k]!];
+      if (r === undefined) continue;
+      if (r.t < bt || (r.t === bt && r.p.frame < bf)) { best = k; bt = r.t; bf = r.p.frame; }
+    }
+    recs[j] = lists[best]![pos[best]!++]!;
+  }
 }
 
 export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number, cs: ConvStats, otherPorts: Set<number> = new Set()): Side {
@@ -143,14 +174,17 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
     recs[j] = { p, i: j, t, tc: t, ifKey: ifaceKeyOf(p), kind: 'lan', outer, wgType, olen, dir };
   }
-  // Multi-interface pcapng files are not in time order; a stable sort keeps frame order on ties.
-  if (!sorted) recs.sort((x, y) => x.t - y.t || x.p.frame - y.p.frame);
+  // Multi-interface pcapng files are not in time order (each interface is, though): merge.
+  if (!sorted) timeOrder(recs);
   for (let j = 0; j < recs.length; j++) recs[j]!.i = j;
 
   const ifaces = new Map<string, { name: string; kind: IfaceKind; count: number; outer: number; linktype: number }>();
+  let lastKey = '';
+  let last: { name: string; kind: IfaceKind; count: number; outer: number; linktype: number } | undefined;
   for (const r of recs) {
-    let f = ifaces.get(r.ifKey);
+    let f = r.ifKey === lastKey ? last : ifaces.get(r.ifKey);
     if (f === undefined) { f = { name: r.p.iface, kind: 'lan', count: 0, outer: 0, linktype: r.p.linktype }; ifaces.set(r.ifKey, f); }
+    lastKey = r.ifKey; last = f;
     f.count++;
     if (r.outer !== null) f.outer++;
   }
@@ -182,16 +216,17 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   }
   const pub = new Map<string, { name: string; kind: IfaceKind; count: number }>();
   for (const [k, f] of ifaces) pub.set(k, { name: f.name, kind: f.kind, count: f.count });
-  const listed = (input.interfaces ?? []).map((i) => i.name);
+  // A cooked (SLL/SLL2) interface is tcpdump's `any`: it stands for all of them.
+  const cooked = (input.interfaces ?? []).some((i) => i.linktype === 276 || i.linktype === 113);
+  const listed = cooked ? [] : (input.interfaces ?? []).map((i) => i.name);
   for (const n of listed) {
     if (n !== '' && !pub.has(n)) pub.set(n, { name: n, kind: TUNNEL_NAME.test(n) ? 'tunnel' : 'lan', count: 0 });
   }
-  // Several interfaces in the file (pcapng IDBs, even silent ones), or `-i any`: absence means nothing passed.
-  let maxId = 0;
-  for (const r of recs) if (r.p.ifaceId > maxId) maxId = r.p.ifaceId;
-  const any = recs.length > 0 && (recs[0]!.p.linktype === 276 || recs[0]!.p.linktype === 113 || (recs[0]!.p.origin === 'text' && recs[0]!.p.iface !== ''));
-  const multiIface = recs.length === 0 || pub.size > 1 || listed.length > 1 || maxId > 0 || any;
-  return { key, input, recs, ifaces: pub, local, outer: outerList, hasDirInfo, multiIface, listed };
+  // The workflow captures every interface (-i any, or dumpcap with several -i): absence of packets
+  // means nothing passed. Only a file that lists exactly one interface says the rest was not captured.
+  const multiIface = !(listed.length === 1 && pub.size === 1);
+  const hs = outerList.filter((r) => (r.outer === 'wg' && r.wgType >= 1 && r.wgType <= 3) || r.outer === 'ike');
+  return { key, input, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed };
 }
 
 /**
@@ -200,16 +235,10 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
  * conversations.
  */
 function inferLocal(key: 'A' | 'B', outer: Rec[], local: Set<string>): void {
-  // Capture A is the initiating host: it sends initiations (type 1) and receives responses (type 2);
-  // B the other way round.
-  for (const r of outer) {
-    if (r.outer !== 'wg' || (r.wgType !== 1 && r.wgType !== 2) || r.p.src === undefined || r.p.dst === undefined) continue;
-    const sentHere = (r.wgType === 1) === (key === 'A');
-    local.add(sentHere ? r.p.src : r.p.dst);
-  }
-  if (local.size > 0) return;
+  void key;
   const counts = new Map<string, number>();
-  for (const r of outer) {
+  // A sample is enough to see which address every conversation shares.
+  for (const r of outer.length > 20000 ? outer.slice(0, 20000) : outer) {
     if (r.p.src === undefined || r.p.dst === undefined) continue;
     counts.set(r.p.src, (counts.get(r.p.src) ?? 0) + 1);
     counts.set(r.p.dst, (counts.get(r.p.dst) ?? 0) + 1);
@@ -234,6 +263,22 @@ export function resolveDirections(a: Side, b: Side): void {
   for (const s of [a, b]) {
     if (s.hasDirInfo || s.local.size > 0) continue;
     const other = s === a ? b : a;
+    // Handshakes: the initiator sends type 1 and receives type 2. Which host initiated comes from
+    // the other capture's direction flags when it has them, else from the argument order (A initiates).
+    const otherGot = other.hs.some((r) => r.dir === 'in' && r.wgType === 1);
+    const otherSent = other.hs.some((r) => r.dir === 'out' && r.wgType === 1);
+    const initiator = other.hasDirInfo && (otherGot || otherSent) ? otherGot && !otherSent : s === a;
+    for (const r of s.outer) {
+      if (r.outer !== 'wg' || (r.wgType !== 1 && r.wgType !== 2) || r.p.src === undefined || r.p.dst === undefined) continue;
+      s.local.add((r.wgType === 1) === initiator ? r.p.src : r.p.dst);
+    }
+    if (s.local.size > 0) {
+      for (const r of s.outer) {
+        if (r.p.src !== undefined && s.local.has(r.p.src)) r.dir = 'out';
+        else if (r.p.dst !== undefined && s.local.has(r.p.dst)) r.dir = 'in';
+      }
+      continue;
+    }
     const otherAddrs = new Set<string>();
     for (const r of other.outer) { if (r.p.src) otherAddrs.add(r.p.src); if (r.p.dst) otherAddrs.add(r.p.dst); }
     const mine = new Set<string>();
@@ -271,7 +316,7 @@ export function innerLength(p: Packet): number {
   return p.len;
 }
 
-/** WireGuard framing: 16-byte header + padded plaintext + 16-byte tag. */
+/** WireGuard framing: 16-byte header + plaintext padded to 16 (never past the tunnel MTU) + 16-byte tag. */
 export function wgOuterLen(innerLen: number): number {
   return 32 + Math.ceil(innerLen / 16) * 16;
 }

@@ -2,7 +2,7 @@
 // the Electron main process and the CLI. Raw bytes are copied only when the caller keeps them.
 import type { CaptureInterface, CaptureProblem, CaptureFormat } from '../capture-file/types.ts';
 import { readCapture } from '../capture-file/reader.ts';
-import { decodeFrame } from '../protocols/index.ts';
+import { decodeFrame, type DecodeOptions } from '../protocols/index.ts';
 import type { Packet } from '../protocols/packet.ts';
 
 export interface LoadedChunk {
@@ -29,6 +29,8 @@ export interface LoadOptions {
   linkNames?: Map<number, string>;
   keepBytes?: boolean;
   batchSize?: number;
+  /** false: packets come without their summary text (see DecodeOptions.summary); fillSummaries adds it later. */
+  summary?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -38,7 +40,8 @@ export async function* loadCapture(
   opts: LoadOptions = {},
 ): AsyncGenerator<LoadedChunk, LoadSummary> {
   const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize });
-  const decodeOpts = opts.linkNames ? { linkNames: opts.linkNames } : undefined;
+  const decodeOpts: DecodeOptions | undefined = opts.linkNames || opts.summary === false
+    ? { linkNames: opts.linkNames, summary: opts.summary } : undefined;
   for (;;) {
     const step = await reader.next();
     if (step.done) return step.value as LoadSummary;
@@ -72,4 +75,46 @@ export async function loadAll(source: Uint8Array | AsyncIterable<Uint8Array>, op
     for (const p of step.value.packets) packets.push(p);
     for (const f of step.value.frames) frames.push(f);
   }
+}
+
+/**
+ * Second pass for captures loaded with `summary: false`: reads the capture again and decodes,
+ * with their summary, only the frames `wanted` names, writing the text into `packets` (file
+ * order, packets[frame - 1]). Reading alone is cheap next to decoding, so this costs little
+ * more than one read of the file. Returns how many summaries were filled.
+ */
+export async function fillSummaries(
+  source: Uint8Array | AsyncIterable<Uint8Array>,
+  packets: Packet[],
+  wanted: ReadonlySet<number>,
+  opts: Pick<LoadOptions, 'linkNames' | 'signal' | 'batchSize'> = {},
+): Promise<number> {
+  if (wanted.size === 0) return 0;
+  let last = 0;
+  for (const f of wanted) if (f > last) last = f;
+  const decodeOpts: DecodeOptions | undefined = opts.linkNames ? { linkNames: opts.linkNames } : undefined;
+  const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize });
+  let filled = 0;
+  try {
+    for (;;) {
+      const step = await reader.next();
+      if (step.done) break;
+      const chunk = step.value;
+      // Text imports come decoded, summaries included.
+      if (chunk.packets && chunk.packets.length > 0) continue;
+      const frames = chunk.frames;
+      for (let i = 0; i < frames.length; i++) {
+        const f = frames[i]!;
+        if (!wanted.has(f.frame)) continue;
+        const p = packets[f.frame - 1];
+        if (p === undefined || p.frame !== f.frame) continue;
+        p.summary = decodeFrame(f, chunk.interfaces[f.ifaceId]!, decodeOpts).summary;
+        filled++;
+      }
+      if (frames.length > 0 && frames[frames.length - 1]!.frame >= last) break;
+    }
+  } finally {
+    await reader.return?.(undefined as never);
+  }
+  return filled;
 }

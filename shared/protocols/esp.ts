@@ -7,8 +7,9 @@ function dissectEsp(c: Ctx, off: number, end: number): boolean {
   const p = c.p;
   p.proto = 'esp';
   const avail = end - off;
+  const encap = c.info.startsWith('UDP') ? 'UDP-encap: ' : '';
   if (avail < 8) {
-    c.info = 'ESP';
+    c.info = encap + (avail >= 4 ? 'ESP(spi=0x' + c.u32(off).toString(16).padStart(8, '0') : 'ESP');
     c.trunc('ESP');
     return true;
   }
@@ -24,7 +25,7 @@ function dissectEsp(c: Ctx, off: number, end: number): boolean {
   }
   // The whole IP payload length, as tcpdump reports it.
   const len = c.l3End - off;
-  c.info = (c.info.startsWith('UDP') ? 'UDP-encap: ' : '') + 'ESP(spi=0x' + spi.toString(16).padStart(8, '0') + ',seq=0x' + seq.toString(16) + '), length ' + (len > 0 ? len : avail);
+  c.info = encap + 'ESP(spi=0x' + spi.toString(16).padStart(8, '0') + ',seq=0x' + seq.toString(16) + '), length ' + (len > 0 ? len : avail);
   return true;
 }
 

@@ -47,8 +47,24 @@ export class TreeSink {
   }
 }
 
+// Recently formatted addresses, so that a million packets between a few hosts share a few
+// strings instead of each holding its own copy (and formatting is skipped on a hit).
+const V4_MAX = 4096;
+// Reading a character flattens a concatenated string in place (kept strings should be flat); the sink keeps the read alive.
+let flatSink = 0;
+const v4Cache = new Map<number, string>();
+
 export function ipv4(d: Uint8Array, o: number): string {
-  return d[o] + '.' + d[o + 1] + '.' + d[o + 2] + '.' + d[o + 3];
+  // Signed 32-bit key: stays a small integer for the map (no boxed number per lookup).
+  const k = (d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!;
+  let s = v4Cache.get(k);
+  if (s === undefined) {
+    s = d[o] + '.' + d[o + 1] + '.' + d[o + 2] + '.' + d[o + 3];
+    flatSink ^= s.charCodeAt(s.length - 1) | 0;
+    if (v4Cache.size >= V4_MAX) v4Cache.clear();
+    v4Cache.set(k, s);
+  }
+  return s;
 }
 
 const HEX = '0123456789abcdef';
@@ -82,7 +98,31 @@ export function hex32(n: number): string {
  * longest run of two or more zero groups becomes "::" (the first on a tie), and
  * ::a.b.c.d / ::ffff:a.b.c.d keep the dotted IPv4 tail.
  */
+const V6_MAX = 1024;
+/** Hash of the 16 bytes → [the bytes as 4 words, text]; a hash collision just formats afresh. */
+const v6Cache = new Map<number, { w0: number; w1: number; w2: number; w3: number; s: string }>();
+
+function word(d: Uint8Array, o: number): number {
+  return (d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!;
+}
+
 export function ipv6(d: Uint8Array, o: number): string {
+  const w0 = word(d, o), w1 = word(d, o + 4), w2 = word(d, o + 8), w3 = word(d, o + 12);
+  let h = Math.imul(w0 ^ 0x9e3779b9, 0x85ebca6b);
+  h = Math.imul(h ^ w1, 0xc2b2ae35);
+  h = Math.imul(h ^ w2, 0x85ebca6b);
+  h = Math.imul(h ^ w3, 0xc2b2ae35);
+  h ^= h >>> 16;
+  const e = v6Cache.get(h);
+  if (e !== undefined && e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) return e.s;
+  const s = formatIpv6(d, o);
+  flatSink ^= s.charCodeAt(s.length - 1) | 0;
+  if (v6Cache.size >= V6_MAX) v6Cache.clear();
+  v6Cache.set(h, { w0, w1, w2, w3, s });
+  return s;
+}
+
+function formatIpv6(d: Uint8Array, o: number): string {
   let bestBase = -1;
   let bestLen = 0;
   let curBase = -1;

@@ -63,7 +63,7 @@ function dissectIcmpv6(c: Ctx, off: number, end: number): boolean {
     let what: string;
     if (type === 1) {
       what = 'destination unreachable, ' + (UNREACH6[code] ?? 'code ' + code);
-      if (orig) what += ' ' + orig.dst + (code === 4 && orig.dport !== undefined ? ' ' + ipProtoName(orig.proto) + ' port ' + orig.dport : '');
+      if (orig) what += ', ' + orig.dst + (code === 4 && orig.dport !== undefined ? ' ' + ipProtoName(orig.proto) + ' port ' + orig.dport : '');
     } else if (type === 2) what = 'packet too big, mtu ' + icmp.mtu;
     else if (type === 3) what = code === 0 ? 'time exceeded in-transit' : 'reassembly time exceeded';
     else what = 'parameter problem, code ' + code + ', pointer ' + c.u32(off + 4);
@@ -75,6 +75,10 @@ function dissectIcmpv6(c: Ctx, off: number, end: number): boolean {
     const target = ipv6(d, off + 8);
     if (t) t.add('icmpv6.nd.target', 'Target Address: ' + target, target, off + 8, 16);
     c.info = 'ICMP6, ' + nd + (type === 135 ? ', who has ' : ', tgt is ') + target + ', length ' + len;
+    return true;
+  }
+  if (type === 143 && len >= 8) {
+    c.info = 'ICMP6, ' + nd + ', ' + c.u16(off + 6) + ' group record(s), length ' + len;
     return true;
   }
   c.info = 'ICMP6, ' + (nd ?? 'type ' + type) + ', length ' + len;

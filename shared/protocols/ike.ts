@@ -45,7 +45,7 @@ function dissectIke(c: Ctx, off: number, end: number): boolean {
   }
   p.ike = { ispi, rspi, version: major as 1 | 2, exchange, msgid };
   if (major === 2) {
-    c.info = 'isakmp: ' + (msgid === 0 ? 'parent_sa ' : 'child_sa ') + (EXCH_V2[exchange] ?? 'exchange ' + exchange) +
+    c.info = 'isakmp: ' + (msgid === 0 ? 'parent_sa ' : 'child_sa  ') + (EXCH_V2[exchange] ?? 'exchange ' + exchange) +
       '[' + (flags & 0x08 ? 'I' : '') + (flags & 0x10 ? 'V' : '') + (flags & 0x20 ? 'R' : '') + ']';
   } else {
     // Version 1 has no role flag; only a zero responder cookie tells for sure that the initiator sent it.

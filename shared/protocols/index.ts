@@ -34,22 +34,55 @@ export type { Packet } from './packet.ts';
 
 const fastCtx = new Ctx();
 
+/**
+ * The summary is a tree of a dozen concatenations; kept as is it costs several times its
+ * length in memory. Reading a character makes V8 flatten it in place (one copy of the
+ * characters) and the collector then drops the tree; the sink keeps the read from being optimised away.
+ */
+let flatSink = 0;
+function flat(s: string): string {
+  flatSink ^= s.charCodeAt(s.length - 1) | 0;
+  return s;
+}
+
+/**
+ * Packets are built by a constructor rather than a literal: V8 then reserves room inside the
+ * object for the fields the layers add afterwards (addresses, ports, ip, tcp, ...), instead of a
+ * separate, repeatedly regrown property array per packet. The prototype stays Object.prototype,
+ * so a packet is still a plain object (JSON, structured clone, deep equality). The assignments
+ * in the never-taken branch only tell V8 how many fields to reserve.
+ */
+/** A whole number below 2^31 as a small integer (V8 boxes every other number stored in an object). */
+export function small(x: number): number {
+  return x >= 0 && x < 0x80000000 ? x | 0 : x;
+}
+
+interface PacketRecord extends Packet {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+const PacketRecord = function (this: Packet, frame: number, tsSec: number, tsNsec: number, iface: string, ifaceId: number, linktype: number, caplen: number, len: number) {
+  this.frame = frame;
+  // Whole numbers that fit 31 bits are stored as small integers, not as a boxed double each.
+  this.tsSec = small(tsSec);
+  this.tsNsec = small(tsNsec);
+  this.iface = iface;
+  this.ifaceId = ifaceId;
+  this.dir = null;
+  this.linktype = linktype;
+  this.caplen = caplen;
+  this.len = len;
+  this.proto = 'data';
+  this.summary = '';
+  if (frame < 0) {
+    this.ifindex = 0; this.src = ''; this.dst = ''; this.ip = undefined; this.sport = 0; this.dport = 0;
+    this.tcp = undefined; this.udp = undefined; this.wg = undefined; this.payloadHash = 0;
+  }
+} as unknown as new (frame: number, tsSec: number, tsNsec: number, iface: string, ifaceId: number, linktype: number, caplen: number, len: number) => Packet;
+(PacketRecord as unknown as { prototype: object }).prototype = Object.prototype;
+
 function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptions | undefined, tree: TreeSink | null): Packet {
   let data = frame.data;
   if (frame.caplen < data.length) data = data.subarray(0, frame.caplen);
-  const p: Packet = {
-    frame: frame.frame,
-    tsSec: frame.tsSec,
-    tsNsec: frame.tsNsec,
-    iface: iface.name,
-    ifaceId: frame.ifaceId,
-    dir: null,
-    linktype: iface.linktype,
-    caplen: frame.caplen,
-    len: frame.len,
-    proto: 'data',
-    summary: '',
-  };
+  const p: Packet = new PacketRecord(frame.frame, frame.tsSec, frame.tsNsec, iface.name, frame.ifaceId, iface.linktype, frame.caplen, frame.len);
   const fl = frame.epbFlags;
   if (fl !== undefined && (fl & 3) !== 0) p.dir = (fl & 3) === 1 ? 'in' : (fl & 3) === 2 ? 'out' : 'unknown';
   if (frame.comments !== undefined && frame.comments.length > 0) p.comments = frame.comments;
@@ -57,12 +90,12 @@ function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptio
   if (frame.len > data.length) c.wireEnd = frame.len;
   try {
     if (!byLinktype(c, iface.linktype, 0, data.length)) c.info = 'link type ' + iface.linktype + ', length ' + frame.len;
-    if (c.payStart >= 0 && c.payEnd > c.payStart) p.payloadHash = fnv1a(data, c.payStart, c.payEnd);
-    p.summary = c.prefix + c.segment();
+    if (c.payStart >= 0 && c.payEnd > c.payStart) p.payloadHash = small(fnv1a(data, c.payStart, c.payEnd));
+    if (c.sum) p.summary = flat(c.prefix + c.segment());
   } catch (e) {
     // A decoder bug must not take the whole file down: keep what was decoded and say where it stopped.
     p.truncated ??= 'decoder error in ' + p.proto + ': ' + (e instanceof Error ? e.message : String(e));
-    p.summary = c.prefix + c.segment() + ' [|' + p.proto + ']';
+    p.summary = flat(c.prefix + c.segment() + ' [|' + p.proto + ']');
   }
   return p;
 }

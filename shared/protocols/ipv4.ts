@@ -76,7 +76,7 @@ function dissectIpv4(c: Ctx, off: number, end: number): boolean {
   } else c.l3End = end;
   if (fragOff !== 0) {
     // Only the first fragment holds the upper-layer header.
-    c.info = ipProtoName(proto) + ' (frag ' + id + ':' + (end - off - hl) + '@' + fragOff + (more ? '+' : '') + ')';
+    c.info = 'ip-proto-' + proto;
     return true;
   }
   if (!byIpProto(c, proto, off + hl, end)) {

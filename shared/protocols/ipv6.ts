@@ -53,6 +53,7 @@ function dissectIpv6(c: Ctx, off: number, end: number): boolean {
   c.l3End = plen !== 0 ? Math.min(off + 40 + plen, c.wireEnd) : end;
   let o = off + 40;
   let fragOff = 0;
+  const hbh = nh === 0;
   for (;;) {
     if (nh !== 0 && nh !== 43 && nh !== 60 && nh !== 44 && nh !== 51) break;
     if (end - o < (nh === 44 ? 8 : 2)) {
@@ -92,15 +93,24 @@ function dissectIpv6(c: Ctx, off: number, end: number): boolean {
     o += len;
   }
   ip.proto = nh;
-  if (fragOff !== 0) {
-    c.info = 'frag (' + fragOff + '|' + (end - o) + ') ' + ipProtoName(nh);
-    return true;
+  if (ip.frag) {
+    const fragLen = c.l3End - o;
+    if (fragOff !== 0) {
+      c.info = 'frag (' + fragOff + '|' + fragLen + ')';
+      return true;
+    }
+    c.prefix += 'IP6 ' + p.src + ' > ' + p.dst + ': frag (0|' + fragLen + ') ';
+    // tcpdump prints the first fragment's ports after the fragment note: the inner summary carries them.
+    c.fam = 'FRAG6';
   }
   if (nh === 59) {
     c.info = 'no next header';
     return true;
   }
+  const depth = c.depth;
   if (!byIpProto(c, nh, o, end)) c.info = ipProtoName(nh) + ', length ' + (end - o);
+  // tcpdump names a hop-by-hop header before the upper layer's text.
+  if (hbh && c.depth === depth) c.info = 'HBH ' + c.info;
   return true;
 }
 

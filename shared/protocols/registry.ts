@@ -9,6 +9,11 @@ import type { TreeSink } from './fields.ts';
 export interface DecodeOptions {
   /** SLL2 interface index → interface name (from the capture host's `ip -o link`). */
   linkNames?: Map<number, string>;
+  /**
+   * false: leave Packet.summary empty. Bulk analysis never reads it, and it is most of a
+   * decoded packet's memory; callers fill it later for the few frames they show.
+   */
+  summary?: boolean;
 }
 
 /**
@@ -104,6 +109,8 @@ export class Ctx {
   payStart = -1;
   payEnd = -1;
   depth = 0;
+  /** Whether the summary text is wanted (layers may skip building their `info` when not). */
+  sum = true;
 
   reset(data: Uint8Array, p: Packet, iface: CaptureInterface, opts: DecodeOptions | undefined, t: TreeSink | null): void {
     this.d = data;
@@ -125,6 +132,7 @@ export class Ctx {
     this.payStart = -1;
     this.payEnd = -1;
     this.depth = 0;
+    this.sum = opts?.summary !== false || t !== null;
   }
 
   /** Record that the frame ended inside `layer`'s header (first cut wins). */
@@ -144,6 +152,7 @@ export class Ctx {
       if (p.dport !== undefined) s += '.' + p.dport;
       return s + ': ' + this.info;
     }
+    if (this.fam === 'FRAG6') return p.sport !== undefined ? p.sport + ' > ' + p.dport + ': ' + this.info : this.info;
     if (this.fam) return this.info ? this.fam + ', ' + this.info : this.fam;
     return this.info;
   }

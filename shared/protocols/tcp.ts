@@ -17,20 +17,41 @@ function flagString(bits: number): string {
   return s;
 }
 
+/** Whole numbers below 2^31 as small integers: V8 boxes any other number stored in an object. */
+function small(x: number): number {
+  return x < 0x80000000 ? x | 0 : x;
+}
+
+/**
+ * A constructor, so that V8 keeps the options added later (timestamps, MSS) inside the object;
+ * the prototype stays Object.prototype (a plain object). The never-taken branch sizes it.
+ */
+interface TcpRecord extends TcpInfo {}
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
+const TcpRecord = function (this: TcpInfo, flags: string, seq: number, ack: number, win: number, len: number) {
+  this.flags = flags;
+  this.seq = seq;
+  this.ack = ack;
+  this.win = win;
+  this.len = len;
+  if (len < 0) { this.tsval = 0; this.tsecr = 0; this.mss = 0; this.wscale = 0; this.sackOk = false; }
+} as unknown as new (flags: string, seq: number, ack: number, win: number, len: number) => TcpInfo;
+(TcpRecord as unknown as { prototype: object }).prototype = Object.prototype;
+
 function dissectTcp(c: Ctx, off: number, end: number): boolean {
   const p = c.p;
   p.proto = 'tcp';
   const avail = end - off;
   const d = c.d;
   if (avail < 4) {
-    c.info = 'tcp';
+    c.info = '';
     c.trunc('TCP');
     return true;
   }
   p.sport = c.u16(off);
   p.dport = c.u16(off + 2);
   if (avail < 20) {
-    c.info = 'tcp';
+    c.info = '';
     c.trunc('TCP');
     return true;
   }
@@ -44,7 +65,7 @@ function dissectTcp(c: Ctx, off: number, end: number): boolean {
   // Payload length follows the IP header's length, as tcpdump does, even when the capture was cut.
   let len = c.l3End - off - doff;
   if (len < 0) len = 0;
-  const tcp: TcpInfo = { flags, seq, ack, win, len };
+  const tcp: TcpInfo = new TcpRecord(flags, small(seq), small(ack), win, len);
   p.tcp = tcp;
   const t = c.t;
   if (t) {
@@ -59,21 +80,25 @@ function dissectTcp(c: Ctx, off: number, end: number): boolean {
     t.add('tcp.checksum', 'Checksum: 0x' + c.u16(off + 16).toString(16).padStart(4, '0'), c.u16(off + 16), off + 16, 2);
     t.add('tcp.urgent_pointer', 'Urgent Pointer: ' + urp, urp, off + 18, 2);
   }
-  let s = 'Flags [' + flags + ']';
-  if (len > 0 || (bits & 0x07) !== 0) s += len > 0 ? ', seq ' + seq + ':' + ((seq + len) >>> 0) : ', seq ' + seq;
-  if (bits & 0x10) s += ', ack ' + ack;
-  s += ', win ' + win;
-  if (bits & 0x20) s += ', urg ' + urp;
+  const sum = c.sum;
+  let s = '';
+  if (sum) {
+    s = 'Flags [' + flags + ']';
+    if (len > 0 || (bits & 0x07) !== 0) s += len > 0 ? ', seq ' + seq + ':' + ((seq + len) >>> 0) : ', seq ' + seq;
+    if (bits & 0x10) s += ', ack ' + ack;
+    s += ', win ' + win;
+    if (bits & 0x20) s += ', urg ' + urp;
+  }
   if (doff < 20) {
-    c.info = s + ', bad header length ' + doff;
+    if (sum) c.info = s + ', bad header length ' + doff;
     return true;
   }
   const optEnd = off + doff;
   if (doff > 20) {
     const o = options(c, tcp, off + 20, optEnd < end ? optEnd : end);
-    s += ', options [' + o + ']';
+    if (sum) s += ', options [' + o + ']';
   }
-  c.info = s + ', length ' + len;
+  if (sum) c.info = s + ', length ' + len;
   if (avail < doff) {
     c.trunc('TCP');
     return true;
@@ -90,6 +115,8 @@ function options(c: Ctx, tcp: TcpInfo, o: number, end: number): string {
   const t = c.t;
   let s = '';
   if (t) t.push(t.add('tcp.options', 'Options: (' + (end - o) + ' bytes)', undefined, o, end - o));
+  // Without summary or tree only the values matter: the fast loop below fills them.
+  if (!c.sum && !t) { optionValues(c, tcp, o, end); return ''; }
   while (o < end) {
     const kind = d[o]!;
     if (s) s += ',';
@@ -125,8 +152,8 @@ function options(c: Ctx, tcp: TcpInfo, o: number, end: number): string {
       }
       tcp.sack = blocks;
     } else if (kind === 8 && len === 10) {
-      tcp.tsval = c.u32(o + 2);
-      tcp.tsecr = c.u32(o + 6);
+      tcp.tsval = small(c.u32(o + 2));
+      tcp.tsecr = small(c.u32(o + 6));
       label = 'TS val ' + tcp.tsval + ' ecr ' + tcp.tsecr;
     } else if (kind === 19) label = 'md5';
     else if (kind === 29) label = 'tcp-ao';
@@ -139,6 +166,32 @@ function options(c: Ctx, tcp: TcpInfo, o: number, end: number): string {
   }
   if (t) t.pop();
   return s;
+}
+
+/** The option values options() records, without building any text. */
+function optionValues(c: Ctx, tcp: TcpInfo, o: number, end: number): void {
+  const d = c.d;
+  while (o < end) {
+    const kind = d[o]!;
+    if (kind === 0) return;
+    if (kind === 1) { o++; continue; }
+    if (o + 1 >= end) return;
+    const len = d[o + 1]!;
+    if (len < 2 || o + len > end) return;
+    if (kind === 2 && len === 4) tcp.mss = c.u16(o + 2);
+    else if (kind === 3 && len === 3) tcp.wscale = d[o + 2]!;
+    else if (kind === 4 && len === 2) tcp.sackOk = true;
+    else if (kind === 5 && (len - 2) % 8 === 0) {
+      const n = (len - 2) / 8;
+      const blocks: Array<[number, number]> = [];
+      for (let i = 0; i < n; i++) blocks.push([c.u32(o + 2 + 8 * i), c.u32(o + 6 + 8 * i)]);
+      tcp.sack = blocks;
+    } else if (kind === 8 && len === 10) {
+      tcp.tsval = small(c.u32(o + 2));
+      tcp.tsecr = small(c.u32(o + 6));
+    }
+    o += len;
+  }
 }
 
 registerIpProto(6, dissectTcp);

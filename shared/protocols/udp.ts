@@ -7,7 +7,7 @@ function dissectUdp(c: Ctx, off: number, end: number): boolean {
   p.proto = 'udp';
   const avail = end - off;
   if (avail < 4) {
-    c.info = 'udp';
+    c.info = '';
     c.trunc('UDP');
     return true;
   }
@@ -16,7 +16,7 @@ function dissectUdp(c: Ctx, off: number, end: number): boolean {
   p.sport = sport;
   p.dport = dport;
   if (avail < 8) {
-    c.info = 'udp';
+    c.info = '';
     c.trunc('UDP');
     return true;
   }
@@ -36,7 +36,7 @@ function dissectUdp(c: Ctx, off: number, end: number): boolean {
   const pstart = off + 8;
   let pend = pstart + plen;
   if (pend > end) pend = end;
-  c.info = 'UDP, length ' + plen;
+  if (c.sum) c.info = 'UDP, length ' + plen;
   if (pend > pstart) {
     c.payStart = pstart;
     c.payEnd = pend;

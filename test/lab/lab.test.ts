@@ -25,7 +25,7 @@ const scenarios = [...table.scenarios, ...table.extra];
 const ALL_LABELS = ['A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8'];
 
 function haveCaptures(dir: string): boolean {
-  return scenarios.every((s) => existsSync(join(dir, s.name, 'B-any.pcap'))) && existsSync(join(dir, 'clock-base', 'clock.json'));
+  return scenarios.every((s) => existsSync(join(dir, s.name, 'B.txt'))) && existsSync(join(dir, 'clock-base', 'clock.json'));
 }
 
 /** Why the lab cannot run here, or null. */
@@ -118,7 +118,7 @@ for (const s of scenarios) {
     // The test connection succeeds exactly when the network is healthy.
     if (s.expect.status === 'ok') assert.equal(run.curl_exit, 0, `${s.name}: curl failed: ${run.curl_error}`);
     else assert.notEqual(run.curl_exit, 0, `${s.name}: the test connection should fail`);
-    for (const f of ['A.pcapng', 'B.pcapng', 'A-any.pcap', 'B-any.pcap', 'A-links.txt', 'B-links.txt']) {
+    for (const f of ['A.pcapng', 'B.pcapng', 'A-any.pcap', 'B-any.pcap', 'A-links.txt', 'B-links.txt', 'A.txt']) {
       assert.ok(statSync(join(labDir, s.name, f)).size > 0, `${s.name}/${f} is empty`);
     }
   });
@@ -127,6 +127,13 @@ for (const s of scenarios) {
   });
   test(`lab ${s.name}: verdict from SLL2 -i any with ip -o link`, { skip }, () => {
     checkVerdict(s, analyze(join(labDir, s.name), 'A-any.pcap', 'B-any.pcap', true));
+  });
+  // The remote side often only has a terminal: B as live `tcpdump -n -i any` text (no date, no payload).
+  test(`lab ${s.name}: verdict from A pcapng + B tcpdump text`, { skip }, () => {
+    checkVerdict(s, analyze(join(labDir, s.name), 'A.pcapng', 'B.txt'));
+  });
+  test(`lab ${s.name}: verdict from tcpdump text on both ends`, { skip }, () => {
+    checkVerdict(s, analyze(join(labDir, s.name), 'A.txt', 'B.txt'));
   });
 }
 

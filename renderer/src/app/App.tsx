@@ -17,6 +17,13 @@ function readSelected(): number | null {
 export function App() {
   const sessions = useLiveQuery(() => db.sessions.reverse().toArray(), []);
   const captures = useLiveQuery(() => db.captures.toArray(), [], []);
+  // Only what the library shows: the verdict of each session and the note texts for search.
+  const verdicts = useLiveQuery(
+    async () => new Map((await db.analyses.toArray()).map((a) => [a.sessionId, a.result?.verdict.status ?? 'failed'] as const)),
+    [],
+    new Map<number, string>(),
+  );
+  const notes = useLiveQuery(() => db.notes.toArray(), [], []);
   const [selectedId, setSelectedId] = useState<number | null>(readSelected);
 
   useEffect(() => {
@@ -44,6 +51,8 @@ export function App() {
         onSelect={select}
         onCreate={() => void create()}
         onRename={(id, name) => void renameSession(id, name)}
+        verdicts={verdicts}
+        notes={notes}
       />
       {selected ? (
         <SessionView
@@ -51,6 +60,7 @@ export function App() {
           session={selected}
           captures={captures.filter((c) => c.sessionId === selected.id)}
           onDeleted={() => select(null)}
+          onDuplicated={(id) => select(id)}
         />
       ) : (
         <NoSessions onCreate={() => void create()} />

@@ -9,6 +9,7 @@
 import Dexie, { type EntityTable } from 'dexie';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import type { CaptureInterface } from '../../../shared/capture-file/types.ts';
+import type { AnalysisResult } from '../../../shared/analysis/types.ts';
 
 export const DB_NAME = 'tandem';
 export const CHUNK_SIZE = 2000;
@@ -73,12 +74,43 @@ export interface NoteRecord {
   createdAt: number;
 }
 
+export interface AnalysisOptionsRecord {
+  /** Flow selector as typed by the user ("tcp 192.168.200.22:80"); empty = automatic. */
+  flow?: string;
+  /** Manual clock difference of B relative to A. */
+  clockOverride?: { offset_s: number; skew_ppm?: number };
+}
+
+/**
+ * The latest analysis of a session (schema v2). `inputs` names the capture ids and packet counts
+ * it was computed from, so a re-import or a new override makes it stale.
+ */
+export interface AnalysisRecord {
+  sessionId: number;
+  status: 'done' | 'failed';
+  result?: AnalysisResult;
+  error?: string;
+  options: AnalysisOptionsRecord;
+  inputs: string;
+  ms: number;
+  updatedAt: number;
+}
+
+/** Per-session settings (schema v2): analysis options and `ip -o link` text per host. */
+export interface SessionSettingsRecord {
+  sessionId: number;
+  options: AnalysisOptionsRecord;
+  links?: Partial<Record<HostSide, string>>;
+}
+
 export type TandemDb = Dexie & {
   sessions: EntityTable<SessionRecord, 'id'>;
   captures: EntityTable<CaptureRecord, 'id'>;
   packetChunks: Dexie.Table<PacketChunkRecord, [number, number]>;
   frameChunks: Dexie.Table<FrameChunkRecord, [number, number]>;
   notes: EntityTable<NoteRecord, 'id'>;
+  analyses: Dexie.Table<AnalysisRecord, number>;
+  settings: Dexie.Table<SessionSettingsRecord, number>;
 };
 
 export function openDb(name = DB_NAME): TandemDb {
@@ -90,6 +122,17 @@ export function openDb(name = DB_NAME): TandemDb {
     frameChunks: '[captureId+chunk]',
     notes: '++id, sessionId',
   });
+  // v2 adds the stored analysis and per-session settings. Existing sessions get empty settings so
+  // every session has a row; analyses are recomputed on first open (the worker notices none exists).
+  db.version(2)
+    .stores({
+      analyses: 'sessionId, updatedAt',
+      settings: 'sessionId',
+    })
+    .upgrade(async (tx) => {
+      const ids = (await tx.table('sessions').toCollection().primaryKeys()) as number[];
+      await tx.table('settings').bulkPut(ids.map((sessionId) => ({ sessionId, options: {} })));
+    });
   return db;
 }
 

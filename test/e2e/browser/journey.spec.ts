@@ -57,7 +57,14 @@ async function importFiles(page: Page, files: Parameters<Locator['setInputFiles'
   await expect
     .poll(async () => page.locator('[data-testid="import-job"][data-state="done"]').count(), { timeout: 45_000, intervals: [50, 100, 200] })
     .toBe(expected);
-  return Date.now() - started;
+  const ms = Date.now() - started;
+  await showCaptures(page);
+  return ms;
+}
+
+/** These tests read one capture at a time: the Captures view (the workbench is covered in workbench.spec.ts). */
+async function showCaptures(page: Page): Promise<void> {
+  await page.getByTestId('view-captures').click();
 }
 
 // The minimal IndexedDB surface used inside page.evaluate (this file is typed without the DOM lib).
@@ -143,6 +150,7 @@ test('session journey: create, import A and B, reload, rename, delete', async ({
   // Everything is in IndexedDB: a reload shows the same session, both captures and their rows.
   await page.reload();
   await expect(page.getByTestId('session-item')).toHaveCount(1);
+  await showCaptures(page);
   await expect(page.getByTestId('capture-tab')).toHaveCount(2);
   await page.locator('[data-testid="capture-tab"][data-host="A"]').click();
   await expect(page.getByTestId('packet-count')).toHaveText('601 packets');
@@ -206,6 +214,7 @@ test('a damaged file shows its one-line problem and keeps the good packets', asy
   await expect(cell(page, 1, 'src')).toHaveText('131.151.32.21:7001');
   await shot(page, '07-damaged-file');
   await page.reload();
+  await showCaptures(page);
   await expect(page.getByTestId('capture-problem')).toHaveText(/^afs-cut\.pcap: .+ at byte \d+$/);
   await expect(page.getByTestId('packet-count')).toHaveText('174 packets');
 });

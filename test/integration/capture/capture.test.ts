@@ -54,6 +54,9 @@ test('helper capture on a veth matches tcpdump on the same interface, packet for
     // Same bytes in the same order as the reference capture.
     for (let i = 0; i < ours.frames.length; i++) assert.deepEqual(ours.frames[i]!.data, tdRead.frames[i]!.data, `frame ${i + 1} differs`);
     assert.deepEqual(ours.interfaces.map((i) => [i.name, i.linktype]), [[lab.ifA, 1]]);
+    // Direction (epb_flags) recovered from the veth's MAC: B → A datagrams (port 5555) in, A → B (5556) out.
+    const dport = (f: { data: Uint8Array }) => (f.data[36]! << 8) | f.data[37]!;
+    assert.ok(ours.frames.every((f) => f.epbFlags === (dport(f) === 5555 ? 1 : 2)));
     // What was streamed to the parent is what is on disk.
     assert.equal(streamed, ours.frames.length);
     assert.equal(streamedBytes, summary.bytes);

@@ -166,7 +166,7 @@ export interface WgLab { ifA: string; ifB: string; innerA: string; innerB: strin
  */
 export async function startWireguard(lab: Lab): Promise<WgLab> {
   const id = lab.ifA.slice(3);
-  const wgA = `twA${id}`.slice(0, 15), wgB = `twB${id}`.slice(0, 15);
+  const wgA = `wgA${id}`.slice(0, 15), wgB = `wgB${id}`.slice(0, 15);
   const innerA = '10.99.254.1', innerB = '10.99.254.2';
   const key = () => execFileSync('wg', ['genkey'], { encoding: 'utf8' }).trim();
   const pub = (k: string) => execFileSync('wg', ['pubkey'], { encoding: 'utf8', input: k }).trim();

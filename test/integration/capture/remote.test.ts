@@ -2,7 +2,7 @@
 // config and port), with the local helper capturing the other end of the same veth at the same time.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaptureHelper } from '../../../electron/capture/client.ts';
 import { RemoteCapture, RemoteCaptureError, type RemoteCaptureOptions } from '../../../electron/capture/remote.ts';
@@ -51,7 +51,7 @@ test('remote tcpdump over SSH and the local helper capture both ends of one flow
   } finally { sshd.stop(); lab.cleanup(); }
 });
 
-test('remote capture failures are named: auth, unreachable, host key, no tcpdump, bad filter, bad interface', { skip: skip ?? false, timeout: 60_000 }, async () => {
+test('remote capture failures are named: auth, unreachable, host key, no tcpdump, bad filter, bad interface, no permission', { skip: skip ?? false, timeout: 60_000 }, async () => {
   const lab = createLab();
   const sshd = await startSshd(lab, lab.nsB, lab.addrB);
   try {
@@ -71,6 +71,10 @@ test('remote capture failures are named: auth, unreachable, host key, no tcpdump
     await expectKind({ tcpdump: '/nonexistent/tcpdump' }, 'no-tcpdump', /tcpdump is not installed/);
     await expectKind({ filter: 'udp port 5560 and (' }, 'filter', /capture filter "udp port 5560 and \(" was rejected.*syntax error/);
     await expectKind({ interface: 'nosuch0' }, 'interface', /no usable interface "nosuch0"/);
+    // A far end whose tcpdump lacks the capture capabilities (what an unprivileged account gets).
+    const unprivileged = join(lab.dir, 'tcpdump-unprivileged');
+    writeFileSync(unprivileged, '#!/bin/sh\nexec setpriv --bounding-set=-net_raw,-net_admin --inh-caps=-net_raw,-net_admin tcpdump "$@"\n', { mode: 0o755 });
+    await expectKind({ tcpdump: unprivileged }, 'permission', /may not capture on .*grant tcpdump CAP_NET_RAW/);
   } finally { sshd.stop(); lab.cleanup(); }
 });
 

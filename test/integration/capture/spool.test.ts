@@ -28,7 +28,7 @@ for (const name of SOURCES) {
       const spool = new PcapngSpool(path, [{ name: 'veth-test', linktype: first.linktype, snaplen: first.snaplen || 65535 }]);
       // Two batches, as a live capture would append them.
       const half = src.frames.length >> 1;
-      const asSpool = (fs: typeof src.frames) => fs.map((f) => ({ ifaceId: 0, tsSec: f.tsSec, tsNsec: f.tsNsec, data: f.data, len: f.len }));
+      const asSpool = (fs: typeof src.frames) => fs.map((f) => ({ ifaceId: 0, tsSec: f.tsSec, tsNsec: f.tsNsec, data: f.data, len: f.len, dir: (f.frame % 3) as 0 | 1 | 2 }));
       spool.append(asSpool(src.frames.slice(0, half)));
       const afterFirst = spool.bytes;
       spool.append(asSpool(src.frames.slice(half)));
@@ -42,6 +42,8 @@ for (const name of SOURCES) {
         const s = src.frames[i]!;
         assert.deepEqual([f.tsSec, f.tsNsec, f.caplen, f.len], [s.tsSec, s.tsNsec, s.caplen, s.len]);
         assert.deepEqual(f.data, s.data);
+        // Direction goes into epb_flags; unknown writes no option at all.
+        assert.equal(f.epbFlags, s.frame % 3 === 0 ? undefined : s.frame % 3);
       });
       if (existsSync('/usr/bin/tshark')) {
         const n = execFileSync('tshark', ['-r', path, '-T', 'fields', '-e', 'frame.interface_name'], { encoding: 'utf8' }).trim().split('\n');

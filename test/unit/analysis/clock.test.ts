@@ -9,7 +9,6 @@ import { synthBulk } from './synth.ts';
 /** B' = B + offset + skew·(B − B's first timestamp), applied to the packets' own timestamps. */
 function shiftClock(packets: Packet[], offset: number, skewPpm: number): Packet[] {
   if (packets.length === 0) return packets;
-  const t0 = packets[0]!.tsSec + packets[0]!.tsNsec * 1e-9;
   return packets.map((p) => {
     const rel = (p.tsSec - packets[0]!.tsSec) + (p.tsNsec - packets[0]!.tsNsec) * 1e-9;
     const shifted = rel + offset + skewPpm * 1e-6 * rel;
@@ -17,7 +16,6 @@ function shiftClock(packets: Packet[], offset: number, skewPpm: number): Packet[
     let ns = Math.round((shifted - whole) * 1e9 + packets[0]!.tsNsec);
     let sec = packets[0]!.tsSec + whole;
     while (ns >= 1e9) { ns -= 1e9; sec++; }
-    void t0;
     return { ...p, tsSec: sec, tsNsec: ns };
   });
 }

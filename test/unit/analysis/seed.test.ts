@@ -48,6 +48,7 @@ test('seed: checkpoints equal the .checkpoints.tsv ground truth, verdict ok', ()
   for (const h of syn.hops.slice(1)) assert.ok(h.latency_s !== null && h.latency_s >= -r.clock.uncertainty_s! && h.latency_s < 0.01);
   const synack = r.lineage.find((l) => l.direction === 'reply')!;
   assert.deepEqual(synack.hops.map((h) => h.checkpoint), ['B6', 'B7', 'B8', 'A5', 'A6']);
+  assert.match(synack.hops[1]!.transform ?? '', /un-SNAT 192\.168\.200\.2:45734 → 10\.0\.0\.1:45734/);
   // The article's odd line (the 200 OK entering B on eth0) is reported, without failing the verdict.
   const asym = r.findings.find((f) => f.class === 'asymmetric-routing');
   assert.ok(asym && asym.severity === 'warning' && asym.evidence.some((e) => e.capture === 'B' && e.frame === 18));
@@ -103,7 +104,7 @@ test('derived fault: nothing decrypted on B (wg0 In removed) → B4 missing, wir
 });
 
 test('derived fault: no reply from the server (eth1 In removed) → B6 missing, site B', () => {
-  const r = run(A(), seedInput('host-beta.txt', keepPackets((l) => !/ eth1 +In /.test(l) && !/ In  IP 192\.168\.200\.22/.test(l))));
+  const r = run(A(), seedInput('host-beta.txt', keepPackets((l) => !/ eth1 +In /.test(l) && !/ In {2}IP 192\.168\.200\.22/.test(l))));
   assert.equal(r.verdict.first_missing, 'B6');
   assert.equal(r.verdict.class, 'firewall-or-routing');
   assert.equal(r.verdict.host, 'siteB');
@@ -117,7 +118,7 @@ test('derived fault: reply not put into the tunnel (wg0 Out removed on B) → B7
 });
 
 test('derived fault: the reply leaves B by eth0 instead of wg0 → B7 missing, routing on B', () => {
-  const rewrite = (lines: string[]): string[] => lines.map((l) => l.replace(/ wg0   Out IP 192\.168\.200\.22\.80/, ' eth0  Out IP 192.168.200.22.80'));
+  const rewrite = (lines: string[]): string[] => lines.map((l) => l.replace(/ wg0 {3}Out IP 192\.168\.200\.22\.80/, ' eth0  Out IP 192.168.200.22.80'));
   const r = run(A(), seedInput('host-beta.txt', rewrite));
   assert.equal(r.verdict.first_missing, 'B7');
   assert.equal(r.verdict.class, 'routing');
@@ -224,4 +225,59 @@ test('empty captures → inconclusive, no crash', () => {
   const r = run({ name: 'a', packets: [] }, { name: 'b', packets: [] });
   assert.equal(r.verdict.status, 'inconclusive');
   assert.equal(r.flow, null);
+});
+
+test('seed given in reverse order (Host β first): roles detected, each label stays with its file', () => {
+  const r = run(B(), A());
+  assert.equal(r.captures.A.role, 'responder');
+  assert.equal(r.captures.B.role, 'initiator');
+  assert.equal(r.verdict.status, 'ok');
+  const inFile = (cap: 'A' | 'B') => new Map(r.checkpoints.filter((c) => c.capture === cap).map((c) => [c.label, c.frame]));
+  assert.deepEqual(inFile('B'), groundTruth('endpoint-a.checkpoints.tsv'));
+  assert.deepEqual(inFile('A'), groundTruth('host-beta.checkpoints.tsv'));
+  assert.ok(r.findings.some((f) => /roles were swapped/.test(f.title)));
+});
+
+test('derived variant: hub-and-spoke (B forwards into its own tunnel to a third peer) → B5/B6 on wg0, verdict ok', () => {
+  const hub = (lines: string[]): string[] => {
+    const out: string[] = [];
+    for (const l of lines) {
+      if (/ eth1 {2}Out /.test(l)) {
+        out.push(l.replace(' eth1  Out IP 192.168.200.2.', ' wg0   Out IP 10.0.0.1.'));
+        out.push(l.replace(/ eth1 .*/, ' eth0  Out IP 203.0.113.2.51822 > 192.0.2.3.51823: UDP, length 96'));
+      } else if (/ eth1 {2}In /.test(l)) {
+        out.push(l.replace(/ eth1 .*/, ' eth0  In  IP 192.0.2.3.51823 > 203.0.113.2.51822: UDP, length 96'));
+        out.push(l.replace(' eth1  In  IP ', ' wg0   In  IP ').replace('> 192.168.200.2.45734', '> 10.0.0.1.45734'));
+      } else out.push(l);
+    }
+    return out;
+  };
+  const r = run(A(), seedInput('host-beta.txt', hub));
+  assert.equal(r.verdict.status, 'ok', r.verdict.summary);
+  assert.equal(r.variant.path, 'hub-and-spoke');
+  const b = new Map(r.checkpoints.filter((c) => c.capture === 'B').map((c) => [c.label, c]));
+  assert.equal(b.get('B5')!.iface, 'wg0');
+  assert.equal(b.get('B5')!.dir, 'out');
+  assert.equal(b.get('B6')!.iface, 'wg0');
+  assert.equal(b.get('B7')!.iface, 'wg0');
+  assert.equal(b.get('B4')!.frame, 4);
+});
+
+test('derived fault: A5/A6 repeated and A never answers → firewall on A', () => {
+  const again = (lines: string[], pick: number[], shifts: string[]): string[] => {
+    const pk = lines.filter(isPacket);
+    const out = lines.filter((l) => !isPacket(l));
+    for (let n = 1; n <= Math.max(...pick); n++) out.push(pk[n - 1]!);
+    // The server retransmits its SYN-ACK after 1 s and 3 s.
+    for (const s of shifts) for (const n of pick.filter((x) => x >= 5)) out.push(pk[n - 1]!.replace('19:47:20.', `19:47:${s}.`));
+    return out;
+  };
+  const a = seedInput('endpoint-a.txt', (l) => again(l, [1, 2, 3, 4, 5, 6], ['21', '23']));
+  const b = seedInput('host-beta.txt', (l) => again(l, [1, 2, 3, 4, 5, 6, 7, 8], ['21', '23']).filter((x) => !/ eth1 {2}Out /.test(x) || x.includes('20.753880')));
+  const r = run(a, b);
+  assert.equal(r.verdict.status, 'fail', r.verdict.summary);
+  assert.equal(r.verdict.class, 'firewall');
+  assert.equal(r.verdict.host, 'A');
+  const f = r.findings.find((x) => x.checkpoint === 'A6' && x.class === 'firewall')!;
+  assert.equal(f.evidence.filter((e) => e.capture === 'A').length, 3);
 });

@@ -93,7 +93,7 @@ export function synthBulk(o: SynthOptions): { a: Packet[]; b: Packet[] } {
   };
   const ISN_C = 1045811890, ISN_S = 2143248836;
   let tsA = 100000, tsS = 500000;
-  const synOut = (src: string, ttl: number): Packet => tcp(src === B_LAN ? 'eth1' : 'wg0', src === A_TUN && ttl === 64 ? 'out' : src === B_LAN ? 'out' : 'in', src, SRV, 45734, 80, 'S', ISN_C, 0, 0, tsA, 0, ttl);
+  const synOut = (src: string, ttl: number): Packet => tcp(src === B_LAN ? 'eth1' : 'wg0', 'out', src, SRV, 45734, 80, 'S', ISN_C, 0, 0, tsA, 0, ttl);
   // Handshake: A1, A2 → B1, B2 → A3.
   let x = 0.001;
   a.push({ x, p: tcp('wg0', 'out', A_TUN, SRV, 45734, 80, 'S', ISN_C, 0, 0, tsA, 0, 64) });
@@ -103,14 +103,10 @@ export function synthBulk(o: SynthOptions): { a: Packet[]; b: Packet[] } {
   a.push({ x: x + 1600e-6, p: udp('wlan0', 'in', B_WAN, A_WAN, 51822, 51821, 92, 2, IB, IA, 0) });
   x += 1700e-6;
   // The queued SYN (A4 → B3 → B4 → B5); `up` re-creates A1 so drop the duplicate it pushes on A.
-  x = up(x, (src, ttl) => { const p = synOut(src, ttl); if (src === A_TUN && ttl === 64 && p.iface === 'wg0') p.dir = b.length === 0 ? 'out' : p.dir; return p; });
+  x = up(x, synOut);
   a.splice(a.findIndex((e, i) => i > 0 && e.p.tcp?.flags === 'S'), 1);
-  for (const e of b) if (e.p.iface === 'wg0') e.p.dir = 'in';
   x += 100e-6;
-  x = down(x, (dst, ttl) => tcp(dst === B_LAN ? 'eth1' : 'wg0', dst === B_LAN ? 'in' : (ttl === 63 && b.length > 0 && a.length > 0 ? 'out' : 'in'), SRV, dst, 80, 45734, 'S.', ISN_S, ISN_C + 1, 0, tsS, tsA, ttl));
-  // Fix directions of the SYN-ACK copies: B wg0 out, A wg0 in.
-  for (const e of b) if (e.p.tcp?.flags === 'S.' && e.p.iface === 'wg0') e.p.dir = 'out';
-  for (const e of a) if (e.p.tcp?.flags === 'S.') e.p.dir = 'in';
+  x = down(x, (dst, ttl) => tcp(dst === B_LAN ? 'eth1' : 'wg0', 'in', SRV, dst, 80, 45734, 'S.', ISN_S, ISN_C + 1, 0, tsS, tsA, ttl));
   let sseq = ISN_S + 1;
   const cseq = ISN_C + 1;
   for (let r = 0; r < o.rounds; r++) {
@@ -119,19 +115,14 @@ export function synthBulk(o: SynthOptions): { a: Packet[]; b: Packet[] } {
     for (let k = 0; k < 2; k++) {
       const s = sseq;
       const ts = tsS;
-      down(x + k * 30e-6, (dst, ttl) => {
-        const p = tcp(dst === B_LAN ? 'eth1' : 'wg0', 'in', SRV, dst, 80, 45734, '.', s, cseq, 1448, ts, tsA, ttl);
-        if (dst === A_TUN && ttl === 63) p.dir = 'in';
-        return p;
-      });
+      down(x + k * 30e-6, (dst, ttl) => tcp(dst === B_LAN ? 'eth1' : 'wg0', 'in', SRV, dst, 80, 45734, '.', s, cseq, 1448, ts, tsA, ttl));
       sseq += 1448;
     }
-    // B's tunnel copies of server data go out; fix their direction after the fact is costly: set here.
     const ack = sseq;
     const tsa = tsA;
-    up(x + 500e-6, (src, ttl) => tcp(src === B_LAN ? 'eth1' : 'wg0', src === B_LAN ? 'out' : (ttl === 64 ? 'out' : 'in'), src, SRV, 45734, 80, '.', cseq, ack, 0, tsa, tsS, ttl));
+    up(x + 500e-6, (src, ttl) => tcp(src === B_LAN ? 'eth1' : 'wg0', 'out', src, SRV, 45734, 80, '.', cseq, ack, 0, tsa, tsS, ttl));
   }
-  // Directions by role on each interface (the closures above cannot tell A's and B's wg0 apart).
+  // Directions by role on each interface (the builders above cannot tell A's wg0 from B's).
   for (const e of a) if (e.p.iface === 'wg0') e.p.dir = e.p.src === A_TUN ? 'out' : 'in';
   for (const e of b) if (e.p.iface === 'wg0') e.p.dir = e.p.src === A_TUN ? 'in' : 'out';
   for (const e of b) if (e.p.iface === 'eth1') e.p.dir = e.p.src === B_LAN ? 'out' : 'in';

@@ -8,6 +8,11 @@ export function NoSessions({ onCreate }: { onCreate: () => void }) {
         Tandem reads a packet capture taken on each end of a VPN path (WireGuard, IPsec) and lines them up, so you can
         see the first place where a packet stops looking right.
       </p>
+      <ol className="intro-steps">
+        <li>Capture on both ends at the same time with tcpdump (the session shows the commands).</li>
+        <li>Create a session and drop both files into it: the first is host A, the second host B.</li>
+        <li>Read both packet lists side by side; everything stays in this browser&apos;s storage.</li>
+      </ol>
       <button type="button" className="btn primary" data-testid="create-first-session" onClick={onCreate}>
         Create a session
       </button>

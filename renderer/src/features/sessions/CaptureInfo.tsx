@@ -30,7 +30,8 @@ export function CaptureInfo({ capture: c }: { capture: CaptureRecord }) {
         )}
         {rate !== null && c.status !== 'importing' && (
           <span className="muted" data-testid="import-rate">
-            imported at {rate.toLocaleString('en-US')} packets/s
+            {/* A rate over a few packets says nothing; show the time instead. */}
+            {c.packetCount >= 1000 ? `imported at ${rate.toLocaleString('en-US')} packets/s` : `imported in ${(c.importMs! / 1000).toFixed(2)} s`}
           </span>
         )}
       </div>

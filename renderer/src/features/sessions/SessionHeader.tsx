@@ -1,6 +1,6 @@
 // Session title with inline rename and a confirmed delete.
 
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import type { SessionRecord } from '../../db/schema.ts';
 import { NameInput } from './NameInput.tsx';
 
@@ -10,9 +10,11 @@ interface Props {
   packetCount: number;
   onRename: (name: string) => void;
   onDelete: () => void;
+  onDuplicate: () => void;
+  extra?: ReactNode;
 }
 
-export function SessionHeader({ session, captureCount, packetCount, onRename, onDelete }: Props) {
+export function SessionHeader({ session, captureCount, packetCount, onRename, onDelete, onDuplicate, extra }: Props) {
   const [editing, setEditing] = useState(false);
   const [confirming, setConfirming] = useState(false);
   const startEdit = () => setEditing(true);
@@ -43,6 +45,10 @@ export function SessionHeader({ session, captureCount, packetCount, onRename, on
             Rename
           </button>
         )}
+        {extra}
+        <button type="button" className="btn ghost" data-testid="duplicate-session" onClick={onDuplicate}>
+          Duplicate
+        </button>
         <button type="button" className="btn ghost danger" data-testid="delete-session" onClick={() => setConfirming(true)}>
           Delete
         </button>

@@ -1,8 +1,13 @@
-// One session: header, import controls, a tab per capture (host A / host B) and its packet list.
+// One session: header, import controls, then either the two-host workbench or, per capture, its
+// file facts and full packet list (the "Captures" view).
 
 import { useEffect, useState } from 'react';
 import type { CaptureRecord, HostSide, SessionRecord } from '../../db/schema.ts';
-import { deleteSession, renameSession } from '../../db/store.ts';
+import { db, deleteSession, duplicateSession, renameSession, saveLinks, saveOptions } from '../../db/store.ts';
+import { useLiveQuery } from '../../db/use-live-query.ts';
+import { ExportMenu, FlowInput, LinkNamesDialog, TaskBar } from '../workbench/SessionTools.tsx';
+import { analysisInputs, useSessionEngine } from '../workbench/session-engine.ts';
+import { Workbench } from '../workbench/Workbench.tsx';
 import { NoCaptures } from '../empty/EmptyState.tsx';
 import { DropZone } from '../import/DropZone.tsx';
 import { ImportProgress, OpenCapture } from '../import/ImportControls.tsx';
@@ -15,14 +20,27 @@ interface Props {
   session: SessionRecord;
   captures: CaptureRecord[];
   onDeleted: () => void;
+  onDuplicated: (id: number) => void;
 }
+
+type View = 'workbench' | 'captures';
 
 const other = (h: HostSide): HostSide => (h === 'A' ? 'B' : 'A');
 
-export function SessionView({ session, captures, onDeleted }: Props) {
+export function SessionView({ session, captures, onDeleted, onDuplicated }: Props) {
   const jobs = useImportJobs(session.id);
   const [activeId, setActiveId] = useState<number | null>(null);
   const [hostChoice, setHostChoice] = useState<HostSide | null>(null);
+  const [view, setView] = useState<View>('workbench');
+  const [linksOpen, setLinksOpen] = useState(false);
+  const stored = useLiveQuery(async () => ({ rec: await db.analyses.get(session.id) }), [session.id]);
+  const settings = useLiveQuery(async () => (await db.settings.get(session.id)) ?? { sessionId: session.id, options: {} }, [session.id]);
+  const notes = useLiveQuery(() => db.notes.where('sessionId').equals(session.id).toArray(), [session.id], []);
+  const options = settings?.options ?? {};
+  const inputs = analysisInputs(captures, options);
+  const engine = useSessionEngine(session.id, captures, inputs, stored === undefined || settings === undefined ? undefined : stored.rec?.inputs ?? null);
+  const newest = (h: HostSide) => captures.filter((c) => c.host === h).sort((x, y) => y.id - x.id)[0];
+  const byHost = { A: newest('A'), B: newest('B') };
 
   const sorted = [...captures].sort((a, b) => a.host.localeCompare(b.host) || a.id - b.id);
   const freeHost: HostSide = !captures.some((c) => c.host === 'A') ? 'A' : !captures.some((c) => c.host === 'B') ? 'B' : 'A';
@@ -62,11 +80,40 @@ export function SessionView({ session, captures, onDeleted }: Props) {
           packetCount={captures.reduce((n, c) => n + c.packetCount, 0)}
           onRename={(name) => void renameSession(session.id, name)}
           onDelete={() => void remove()}
+          onDuplicate={() => void duplicateSession(session.id).then(onDuplicated)}
+          extra={<ExportMenu disabled={!stored?.rec?.result || engine.state.task !== null} sessionName={session.name} engine={engine} />}
         />
         <div className="import-bar">
           <OpenCapture captures={captures} host={host} onHostChange={setHostChoice} onFiles={(f) => void onFiles(f)} disabled={running} />
-          <span className="muted small hint">or drop pcap / pcapng / .gz / tcpdump text files anywhere here</span>
+          <button type="button" className="btn small" data-testid="link-names" disabled={captures.length === 0} onClick={() => setLinksOpen(true)} title="Interface names for tcpdump -i any captures (SLL2)">
+            Interface names…
+          </button>
+          <FlowInput value={options.flow ?? ''} detected={stored?.rec?.result?.flow ?? null} onApply={(flow) => void saveOptions(session.id, { ...options, flow })} />
+          <span className="spacer" />
+          {sorted.length > 0 && (
+            <div className="view-switch" role="tablist" aria-label="View">
+              <button type="button" role="tab" aria-selected={view === 'workbench'} className={`tab${view === 'workbench' ? ' active' : ''}`} data-testid="view-workbench" onClick={() => setView('workbench')}>
+                Workbench
+              </button>
+              <button type="button" role="tab" aria-selected={view === 'captures'} className={`tab${view === 'captures' ? ' active' : ''}`} data-testid="view-captures" onClick={() => setView('captures')}>
+                Captures
+              </button>
+            </div>
+          )}
         </div>
+        <TaskBar engine={engine} />
+        {linksOpen && (
+          <LinkNamesDialog
+            captures={byHost}
+            initial={settings?.links ?? {}}
+            onClose={() => setLinksOpen(false)}
+            onApply={(h, text) => {
+              void saveLinks(session.id, h, text);
+              engine.relink(h, text);
+              setLinksOpen(false);
+            }}
+          />
+        )}
         {jobs.length > 0 && (
           <div className="import-jobs">
             {jobs.map((j) => (
@@ -76,6 +123,8 @@ export function SessionView({ session, captures, onDeleted }: Props) {
         )}
         {sorted.length === 0 ? (
           <NoCaptures />
+        ) : view === 'workbench' ? (
+          <Workbench sessionId={session.id} captures={byHost} analysis={stored?.rec} options={options} notes={notes} engine={engine} links={settings?.links ?? {}} />
         ) : (
           <>
             <div className="capture-tabs" role="tablist" aria-label="Captures">

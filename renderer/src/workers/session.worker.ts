@@ -1,0 +1,314 @@
+/// <reference lib="webworker" />
+// The session worker: holds both captures of the open session in memory and does every long job
+// off the UI thread: the two-host analysis (stored in Dexie), display filtering, exports and the
+// re-decode with interface names. Cancel is done by the UI terminating this worker.
+
+import { analyze } from '../../../shared/analysis/index.ts';
+import type { AnalysisResult, CaptureInput } from '../../../shared/analysis/types.ts';
+import { parseIpLink } from '../../../shared/capture-file/links.ts';
+import type { CaptureInterface, RawFrame } from '../../../shared/capture-file/types.ts';
+import { decodeFrame } from '../../../shared/protocols/index.ts';
+import type { Packet } from '../../../shared/protocols/packet.ts';
+import { buildAnnotatedPcapng, renderHtmlReport, renderJsonReport, renderMarkdownReport } from '../../../shared/report/index.ts';
+import type { ReportCapture, ReportInput } from '../../../shared/report/types.ts';
+import { toReportNote } from '../db/note-targets.ts';
+import { chunkRange, openDb, type CaptureRecord, type HostSide } from '../db/schema.ts';
+import type { FromSessionWorker, SideTimes, ToSessionWorker } from './session-messages.ts';
+import { compileDisplayFilter } from './filter-engine.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const db = openDb();
+
+interface Side {
+  capture: CaptureRecord;
+  packets: Packet[];
+}
+
+let sessionId = 0;
+let sides: Partial<Record<HostSide, Side>> = {};
+let loading: Promise<void> | null = null;
+
+function post(msg: FromSessionWorker, transfer: Transferable[] = []): void {
+  self.postMessage(msg, transfer);
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The capture used for each host: the newest one (a re-import replaces the old record anyway). */
+async function sessionCaptures(id: number): Promise<Partial<Record<HostSide, CaptureRecord>>> {
+  const all = await db.captures.where('sessionId').equals(id).toArray();
+  const out: Partial<Record<HostSide, CaptureRecord>> = {};
+  for (const c of all) if (!out[c.host] || out[c.host]!.id < c.id) out[c.host] = c;
+  return out;
+}
+
+async function readPackets(c: CaptureRecord, onChunk: (n: number) => void): Promise<Packet[]> {
+  const [lo, hi] = chunkRange(c.id);
+  const packets: Packet[] = [];
+  // Chunk by chunk (not one toArray) so progress moves and memory peaks at one chunk of clones.
+  const keys = await db.packetChunks.where('[captureId+chunk]').between(lo, hi, true, true).primaryKeys();
+  for (const key of keys) {
+    const rec = await db.packetChunks.get(key);
+    if (!rec) continue;
+    for (const p of rec.packets) packets.push(p);
+    onChunk(rec.packets.length);
+  }
+  return packets;
+}
+
+async function load(id: number): Promise<void> {
+  const started = performance.now();
+  sessionId = id;
+  const caps = await sessionCaptures(id);
+  const total = (caps.A?.packetCount ?? 0) + (caps.B?.packetCount ?? 0);
+  let done = 0;
+  let lastPost = 0;
+  const next: Partial<Record<HostSide, Side>> = {};
+  for (const host of ['A', 'B'] as const) {
+    const c = caps[host];
+    if (!c) continue;
+    const packets = await readPackets(c, (n) => {
+      done += n;
+      const now = performance.now();
+      if (now - lastPost > 100) {
+        lastPost = now;
+        post({ type: 'progress', task: 'load', done, total });
+      }
+    });
+    next[host] = { capture: c, packets };
+  }
+  sides = next;
+  const first = next.A?.packets[0] ?? next.B?.packets[0];
+  const baseSec = first ? first.tsSec : 0;
+  const times = (s: Side | undefined): SideTimes | null => {
+    if (!s) return null;
+    const t = new Float64Array(s.packets.length);
+    for (let i = 0; i < t.length; i++) {
+      const p = s.packets[i]!;
+      t[i] = p.tsSec - baseSec + p.tsNsec / 1e9;
+    }
+    return { captureId: s.capture.id, count: s.packets.length, times: t };
+  };
+  const A = times(next.A);
+  const B = times(next.B);
+  const transfer: Transferable[] = [];
+  if (A) transfer.push(A.times.buffer);
+  if (B) transfer.push(B.times.buffer);
+  post({ type: 'loaded', A, B, baseSec, ms: Math.round(performance.now() - started) }, transfer);
+}
+
+function captureInput(s: Side): CaptureInput {
+  return {
+    name: s.capture.fileName,
+    packets: s.packets,
+    interfaces: s.capture.interfaces.map((i) => ({ name: i.name, linktype: i.linktype })),
+  };
+}
+
+async function runAnalysis(inputs: string): Promise<void> {
+  const started = performance.now();
+  const settings = (await db.settings.get(sessionId)) ?? { sessionId, options: {} };
+  const a = sides.A;
+  const b = sides.B;
+  if (!a || !b) return;
+  post({ type: 'progress', task: 'analyze', done: 0, total: 1 });
+  let result: AnalysisResult | undefined;
+  let error: string | undefined;
+  try {
+    const opts: Parameters<typeof analyze>[2] = {};
+    if (settings.options.flow?.trim()) opts.flow = settings.options.flow.trim();
+    if (settings.options.clockOverride) opts.clockOverride = settings.options.clockOverride;
+    result = analyze(captureInput(a), captureInput(b), opts);
+  } catch (err) {
+    error = errorText(err);
+  }
+  const ms = Math.round(performance.now() - started);
+  await db.analyses.put({
+    sessionId,
+    status: result ? 'done' : 'failed',
+    ...(result ? { result } : {}),
+    ...(error ? { error } : {}),
+    options: settings.options,
+    inputs,
+    ms,
+    updatedAt: Date.now(),
+  });
+  post({ type: 'progress', task: 'analyze', done: 1, total: 1 });
+  post({ type: 'analyzed', ms, ...(error ? { error } : {}) });
+}
+
+/** Recent filter results (backspacing, toggling between two filters): valid for one load + analysis. */
+const filterCache = new Map<string, { A: Uint32Array | null; B: Uint32Array | null }>();
+let filterCacheKey = '';
+const FILTER_CACHE_SIZE = 8;
+
+async function runFilter(id: number, src: string): Promise<void> {
+  const started = performance.now();
+  const analysisForKey = await db.analyses.get(sessionId);
+  const key = `${sides.A?.capture.id}:${sides.A?.packets.length}|${sides.B?.capture.id}:${sides.B?.packets.length}|${analysisForKey?.updatedAt}`;
+  if (key !== filterCacheKey) {
+    filterCache.clear();
+    filterCacheKey = key;
+  }
+  const hit = filterCache.get(src.trim());
+  if (hit) {
+    filterCache.delete(src.trim());
+    filterCache.set(src.trim(), hit);
+    const A = hit.A?.slice() ?? null;
+    const B = hit.B?.slice() ?? null;
+    post({ type: 'filtered', id, ok: true, A, B, ms: Math.round(performance.now() - started) }, [A?.buffer, B?.buffer].filter((x) => x !== undefined));
+    return;
+  }
+  const compiled = await compileDisplayFilter(src);
+  if (!compiled.ok) {
+    post({ type: 'filtered', id, ok: false, error: compiled.error, at: compiled.at });
+    return;
+  }
+  // Checkpoint labels by frame, one context object per labelled packet; every other packet shares
+  // one empty context (no per-packet allocation or string keys in the hot loop).
+  const analysis = analysisForKey;
+  const EMPTY: { checkpoint?: string } = {};
+  const ctxs: Record<HostSide, Map<number, { checkpoint: string }>> = { A: new Map(), B: new Map() };
+  for (const c of analysis?.result?.checkpoints ?? []) ctxs[c.capture].set(c.frame, { checkpoint: c.label });
+  const predicate = compiled.predicate;
+  const run = (host: HostSide): Uint32Array | null => {
+    const s = sides[host];
+    if (!s) return null;
+    const ps = s.packets;
+    const out = new Uint32Array(ps.length);
+    const labelled = ctxs[host];
+    let n = 0;
+    if (labelled.size === 0) {
+      for (let i = 0; i < ps.length; i++) if (predicate(ps[i]!, EMPTY)) out[n++] = i;
+    } else {
+      for (let i = 0; i < ps.length; i++) {
+        const p = ps[i]!;
+        if (predicate(p, labelled.get(p.frame) ?? EMPTY)) out[n++] = i;
+      }
+    }
+    return out.slice(0, n);
+  };
+  const A = run('A');
+  const B = run('B');
+  const ms = Math.round(performance.now() - started);
+  filterCache.set(src.trim(), { A: A?.slice() ?? null, B: B?.slice() ?? null });
+  if (filterCache.size > FILTER_CACHE_SIZE) filterCache.delete(filterCache.keys().next().value!);
+  const transfer: Transferable[] = [];
+  if (A) transfer.push(A.buffer);
+  if (B) transfer.push(B.buffer);
+  post({ type: 'filtered', id, ok: true, A, B, ms }, transfer);
+}
+
+/** Raw bytes per packet from frameChunks, views into each chunk's buffer (no copies). */
+async function readFrames(c: CaptureRecord): Promise<Uint8Array[]> {
+  const [lo, hi] = chunkRange(c.id);
+  const frames: Uint8Array[] = [];
+  await db.frameChunks.where('[captureId+chunk]').between(lo, hi, true, true).each((rec) => {
+    const all = new Uint8Array(rec.bytes);
+    for (let i = 0; i + 1 < rec.offsets.length; i++) frames.push(all.subarray(rec.offsets[i]!, rec.offsets[i + 1]!));
+  });
+  return frames;
+}
+
+async function runExport(id: number, format: 'html' | 'md' | 'json' | 'pcapng', title: string): Promise<void> {
+  const started = performance.now();
+  const a = sides.A;
+  const b = sides.B;
+  const analysis = await db.analyses.get(sessionId);
+  if (!a || !b || !analysis?.result) throw new Error('export needs both captures and a finished analysis');
+  const notes = (await db.notes.where('sessionId').equals(sessionId).toArray()).map(toReportNote);
+  const side = async (s: Side, withFrames: boolean): Promise<ReportCapture> => ({
+    name: s.capture.fileName,
+    packets: s.packets,
+    interfaces: s.capture.interfaces,
+    ...(withFrames ? { frames: await readFrames(s.capture) } : {}),
+  });
+  const withFrames = format === 'pcapng';
+  const input: ReportInput = {
+    a: await side(a, withFrames),
+    b: await side(b, withFrames),
+    result: analysis.result,
+    notes,
+    title,
+    toolVersion: 'app',
+  };
+  const base = title.replace(/[^\w.-]+/g, '-').replace(/^-+|-+$/g, '') || 'tandem';
+  let data: Uint8Array | string;
+  let mime: string;
+  let name: string;
+  switch (format) {
+    case 'html': data = renderHtmlReport(input); mime = 'text/html'; name = `${base}.html`; break;
+    case 'md': data = renderMarkdownReport(input); mime = 'text/markdown'; name = `${base}.md`; break;
+    case 'json': data = renderJsonReport(input); mime = 'application/json'; name = `${base}.json`; break;
+    case 'pcapng': data = buildAnnotatedPcapng(input); mime = 'application/vnd.tcpdump.pcap'; name = `${base}.pcapng`; break;
+  }
+  post({ type: 'exported', id, name, mime, data, ms: Math.round(performance.now() - started) }, typeof data === 'string' ? [] : [data.buffer]);
+}
+
+/**
+ * Restores interface names of an SLL2 capture: every stored frame is decoded again with the
+ * ifindex → name map and its packet chunk rewritten. Text imports have no bytes and stay as they are.
+ */
+async function relink(host: HostSide, text: string): Promise<void> {
+  const started = performance.now();
+  const names = parseIpLink(text);
+  const caps = await sessionCaptures(sessionId);
+  const c = caps[host];
+  if (!c) throw new Error(`no capture for host ${host}`);
+  const [lo, hi] = chunkRange(c.id);
+  const keys = await db.packetChunks.where('[captureId+chunk]').between(lo, hi, true, true).primaryKeys();
+  let done = 0;
+  for (const key of keys) {
+    const [pc, fc] = await Promise.all([db.packetChunks.get(key), db.frameChunks.get(key)]);
+    if (!pc || !fc) continue;
+    const bytes = new Uint8Array(fc.bytes);
+    const packets = pc.packets.map((p, i) => {
+      const iface: CaptureInterface | undefined = c.interfaces[p.ifaceId];
+      const data = bytes.subarray(fc.offsets[i]!, fc.offsets[i + 1]!);
+      if (!iface || p.origin === 'text' || data.length === 0) return p;
+      const raw: RawFrame = { frame: p.frame, offset: 0, ifaceId: p.ifaceId, tsSec: p.tsSec, tsNsec: p.tsNsec, caplen: p.caplen, len: p.len, data };
+      if (p.comments) raw.comments = p.comments;
+      const q = decodeFrame(raw, iface, { linkNames: names });
+      // pcapng direction flags are not in the stored bytes: keep what the first decode found.
+      if (q.dir === null && p.dir !== null) q.dir = p.dir;
+      return q;
+    });
+    await db.packetChunks.put({ ...pc, packets });
+    done += packets.length;
+    post({ type: 'progress', task: 'relink', done, total: c.packetCount });
+  }
+  await db.captures.update(c.id, { importedAt: Date.now() });
+  post({ type: 'relinked', host, names: names.size, ms: Math.round(performance.now() - started) });
+}
+
+self.onmessage = (ev: MessageEvent<ToSessionWorker>) => {
+  const msg = ev.data;
+  const task = async (): Promise<void> => {
+    switch (msg.type) {
+      case 'open':
+        loading = load(msg.sessionId);
+        await loading;
+        return;
+      case 'analyze':
+        await loading;
+        await runAnalysis(msg.inputs);
+        return;
+      case 'filter':
+        await loading;
+        await runFilter(msg.id, msg.src);
+        return;
+      case 'export':
+        await loading;
+        await runExport(msg.id, msg.format, msg.title);
+        return;
+      case 'relink':
+        await loading;
+        await relink(msg.host, msg.text);
+        return;
+    }
+  };
+  task().catch((err: unknown) => post({ type: 'error', task: msg.type, message: errorText(err) }));
+};

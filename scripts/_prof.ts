@@ -1,0 +1,14 @@
+import { createReadStream, readFileSync } from 'node:fs';
+import { loadAll } from '../shared/ingest/load-capture.ts';
+import { parseIpLink } from '../shared/capture-file/links.ts';
+import { analyze } from '../shared/analysis/index.ts';
+const t0 = performance.now();
+const a = await loadAll(createReadStream('/tmp/tandem-lab/bulk/A-any.pcap'), { linkNames: parseIpLink(readFileSync('/tmp/tandem-lab/bulk/A-links.txt', 'utf8')) });
+const b = await loadAll(createReadStream('/tmp/tandem-lab/bulk/B-any.pcap'), { linkNames: parseIpLink(readFileSync('/tmp/tandem-lab/bulk/B-links.txt', 'utf8')) });
+const t1 = performance.now();
+(globalThis as any).gc?.();
+console.log('load', (t1 - t0).toFixed(0), 'ms heap', (process.memoryUsage().heapUsed / 2 ** 20).toFixed(0), 'MiB', a.packets.length + b.packets.length);
+console.log(JSON.stringify(a.packets[5000]));
+const r = analyze({ name: 'A', packets: a.packets, interfaces: a.interfaces }, { name: 'B', packets: b.packets, interfaces: b.interfaces });
+const t2 = performance.now();
+console.log('analyze', (t2 - t1).toFixed(0), 'ms rss', (process.resourceUsage().maxRSS / 1024).toFixed(0), r.verdict.status);
