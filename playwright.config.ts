@@ -18,7 +18,10 @@ export default defineConfig({
   outputDir: 'test-results',
   timeout: 60_000,
   workers: 1,
-  reporter: [['list']],
+  // One retry on CI only: a busy 2-core machine occasionally loses a Chromium launch; a real failure fails twice.
+  retries: process.env['CI'] ? 1 : 0,
+  // The count reporter feeds the closing "N passed, N failed, N skipped" line of `npm test`.
+  reporter: [['list'], ['./scripts/pw-count-reporter.mjs']],
   use: {
     viewport: { width: 1280, height: 800 },
     screenshot: 'only-on-failure',

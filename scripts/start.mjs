@@ -77,7 +77,7 @@ function main() {
     explainAndExit(
       'The Tandem window cannot open because the electron package is not installed. Run "npm install" in ' +
         `${ROOT} first. Without Electron, the command-line tool (bin/tandem inspect FILE) and the browser build ` +
-        '("npm run build", then serve out/renderer) still work.',
+        '("npm run preview", then open http://127.0.0.1:4173/) still work.',
     );
   }
 
@@ -92,7 +92,7 @@ function main() {
           `this machine (${download.why}). To open the desktop app, run "npm start" on a machine with internet ` +
           'access, or unpack an Electron 41 release for this platform and set ELECTRON_OVERRIDE_DIST_PATH to ' +
           'its folder. Everything else works without it: "bin/tandem inspect FILE" prints a decoded capture in ' +
-          'the terminal, and the browser build in out/renderer runs in any Chromium-based browser.',
+          'the terminal, and "npm run preview" serves the same app to a Chromium-based browser at http://127.0.0.1:4173/.',
       );
     }
   } else if (!binary) {

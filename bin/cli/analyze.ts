@@ -25,7 +25,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   // Packets are loaded without their summary text (most of a decoded packet's memory; the
   // engine never reads it); the frames the output shows get theirs in a second, cheap pass.
   const load = async (file: string, linkNames: Map<number, string> | undefined): Promise<LoadedCapture> => {
-    const r = await loadAll(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false });
+    const r = await loadAll(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false, compact: true });
     const fatal = r.summary.problems.find((p) => p.fatal);
     if (fatal) process.stderr.write(`warning: ${displayName(file)}: ${fatal.message} at byte ${fatal.offset} (analysing the ${r.packets.length} packets before it)\n`);
     return { name: displayName(file), file, packets: r.packets, frames: exports.needsBytes ? r.frames : undefined, interfaces: r.interfaces };

@@ -3,11 +3,15 @@ import { app, dialog, type BrowserWindow } from 'electron';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MAX_OPEN_BYTES, type FileFilter } from '../../shared/ipc/contract.ts';
+import type { CaptureManager } from './capture-manager.ts';
 import { UserFacingError, type Handlers } from './ipc-dispatch.ts';
+import { printHtmlToPdf } from './pdf.ts';
 
 export interface HandlerContext {
   /** The window that asked; dialogs are modal to it. Undefined if it closed meanwhile. */
   window: BrowserWindow | undefined;
+  /** webContents id of the sender: captures belong to it and their events go only there. */
+  senderId: number;
 }
 
 function dialogFilters(filters: FileFilter[] | undefined): Electron.FileFilter[] | undefined {
@@ -22,7 +26,19 @@ function exactBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf); // copies into a buffer of its own
 }
 
-export const handlers: Handlers<HandlerContext> = {
+export function createHandlers(captures: CaptureManager): Handlers<HandlerContext> {
+  return { ...fileHandlers, ...captureHandlers(captures), 'report.pdf': async (_ctx, req) => exactBytes(await printHtmlToPdf(req.html)) };
+}
+
+function captureHandlers(captures: CaptureManager): Pick<Handlers<HandlerContext>, 'capture.devices' | 'capture.start' | 'capture.stop'> {
+  return {
+    'capture.devices': () => captures.devices(),
+    'capture.start': (ctx, req) => captures.start(ctx.senderId, req),
+    'capture.stop': (ctx, id) => captures.stop(ctx.senderId, id),
+  };
+}
+
+const fileHandlers: Pick<Handlers<HandlerContext>, 'app.info' | 'file.save' | 'file.open'> = {
   'app.info': () => ({
     name: app.getName(),
     version: app.getVersion(),

@@ -1,13 +1,14 @@
 // Electron main process entry, bundled to out/electron/main.cjs. Thin on purpose: lifecycle, one
 // window, the app:// protocol, and IPC handlers that validate sender and arguments first.
-import { app, BrowserWindow, ipcMain, protocol, session } from 'electron';
+import { app, BrowserWindow, ipcMain, protocol, session, webContents } from 'electron';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { channelOf, OPERATIONS, APP_SCHEME, type Operation } from '../../shared/ipc/contract.ts';
 import { serveAppRequest } from './app-protocol.ts';
-import { handlers, type HandlerContext } from './handlers.ts';
+import { CaptureManager, deliverCaptureEvent, findHelperNode } from './capture-manager.ts';
+import { createHandlers, type HandlerContext } from './handlers.ts';
 import { dispatch } from './ipc-dispatch.ts';
-import { findDebugFlags, isPermissionAllowed, userDataOverride } from './security.ts';
+import { findDebugFlags, isPermissionAllowed, PDF_SCHEME, userDataOverride } from './security.ts';
 import { createMainWindow, hardenWebContents } from './window.ts';
 
 // Layout of the build: out/electron/{main,preload}.cjs next to out/renderer/.
@@ -15,6 +16,10 @@ const OUT_DIR = path.resolve(__dirname, '..');
 const RENDERER_ROOT = path.join(OUT_DIR, 'renderer');
 const PRELOAD_PATH = path.join(__dirname, 'preload.cjs');
 const DEV_ICON = path.resolve(OUT_DIR, '..', 'build', 'icon.png');
+const CAPTURE_HELPER = path.join(__dirname, 'capture-helper.mjs');
+
+// Created on ready (it needs the profile folder). Captures run in helper processes, not here.
+let captures: CaptureManager | undefined;
 
 function fatal(message: string): never {
   process.stderr.write(`tandem: ${message}\n`);
@@ -42,6 +47,8 @@ protocol.registerSchemesAsPrivileged([
     scheme: APP_SCHEME,
     privileges: { standard: true, secure: true, supportFetchAPI: true, corsEnabled: true, codeCache: true },
   },
+  // Report documents for report.pdf, served from memory in their own session (pdf.ts).
+  { scheme: PDF_SCHEME, privileges: { standard: true, secure: true } },
 ]);
 
 if (!app.requestSingleInstanceLock()) {
@@ -55,17 +62,35 @@ if (!app.requestSingleInstanceLock()) {
       win.focus();
     }
   });
-  app.on('web-contents-created', (_event, contents) => hardenWebContents(contents));
+  app.on('web-contents-created', (_event, contents) => {
+    hardenWebContents(contents);
+    // A closed or crashed window stops its captures; the spool files stay on disk.
+    const id = contents.id;
+    contents.once('destroyed', () => captures?.stopOwner(id));
+    contents.on('render-process-gone', () => captures?.stopOwner(id));
+    // A reload or navigation starts a page that knows nothing of the running captures.
+    contents.on('did-start-navigation', (details) => {
+      if (details.isMainFrame && !details.isSameDocument) captures?.stopOwner(id);
+    });
+  });
   app.on('window-all-closed', () => app.quit());
+  app.on('will-quit', () => void captures?.stopAll());
   app.whenReady().then(onReady, (err: unknown) => fatal(`could not start: ${String(err)}`));
 }
 
 function registerIpc(): void {
+  const helperNode = findHelperNode(process.env);
+  captures = new CaptureManager({
+    spoolDir: path.join(app.getPath('userData'), 'captures'),
+    launch: { helperPath: CAPTURE_HELPER, ...(helperNode !== undefined && { node: helperNode }) },
+    send: (ownerId, ev) => void deliverCaptureEvent(webContents.fromId(ownerId), ev),
+  });
+  const handlers = createHandlers(captures);
   for (const op of OPERATIONS) {
     ipcMain.handle(channelOf(op), (event, ...args: unknown[]) => {
       const frame = event.senderFrame;
       const sender = { url: frame?.url, topLevel: frame != null && frame.parent === null };
-      const ctx: HandlerContext = { window: BrowserWindow.fromWebContents(event.sender) ?? undefined };
+      const ctx: HandlerContext = { window: BrowserWindow.fromWebContents(event.sender) ?? undefined, senderId: event.sender.id };
       return dispatch(op as Operation, sender, args, handlers, ctx);
     });
   }

@@ -105,3 +105,68 @@ export function userDataOverride(env: Readonly<Record<string, string | undefined
   if (!dir || dir.includes('\0')) return undefined;
   return path.resolve(cwd, dir);
 }
+
+/**
+ * The offscreen window that prints reports to PDF: sandboxed, no scripts, no preload, no Node,
+ * its own in-memory session. The report is self-contained, so it needs none of them.
+ */
+export const PDF_PARTITION = 'tandem-pdf';
+export const PDF_WEB_PREFERENCES = Object.freeze({
+  sandbox: true,
+  javascript: false,
+  contextIsolation: true,
+  nodeIntegration: false,
+  nodeIntegrationInWorker: false,
+  nodeIntegrationInSubFrames: false,
+  webSecurity: true,
+  allowRunningInsecureContent: false,
+  webviewTag: false,
+  images: true,
+  spellcheck: false,
+  devTools: false,
+  partition: PDF_PARTITION,
+});
+
+/**
+ * Reports are served from memory under their own scheme (no temp file, no data: URL size cap).
+ * A page of this origin cannot reach file: URLs, and its CSP header allows inline styles and
+ * data: images and fonts only: nothing leaves the machine, whatever the HTML references.
+ */
+export const PDF_SCHEME = 'tandem-pdf';
+export const PDF_CSP = [
+  "default-src 'none'",
+  "style-src 'unsafe-inline'",
+  'img-src data:',
+  'font-src data:',
+  "script-src 'none'",
+  "frame-src 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const PDF_TOKEN = /^[A-Za-z0-9-]{8,64}$/;
+
+export function pdfDocumentUrl(token: string): string {
+  return `${PDF_SCHEME}://report/${token}.html`;
+}
+
+/** The report token a tandem-pdf: URL names, or undefined for anything else. */
+export function pdfTokenOf(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return undefined;
+  }
+  if (parsed.protocol !== `${PDF_SCHEME}:` || parsed.host !== 'report') return undefined;
+  const m = /^\/([^/]+)\.html$/.exec(parsed.pathname);
+  return m && PDF_TOKEN.test(m[1]!) ? m[1] : undefined;
+}
+
+/**
+ * Second line of defence (the CSP is the first): what the PDF session lets through at all. Only
+ * report documents and inline data; network, file: and other schemes are cancelled.
+ */
+export function isPdfRequestAllowed(url: string): boolean {
+  return url.startsWith('data:') || pdfTokenOf(url) !== undefined;
+}

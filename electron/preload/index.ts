@@ -4,11 +4,13 @@
 import { contextBridge, ipcRenderer } from 'electron';
 import {
   channelOf,
+  eventChannelOf,
+  type CaptureEvent,
   type IpcReply,
   type Operation,
   type OperationArgs,
   type OperationResult,
-  type TandemApi,
+  type TandemBridge,
 } from '../../shared/ipc/contract.ts';
 
 async function call<K extends Operation>(op: K, ...args: OperationArgs<K>): Promise<OperationResult<K>> {
@@ -23,10 +25,26 @@ async function call<K extends Operation>(op: K, ...args: OperationArgs<K>): Prom
   throw new Error(reply?.ok === false ? reply.error : `The desktop shell gave no answer to "${op}".`);
 }
 
-const api: TandemApi = {
+const CAPTURE_EVENTS = eventChannelOf('capture');
+
+const api: TandemBridge = {
   'app.info': () => call('app.info'),
   'file.save': (req) => call('file.save', req),
   'file.open': (req) => (req === undefined ? call('file.open') : call('file.open', req)),
+  'capture.devices': () => call('capture.devices'),
+  'capture.start': (req) => call('capture.start', req),
+  'capture.stop': (id) => call('capture.stop', id),
+  'report.pdf': (req) => call('report.pdf', req),
+  // One fixed channel; the page gets the payload only, never the IpcRendererEvent (its `sender`
+  // would hand the page ipcRenderer itself).
+  onCaptureEvent: (listener) => {
+    if (typeof listener !== 'function') throw new TypeError('onCaptureEvent needs a function');
+    const wrapped = (_event: Electron.IpcRendererEvent, payload: CaptureEvent) => listener(payload);
+    ipcRenderer.on(CAPTURE_EVENTS, wrapped);
+    return () => {
+      ipcRenderer.removeListener(CAPTURE_EVENTS, wrapped);
+    };
+  },
 };
 
 contextBridge.exposeInMainWorld('tandem', Object.freeze(api));

@@ -12,6 +12,7 @@ import { collectFlow, l4Proto, SigIndex, tupleDir, type Inner, type Tuple } from
 import { fitClock, fitClockColumns, type ClockColumns, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
+import { refineIpsec } from './ipsec.ts';
 
 function isSynOnly(p: Packet): boolean {
   return p.tcp !== undefined && p.tcp.flags.includes('S') && !p.tcp.flags.includes('.');
@@ -537,7 +538,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     flowFrom: flowFound?.from ?? null, roles: { A: roleA, B: roleB },
   };
   const { findings, verdict, variant } = diagnose(facts);
-  return {
+  return refineIpsec({
     captures: { A: summarize(A, roleA), B: summarize(B, roleB) },
     clock,
     flow,
@@ -547,7 +548,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     findings,
     verdict,
     variant,
-  };
+  }, a, b);
 }
 
 /**
@@ -579,7 +580,7 @@ function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: Inne
     if (!cands.has(k)) cands.set(k, t);
   }
   for (const t of cands.values()) {
-    const same = tupleDir({ ...b4.rec.p }, t) === 1 && t.src === T.src && t.dst === T.dst;
+    const same = tupleDir(b4.rec.p, t) === 1 && t.src === T.src && t.dst === T.dst;
     const flow = same ? collectFlow(B, T) : collectFlow(B, t);
     const b5 = flow.find((x) => x.fwd && x.sig === b4.sig && x.rec !== b4.rec && x.rec.t >= b4.rec.t &&
       (x.rec.kind !== 'tunnel' || x.rec.dir === 'out'));

@@ -29,8 +29,8 @@ let idNum = 0;
  */
 function carrierId(r: Rec): number | string | null {
   const p = r.p;
-  if (p.wg !== undefined) {
-    const w = p.wg;
+  const w = p.wg;
+  if (w !== undefined) {
     switch (w.type) {
       case 4:
         if (w.receiver === undefined || w.counter === undefined) return null;

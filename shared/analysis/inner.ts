@@ -1,7 +1,7 @@
 // Inner (tunnelled) packets of one flow, and a signature of each that survives NAT, TTL
 // decrement, MSS clamping and the switch between binary decoding and tcpdump's printed text.
 
-import type { Packet } from '../protocols/packet.ts';
+import type { Packet, TcpInfo } from '../protocols/packet.ts';
 import type { Rec, Side } from './prepare.ts';
 import { innerLength } from './prepare.ts';
 
@@ -13,22 +13,47 @@ export interface Tuple {
   dport?: number;
 }
 
-export interface Inner {
-  rec: Rec;
-  /** true when the packet goes from the tuple's src to its dst. */
-  fwd: boolean;
-  sig: number;
-  /** TCP sequence relative to the connection's base (tcpdump's numbering), -1 when unknown. */
-  relSeq: number;
-  /** L4 payload length. */
-  plen: number;
-  /** IP total length (estimated for text). */
-  ilen: number;
-  used: boolean;
+const FWD = 1, USED = 2, ICMP_ERR = 4, NO_REL = 8;
+/** fold() keeps 21 bits of its second lane below the first lane's 32. */
+const SIG_LO = 2097152;
+
+/**
+ * One inner packet of the traced flow. A whole bulk transfer makes a million of these, so the
+ * numbers are kept as small integers (no boxed doubles) and the flags share one field.
+ */
+export class Inner {
   /** The carrier that took it out or brought it in on this host, once associated. */
-  car: Rec | null;
+  car: Rec | null = null;
+  private readonly sh: number;
+  private readonly sl: number;
+  private readonly rs: number;
+  private f: number;
+  constructor(
+    readonly rec: Rec,
+    fwd: boolean,
+    sig: number,
+    relSeq: number,
+    /** L4 payload length. */
+    readonly plen: number,
+    /** IP total length (estimated for text). */
+    readonly ilen: number,
+    icmpErr: boolean,
+  ) {
+    this.sh = Math.floor(sig / SIG_LO) | 0;
+    this.sl = sig % SIG_LO;
+    this.rs = relSeq | 0;
+    this.f = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0);
+  }
+  /** true when the packet goes from the tuple's src to its dst. */
+  get fwd(): boolean { return (this.f & FWD) !== 0; }
+  /** NAT-proof signature (see signature()). */
+  get sig(): number { return (this.sh >>> 0) * SIG_LO + this.sl; }
+  /** TCP sequence relative to the connection's base (tcpdump's numbering), -1 when unknown. */
+  get relSeq(): number { return (this.f & NO_REL) !== 0 ? -1 : this.rs >>> 0; }
+  get used(): boolean { return (this.f & USED) !== 0; }
+  set used(v: boolean) { this.f = v ? this.f | USED : this.f & ~USED; }
   /** An ICMP error about the flow rather than a packet of it. */
-  icmpErr: boolean;
+  get icmpErr(): boolean { return (this.f & ICMP_ERR) !== 0; }
 }
 
 /** ICMP destination-unreachable (v4 type 3, v6 type 1) that quotes the flow, or is sent to its source. */
@@ -57,11 +82,14 @@ function eq(x: number | undefined, y: number | undefined): boolean {
 
 /** 1 forward, -1 reverse, 0 not this flow. */
 export function tupleDir(p: Packet, t: Tuple): number {
-  if (p.src === undefined || p.dst === undefined) return 0;
-  if (t.proto !== 'any' && l4Proto(p) !== t.proto) return 0;
-  if (p.src === t.src && p.dst === t.dst && eq(p.sport, t.sport) && eq(p.dport, t.dport)) return 1;
-  if (p.src === t.dst && p.dst === t.src && eq(p.dport, t.sport) && eq(p.sport, t.dport)) return -1;
-  return 0;
+  const src = p.src, dst = p.dst;
+  if (src === undefined || dst === undefined) return 0;
+  // Addresses first: they rule out most packets without looking at the layer-4 fields.
+  let d = 0;
+  if (src === t.src && dst === t.dst && eq(p.sport, t.sport) && eq(p.dport, t.dport)) d = 1;
+  else if (src === t.dst && dst === t.src && eq(p.dport, t.sport) && eq(p.sport, t.dport)) d = -1;
+  if (d !== 0 && t.proto !== 'any' && l4Proto(p) !== t.proto) return 0;
+  return d;
 }
 
 function flagBits(f: string): number {
@@ -85,8 +113,7 @@ let relAckOut = 0;
  * both directions' bases (its own seq, and ack − 1 for the other side); a SYN alone is seq 0.
  * Text input already carries these numbers after that first packet.
  */
-function tcpRel(p: Packet, st: ConnState, fwd: boolean): void {
-  const t = p.tcp!;
+function tcpRel(p: Packet, t: TcpInfo, st: ConnState, fwd: boolean): void {
   const bits = flagBits(t.flags);
   if ((bits & 16) === 0) {
     relSeqOut = (bits & 1) !== 0 ? 0 : st.known ? (t.seq - (fwd ? st.f : st.r)) >>> 0 : t.seq;
@@ -126,9 +153,9 @@ function fold(a: number, b: number, c: number, d: number, e: number, f: number):
  * tcpdump text also prints: TCP flags, relative seq (where tcpdump shows it), payload length and
  * timestamps (or the relative ack when there are none); ICMP type/code/id/seq; UDP length.
  */
-export function signature(p: Packet, hasRel: boolean): number {
-  if (p.tcp !== undefined) {
-    const t = p.tcp;
+export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined = p.tcp): number {
+  if (tcp !== undefined) {
+    const t = tcp;
     const b = flagBits(t.flags);
     // tcpdump omits seq on bare ACKs; leave it out so text and binary agree.
     const showSeq = t.len > 0 || (b & 7) !== 0;
@@ -137,7 +164,8 @@ export function signature(p: Packet, hasRel: boolean): number {
     return fold(2, b & 31, seq, t.len, hasRel && (b & 16) !== 0 ? relAckOut : -1, 0);
   }
   if (p.icmp !== undefined) return fold(3, p.icmp.type, p.icmp.code, p.icmp.id ?? -1, p.icmp.seq ?? -1, 0);
-  if (p.udp !== undefined) return fold(4, p.udp.len, 0, 0, 0, 0);
+  const udp = p.udp;
+  if (udp !== undefined) return fold(4, udp.len, 0, 0, 0, 0);
   let h = 0;
   for (let i = 0; i < p.proto.length; i++) h = mixIn(h, p.proto.charCodeAt(i));
   return fold(5, innerLength(p), h, 0, 0, 0);
@@ -155,41 +183,69 @@ export function collectFlow(side: Side, tuple: Tuple): Inner[] {
     const err = d === 0 && p.icmp !== undefined && isIcmpErrorAbout(p, tuple);
     if (err) d = -1;
     if (d === 0) continue;
-    const isTcp = p.tcp !== undefined;
-    if (isTcp) tcpRel(p, st, d === 1);
-    out.push({
-      rec: r,
-      fwd: d === 1,
-      sig: signature(p, isTcp),
-      relSeq: isTcp ? relSeqOut : -1,
-      plen: p.tcp?.len ?? p.udp?.len ?? 0,
-      ilen: innerLength(p),
-      used: false,
-      car: null,
-      icmpErr: err,
-    });
+    // Read once: packets may be views that build the object on every read.
+    const tcp = p.tcp;
+    const isTcp = tcp !== undefined;
+    if (isTcp) tcpRel(p, tcp, st, d === 1);
+    out.push(new Inner(r, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p), err));
   }
   return out;
 }
 
-/** Signature index over a subset, for repeated lookups in time order (one map entry per signature). */
+/**
+ * Signature → first list position, open addressing over two typed arrays: a bulk flow has
+ * hundreds of thousands of distinct signatures, which a Map would hold as boxed keys.
+ */
+class SigTable {
+  private readonly keys: Float64Array;
+  private readonly vals: Int32Array;
+  private readonly mask: number;
+  constructor(n: number) {
+    let cap = 16;
+    while (cap < n * 2) cap *= 2;
+    this.keys = new Float64Array(cap).fill(NaN);
+    this.vals = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+  private slot(sig: number): number {
+    // Signatures are hashes already (non-negative integers below 2^53): mix both halves.
+    let h = ((sig % SIG_LO) ^ Math.imul((sig / SIG_LO) | 0, 0x9e3779b1)) & this.mask;
+    for (;;) {
+      const k = this.keys[h]!;
+      if (k === sig || k !== k) return h;
+      h = (h + 1) & this.mask;
+    }
+  }
+  get(sig: number): number {
+    const h = this.slot(sig);
+    return this.keys[h] === sig ? this.vals[h]! : -1;
+  }
+  set(sig: number, v: number): void {
+    const h = this.slot(sig);
+    this.keys[h] = sig;
+    this.vals[h] = v;
+  }
+}
+
+/** Signature index over a subset, for repeated lookups in time order (one table entry per signature). */
 export class SigIndex {
-  private head = new Map<number, number>();
+  private head: SigTable;
   private nxt: Int32Array;
   private taken: Uint8Array;
   constructor(private readonly items: Inner[]) {
     const n = items.length;
+    this.head = new SigTable(n);
     this.nxt = new Int32Array(n);
     this.taken = new Uint8Array(n);
     for (let i = n - 1; i >= 0; i--) {
       const s = items[i]!.sig;
-      this.nxt[i] = this.head.get(s) ?? -1;
+      this.nxt[i] = this.head.get(s);
       this.head.set(s, i);
     }
   }
   /** First not-yet-taken item with this signature at or after `t` (times already on one clock). */
   take(sig: number, t: number, tBefore = Infinity, mark = true, tol = 0): Inner | null {
-    let i = this.head.get(sig) ?? -1;
+    let i = this.head.get(sig);
     // Skip the taken prefix for good, so long runs of one signature stay cheap.
     while (i >= 0 && this.taken[i] === 1) i = this.nxt[i]!;
     if (i >= 0) this.head.set(sig, i);

@@ -3,25 +3,50 @@
 
 import type { Packet } from '../protocols/packet.ts';
 import type { CaptureInput, IfaceKind } from './types.ts';
+import { ikeLocalAddresses } from './ipsec.ts';
 
 export type OuterKind = 'wg' | 'esp' | 'ike';
 
-/** One packet with what the engine derives from it. `t` is seconds since the common base, own clock. */
-export interface Rec {
-  p: Packet;
+/** Times of one side's records by position: plain doubles in one array instead of a boxed number per record. */
+interface Times { t: Float64Array; tc: Float64Array }
+
+const KINDS: readonly IfaceKind[] = ['lan', 'wan', 'tunnel'];
+const OUTERS: readonly (OuterKind | null)[] = [null, 'wg', 'esp', 'ike'];
+const DIRS: readonly ('in' | 'out' | null)[] = [null, 'in', 'out'];
+const kindCode = (k: IfaceKind): number => (k === 'lan' ? 0 : k === 'wan' ? 1 : 2);
+const outerCode = (o: OuterKind | null): number => (o === null ? 0 : o === 'wg' ? 1 : o === 'esp' ? 2 : 3);
+const dirCode = (d: 'in' | 'out' | null): number => (d === null ? 0 : d === 'in' ? 1 : 2);
+
+/**
+ * One packet with what the engine derives from it. `t` is seconds since the common base, own clock.
+ * There is one per packet of both captures, so it is kept small: times live in the side's arrays
+ * and the small enumerations share one integer (bits 0–1 kind, 2–3 outer, 4–6 wgType, 7–8 dir).
+ */
+export class Rec {
   /** Position in the capture's time-sorted record list. */
   i: number;
-  t: number;
-  /** Time on A's clock (B's records corrected once the clock is known). */
-  tc: number;
-  ifKey: string;
-  kind: IfaceKind;
-  outer: OuterKind | null;
-  /** WireGuard message type (inferred from the size when the decoder gave none), 0 when not WireGuard. */
-  wgType: number;
   /** UDP payload length for carriers, -1 otherwise. */
   olen: number;
-  dir: 'in' | 'out' | null;
+  private b: number;
+  constructor(readonly p: Packet, i: number, private readonly tm: Times, outer: OuterKind | null, wgType: number, olen: number, dir: 'in' | 'out' | null) {
+    this.i = i;
+    this.olen = olen;
+    this.b = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
+  }
+  get t(): number { return this.tm.t[this.i]!; }
+  /** Time on A's clock (B's records corrected once the clock is known). */
+  get tc(): number { return this.tm.tc[this.i]!; }
+  set tc(v: number) { this.tm.tc[this.i] = v; }
+  get ifKey(): string { return ifaceKeyOf(this.p); }
+  get kind(): IfaceKind { return KINDS[this.b & 3]!; }
+  set kind(k: IfaceKind) { this.b = (this.b & ~3) | kindCode(k); }
+  get outer(): OuterKind | null { return OUTERS[(this.b >> 2) & 3]!; }
+  set outer(o: OuterKind | null) { this.b = (this.b & ~12) | (outerCode(o) << 2); }
+  /** WireGuard message type (inferred from the size when the decoder gave none), 0 when not WireGuard. */
+  get wgType(): number { return (this.b >> 4) & 7; }
+  set wgType(w: number) { this.b = (this.b & ~0x70) | ((w & 7) << 4); }
+  get dir(): 'in' | 'out' | null { return DIRS[(this.b >> 7) & 3]!; }
+  set dir(d: 'in' | 'out' | null) { this.b = (this.b & ~0x180) | (dirCode(d) << 7); }
 }
 
 export interface Side {
@@ -68,7 +93,9 @@ export function conversationStats(packets: Packet[]): ConvStats {
   let prevKey = '';
   for (let i = 0; i < packets.length; i++) {
     const p = packets[i]!;
-    if (p.wg === undefined && (p.udp === undefined || p.tcp !== undefined)) continue;
+    // Each field read once: packets may be views that build the sub-object on every read.
+    const wg = p.wg, udp = p.udp;
+    if (wg === undefined && (udp === undefined || p.tcp !== undefined)) continue;
     if (p.outer !== undefined) continue;
     // Consecutive packets mostly belong to one conversation: reuse its key.
     let k: string;
@@ -79,8 +106,8 @@ export function conversationStats(packets: Packet[]): ConvStats {
     let s = stats.get(k);
     if (s === undefined) { s = { n: 0, shaped: 0, hs: 0, wg: 0 }; stats.set(k, s); }
     s.n++;
-    if (p.wg !== undefined) { s.wg++; continue; }
-    const l = p.udp?.len ?? -1;
+    if (wg !== undefined) { s.wg++; continue; }
+    const l = udp?.len ?? -1;
     if (l === 148 || l === 92) s.hs++;
     // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
     if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
@@ -115,6 +142,26 @@ function wgTypeFromLen(l: number): number {
   return 4;
 }
 
+function byTime(x: Rec, y: Rec): number { return x.t - y.t || x.p.frame - y.p.frame; }
+
+/**
+ * `tcpdump -i any` writes packets a few microseconds out of order now and then: an insertion
+ * sort puts those back with a few moves each, where a full sort would cost n·log n comparisons.
+ * Gives up (false, order partly fixed, still a permutation) when there is too much to move.
+ */
+function nearlySorted(recs: Rec[]): boolean {
+  let budget = recs.length;
+  for (let j = 1; j < recs.length; j++) {
+    const r = recs[j]!;
+    let k = j - 1;
+    if (byTime(recs[k]!, r) <= 0) continue;
+    while (k >= 0 && byTime(recs[k]!, r) > 0) { recs[k + 1] = recs[k]!; k--; budget--; }
+    recs[k + 1] = r;
+    if (budget < 0) return false;
+  }
+  return true;
+}
+
 /**
  * Sorts records by time, stable on frame number. Files that interleave per-interface runs (each
  * already in order) are merged run by run; anything else gets a full sort.
@@ -125,11 +172,11 @@ function timeOrder(recs: Rec[]): void {
     let l = runs.get(r.p.ifaceId);
     if (l === undefined) { l = []; runs.set(r.p.ifaceId, l); }
     const prev = l[l.length - 1];
-    if (prev !== undefined && r.t < prev.t) { recs.sort((x, y) => x.t - y.t || x.p.frame - y.p.frame); return; }
+    if (prev !== undefined && r.t < prev.t) { if (!nearlySorted(recs)) recs.sort(byTime); return; }
     l.push(r);
   }
   const lists = [...runs.values()];
-  if (lists.length > 16) { recs.sort((x, y) => x.t - y.t || x.p.frame - y.p.frame); return; }
+  if (lists.length > 16) { recs.sort(byTime); return; }
   const pos = new Int32Array(lists.length);
   for (let j = 0; j < recs.length; j++) {
     let best = -1;
@@ -147,44 +194,68 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   const packets = input.packets;
   const wgConv = wireguardConversations(cs, otherPorts);
   const recs: Rec[] = new Array(packets.length);
+  const tm: Times = { t: new Float64Array(packets.length), tc: new Float64Array(0) };
   let sorted = true;
   let prevT = -Infinity;
   let hasDirInfo = false;
   for (let j = 0; j < packets.length; j++) {
     const p = packets[j]!;
     const t = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
+    tm.t[j] = t;
     if (t < prevT) sorted = false;
     prevT = t;
     let outer: OuterKind | null = null;
     let wgType = 0;
     let olen = -1;
     if (p.outer === undefined) {
-      if (p.wg !== undefined) {
-        outer = 'wg'; wgType = p.wg.type; olen = p.udp?.len ?? (p.len - 28);
+      const wg = p.wg;
+      if (wg !== undefined) {
+        outer = 'wg'; wgType = wg.type; olen = p.udp?.len ?? (p.len - 28);
       } else if (p.esp !== undefined) {
-        outer = 'esp'; olen = p.ip ? p.ip.len - 20 : p.len;
-      } else if (p.ike !== undefined || p.nattKeepalive === true ||
-        (p.udp !== undefined && (p.sport === 500 || p.dport === 500 || p.sport === 4500 || p.dport === 4500))) {
-        outer = 'ike'; olen = p.udp?.len ?? -1;
-      } else if (p.udp !== undefined && p.tcp === undefined && cs.keys[j] !== undefined && wgConv.has(cs.keys[j]!)) {
-        outer = 'wg'; olen = p.udp.len; wgType = wgTypeFromLen(olen);
+        const ip = p.ip;
+        outer = 'esp'; olen = ip ? ip.len - 20 : p.len;
+      } else {
+        const udp = p.udp;
+        if (p.ike !== undefined || p.nattKeepalive === true ||
+          (udp !== undefined && (p.sport === 500 || p.dport === 500 || p.sport === 4500 || p.dport === 4500))) {
+          outer = 'ike'; olen = udp?.len ?? -1;
+        } else if (udp !== undefined && cs.keys[j] !== undefined && p.tcp === undefined && wgConv.has(cs.keys[j]!)) {
+          outer = 'wg'; olen = udp.len; wgType = wgTypeFromLen(olen);
+        }
       }
     }
     let dir: 'in' | 'out' | null = null;
     if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
-    recs[j] = { p, i: j, t, tc: t, ifKey: ifaceKeyOf(p), kind: 'lan', outer, wgType, olen, dir };
+    recs[j] = new Rec(p, j, tm, outer, wgType, olen, dir);
   }
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.
-  if (!sorted) timeOrder(recs);
-  for (let j = 0; j < recs.length; j++) recs[j]!.i = j;
+  if (!sorted) {
+    timeOrder(recs);
+    // The times follow the records to their new places.
+    const t = new Float64Array(recs.length);
+    for (let j = 0; j < recs.length; j++) t[j] = recs[j]!.t;
+    tm.t = t;
+    for (let j = 0; j < recs.length; j++) recs[j]!.i = j;
+  }
+  // Only B's records move onto A's clock; A's corrected time is its own.
+  tm.tc = key === 'B' ? tm.t.slice() : tm.t;
 
   const ifaces = new Map<string, { name: string; kind: IfaceKind; count: number; outer: number; linktype: number }>();
   let lastKey = '';
   let last: { name: string; kind: IfaceKind; count: number; outer: number; linktype: number } | undefined;
+  let lastId = -1;
   for (const r of recs) {
-    let f = r.ifKey === lastKey ? last : ifaces.get(r.ifKey);
-    if (f === undefined) { f = { name: r.p.iface, kind: 'lan', count: 0, outer: 0, linktype: r.p.linktype }; ifaces.set(r.ifKey, f); }
-    lastKey = r.ifKey; last = f;
+    const p = r.p;
+    // Consecutive packets mostly share an interface: skip building its key then.
+    if (last !== undefined && (p.iface !== '' ? p.iface === lastKey : lastKey === '' && p.ifaceId === lastId)) {
+      last.count++;
+      if (r.outer !== null) last.outer++;
+      continue;
+    }
+    const k = ifaceKeyOf(p);
+    let f = ifaces.get(k);
+    if (f === undefined) { f = { name: p.iface, kind: 'lan', count: 0, outer: 0, linktype: p.linktype }; ifaces.set(k, f); }
+    lastKey = p.iface; lastId = p.ifaceId; last = f;
     f.count++;
     if (r.outer !== null) f.outer++;
   }
@@ -194,8 +265,14 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     else if (RAW_LINKTYPES.has(f.linktype) && f.outer === 0) f.kind = 'tunnel';
   }
   const outerList: Rec[] = [];
+  // One kind per interface: look each up once per run of packets on it.
+  let kindKey = '', kindId = -1, kindOf: IfaceKind | undefined;
   for (const r of recs) {
-    r.kind = ifaces.get(r.ifKey)!.kind;
+    const p = r.p;
+    if (kindOf === undefined || p.iface !== kindKey || (p.iface === '' && p.ifaceId !== kindId)) {
+      kindOf = ifaces.get(ifaceKeyOf(p))!.kind; kindKey = p.iface; kindId = p.ifaceId;
+    }
+    r.kind = kindOf;
     // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis.
     if (r.kind === 'tunnel') { r.outer = null; r.wgType = 0; }
     if (r.outer !== null) outerList.push(r);
@@ -271,6 +348,13 @@ export function resolveDirections(a: Side, b: Side): void {
     for (const r of s.outer) {
       if (r.outer !== 'wg' || (r.wgType !== 1 && r.wgType !== 2) || r.p.src === undefined || r.p.dst === undefined) continue;
       s.local.add((r.wgType === 1) === initiator ? r.p.src : r.p.dst);
+    }
+    if (s.local.size === 0) {
+      // IPsec: IKE_SA_INIT requests (responder SPI zero) come from the initiator.
+      const zero = (r: Rec): boolean => r.p.ike?.rspi === '0000000000000000';
+      const oGot = other.outer.some((r) => zero(r) && r.dir === 'in'), oSent = other.outer.some((r) => zero(r) && r.dir === 'out');
+      const ikeInit = other.hasDirInfo && (oGot || oSent) ? oGot && !oSent : s === a;
+      for (const x of ikeLocalAddresses(s.outer.map((r) => r.p), ikeInit)) s.local.add(x);
     }
     if (s.local.size > 0) {
       for (const r of s.outer) {

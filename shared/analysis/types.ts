@@ -45,7 +45,8 @@ export type Severity = 'error' | 'warning' | 'info';
 export const CHECKPOINT_LABELS = [
   'A1', 'A2', 'A3', 'A4', 'A5', 'A6', 'B1', 'B2', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8',
 ] as const;
-export type CheckpointLabel = (typeof CHECKPOINT_LABELS)[number];
+/** A0/A7: IPsec site-to-site gateway A's LAN side (shared/analysis/README-ipsec.md); only set by ipsec.ts. */
+export type CheckpointLabel = (typeof CHECKPOINT_LABELS)[number] | 'A0' | 'A7';
 
 /** The order in which a healthy test connection passes the checkpoints (request, handshake, reply). */
 export const PATH_ORDER: readonly CheckpointLabel[] = [

@@ -61,7 +61,113 @@ export interface TandemApi {
   'file.save'(req: SaveFileRequest): Promise<SaveFileResult>;
   /** Shows an open dialog and returns the chosen files' bytes; empty when cancelled. */
   'file.open'(req?: OpenFileRequest): Promise<OpenedFile[]>;
+  /** Interfaces the capture helper can open (issue 7). */
+  'capture.devices'(): Promise<CaptureDeviceInfo[]>;
+  /**
+   * Starts a live capture in the privileged helper; resolves once packets are being taken. Batches
+   * and the end summary then arrive through `onCaptureEvent`, to this window only. Rejects with one
+   * sentence (privileges: the sentence carries the grant and revoke commands in backticks).
+   */
+  'capture.start'(req: CaptureStartRequest): Promise<{ id: string }>;
+  /** Stops a capture this window started; resolves with its summary once the spool is closed. */
+  'capture.stop'(id: string): Promise<CaptureEndSummary>;
+  /** Prints self-contained report HTML to PDF in a sandboxed, script-free offscreen window. */
+  'report.pdf'(req: ReportPdfRequest): Promise<Uint8Array>;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Live capture (issue 7) and PDF export (issue 6).
+
+export interface CaptureDeviceInfo {
+  name: string;
+  description?: string;
+  addresses: { addr: string; netmask?: string }[];
+  loopback: boolean;
+  /** Administratively up; undefined for pseudo-devices such as `any`. */
+  up?: boolean;
+  running?: boolean;
+}
+
+export interface CaptureStartRequest {
+  /** One or more interface names; `any` is Linux's all-interfaces device. */
+  interfaces: string[];
+  /** BPF capture filter; empty captures everything. */
+  filter: string;
+  snaplen: number;
+  promiscuous: boolean;
+  maxPackets?: number;
+  maxSeconds?: number;
+  maxBytes?: number;
+}
+
+/** One captured frame as it crosses IPC: the RawFrame fields the renderer needs to decode it. */
+export interface LiveFrame {
+  ifaceId: number;
+  tsSec: number;
+  tsNsec: number;
+  caplen: number;
+  len: number;
+  data: Uint8Array;
+  /** Direction as pcapng epb_flags bits 0-1: 1 inbound, 2 outbound, 0 unknown. */
+  dir?: number;
+}
+
+export interface LiveInterfaceInfo {
+  id: number;
+  name: string;
+  linktype: number;
+  snaplen: number;
+}
+
+export interface CaptureCounters {
+  packets: number;
+  /** Wire bytes. */
+  bytes: number;
+  /** libpcap drops; null when the capture binding cannot report them. */
+  drops: number | null;
+  elapsedMs: number;
+}
+
+export interface CaptureEndSummary extends CaptureCounters {
+  reason: 'count' | 'duration' | 'bytes' | 'stopped' | 'error';
+  /** The pcapng on disk holding every packet of the capture. */
+  spoolPath: string;
+  spoolBytes: number;
+  warnings: string[];
+  error?: string;
+}
+
+/** Pushed from the main process to the window that started capture `id`. */
+export type CaptureEvent =
+  | { type: 'started'; id: string; interfaces: LiveInterfaceInfo[]; warnings: string[]; spoolPath: string }
+  | { type: 'batch'; id: string; interfaces: LiveInterfaceInfo[]; packets: LiveFrame[]; stats: CaptureCounters }
+  | { type: 'stats'; id: string; stats: CaptureCounters }
+  | { type: 'end'; id: string; summary: CaptureEndSummary }
+  /** The helper died without a summary; what was spooled stays on disk. */
+  | { type: 'failed'; id: string; message: string };
+
+export interface ReportPdfRequest {
+  /** A complete, self-contained HTML document (inline styles and SVG, no external resources). */
+  html: string;
+}
+
+/** Main → renderer pushes: event name → payload. One channel each, `tandem:event:<name>`. */
+export interface TandemEvents {
+  capture: CaptureEvent;
+}
+export type EventName = keyof TandemEvents;
+
+export function eventChannelOf<K extends EventName>(name: K): `tandem:event:${K}` {
+  return `${CHANNEL_PREFIX}event:${name}` as `tandem:event:${K}`;
+}
+
+/** The subscriptions the preload adds next to the operations; each returns its unsubscribe. */
+export interface TandemSubscriptions {
+  onCaptureEvent(listener: (event: CaptureEvent) => void): () => void;
+}
+
+/** Everything `window.tandem` holds in the desktop app. */
+export type TandemBridge = TandemApi & TandemSubscriptions;
 
 export type Operation = keyof TandemApi;
 export type OperationArgs<K extends Operation> = Parameters<TandemApi[K]>;
@@ -71,7 +177,15 @@ export type OperationResult<K extends Operation> = Awaited<ReturnType<TandemApi[
 export const CHANNEL_PREFIX = 'tandem:';
 
 // A Record over Operation makes the compiler insist on every operation, and nothing else.
-const OPERATION_SET: Record<Operation, true> = { 'app.info': true, 'file.save': true, 'file.open': true };
+const OPERATION_SET: Record<Operation, true> = {
+  'app.info': true,
+  'file.save': true,
+  'file.open': true,
+  'capture.devices': true,
+  'capture.start': true,
+  'capture.stop': true,
+  'report.pdf': true,
+};
 export const OPERATIONS = Object.freeze(Object.keys(OPERATION_SET) as Operation[]);
 
 export function channelOf<K extends Operation>(op: K): `tandem:${K}` {
@@ -186,6 +300,56 @@ export function validateOpenRequest(v: unknown): OpenFileRequest {
   return req;
 }
 
+export const MAX_CAPTURE_INTERFACES = 16;
+export const MAX_FILTER_LENGTH = 4096;
+/** Report HTML is inline (SVG, styles); 64 MiB leaves room for long packet excerpts. */
+export const MAX_REPORT_HTML = 64 * 1024 * 1024;
+// Linux interface names: up to 15 bytes, no slash, no whitespace (plus libpcap pseudo-devices).
+const IFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+const CAPTURE_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+function positiveInt(v: unknown, max: number, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) fail(`${what} must be a whole number from 1 to ${max}`);
+  return v;
+}
+
+export function validateCaptureStart(v: unknown): CaptureStartRequest {
+  if (!isPlainObject(v)) fail('capture.start: request must be an object');
+  onlyKeys(v, ['interfaces', 'filter', 'snaplen', 'promiscuous', 'maxPackets', 'maxSeconds', 'maxBytes'], 'capture.start');
+  const ifs = v.interfaces;
+  if (!Array.isArray(ifs) || ifs.length === 0 || ifs.length > MAX_CAPTURE_INTERFACES) {
+    fail(`capture.start: interfaces must list 1 to ${MAX_CAPTURE_INTERFACES} interface names`);
+  }
+  const interfaces = ifs.map((n: unknown, i) => {
+    if (typeof n !== 'string' || !IFACE_NAME.test(n)) fail(`capture.start: interfaces[${i}] is not an interface name`);
+    return n;
+  });
+  if (new Set(interfaces).size !== interfaces.length) fail('capture.start: an interface is listed twice');
+  if (typeof v.filter !== 'string' || v.filter.length > MAX_FILTER_LENGTH) fail(`capture.start: filter must be a string of at most ${MAX_FILTER_LENGTH} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v.filter)) fail('capture.start: filter must not contain control characters');
+  const snaplen = positiveInt(v.snaplen, 262144, 'capture.start: snaplen');
+  if (typeof v.promiscuous !== 'boolean') fail('capture.start: promiscuous must be a boolean');
+  const req: CaptureStartRequest = { interfaces, filter: v.filter, snaplen, promiscuous: v.promiscuous };
+  if (v.maxPackets !== undefined) req.maxPackets = positiveInt(v.maxPackets, 1e9, 'capture.start: maxPackets');
+  if (v.maxSeconds !== undefined) req.maxSeconds = positiveInt(v.maxSeconds, 7 * 86400, 'capture.start: maxSeconds');
+  if (v.maxBytes !== undefined) req.maxBytes = positiveInt(v.maxBytes, Number.MAX_SAFE_INTEGER, 'capture.start: maxBytes');
+  return req;
+}
+
+export function validateCaptureId(v: unknown): string {
+  if (typeof v !== 'string' || !CAPTURE_ID.test(v)) fail('capture id is not valid');
+  return v;
+}
+
+export function validateReportPdf(v: unknown): ReportPdfRequest {
+  if (!isPlainObject(v)) fail('report.pdf: request must be an object');
+  onlyKeys(v, ['html'], 'report.pdf');
+  if (typeof v.html !== 'string' || v.html.length === 0) fail('report.pdf: html must be a non-empty string');
+  if (v.html.length > MAX_REPORT_HTML) fail(`report.pdf: html is too large (${v.html.length} characters, limit ${MAX_REPORT_HTML})`);
+  return { html: v.html };
+}
+
 /** One validator per operation: raw IPC arguments in, typed arguments out, or IpcValidationError. */
 export const validators: { [K in Operation]: (args: readonly unknown[]) => OperationArgs<K> } = {
   'app.info': (args) => {
@@ -199,6 +363,22 @@ export const validators: { [K in Operation]: (args: readonly unknown[]) => Opera
   'file.open': (args) => {
     argCount(args, 0, 1, 'file.open');
     return [validateOpenRequest(args[0])];
+  },
+  'capture.devices': (args) => {
+    argCount(args, 0, 0, 'capture.devices');
+    return [];
+  },
+  'capture.start': (args) => {
+    argCount(args, 1, 1, 'capture.start');
+    return [validateCaptureStart(args[0])];
+  },
+  'capture.stop': (args) => {
+    argCount(args, 1, 1, 'capture.stop');
+    return [validateCaptureId(args[0])];
+  },
+  'report.pdf': (args) => {
+    argCount(args, 1, 1, 'report.pdf');
+    return [validateReportPdf(args[0])];
   },
 };
 

@@ -3,10 +3,10 @@
 //   const info = await window.tandem?.['app.info']();
 // Declared as a global `var` (not an augmentation of the DOM's Window) so this file stays free of
 // DOM types and type-checks in both tsconfigs.
-import type { TandemApi } from './contract.ts';
+import type { TandemBridge } from './contract.ts';
 
 declare global {
-  var tandem: TandemApi | undefined;
+  var tandem: TandemBridge | undefined;
 }
 
 export {};

@@ -51,7 +51,7 @@ export class TreeSink {
 // strings instead of each holding its own copy (and formatting is skipped on a hit).
 const V4_MAX = 4096;
 // Reading a character flattens a concatenated string in place (kept strings should be flat); the sink keeps the read alive.
-let flatSink = 0;
+let _flatSink = 0;
 const v4Cache = new Map<number, string>();
 
 export function ipv4(d: Uint8Array, o: number): string {
@@ -60,7 +60,7 @@ export function ipv4(d: Uint8Array, o: number): string {
   let s = v4Cache.get(k);
   if (s === undefined) {
     s = d[o] + '.' + d[o + 1] + '.' + d[o + 2] + '.' + d[o + 3];
-    flatSink ^= s.charCodeAt(s.length - 1) | 0;
+    _flatSink ^= s.charCodeAt(s.length - 1) | 0;
     if (v4Cache.size >= V4_MAX) v4Cache.clear();
     v4Cache.set(k, s);
   }
@@ -116,7 +116,7 @@ export function ipv6(d: Uint8Array, o: number): string {
   const e = v6Cache.get(h);
   if (e !== undefined && e.w0 === w0 && e.w1 === w1 && e.w2 === w2 && e.w3 === w3) return e.s;
   const s = formatIpv6(d, o);
-  flatSink ^= s.charCodeAt(s.length - 1) | 0;
+  _flatSink ^= s.charCodeAt(s.length - 1) | 0;
   if (v6Cache.size >= V6_MAX) v6Cache.clear();
   v6Cache.set(h, { w0, w1, w2, w3, s });
   return s;

@@ -39,9 +39,9 @@ const fastCtx = new Ctx();
  * length in memory. Reading a character makes V8 flatten it in place (one copy of the
  * characters) and the collector then drops the tree; the sink keeps the read from being optimised away.
  */
-let flatSink = 0;
+let _flatSink = 0;
 function flat(s: string): string {
-  flatSink ^= s.charCodeAt(s.length - 1) | 0;
+  _flatSink ^= s.charCodeAt(s.length - 1) | 0;
   return s;
 }
 
@@ -57,8 +57,6 @@ export function small(x: number): number {
   return x >= 0 && x < 0x80000000 ? x | 0 : x;
 }
 
-interface PacketRecord extends Packet {}
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 const PacketRecord = function (this: Packet, frame: number, tsSec: number, tsNsec: number, iface: string, ifaceId: number, linktype: number, caplen: number, len: number) {
   this.frame = frame;
   // Whole numbers that fit 31 bits are stored as small integers, not as a boxed double each.

@@ -26,8 +26,6 @@ function small(x: number): number {
  * A constructor, so that V8 keeps the options added later (timestamps, MSS) inside the object;
  * the prototype stays Object.prototype (a plain object). The never-taken branch sizes it.
  */
-interface TcpRecord extends TcpInfo {}
-// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging
 const TcpRecord = function (this: TcpInfo, flags: string, seq: number, ack: number, win: number, len: number) {
   this.flags = flags;
   this.seq = seq;

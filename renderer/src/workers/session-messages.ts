@@ -4,7 +4,8 @@
 
 import type { HostSide } from '../db/schema.ts';
 
-export type ExportFormat = 'html' | 'md' | 'json' | 'pcapng';
+/** `pcapng` holds both hosts; `pcapng-A` / `pcapng-B` one host each (its own clock). */
+export type ExportFormat = 'html' | 'md' | 'json' | 'pcapng' | 'pcapng-A' | 'pcapng-B';
 
 export type ToSessionWorker =
   | { type: 'open'; sessionId: number }

@@ -13,7 +13,7 @@ import { buildAnnotatedPcapng, renderHtmlReport, renderJsonReport, renderMarkdow
 import type { ReportCapture, ReportInput } from '../../../shared/report/types.ts';
 import { toReportNote } from '../db/note-targets.ts';
 import { chunkRange, openDb, type CaptureRecord, type HostSide } from '../db/schema.ts';
-import type { FromSessionWorker, SideTimes, ToSessionWorker } from './session-messages.ts';
+import type { ExportFormat, FromSessionWorker, SideTimes, ToSessionWorker } from './session-messages.ts';
 import { compileDisplayFilter } from './filter-engine.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -213,7 +213,7 @@ async function readFrames(c: CaptureRecord): Promise<Uint8Array[]> {
   return frames;
 }
 
-async function runExport(id: number, format: 'html' | 'md' | 'json' | 'pcapng', title: string): Promise<void> {
+async function runExport(id: number, format: ExportFormat, title: string): Promise<void> {
   const started = performance.now();
   const a = sides.A;
   const b = sides.B;
@@ -226,7 +226,7 @@ async function runExport(id: number, format: 'html' | 'md' | 'json' | 'pcapng', 
     interfaces: s.capture.interfaces,
     ...(withFrames ? { frames: await readFrames(s.capture) } : {}),
   });
-  const withFrames = format === 'pcapng';
+  const withFrames = format.startsWith('pcapng');
   const input: ReportInput = {
     a: await side(a, withFrames),
     b: await side(b, withFrames),
@@ -244,6 +244,14 @@ async function runExport(id: number, format: 'html' | 'md' | 'json' | 'pcapng', 
     case 'md': data = renderMarkdownReport(input); mime = 'text/markdown'; name = `${base}.md`; break;
     case 'json': data = renderJsonReport(input); mime = 'application/json'; name = `${base}.json`; break;
     case 'pcapng': data = buildAnnotatedPcapng(input); mime = 'application/vnd.tcpdump.pcap'; name = `${base}.pcapng`; break;
+    case 'pcapng-A':
+    case 'pcapng-B': {
+      const side = format === 'pcapng-A' ? 'A' : 'B';
+      data = buildAnnotatedPcapng(input, { sides: [side] });
+      mime = 'application/vnd.tcpdump.pcap';
+      name = `${base}-host-${side}.pcapng`;
+      break;
+    }
   }
   post({ type: 'exported', id, name, mime, data, ms: Math.round(performance.now() - started) }, typeof data === 'string' ? [] : [data.buffer]);
 }

@@ -157,6 +157,7 @@ test('workbench journey on the reference captures of both ends', async ({ page }
   await expect(page.getByTestId('note')).toHaveCount(3);
   await expect(page.locator('[data-testid="note"][data-target="packet:B:4"]')).toContainText('SYN arrives decrypted on wg0');
   await expect(page.locator('[data-testid="note"][data-target="checkpoint:B4"]')).toContainText('B4 within 1 ms of A1');
+  await expect(page.locator('[data-testid="cp-chip"][data-label="B4"]')).toHaveClass(/noted/);
   await expect(row(page, 'B', 4).locator('.note-mark')).toBeVisible();
   // Search the library by note text.
   await page.getByTestId('expand-sidebar').click();
@@ -229,6 +230,12 @@ test('a failing lab pair: verdict names the missing checkpoint, the ladder draws
   const bytes = readFileSync((await d.path())!);
   expect(bytes.readUInt32LE(0)).toBe(0x0a0d0d0a); // pcapng section header block
   expect(bytes.includes(Buffer.from('ip_forward was 0 on B'))).toBe(true);
+  // One host only, on request.
+  await page.getByTestId('export').click();
+  const single = page.waitForEvent('download');
+  await page.getByTestId('export-pcapng-B').click();
+  const s = await single;
+  expect(s.suggestedFilename()).toMatch(/-host-B\.pcapng$/);
 
   // Healthy pair in a second session: verdict ok, both sessions listed with their verdicts.
   const healthy = join(FIXTURES, 'lab-healthy');
@@ -263,12 +270,14 @@ test('interface names: an SLL2 capture gets its names from ip -o link', async ({
   await page.getByTestId('confirm-delete-yes').click();
   await newSessionWith(page, [join(dir, 'A-any.pcap'), join(dir, 'B.pcapng')]);
   await expect(row(page, 'A', 1).locator('.col-iface')).toHaveText(/^if3\b/);
-  await page.getByTestId('link-names').click();
+  await expect(page.getByTestId('links-hint')).toContainText('Host A');
+  await page.getByTestId('links-hint').getByRole('button').click();
   await page.getByTestId('link-text').fill(readFileSync(join(dir, 'A-links.txt'), 'utf8'));
   await expect(page.getByTestId('link-parsed')).toContainText('3 → wg0');
   await shot(page, 'wb-13-link-names');
   await page.getByTestId('link-apply').click();
   await expect(row(page, 'A', 1).locator('.col-iface')).toHaveText(/^wg0\b/, { timeout: 20_000 });
+  await expect(page.getByTestId('links-hint')).toHaveCount(0);
   await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
 });
 

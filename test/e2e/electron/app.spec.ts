@@ -89,6 +89,8 @@ test.describe('desktop app', () => {
       await page.getByTestId('file-input').setInputFiles(AFS);
       await expect(page.getByTestId('import-job').first()).toBeVisible();
       await expect(page.locator('[data-testid="import-job"][data-state="done"]')).toHaveCount(1, { timeout: 45_000 });
+      // The workbench is the default view; the single-capture list lives under Captures.
+      await page.getByTestId('view-captures').click();
       await expect(page.getByTestId('packet-count')).toHaveText('601 packets');
       await expect(cell(page, 1, 'no')).toHaveText('1');
       await expect(cell(page, 1, 'src')).toHaveText('131.151.32.21:7001');
@@ -105,6 +107,8 @@ test.describe('desktop app', () => {
       await expect(page.getByTestId('session-item')).toHaveCount(1);
       await page.getByTestId('session-item').click();
       await expect(page.getByTestId('capture-tab')).toHaveCount(1);
+      // The workbench is the default view; the single-capture list lives under Captures.
+      await page.getByTestId('view-captures').click();
       await expect(page.getByTestId('packet-count')).toHaveText('601 packets');
       await expect(cell(page, 1, 'src')).toHaveText('131.151.32.21:7001');
       await expect(cell(page, 1, 'len')).toHaveText('86');

@@ -69,6 +69,8 @@ test('the built renderer runs under the shell CSP and MIME types: import works, 
   await page.getByTestId('create-first-session').click();
   await page.getByTestId('file-input').setInputFiles(AFS);
   await expect(page.locator('[data-testid="import-job"][data-state="done"]')).toHaveCount(1, { timeout: 45_000 });
+  // The workbench is the default view; the single-capture list lives under Captures.
+  await page.getByTestId('view-captures').click();
   await expect(page.getByTestId('packet-count')).toHaveText('601 packets');
   await expect(page.locator('[data-testid="packet-row"][data-frame="1"] [data-col="src"]')).toHaveText('131.151.32.21:7001');
 

@@ -157,7 +157,9 @@ test('a full disk stops the capture with one sentence, keeping the packets writt
     assert.equal(await exit, 1, err);
     assert.match(err, /error: Writing the capture file .*f\.pcapng failed: .*ENOSPC/);
     const kept = await readBack(readFileSync(join(lab.dir, 'kept.pcapng')));
-    assert.ok(kept.frames.length > 10, `only ${kept.frames.length} frames kept`);
+    // How many whole batches fit before the disk fills depends on how the load split them; at least
+    // the first must survive, and the file must end on a whole block.
+    assert.ok(kept.frames.length > 0, 'no frames kept');
     assert.equal(kept.complete, true, kept.problems.join('; '));
   } finally { lab.cleanup(); }
 });

@@ -125,3 +125,44 @@ test('only our own app://tandem pages are trusted senders', () => {
     assert.equal(isTrustedSenderUrl(url), false, String(url));
   }
 });
+
+test('capture.start keeps a well-formed request and refuses odd shapes', () => {
+  const good = { interfaces: ['eth0', 'wg0'], filter: 'udp port 51820 or\ttcp', snaplen: 262144, promiscuous: false, maxPackets: 10, maxSeconds: 5, maxBytes: 1e6 };
+  assert.deepEqual(validators['capture.start']([good]), [good]);
+  const minimal = { interfaces: ['any'], filter: '', snaplen: 96, promiscuous: true };
+  assert.deepEqual(validators['capture.start']([minimal]), [minimal]);
+  const bad: unknown[] = [
+    { ...minimal, interfaces: [] },
+    { ...minimal, interfaces: ['eth0', 'eth0'] },
+    { ...minimal, interfaces: ['../../etc/passwd'] },
+    { ...minimal, interfaces: ['-i'] },
+    { ...minimal, interfaces: [7] },
+    { ...minimal, interfaces: Array.from({ length: 17 }, (_, i) => `veth${i}`) },
+    { ...minimal, filter: 'udp\u0000' },
+    { ...minimal, filter: 'x'.repeat(4097) },
+    { ...minimal, filter: undefined },
+    { ...minimal, snaplen: 0 },
+    { ...minimal, snaplen: 1.5 },
+    { ...minimal, snaplen: '65535' },
+    { ...minimal, promiscuous: 'yes' },
+    { ...minimal, maxPackets: -1 },
+    { ...minimal, maxSeconds: Infinity },
+    { ...minimal, extra: 1 },
+    ['eth0'],
+    null,
+  ];
+  for (const v of bad) assert.throws(() => validators['capture.start']([v]), IpcValidationError, JSON.stringify(v));
+  assert.throws(() => validators['capture.start']([]), IpcValidationError);
+  assert.throws(() => validators['capture.start']([minimal, minimal]), IpcValidationError);
+});
+
+test('capture.stop takes one capture id; capture.devices none; report.pdf one html string', () => {
+  assert.deepEqual(validators['capture.stop'](['3f2b8c1e-1111-4a4a-9b9b-0123456789ab']), ['3f2b8c1e-1111-4a4a-9b9b-0123456789ab']);
+  for (const v of ['', '../x', 'a b', 7, 'x'.repeat(65)]) assert.throws(() => validators['capture.stop']([v]), IpcValidationError, String(v));
+  assert.deepEqual(validators['capture.devices']([]), []);
+  assert.throws(() => validators['capture.devices'](['eth0']), IpcValidationError);
+  assert.deepEqual(validators['report.pdf']([{ html: '<p>x</p>' }]), [{ html: '<p>x</p>' }]);
+  for (const v of [{ html: '' }, { html: 1 }, { html: '<p>', url: 'https://x' }, '<p>']) {
+    assert.throws(() => validators['report.pdf']([v]), IpcValidationError, JSON.stringify(v));
+  }
+});

@@ -31,6 +31,24 @@ const handlers: Handlers<Ctx> = {
     await readFile(ctx.dir);
     return [];
   },
+  // The capture and PDF operations are driven for real in capture-manager.test.ts; here they only
+  // show what reached them past the gate.
+  'capture.devices': (ctx) => {
+    ctx.calls.push('capture.devices');
+    return [];
+  },
+  'capture.start': (ctx, req) => {
+    ctx.calls.push(`capture.start ${req.interfaces.join(',')}`);
+    return { id: 'c1' };
+  },
+  'capture.stop': (ctx, id) => {
+    ctx.calls.push(`capture.stop ${id}`);
+    throw new UserFacingError('That capture is not running in this window.');
+  },
+  'report.pdf': (ctx, req) => {
+    ctx.calls.push('report.pdf');
+    return new TextEncoder().encode(req.html.slice(0, 4));
+  },
 };
 
 const trusted = { url: 'app://tandem/index.html', topLevel: true };
@@ -98,4 +116,20 @@ test('a failing handler becomes a plain sentence, not a stack trace', async () =
   assert.equal(describeError('file.open', new UserFacingError('Too big.')), 'Too big.');
   const multi = describeError('app.info', new Error('first line\n    at secret (/x.js:1:1)'));
   assert.equal(multi, 'app.info failed: first line');
+});
+
+test('capture and pdf operations pass the same gate: validated arguments in, sentence errors out', async () => {
+  await withCtx(async (ctx) => {
+    const start = { interfaces: ['lo'], filter: 'udp', snaplen: 65535, promiscuous: false };
+    assert.deepEqual(await dispatch('capture.start', trusted, [start], handlers, ctx), { ok: true, value: { id: 'c1' } });
+    const evil = await dispatch('capture.start', { url: 'https://example.com/', topLevel: true }, [start], handlers, ctx);
+    assert.equal(evil.ok, false);
+    const bad = await dispatch('capture.start', trusted, [{ ...start, interfaces: ['../etc'] }], handlers, ctx);
+    assert.match(!bad.ok ? bad.error : '', /^Invalid request: capture\.start: interfaces\[0\]/);
+    assert.deepEqual(await dispatch('capture.stop', trusted, ['c1'], handlers, ctx), { ok: false, error: 'That capture is not running in this window.' });
+    const pdf = await dispatch('report.pdf', trusted, [{ html: '<!doctype html>' }], handlers, ctx);
+    assert.deepEqual(pdf, { ok: true, value: new TextEncoder().encode('<!do') });
+    assert.equal((await dispatch('report.pdf', trusted, [{ html: '' }], handlers, ctx)).ok, false);
+    assert.deepEqual(ctx.calls, ['capture.start lo', 'capture.stop c1', 'report.pdf']);
+  });
 });

@@ -57,3 +57,21 @@ test('TANDEM_USER_DATA becomes an absolute profile path', () => {
   assert.equal(userDataOverride({ TANDEM_USER_DATA: '' }, '/work'), undefined);
   assert.equal(userDataOverride({}, '/work'), undefined);
 });
+
+test('the PDF window runs no script and loads only its own report and inline data', async () => {
+  const { PDF_CSP, PDF_WEB_PREFERENCES, isPdfRequestAllowed, pdfDocumentUrl, pdfTokenOf } = await import('../../../electron/main/security.ts');
+  assert.equal(PDF_WEB_PREFERENCES.javascript, false);
+  assert.equal(PDF_WEB_PREFERENCES.sandbox, true);
+  assert.equal(PDF_WEB_PREFERENCES.nodeIntegration, false);
+  assert.ok(!('preload' in PDF_WEB_PREFERENCES));
+  assert.match(PDF_CSP, /default-src 'none'/);
+  assert.doesNotMatch(PDF_CSP, /https?:|\*/);
+  const token = '3f2b8c1e-1111-4a4a-9b9b-0123456789ab';
+  const doc = pdfDocumentUrl(token);
+  assert.equal(pdfTokenOf(doc), token);
+  assert.equal(isPdfRequestAllowed(doc), true);
+  assert.equal(isPdfRequestAllowed('data:image/png;base64,AAAA'), true);
+  for (const url of ['https://example.com/x.png', 'file:///etc/passwd', 'tandem-pdf://report/../etc.html', 'tandem-pdf://other/abcdefgh.html', 'tandem-pdf://report/x.html', 'app://tandem/index.html', 'http://127.0.0.1/']) {
+    assert.equal(isPdfRequestAllowed(url), false, url);
+  }
+});

@@ -13,6 +13,8 @@ import { DropZone } from '../import/DropZone.tsx';
 import { ImportProgress, OpenCapture } from '../import/ImportControls.tsx';
 import { dropJobs, startImport, useImportJobs } from '../import/import-jobs.ts';
 import { PacketList } from '../packets/PacketList.tsx';
+import { CaptureButton, LiveCaptures } from '../capture/CaptureControls.tsx';
+import { dropLiveCaptures } from '../capture/live-capture.ts';
 import { CaptureInfo } from './CaptureInfo.tsx';
 import { SessionHeader } from './SessionHeader.tsx';
 
@@ -67,6 +69,7 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
 
   const remove = async () => {
     dropJobs(session.id);
+    dropLiveCaptures(session.id);
     await deleteSession(session.id);
     onDeleted();
   };
@@ -85,6 +88,7 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
         />
         <div className="import-bar">
           <OpenCapture captures={captures} host={host} onHostChange={setHostChoice} onFiles={(f) => void onFiles(f)} disabled={running} />
+          <CaptureButton sessionId={session.id} host={host} disabled={running} />
           <button type="button" className="btn small" data-testid="link-names" disabled={captures.length === 0} onClick={() => setLinksOpen(true)} title="Interface names for tcpdump -i any captures (SLL2)">
             Interface names…
           </button>
@@ -102,6 +106,7 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
           )}
         </div>
         <TaskBar engine={engine} />
+        <LiveCaptures sessionId={session.id} />
         {linksOpen && (
           <LinkNamesDialog
             captures={byHost}
@@ -124,7 +129,7 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
         {sorted.length === 0 ? (
           <NoCaptures />
         ) : view === 'workbench' ? (
-          <Workbench sessionId={session.id} captures={byHost} analysis={stored?.rec} options={options} notes={notes} engine={engine} links={settings?.links ?? {}} />
+          <Workbench sessionId={session.id} captures={byHost} analysis={stored?.rec} options={options} notes={notes} engine={engine} links={settings?.links ?? {}} onOpenLinks={() => setLinksOpen(true)} />
         ) : (
           <>
             <div className="capture-tabs" role="tablist" aria-label="Captures">

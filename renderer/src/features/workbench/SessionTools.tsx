@@ -11,12 +11,33 @@ import type { useSessionEngine } from './session-engine.ts';
 
 type Engine = ReturnType<typeof useSessionEngine>;
 
-const FORMATS: Array<{ key: ExportFormat; label: string }> = [
+type MenuKey = ExportFormat | 'pdf';
+
+const FORMATS: Array<{ key: MenuKey; label: string }> = [
   { key: 'html', label: 'HTML report' },
   { key: 'md', label: 'Markdown' },
   { key: 'json', label: 'JSON' },
-  { key: 'pcapng', label: 'Annotated pcapng' },
+  { key: 'pcapng', label: 'Annotated pcapng (both hosts)' },
+  { key: 'pcapng-A', label: 'Annotated pcapng, host A only' },
+  { key: 'pcapng-B', label: 'Annotated pcapng, host B only' },
 ];
+
+/** PDF comes from the desktop shell (Chromium's printer on the HTML report); the browser build has no PDF item. */
+function menuFormats(): Array<{ key: MenuKey; label: string }> {
+  if (typeof desktopApi()?.['report.pdf'] !== 'function') return FORMATS;
+  const at = FORMATS.findIndex((f) => f.key === 'html') + 1;
+  return [...FORMATS.slice(0, at), { key: 'pdf', label: 'PDF report' }, ...FORMATS.slice(at)];
+}
+
+async function exportPdf(engine: Engine, sessionName: string): Promise<void> {
+  const api = desktopApi();
+  if (!api) throw new Error('PDF export needs the desktop app');
+  const m = await engine.exportAs('html', sessionName);
+  const html = typeof m.data === 'string' ? m.data : new TextDecoder().decode(m.data);
+  const pdf = await api['report.pdf']({ html });
+  const name = /\.html?$/i.test(m.name) ? m.name.replace(/\.html?$/i, '.pdf') : `${m.name}.pdf`;
+  await saveFile(name, 'application/pdf', pdf);
+}
 
 async function saveFile(name: string, mime: string, data: Uint8Array | string): Promise<void> {
   const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
@@ -38,10 +59,14 @@ async function saveFile(name: string, mime: string, data: Uint8Array | string): 
 export function ExportMenu({ disabled, sessionName, engine }: { disabled: boolean; sessionName: string; engine: Engine }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const run = async (f: ExportFormat) => {
+  const run = async (f: MenuKey) => {
     setOpen(false);
     setError(null);
     try {
+      if (f === 'pdf') {
+        await exportPdf(engine, sessionName);
+        return;
+      }
       const m = await engine.exportAs(f, sessionName);
       await saveFile(m.name, m.mime, m.data);
     } catch (err) {
@@ -55,7 +80,7 @@ export function ExportMenu({ disabled, sessionName, engine }: { disabled: boolea
       </button>
       {open && (
         <div className="menu" role="menu" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
-          {FORMATS.map((f) => (
+          {menuFormats().map((f) => (
             <button key={f.key} type="button" role="menuitem" className="menu-item" data-testid={`export-${f.key}`} onClick={() => void run(f.key)}>
               {f.label}
             </button>

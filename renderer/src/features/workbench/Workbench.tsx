@@ -28,6 +28,7 @@ interface Props {
   engine: Engine;
   /** `ip -o link` text per host (interface names for SLL2 captures). */
   links: Partial<Record<HostSide, string>>;
+  onOpenLinks: () => void;
 }
 
 const PANEL_KEY = 'tandem.panelHeight';
@@ -40,7 +41,9 @@ const TABS: Array<{ key: Tab; label: string }> = [
   { key: 'notes', label: 'Notes' },
 ];
 
-export function Workbench({ sessionId, captures, analysis, options, notes, engine, links }: Props) {
+export function Workbench({ sessionId, captures, analysis, options, notes, engine, links, onOpenLinks }: Props) {
+  // Binary SLL2 files carry interface indexes only; tcpdump's printed text already names them.
+  const unnamed = (['A', 'B'] as const).filter((h) => captures[h]?.format !== 'tcpdump-text' && captures[h]?.interfaces.some((i) => i.linktype === 276) && !links[h]);
   const linkNames = useMemo(
     () => ({ A: links.A ? parseIpLink(links.A) : undefined, B: links.B ? parseIpLink(links.B) : undefined }),
     [links.A, links.B],
@@ -184,6 +187,13 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
   return (
     <div className="workbench" data-testid="workbench" ref={root}>
       <VerdictBar result={result} onSelect={(r) => select(r)} busy={state.task?.task === 'analyze' || state.task?.task === 'load'} />
+      {unnamed.length > 0 && (
+        <div className="links-hint" role="status" data-testid="links-hint">
+          Host {unnamed.join(' and ')}: captured with <code>tcpdump -i any</code>, so interfaces are only numbered and the
+          tunnel cannot be told from the uplink.
+          <button type="button" className="btn small" onClick={onOpenLinks}>Add interface names…</button>
+        </div>
+      )}
       <div className="wb-toolbar">
         <div className={`filter-box${filterError ? ' invalid' : state.filter.status === 'ok' ? ' valid' : ''}`}>
           <input
@@ -217,16 +227,17 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
           {model.strip.map(({ label, ref }) => {
             const missing = ref === null;
             const first = result?.verdict.first_missing === label;
+            const chipNotes = notes.filter((n) => n.target === `checkpoint:${label}`);
             return (
               <button
                 key={label}
                 type="button"
-                className={`cp-chip${missing ? ' missing' : ''}${first ? ' first-missing' : ''}${currentLabel === label ? ' current' : ''}`}
+                className={`cp-chip${missing ? ' missing' : ''}${first ? ' first-missing' : ''}${currentLabel === label ? ' current' : ''}${chipNotes.length ? ' noted' : ''}`}
                 data-host={label[0]}
                 data-testid="cp-chip"
                 data-label={label}
                 disabled={missing}
-                title={missing ? `${label} not seen` : `${label}: ${ref.capture}#${ref.frame}`}
+                title={(missing ? `${label} not seen` : `${label}: ${ref.capture}#${ref.frame}`) + chipNotes.map((n) => `\n✎ ${n.text}`).join('')}
                 onClick={() => ref && select(ref)}
               >
                 {label}
@@ -344,6 +355,7 @@ function NoResult({ engine, analysis }: { engine: Engine; analysis: AnalysisReco
       </p>
     );
   }
+  if (engine.state.task) return <p className="pad muted">Reading and analysing both captures… (Cancel stops it.)</p>;
   return <p className="pad muted">The analysis runs once both captures are imported.</p>;
 }
 
