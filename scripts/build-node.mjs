@@ -9,7 +9,9 @@ const entries = [
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } },
   { entryPoints: ['electron/capture/helper.ts'], outfile: 'out/electron/capture-helper.mjs', format: 'esm', external: ['cap'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } },
-  { entryPoints: ['electron/main/index.ts'], outfile: 'out/electron/main.cjs', format: 'cjs', external: ['electron', 'cap'] },
+  // electron/capture/client.ts reads import.meta.url only when no helperPath is given; main always gives one.
+  { entryPoints: ['electron/main/index.ts'], outfile: 'out/electron/main.cjs', format: 'cjs', external: ['electron', 'cap'],
+    logOverride: { 'empty-import-meta': 'silent' } },
   { entryPoints: ['electron/preload/index.ts'], outfile: 'out/electron/preload.cjs', format: 'cjs', external: ['electron'] },
 ];
 

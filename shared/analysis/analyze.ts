@@ -7,7 +7,7 @@ import type {
   ClockEstimate, FixHost, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
-import { conversationStats, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
+import { conversationStats, ifaceNameOf, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
 import { collectFlow, l4Proto, SigIndex, tupleDir, type Inner, type Tuple } from './inner.ts';
 import { fitClock, fitClockColumns, type ClockColumns, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
@@ -335,7 +335,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   const bTunOutIdx = new SigIndex(bTunOut);
 
   const hop = (side: Side, r: Rec, stage: HopStage): Hop => ({
-    capture: side.key, frame: r.p.frame, checkpoint: null, stage, iface: r.p.iface, transform: null, latency_s: null,
+    capture: side.key, frame: r.p.frame, checkpoint: null, stage, iface: ifaceNameOf(r.p), transform: null, latency_s: null,
   });
   const reqHops: Array<Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>> = [];
   // Chains are built for the first packets only (the report lists at most maxLineage of them);
@@ -493,7 +493,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
 
   const checkpoints: Checkpoint[] = [];
   for (const [label, { side, r }] of labels) {
-    checkpoints.push({ label, capture: side.key, frame: r.p.frame, iface: r.p.iface, dir: dirOf(r), t_s: r.tc - refT });
+    checkpoints.push({ label, capture: side.key, frame: r.p.frame, iface: ifaceNameOf(r.p), dir: dirOf(r), t_s: r.tc - refT });
   }
   checkpoints.sort((x, y) => x.label.localeCompare(y.label));
   const labelOf = new Map<Rec, CheckpointLabel>();

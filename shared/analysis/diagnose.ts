@@ -1,6 +1,6 @@
 // Findings and verdict: what the checkpoints (and their absence) say about where the path breaks.
 
-import type { Rec, Side } from './prepare.ts';
+import { ifaceNameOf, type Rec, type Side } from './prepare.ts';
 import type { Inner, Tuple } from './inner.ts';
 import type { CarrierPairs } from './carriers.ts';
 import type {
@@ -138,8 +138,8 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
   if (L('A1') === undefined && misroutedA1 !== undefined) {
     add({
       severity: 'error', checkpoint: 'A1', host: 'A', class: 'routing',
-      title: `A sends the test connection out ${misroutedA1.rec.p.iface || 'another interface'} instead of the tunnel`,
-      detail: `The first packet to ${dst} leaves A on ${misroutedA1.rec.p.iface || '?'} (${misroutedA1.rec.kind}), so it never enters the tunnel: it dies before the tunnel.`,
+      title: `A sends the test connection out ${ifaceNameOf(misroutedA1.rec.p) || 'another interface'} instead of the tunnel`,
+      detail: `The first packet to ${dst} leaves A on ${ifaceNameOf(misroutedA1.rec.p) || '?'} (${misroutedA1.rec.kind}), so it never enters the tunnel: it dies before the tunnel.`,
       evidence: [ev(A, misroutedA1.rec)],
       next_steps: [
         `On A: \`ip route get ${T.dst}\` must name ${tunA}; check \`ip rule\` and the routing table the tunnel uses.`,
@@ -310,7 +310,7 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
         if (wrong !== null) {
           return {
             severity: 'error', checkpoint: 'B7', host: 'B', class: 'routing',
-            title: `B sends the reply out ${wrong.p.iface} instead of the tunnel`,
+            title: `B sends the reply out ${ifaceNameOf(wrong.p)} instead of the tunnel`,
             detail: 'The return path is broken: B routes A\'s tunnel address elsewhere.',
             evidence: [ev(B, b6!.r), ev(B, wrong)],
             next_steps: [`On B: \`ip route get ${T.src}\` must name ${tunB}; check \`ip rule\`.`],
@@ -503,10 +503,10 @@ function asymmetry(f: Facts, add: (x: Finding) => void): void {
       const fatal = b7 === undefined && f.labels.get('B6')?.r === first.rec;
       add({
         severity: fatal ? 'error' : 'warning', checkpoint: 'B6', host: fatal ? 'siteB' : 'B', class: 'asymmetric-routing',
-        title: `${odd.length} repl${odd.length === 1 ? 'y' : 'ies'} from ${f.lanTuple?.dst ?? '?'} entered B on ${first.rec.p.iface}, not on ${b5.r.p.iface} where the request left`,
+        title: `${odd.length} repl${odd.length === 1 ? 'y' : 'ies'} from ${f.lanTuple?.dst ?? '?'} entered B on ${ifaceNameOf(first.rec.p)}, not on ${ifaceNameOf(b5.r.p)} where the request left`,
         detail: 'Replies that come back by another interface than the request left are dropped by rp_filter and stateful firewalls.',
         evidence: odd.slice(0, 4).map((x) => ev(B, x.rec)),
-        next_steps: ['On B: `sysctl net.ipv4.conf.all.rp_filter` and per-interface values.', `On the server side: \`ip route get ${b5.r.p.src}\` must point back via B's ${b5.r.p.iface}.`],
+        next_steps: ['On B: `sysctl net.ipv4.conf.all.rp_filter` and per-interface values.', `On the server side: \`ip route get ${b5.r.p.src}\` must point back via B's ${ifaceNameOf(b5.r.p)}.`],
       });
     }
   }
@@ -516,7 +516,7 @@ function asymmetry(f: Facts, add: (x: Finding) => void): void {
   if (b1 !== undefined && b2 !== undefined && b1.r.ifKey !== b2.r.ifKey) {
     add({
       severity: 'warning', checkpoint: b2 === f.labels.get('B2') ? 'B2' : 'B8', host: 'B', class: 'asymmetric-routing',
-      title: `B answers A's carrier traffic out ${b2.r.p.iface} though it arrived on ${b1.r.p.iface}`,
+      title: `B answers A's carrier traffic out ${ifaceNameOf(b2.r.p)} though it arrived on ${ifaceNameOf(b1.r.p)}`,
       evidence: [ev(B, b1.r), ev(B, b2.r)],
       next_steps: [`On B: \`ip route get ${b1.r.p.src}\` and \`ip rule\`.`],
     });

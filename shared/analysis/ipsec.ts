@@ -23,6 +23,8 @@ interface View {
 }
 
 const time = (p: Packet): number => p.tsSec + p.tsNsec * 1e-9;
+/** Interface name as the result lists it: unnamed SLL2 interfaces read "if<index>" (same rule as prepare.ts's ifaceNameOf, kept local to avoid an import cycle). */
+const ifName = (p: Packet): string => p.iface !== '' ? p.iface : p.ifindex !== undefined ? `if${p.ifindex}` : '';
 
 function view(key: CaptureKey, input: CaptureInput, r: AnalysisResult): View {
   const byFrame = new Map<number, Packet>();
@@ -99,7 +101,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
     (flow.dport === null || p.dport === flow.dport || p.icmp !== undefined);
   const isRep = (p: Packet): boolean => !isOuter(p) && p.src === flow.dst && protoOf(p) === flow.proto &&
     (flow.dport === null || p.sport === flow.dport || p.icmp !== undefined);
-  const kindA = (p: Packet): IfaceKind | undefined => A.kinds.get(p.iface);
+  const kindA = (p: Packet): IfaceKind | undefined => A.kinds.get(ifName(p));
 
   const a1 = pkt(A, cp('A1'));
   const a6 = pkt(A, cp('A6'));
@@ -115,7 +117,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
   }
   // A gateway that receives the request from its LAN; a client's own capture has no such copy.
   if (a0 !== undefined && cp('A0') === undefined) {
-    r.checkpoints.push({ label: gw('A0'), capture: 'A', frame: a0.frame, iface: a0.iface, dir: a0.dir === 'in' ? 'in' : null, t_s: time(a0) - A.t0 });
+    r.checkpoints.push({ label: gw('A0'), capture: 'A', frame: a0.frame, iface: ifName(a0), dir: a0.dir === 'in' ? 'in' : null, t_s: time(a0) - A.t0 });
   }
   // ---- A7: the decrypted reply leaves gateway A towards the LAN host.
   if (a0 !== undefined && a6 !== undefined) {
@@ -125,7 +127,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
       if (time(p) + 1e-6 < time(a6)) continue;
       if (a7 === undefined || time(p) < time(a7)) a7 = p;
     }
-    if (a7 !== undefined) r.checkpoints.push({ label: gw('A7'), capture: 'A', frame: a7.frame, iface: a7.iface, dir: a7.dir === 'out' ? 'out' : null, t_s: time(a7) - A.t0 });
+    if (a7 !== undefined) r.checkpoints.push({ label: gw('A7'), capture: 'A', frame: a7.frame, iface: ifName(a7), dir: a7.dir === 'out' ? 'out' : null, t_s: time(a7) - A.t0 });
     else if (r.verdict.status === 'ok') {
       const f: Finding = {
         severity: 'error', checkpoint: gw('A7'), host: 'A', class: 'firewall-or-routing',
@@ -176,8 +178,8 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
         severity: 'error', checkpoint: 'A1', host: 'A', class: some ? 'ipsec-config' : 'routing',
         title: some
           ? `Traffic to ${flow.dst} bypasses the tunnel while ${working.slice(0, 2).join(', ')} goes through it: the traffic selectors do not cover ${flow.dst}`
-          : `A sends the test connection to ${flow.dst} out ${clear[0]?.iface ?? wanA} unencrypted instead of into the tunnel`,
-        detail: (clear.length > 0 ? `The request leaves ${clear[0]!.iface} in clear text (${clear.length} time${clear.length > 1 ? 's' : ''}). ` : '') +
+          : `A sends the test connection to ${flow.dst} out ${clear[0] !== undefined ? ifName(clear[0]) : wanA} unencrypted instead of into the tunnel`,
+        detail: (clear.length > 0 ? `The request leaves ${ifName(clear[0]!)} in clear text (${clear.length} time${clear.length > 1 ? 's' : ''}). ` : '') +
           (some
             ? 'Some hosts behind the peer work and this one does not: the child SA\'s local/remote subnets (or their netmask) leave it out on one side, so no route or policy sends it into the tunnel.'
             : ikeUp

@@ -69,8 +69,21 @@ export interface Side {
 const RAW_LINKTYPES = new Set([12, 14, 101, 228, 229]);
 const TUNNEL_NAME = /^(wg|tun|ipsec|vti|xfrm|utun|nordlynx|wt\d|ppp|gre)/i;
 
+/** ARPHRD types (SLL2 hatype) of interfaces without a link layer of their own: none, void, IP-in-IP, tunnel6, SIT, GRE, ip6gre, PPP. */
+const TUNNEL_HATYPES = new Set([65534, 65535, 768, 769, 776, 778, 823, 512]);
+
 export function ifaceKeyOf(p: Packet): string {
-  return p.iface !== '' ? p.iface : `#${p.ifaceId}`;
+  if (p.iface !== '') return p.iface;
+  // `tcpdump -i any` without an `ip -o link` listing: the SLL2 ifindex still tells interfaces apart.
+  const x = p.ifindex;
+  return x !== undefined ? `#if${x}` : `#${p.ifaceId}`;
+}
+
+/** Display name of a packet's interface: its name, else "if<index>" for unnamed SLL2 interfaces, else ''. */
+export function ifaceNameOf(p: Packet): string {
+  if (p.iface !== '') return p.iface;
+  const x = p.ifindex;
+  return x !== undefined ? `if${x}` : '';
 }
 
 function convKey(p: Packet): string {
@@ -240,37 +253,39 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   // Only B's records move onto A's clock; A's corrected time is its own.
   tm.tc = key === 'B' ? tm.t.slice() : tm.t;
 
-  const ifaces = new Map<string, { name: string; kind: IfaceKind; count: number; outer: number; linktype: number }>();
+  type IfStat = { name: string; kind: IfaceKind; count: number; outer: number; linktype: number; hatype: number | undefined };
+  const ifaces = new Map<string, IfStat>();
   let lastKey = '';
-  let last: { name: string; kind: IfaceKind; count: number; outer: number; linktype: number } | undefined;
-  let lastId = -1;
+  let last: IfStat | undefined;
+  let lastId = -1, lastIdx: number | undefined = -1;
   for (const r of recs) {
     const p = r.p;
     // Consecutive packets mostly share an interface: skip building its key then.
-    if (last !== undefined && (p.iface !== '' ? p.iface === lastKey : lastKey === '' && p.ifaceId === lastId)) {
+    if (last !== undefined && (p.iface !== '' ? p.iface === lastKey : lastKey === '' && p.ifaceId === lastId && p.ifindex === lastIdx)) {
       last.count++;
       if (r.outer !== null) last.outer++;
       continue;
     }
     const k = ifaceKeyOf(p);
     let f = ifaces.get(k);
-    if (f === undefined) { f = { name: p.iface, kind: 'lan', count: 0, outer: 0, linktype: p.linktype }; ifaces.set(k, f); }
-    lastKey = p.iface; lastId = p.ifaceId; last = f;
+    if (f === undefined) { f = { name: ifaceNameOf(p), kind: 'lan', count: 0, outer: 0, linktype: p.linktype, hatype: p.hatype }; ifaces.set(k, f); }
+    lastKey = p.iface; lastId = p.ifaceId; lastIdx = p.ifindex; last = f;
     f.count++;
     if (r.outer !== null) f.outer++;
   }
   for (const f of ifaces.values()) {
-    if (TUNNEL_NAME.test(f.name) || (f.name === '' && RAW_LINKTYPES.has(f.linktype) && f.outer === 0)) f.kind = 'tunnel';
+    const noLinkLayer = RAW_LINKTYPES.has(f.linktype) || (f.hatype !== undefined && TUNNEL_HATYPES.has(f.hatype));
+    if (TUNNEL_NAME.test(f.name) || (f.name === '' && noLinkLayer && f.outer === 0)) f.kind = 'tunnel';
     else if (f.outer > 0) f.kind = 'wan';
-    else if (RAW_LINKTYPES.has(f.linktype) && f.outer === 0) f.kind = 'tunnel';
+    else if (noLinkLayer) f.kind = 'tunnel';
   }
   const outerList: Rec[] = [];
   // One kind per interface: look each up once per run of packets on it.
-  let kindKey = '', kindId = -1, kindOf: IfaceKind | undefined;
+  let kindKey = '', kindId = -1, kindIdx: number | undefined = -1, kindOf: IfaceKind | undefined;
   for (const r of recs) {
     const p = r.p;
-    if (kindOf === undefined || p.iface !== kindKey || (p.iface === '' && p.ifaceId !== kindId)) {
-      kindOf = ifaces.get(ifaceKeyOf(p))!.kind; kindKey = p.iface; kindId = p.ifaceId;
+    if (kindOf === undefined || p.iface !== kindKey || (p.iface === '' && (p.ifaceId !== kindId || p.ifindex !== kindIdx))) {
+      kindOf = ifaces.get(ifaceKeyOf(p))!.kind; kindKey = p.iface; kindId = p.ifaceId; kindIdx = p.ifindex;
     }
     r.kind = kindOf;
     // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis.

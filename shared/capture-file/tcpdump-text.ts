@@ -3,7 +3,7 @@
 // Banner lines, shell prompts and pasted labels are skipped; they never get a frame number.
 
 import type { CaptureInterface, CaptureProblem } from './types.ts';
-import type { Direction, IcmpInfo, IpInfo, Packet, TcpInfo } from '../protocols/packet.ts';
+import type { Direction, IcmpInfo, IkeInfo, IpInfo, Packet, TcpInfo } from '../protocols/packet.ts';
 
 export type TimestampMode = 'absolute' | 'date' | 'epoch' | 'delta' | 'since-first' | 'none';
 
@@ -296,15 +296,25 @@ export class TcpdumpTextParser {
     } else if (/(?:^|: |\] )(?:NONESP-encap: )?isakmp/.test(payload)) {
       p.proto = 'isakmp';
       proto = 17;
-      if (/isakmp-nat-keep-alive/.test(payload)) p.nattKeepalive = true;
-      const c = /isakmp (\d)\.\d msgid ([0-9a-f]{8})(?: cookie ([0-9a-f]{16})->([0-9a-f]{16}))?: (?:\S+\s+)?(\w+)/.exec(payload);
-      if (c && c[3]) {
-        p.ike = {
-          ispi: c[3], rspi: c[4]!, version: c[1] === '2' ? 2 : 1, exchange: IKE_EXCHANGES[c[5]!] ?? 0,
-          msgid: parseInt(c[2]!, 16),
-        };
-        if (/NONESP-encap/.test(payload)) p.ike.nonEspMarker = true;
+      const nonEsp = /(?:^|: |\] )NONESP-encap: /.test(payload);
+      if (/isakmp-nat-keep-alive/.test(payload)) {
+        p.nattKeepalive = true;
+        // RFC 3948: the keepalive is the single byte 0xff.
+        l4 = 8 + 1;
       }
+      const ike = ikeFromText(payload);
+      if (ike) {
+        if (nonEsp) ike.nonEspMarker = true;
+        p.ike = ike;
+      }
+      // Only -v prints a length for IKE (the IP header's): the UDP payload is what is left after the headers.
+      const ipLen = ip?.len ?? 0;
+      // IPv4 options (printed by name, not size) or IPv6 extension headers would make that a guess: skip those.
+      if (ipLen > 0 && ip?.frag === undefined && !/\boptions \(/.test(s.slice(0, s.indexOf(' > '))) && !/^(?:HBH|DSTOPT|RT6|frag) /.test(em[3] ?? '')) {
+        const hdr = v6 ? 40 : 20;
+        if (ipLen >= hdr + 8) l4 = ipLen - hdr;
+      }
+      if (l4 > 0) p.udp = { len: l4 - 8 };
     } else if (p.sport !== undefined || p.dport !== undefined) {
       // An application printer (DNS, NTP, …) took over; the transport comes from the -v header if any.
       p.proto = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : proto >= 0 ? String(proto) : 'unknown';
@@ -422,9 +432,35 @@ function linkLayer(s: string): { rest: string; frameLen?: number; vlan: number[]
 }
 
 const IKE_EXCHANGES: Record<string, number> = {
-  base: 1, ident: 2, auth: 3, agg: 4, inf: 5, oakley_quick: 32, oakley_newgroup: 33,
+  base: 1, ident: 2, auth: 3, agg: 4, inf: 5, 'oakley-quick': 32, 'oakley-newgroup': 33, oakley_quick: 32, oakley_newgroup: 33,
   ikev2_init: 34, ikev2_auth: 35, child_sa: 36, inf2: 37,
 };
+
+/** Responder SPI of a message that cannot have one yet. */
+const ZERO_SPI = '0000000000000000';
+const RE_IKE = /isakmp(?: (\d)\.\d+ msgid ([0-9a-f]{8})(?: cookie ([0-9a-f]{16})->([0-9a-f]{16}))?)?: (parent_sa|child_sa|phase \d(?:\/others)? [IR?])\s+([\w-]+|#\d+)(\[[A-Z]*\])?/;
+
+/**
+ * The IKE header fields tcpdump printed. Plain -n prints only the exchange, -v adds version and
+ * message ID, -vv the SPIs ("cookie"). What was not printed stays unknown: SPIs '' and msgid -1.
+ * One thing is known without the SPIs: an IKEv2 IKE_SA_INIT request carries a zero responder SPI,
+ * since the responder has not picked one yet.
+ */
+function ikeFromText(s: string): IkeInfo | undefined {
+  const m = RE_IKE.exec(s);
+  if (!m) return undefined;
+  const phase = m[5]!;
+  const version: 1 | 2 = m[1] !== undefined ? (m[1] === '2' ? 2 : 1) : phase.startsWith('phase') ? 1 : 2;
+  const name = m[6]!;
+  const exchange = name.startsWith('#') ? Number(name.slice(1)) : IKE_EXCHANGES[name] ?? 0;
+  const ike: IkeInfo = { ispi: m[3] ?? '', rspi: m[4] ?? '', version, exchange, msgid: m[2] !== undefined ? parseInt(m[2], 16) : -1 };
+  if (m[4] === undefined) {
+    // IKEv2 flags: I = sent by the original initiator, R = a response.
+    const v2Request = version === 2 && exchange === 34 && m[7] !== undefined && !m[7].includes('R') && m[7].includes('I');
+    if (v2Request) ike.rspi = ZERO_SPI;
+  }
+  return ike;
+}
 
 function matchParen(s: string): number {
   let depth = 0;

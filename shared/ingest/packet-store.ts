@@ -22,6 +22,7 @@ const F_WG_RECEIVER = 1 << 10;
 const F_WG_COUNTER = 1 << 11;
 const F_ESP = 1 << 12;
 const F_HASH = 1 << 13;
+const F_HATYPE = 1 << 14;
 
 const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
 const dirCode = (d: Direction | null): number => DIRS.indexOf(d);
@@ -85,6 +86,7 @@ class Page {
   readonly caplen = new Uint32Array(PAGE);
   readonly len = new Uint32Array(PAGE);
   readonly ifindex = new Uint32Array(PAGE);
+  readonly hatype = new Uint16Array(PAGE);
   readonly fl = new Uint16Array(PAGE);
   readonly proto = new Uint8Array(PAGE);
   readonly src = new Uint32Array(PAGE);
@@ -124,7 +126,7 @@ export class PacketStore {
 
   /** Adds one decoded packet (kept as columns when it fits, as is otherwise). */
   push(p: Packet): void {
-    if (!fits(p) || p.ifaceId > 0xffffffff || p.linktype > 0xffff) { this.packets.push(p); return; }
+    if (!fits(p) || p.ifaceId > 0xffffffff || p.linktype > 0xffff || (p.hatype !== undefined && p.hatype > 0xffff)) { this.packets.push(p); return; }
     let g = this.page;
     if (g === null || g.n === PAGE) g = this.page = new Page(this.tables);
     const k = g.n++;
@@ -140,6 +142,7 @@ export class PacketStore {
     g.len[k] = p.len;
     let fl = 0;
     if (p.ifindex !== undefined) { fl |= F_IFINDEX; g.ifindex[k] = p.ifindex; }
+    if (p.hatype !== undefined) { fl |= F_HATYPE; g.hatype[k] = p.hatype; }
     g.proto[k] = tb.protos.id(p.proto);
     g.src[k] = tb.addrs.id(p.src!);
     g.dst[k] = tb.addrs.id(p.dst!);
@@ -188,6 +191,7 @@ class StoredPacket implements Packet {
   get iface(): string { return this.s.t.names.list[this.s.name[this.k]!]!; }
   get ifaceId(): number { return this.s.ifaceId[this.k]!; }
   get ifindex(): number | undefined { return (this.s.fl[this.k]! & F_IFINDEX) !== 0 ? this.s.ifindex[this.k]! : undefined; }
+  get hatype(): number | undefined { return (this.s.fl[this.k]! & F_HATYPE) !== 0 ? this.s.hatype[this.k]! : undefined; }
   get dir(): Direction | null { return DIRS[this.s.dir[this.k]!]!; }
   get linktype(): number { return this.s.linktype[this.k]!; }
   get caplen(): number { return this.s.caplen[this.k]!; }
@@ -257,6 +261,7 @@ export function toPlainPacket(p: Packet): Packet {
     linktype: p.linktype, caplen: p.caplen, len: p.len, proto: p.proto, summary: p.summary,
   };
   if (p.ifindex !== undefined) o.ifindex = p.ifindex;
+  if (p.hatype !== undefined) o.hatype = p.hatype;
   o.src = p.src; o.dst = p.dst; o.ip = p.ip;
   if (p.sport !== undefined) { o.sport = p.sport; o.dport = p.dport; }
   const t = p.tcp, u = p.udp, w = p.wg, e = p.esp;

@@ -80,6 +80,8 @@ export interface Packet {
   ifaceId: number;
   /** LINUX_SLL2 interface index of the frame (the name comes from `ip -o link` when given). */
   ifindex?: number;
+  /** LINUX_SLL2 ARPHRD type of that interface (1 Ethernet, 65534 none: a tunnel such as wg0 or tun0). */
+  hatype?: number;
   dir: Direction | null;
   linktype: number;
   caplen: number;

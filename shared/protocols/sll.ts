@@ -55,6 +55,8 @@ function dissectSll2(c: Ctx, off: number, end: number): boolean {
   const halen = c.u8(off + 11);
   setDir(c, pkttype);
   p.ifindex = ifindex;
+  // Without interface names the link type is what tells a tunnel from an Ethernet interface.
+  p.hatype = hatype;
   const name = c.opts?.linkNames?.get(ifindex);
   if (name !== undefined) p.iface = name;
   const t = c.t;

@@ -180,6 +180,8 @@ function checkpointsHtml(m: ReportModel): string {
     for (const spec of CHECKPOINTS.filter((c) => c.host === side)) {
       const c = m.checkpointByLabel.get(spec.label);
       const notes = m.notes.checkpoint.get(spec.label);
+      // A0/A7 exist only behind a gateway; an endpoint's report does not list them as absent.
+      if (!c && spec.gatewayOnly && r.verdict.first_missing !== spec.label && !notes) continue;
       if (!c) {
         const first = r.verdict.first_missing === spec.label;
         rows.push(`<tr class="${first ? 'missing' : 'absent'}"><td><b>${esc(spec.label)}</b></td><td>${esc(m.describe(spec.label))}</td><td colspan="6">${first ? 'first missing checkpoint — never seen' : 'not seen'}</td></tr>`);
@@ -190,7 +192,7 @@ function checkpointsHtml(m: ReportModel): string {
       if (notes) rows.push(`<tr class="noterow"><td colspan="9">${notesHtml(notes)}</td></tr>`);
     }
   }
-  // Labels outside the A1–B8 vocabulary (future variants) are listed as given.
+  // Labels outside this vocabulary (future variants) are listed as given.
   for (const c of r.checkpoints) {
     if (CHECKPOINTS.some((s) => s.label === c.label)) continue;
     const p = m.packet(c.capture, c.frame);

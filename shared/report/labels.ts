@@ -13,15 +13,19 @@ export interface CheckpointSpec {
   dir: 'in' | 'out';
   /** Short description; `{pkt}` is replaced by what the test packet is ("inner SYN", "inner packet"). */
   text: string;
+  /** Only a site-to-site gateway has it (IPsec A0/A7): listed when seen or named missing, never as "not seen". */
+  gatewayOnly?: true;
 }
 
 export const CHECKPOINTS: readonly CheckpointSpec[] = [
+  { label: 'A0', host: 'A', role: 'lan', dir: 'in', gatewayOnly: true, text: 'request from the LAN host reaches gateway A' },
   { label: 'A1', host: 'A', role: 'tunnel', dir: 'out', text: '{pkt} leaves on the tunnel interface' },
   { label: 'A2', host: 'A', role: 'wan', dir: 'out', text: 'handshake initiation goes out on the physical interface' },
   { label: 'A3', host: 'A', role: 'wan', dir: 'in', text: 'handshake response comes back' },
   { label: 'A4', host: 'A', role: 'wan', dir: 'out', text: 'first encrypted data packet goes out' },
   { label: 'A5', host: 'A', role: 'wan', dir: 'in', text: 'encrypted reply comes in' },
   { label: 'A6', host: 'A', role: 'tunnel', dir: 'in', text: 'decrypted reply shows up on the tunnel interface' },
+  { label: 'A7', host: 'A', role: 'lan', dir: 'out', gatewayOnly: true, text: 'gateway A hands the decrypted reply back to the LAN host' },
   { label: 'B1', host: 'B', role: 'wan', dir: 'in', text: 'handshake initiation arrives on the WAN interface' },
   { label: 'B2', host: 'B', role: 'wan', dir: 'out', text: 'handshake response goes back to the initiator' },
   { label: 'B3', host: 'B', role: 'wan', dir: 'in', text: 'first encrypted data arrives' },
@@ -32,8 +36,11 @@ export const CHECKPOINTS: readonly CheckpointSpec[] = [
   { label: 'B8', host: 'B', role: 'wan', dir: 'out', text: 'encrypted reply leaves on the WAN interface' },
 ];
 
-/** Order in which a healthy first exchange meets the checkpoints (both hosts interleaved). */
-export const PATH_ORDER: readonly string[] = ENGINE_PATH_ORDER;
+/**
+ * Order in which a healthy first exchange meets the checkpoints (both hosts interleaved). A gateway
+ * sees the request on its LAN side before anything else and the reply leaves there last.
+ */
+export const PATH_ORDER: readonly string[] = ['A0', ...ENGINE_PATH_ORDER, 'A7'];
 
 const BY_LABEL = new Map(CHECKPOINTS.map((c) => [c.label, c]));
 

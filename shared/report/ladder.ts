@@ -59,7 +59,8 @@ export interface LadderOptions {
 }
 
 const LEFT = 150, TOP = 64, ROW = 30, COL_GAP = 170, HOST_GAP = 260, RIGHT = 70;
-const ROLE_ORDER: Record<CaptureSide, IfaceRole[]> = { A: ['tunnel', 'wan', 'lan'], B: ['wan', 'tunnel', 'lan'] };
+// Left to right along the path: a gateway's LAN (A0/A7) comes before its tunnel, B's LAN after its own.
+const ROLE_ORDER: Record<CaptureSide, IfaceRole[]> = { A: ['lan', 'tunnel', 'wan'], B: ['wan', 'tunnel', 'lan'] };
 
 function roleFromKind(kind: string | undefined): IfaceRole | undefined {
   const k = (kind ?? '').toLowerCase();

@@ -33,34 +33,13 @@ new_id() {
   done
 }
 new_id
-WORK=""
-PIDS=()
-NSES=()
 
-log() { printf '[lab %s] %s\n' "$ID" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LAB_TAG=lab
+# shellcheck source=lib.sh
+source "$HERE/lib.sh"
 
-teardown() {
-  local p n
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  # Whatever still runs inside our namespaces (e.g. an httpd child stuck on a stalled connection).
-  for n in "${NSES[@]}"; do
-    for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    ip netns del "$n" 2>/dev/null || true
-  done
-  rm -f "/var/run/wireguard/$WG_A.sock" "/var/run/wireguard/$WG_B.sock"
-  if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
-  PIDS=(); NSES=(); WORK=""
-}
-trap teardown EXIT
-trap 'exit 130' INT TERM
-
-x() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-scenario_names() {
-  sed -n 's/^ *"name": *"\([^"]*\)".*/\1/p' "$HERE/scenarios.json"
-}
+# wireguard-go's control sockets live outside the namespaces.
+lab_extra_cleanup() { rm -f "/var/run/wireguard/$WG_A.sock" "/var/run/wireguard/$WG_B.sock"; }
 
 # ---------------------------------------------------------------------------------------
 # Scenario knobs. Defaults give the healthy network; each fault changes one or two.
@@ -110,28 +89,6 @@ set_scenario() {
 }
 
 # ---------------------------------------------------------------------------------------
-need_tools() {
-  [ "$(id -u)" = 0 ] || die "must run as root"
-  local t
-  for t in ip nft wireguard-go wg dumpcap tcpdump curl; do
-    command -v "$t" >/dev/null || die "missing tool: $t"
-  done
-}
-
-mkns() {
-  ip netns add "$1"
-  NSES+=("$1")
-  x "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$1" link set lo up
-}
-
-# veth NS1 IF1 NS2 IF2: one cable between two namespaces (created inside them, never in the root).
-veth() {
-  ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
-  ip -n "$1" link set "$2" up
-  ip -n "$3" link set "$4" up
-}
-
 # wgdev NS UNIQUE_NAME: start wireguard-go inside NS. Its control socket is named after the
 # interface and lives in the shared /var/run/wireguard, hence the unique name until configured.
 wgdev() {
@@ -259,40 +216,7 @@ EOF
   head -c 300000 /dev/zero | tr '\0' 'm' >"$WORK/www/medium.bin"
   head -c 200000 /dev/zero | tr '\0' 'b' >"$WORK/www/big.bin"
   [ "$BULK" = 1 ] && truncate -s "${BULK_MB}M" "$WORK/www/bulk.bin"
-  if command -v busybox >/dev/null; then
-    ip netns exec "$NS_S" busybox httpd -f -p 192.168.200.22:80 -h "$WORK/www" </dev/null >/dev/null 2>&1 &
-  else
-    ip netns exec "$NS_S" python3 -m http.server 80 --bind 192.168.200.22 --directory "$WORK/www" </dev/null >/dev/null 2>&1 &
-  fi
-  PIDS+=($!)
-  local i
-  for i in $(seq 100); do
-    x "$NS_S" ss -Hltn 'sport = :80' | grep -q . && return 0
-    sleep 0.05
-  done
-  die "web server did not start"
-}
-
-# capture NS LOGNAME CMD...: start a capture and wait until it really listens.
-# CAP_STDOUT names a file for the command's output (the text capture), else it is discarded.
-CAP_PIDS=()
-capture() {
-  local ns=$1 logf=$WORK/$2.log i; shift 2
-  ip netns exec "$ns" "$@" </dev/null >"${CAP_STDOUT:-/dev/null}" 2>"$logf" &
-  CAP_PIDS+=($!); PIDS+=($!)
-  for i in $(seq 200); do
-    grep -qE 'listening on|Capturing on' "$logf" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  cat "$logf" >&2
-  die "capture did not start: $*"
-}
-
-stop_captures() {
-  local p
-  for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-  for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  CAP_PIDS=()
+  web_server "$NS_S" 192.168.200.22
 }
 
 run_scenario() {
@@ -312,29 +236,16 @@ run_scenario() {
     capture "$NS_A" capA-any tcpdump -i any -s 96 -B 65536 -w "$dir/A-any.pcap"
     capture "$NS_B" capB-any tcpdump -i any -s 96 -B 65536 -w "$dir/B-any.pcap"
   else
-    capture "$NS_A" capA-any tcpdump -i any -U -w "$dir/A-any.pcap"
-    capture "$NS_B" capB-any tcpdump -i any -U -w "$dir/B-any.pcap"
-    # What a user would paste from a remote shell: live `tcpdump -n -i any` text.
-    CAP_STDOUT=$dir/A.txt capture "$NS_A" txtA tcpdump -n -l -i any
-    CAP_STDOUT=$dir/B.txt capture "$NS_B" txtB tcpdump -n -l -i any
+    capture_any_text "$dir"
   fi
-  ip -n "$NS_A" -o link >"$dir/A-links.txt"
-  ip -n "$NS_B" -o link >"$dir/B-links.txt"
-  sleep 0.3
+  save_links "$dir"
 
-  local started rc=0 curl_out
-  started=$(date +%s.%N)
-  curl_out=$(x "$NS_A" curl -sS -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
-    -m "$CURL_MAX" "${CURL_EXTRA[@]}" "http://192.168.200.22$URL_PATH" 2>"$WORK/curl.err") || rc=$?
-  sleep "$TAIL_WAIT"
-  stop_captures
+  fetch "$NS_A" "http://192.168.200.22$URL_PATH" "${CURL_EXTRA[@]}"
 
   chmod 644 "$dir"/*
-  local err
-  err=$(tr '\n"\\' '   ' <"$WORK/curl.err")
   printf '{"scenario":"%s","started":%s,"url":"http://192.168.200.22%s","curl_exit":%d,"curl":"%s","curl_error":"%s"}\n' \
-    "$s" "$started" "$URL_PATH" "$rc" "$curl_out" "$err" >"$dir/run.json"
-  log "scenario $s: curl exit $rc ($curl_out) $err"
+    "$s" "$FETCH_STARTED" "$URL_PATH" "$FETCH_RC" "$FETCH_OUT" "$FETCH_ERR" >"$dir/run.json"
+  log "scenario $s: curl exit $FETCH_RC ($FETCH_OUT) $FETCH_ERR"
   teardown
   if [ "$s" = clock-base ]; then clock_copies "$dir"; fi
 }
@@ -380,7 +291,7 @@ main() {
       *) names+=("$1"); shift ;;
     esac
   done
-  need_tools
+  need_tools ip nft wireguard-go wg dumpcap tcpdump curl
   if [ "$BULK" = 1 ]; then
     new_id
     run_scenario bulk "$OUT/bulk"
@@ -389,13 +300,7 @@ main() {
     fi
     exit 0
   fi
-  [ ${#names[@]} -gt 0 ] || die "no scenario given (try --list or all)"
-  local n
-  for n in "${names[@]}"; do set_scenario "$n"; done   # reject typos before building anything
-  for n in "${names[@]}"; do
-    new_id
-    run_scenario "$n" "$OUT/$n"
-  done
+  run_named "${names[@]}"
 }
 
 main "$@"

@@ -37,32 +37,15 @@ new_id() {
   done
 }
 new_id
-WORK=""
-PIDS=()
-NSES=()
 
-log() { printf '[ipsec-lab %s] %s\n' "$ID" "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+LAB_TAG=ipsec-lab
+# shellcheck source=../lib.sh
+source "$HERE/../lib.sh"
 
-teardown() {
-  local p n
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  for n in "${NSES[@]}"; do
-    for p in $(ip netns pids "$n" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
-    ip netns del "$n" 2>/dev/null || true
-    rm -rf "/etc/netns/$n"
-  done
-  if [ -n "$WORK" ]; then rm -rf "$WORK"; fi
-  PIDS=(); NSES=(); WORK=""
-}
-trap teardown EXIT
-trap 'exit 130' INT TERM
-
-x() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-
-scenario_names() {
-  sed -n 's/^ *"name": *"\([^"]*\)".*/\1/p' "$HERE/scenarios.json"
+# Each daemon's configuration lives under /etc/netns/NS, outside the namespace itself.
+lab_extra_cleanup() {
+  local n
+  for n in "${NSES[@]}"; do rm -rf "/etc/netns/$n"; done
 }
 
 # ---------------------------------------------------------------------------------------
@@ -121,28 +104,6 @@ set_scenario() {
       R_NFT_OUTPUT='icmp type destination-unreachable icmp code frag-needed drop' ;;
     *) die "unknown scenario '$1' (try --list)" ;;
   esac
-}
-
-need_tools() {
-  [ "$(id -u)" = 0 ] || die "must run as root"
-  local t
-  for t in ip nft dumpcap tcpdump curl swanctl "$CHARON"; do
-    command -v "$t" >/dev/null || die "missing tool: $t"
-  done
-  [ -c /dev/net/tun ] || die "no /dev/net/tun"
-}
-
-mkns() {
-  ip netns add "$1"
-  NSES+=("$1")
-  x "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
-  ip -n "$1" link set lo up
-}
-
-veth() {
-  ip -n "$1" link add "$2" type veth peer name "$4" netns "$3"
-  ip -n "$1" link set "$2" up
-  ip -n "$3" link set "$4" up
 }
 
 # strongswan NS NAME LOCAL REMOTE LOCAL_ID REMOTE_ID LOCAL_TS REMOTE_TS: config under /etc/netns/NS.
@@ -295,38 +256,7 @@ EOF
   mkdir -p "$WORK/www"
   printf '<html><body>Tandem IPsec lab: server</body></html>\n' >"$WORK/www/index.html"
   head -c 200000 /dev/zero | tr '\0' 'b' >"$WORK/www/big.bin"
-  if command -v busybox >/dev/null; then
-    ip netns exec "$NS_S" busybox httpd -f -p 80 -h "$WORK/www" </dev/null >/dev/null 2>&1 &
-  else
-    ip netns exec "$NS_S" python3 -m http.server 80 --directory "$WORK/www" </dev/null >/dev/null 2>&1 &
-  fi
-  PIDS+=($!)
-  local i
-  for i in $(seq 100); do
-    x "$NS_S" ss -Hltn 'sport = :80' | grep -q . && return 0
-    sleep 0.05
-  done
-  die "web server did not start"
-}
-
-CAP_PIDS=()
-capture() {
-  local ns=$1 logf=$WORK/$2.log i; shift 2
-  ip netns exec "$ns" "$@" </dev/null >"${CAP_STDOUT:-/dev/null}" 2>"$logf" &
-  CAP_PIDS+=($!); PIDS+=($!)
-  for i in $(seq 200); do
-    grep -qE 'listening on|Capturing on' "$logf" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  cat "$logf" >&2
-  die "capture did not start: $*"
-}
-
-stop_captures() {
-  local p
-  for p in "${CAP_PIDS[@]}"; do kill -INT "$p" 2>/dev/null || true; done
-  for p in "${CAP_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-  CAP_PIDS=()
+  web_server "$NS_S"
 }
 
 run_scenario() {
@@ -337,13 +267,8 @@ run_scenario() {
   rm -rf "$dir"; mkdir -p "$dir"
   capture "$NS_A" capA dumpcap -q -i lan0 -i wan0 -i ipsec0 -w "$dir/A.pcapng"
   capture "$NS_B" capB dumpcap -q -i eth0 -i ipsec0 -i eth1 -w "$dir/B.pcapng"
-  capture "$NS_A" capA-any tcpdump -i any -U -w "$dir/A-any.pcap"
-  capture "$NS_B" capB-any tcpdump -i any -U -w "$dir/B-any.pcap"
-  CAP_STDOUT=$dir/A.txt capture "$NS_A" txtA tcpdump -n -l -i any
-  CAP_STDOUT=$dir/B.txt capture "$NS_B" txtB tcpdump -n -l -i any
-  ip -n "$NS_A" -o link >"$dir/A-links.txt"
-  ip -n "$NS_B" -o link >"$dir/B-links.txt"
-  sleep 0.3
+  capture_any_text "$dir"
+  save_links "$dir"
 
   # Bring the tunnel up the way an admin would, with the captures running.
   local up=0
@@ -361,12 +286,7 @@ run_scenario() {
     sleep 0.2
   fi
 
-  local started rc=0 curl_out
-  started=$(date +%s.%N)
-  curl_out=$(x "$NS_C" curl -sS -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
-    -m "$CURL_MAX" "http://$TARGET$URL_PATH" 2>"$WORK/curl.err") || rc=$?
-  sleep "$TAIL_WAIT"
-  stop_captures
+  fetch "$NS_C" "http://$TARGET$URL_PATH"
   x "$NS_A" swanctl --list-sas --uri "unix://$WORK/a.vici" >"$dir/A-sas.txt" 2>&1 || true
   x "$NS_B" swanctl --list-sas --uri "unix://$WORK/b.vici" >"$dir/B-sas.txt" 2>&1 || true
   grep -q INSTALLED "$dir/A-sas.txt" || up=1
@@ -374,12 +294,10 @@ run_scenario() {
   cp "$WORK/charon-b.log" "$dir/charon-b.log" 2>/dev/null || true
 
   chmod 644 "$dir"/*
-  local err
-  err=$(tr '\n"\\' '   ' <"$WORK/curl.err")
   printf '{"scenario":"%s","started":%s,"url":"http://%s%s","tunnel_up":%s,"pre_get":"%s","pre_get_exit":%d,"curl_exit":%d,"curl":"%s","curl_error":"%s"}\n' \
-    "$s" "$started" "$TARGET" "$URL_PATH" "$([ "$up" = 0 ] && echo true || echo false)" "$PRE_GET" "$pre_rc" \
-    "$rc" "$curl_out" "$err" >"$dir/run.json"
-  log "scenario $s: tunnel $([ "$up" = 0 ] && echo up || echo DOWN), curl exit $rc ($curl_out) $err"
+    "$s" "$FETCH_STARTED" "$TARGET" "$URL_PATH" "$([ "$up" = 0 ] && echo true || echo false)" "$PRE_GET" "$pre_rc" \
+    "$FETCH_RC" "$FETCH_OUT" "$FETCH_ERR" >"$dir/run.json"
+  log "scenario $s: tunnel $([ "$up" = 0 ] && echo up || echo DOWN), curl exit $FETCH_RC ($FETCH_OUT) $FETCH_ERR"
   teardown
 }
 
@@ -394,14 +312,9 @@ main() {
       *) names+=("$1"); shift ;;
     esac
   done
-  need_tools
-  [ ${#names[@]} -gt 0 ] || die "no scenario given (try --list or all)"
-  local n
-  for n in "${names[@]}"; do set_scenario "$n"; done
-  for n in "${names[@]}"; do
-    new_id
-    run_scenario "$n" "$OUT/$n"
-  done
+  need_tools ip nft dumpcap tcpdump curl swanctl "$CHARON"
+  [ -c /dev/net/tun ] || die "no /dev/net/tun"
+  run_named "${names[@]}"
 }
 
 main "$@"

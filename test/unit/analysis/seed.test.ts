@@ -20,6 +20,13 @@ function run(a: CaptureInput, b: CaptureInput, flow?: string): AnalysisResult {
   return analyze(a, b, flow !== undefined ? { flow } : {});
 }
 
+/** The verdict names this first missing checkpoint, class and host. */
+function assertMissing(r: AnalysisResult, firstMissing: string, cls: string, host: string): void {
+  assert.equal(r.verdict.first_missing, firstMissing);
+  assert.equal(r.verdict.class, cls);
+  assert.equal(r.verdict.host, host);
+}
+
 const A = (): CaptureInput => seedInput('endpoint-a.txt');
 const B = (): CaptureInput => seedInput('host-beta.txt');
 
@@ -72,9 +79,7 @@ test('derived fault: B forwards nothing (eth1 lines removed) → B5 missing, fir
   // What B shows when its forward chain drops: the decrypted SYN, and no reply ever.
   const r = run(seedInput('endpoint-a.txt', keepPackets((_l, n) => n <= 4)), seedInput('host-beta.txt', keepPackets((_l, n) => n <= 4)));
   assert.equal(r.verdict.status, 'fail');
-  assert.equal(r.verdict.first_missing, 'B5');
-  assert.equal(r.verdict.class, 'firewall-or-routing');
-  assert.equal(r.verdict.host, 'B');
+  assertMissing(r, 'B5', 'firewall-or-routing', 'B');
   const f = r.findings.find((x) => x.checkpoint === 'B5')!;
   assert.ok(f.next_steps.some((s) => s.includes('ip_forward')));
   assert.ok(f.evidence.some((e) => e.capture === 'B' && e.frame === 4));
@@ -82,54 +87,40 @@ test('derived fault: B forwards nothing (eth1 lines removed) → B5 missing, fir
 
 test('derived fault: B silent after the initiation → B2 missing, wireguard-config-or-firewall on B', () => {
   const r = run(A(), seedInput('host-beta.txt', keepPackets((_l, n) => n === 1)));
-  assert.equal(r.verdict.first_missing, 'B2');
-  assert.equal(r.verdict.class, 'wireguard-config-or-firewall');
-  assert.equal(r.verdict.host, 'B');
+  assertMissing(r, 'B2', 'wireguard-config-or-firewall', 'B');
   assert.equal(labels(r, 'B').get('B1'), 1);
 });
 
 test('derived fault: A never sees the 92-byte response → A3 missing, on the path', () => {
   const r = run(seedInput('endpoint-a.txt', keepPackets((_l, n) => n !== 3)), B());
-  assert.equal(r.verdict.first_missing, 'A3');
-  assert.equal(r.verdict.class, 'firewall-or-routing');
-  assert.equal(r.verdict.host, 'path');
+  assertMissing(r, 'A3', 'firewall-or-routing', 'path');
 });
 
 test('derived fault: nothing decrypted on B (wg0 In removed) → B4 missing, wireguard-config on B', () => {
   const r = run(A(), seedInput('host-beta.txt', keepPackets((l) => !/ wg0 +In /.test(l))));
-  assert.equal(r.verdict.first_missing, 'B4');
-  assert.equal(r.verdict.class, 'wireguard-config');
-  assert.equal(r.verdict.host, 'B');
+  assertMissing(r, 'B4', 'wireguard-config', 'B');
   assert.equal(labels(r, 'B').get('B3'), 3);
 });
 
 test('derived fault: no reply from the server (eth1 In removed) → B6 missing, site B', () => {
   const r = run(A(), seedInput('host-beta.txt', keepPackets((l) => !/ eth1 +In /.test(l) && !/ In {2}IP 192\.168\.200\.22/.test(l))));
-  assert.equal(r.verdict.first_missing, 'B6');
-  assert.equal(r.verdict.class, 'firewall-or-routing');
-  assert.equal(r.verdict.host, 'siteB');
+  assertMissing(r, 'B6', 'firewall-or-routing', 'siteB');
 });
 
 test('derived fault: reply not put into the tunnel (wg0 Out removed on B) → B7 missing, firewall on B', () => {
   const r = run(A(), seedInput('host-beta.txt', keepPackets((l) => !/ wg0 +Out /.test(l))));
-  assert.equal(r.verdict.first_missing, 'B7');
-  assert.equal(r.verdict.class, 'firewall');
-  assert.equal(r.verdict.host, 'B');
+  assertMissing(r, 'B7', 'firewall', 'B');
 });
 
 test('derived fault: the reply leaves B by eth0 instead of wg0 → B7 missing, routing on B', () => {
   const rewrite = (lines: string[]): string[] => lines.map((l) => l.replace(/ wg0 {3}Out IP 192\.168\.200\.22\.80/, ' eth0  Out IP 192.168.200.22.80'));
   const r = run(A(), seedInput('host-beta.txt', rewrite));
-  assert.equal(r.verdict.first_missing, 'B7');
-  assert.equal(r.verdict.class, 'routing');
-  assert.equal(r.verdict.host, 'B');
+  assertMissing(r, 'B7', 'routing', 'B');
 });
 
 test('derived fault: A decrypts nothing (wg0 In removed on A) → A6 missing, wireguard-config on A', () => {
   const r = run(seedInput('endpoint-a.txt', keepPackets((l) => !/ wg0 +In /.test(l))), B());
-  assert.equal(r.verdict.first_missing, 'A6');
-  assert.equal(r.verdict.class, 'wireguard-config');
-  assert.equal(r.verdict.host, 'A');
+  assertMissing(r, 'A6', 'wireguard-config', 'A');
 });
 
 test('derived fault: the SYN leaves A on wlan0, not through the tunnel → A1 missing, routing on A', () => {
@@ -137,9 +128,7 @@ test('derived fault: the SYN leaves A on wlan0, not through the tunnel → A1 mi
     .map((l) => l.replace(' wg0   Out IP 10.0.0.1.', ' wlan0 Out IP 192.168.1.11.')));
   const b = seedInput('host-beta.txt', keepPackets(() => false));
   const r = run(a, b);
-  assert.equal(r.verdict.first_missing, 'A1');
-  assert.equal(r.verdict.class, 'routing');
-  assert.equal(r.verdict.host, 'A');
+  assertMissing(r, 'A1', 'routing', 'A');
   assert.match(r.findings[0]!.title, /wlan0/);
 });
 
@@ -178,9 +167,7 @@ function retryingA(withResponses: boolean, dport = 51822): CaptureInput {
 
 test('derived fault: A2 repeated every 5 s, nothing reaches B → B1 missing, on the path', () => {
   const r = run(retryingA(false), { name: 'b.txt', packets: [] });
-  assert.equal(r.verdict.first_missing, 'B1');
-  assert.equal(r.verdict.class, 'firewall-or-routing');
-  assert.equal(r.verdict.host, 'path');
+  assertMissing(r, 'B1', 'firewall-or-routing', 'path');
   assert.ok(r.findings.find((f) => f.checkpoint === 'B1')!.evidence.length >= 3);
 });
 
@@ -189,17 +176,13 @@ test('derived fault: A2 and A3 interleaved and repeating → A4 missing, firewal
     `19:47:${20 + 5 * i}.752059 eth0  In  IP 198.51.100.1.51821 > 203.0.113.2.51822: UDP, length 148`,
     `19:47:${20 + 5 * i}.752802 eth0  Out IP 203.0.113.2.51822 > 198.51.100.1.51821: UDP, length 92`]).flat().join('\n')) };
   const r = run(retryingA(true), b);
-  assert.equal(r.verdict.first_missing, 'A4');
-  assert.equal(r.verdict.class, 'firewall');
-  assert.equal(r.verdict.host, 'A');
+  assertMissing(r, 'A4', 'firewall', 'A');
 });
 
 test('derived fault: A sends its handshake to the wrong port → wireguard-config on A', () => {
   const b = seedInput('host-beta.txt', keepPackets((l) => / length 32$/.test(l)));
   const r = run(retryingA(false, 51899), b);
-  assert.equal(r.verdict.first_missing, 'B1');
-  assert.equal(r.verdict.class, 'wireguard-config');
-  assert.equal(r.verdict.host, 'A');
+  assertMissing(r, 'B1', 'wireguard-config', 'A');
 });
 
 test('derived fault: large segments vanish after small ones passed → mtu on the path', () => {

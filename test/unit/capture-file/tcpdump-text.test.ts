@@ -53,14 +53,7 @@ for (const seed of ['endpoint-a', 'host-beta']) {
       const at = `${seed} frame ${i + 1}`;
       assert.equal(p.frame, i + 1, at);
       assert.equal(p.origin, 'text');
-      assert.equal(p.tsSec, e.tsSec, at);
-      assert.equal(p.tsNsec, e.tsNsec, at);
-      assert.equal(p.iface, e.iface, at);
-      assert.equal(p.dir, e.dir, at);
-      assert.equal(p.src, e.src, at);
-      assert.equal(p.dst, e.dst, at);
-      assert.equal(p.sport, e.sport, at);
-      assert.equal(p.dport, e.dport, at);
+      for (const k of ['tsSec', 'tsNsec', 'iface', 'dir', 'src', 'dst', 'sport', 'dport'] as const) assert.equal(p[k], e[k], `${at} ${k}`);
       assert.equal(p.linktype, 276, `${at}: LINUX_SLL2 from the banner`);
       assert.equal(p.summary, lines[i]!.replace(/^\S+\s+\S+\s+\S+\s+/, ''), at);
       assert.equal(p.ip?.v, 4, at);
@@ -74,13 +67,7 @@ for (const seed of ['endpoint-a', 'host-beta']) {
         assert.equal(t.flags, e.flags, at);
         if (e.seq !== undefined) assert.equal(t.seq, e.seq, at);
         assert.equal(t.ack, e.ack ?? 0, at);
-        assert.equal(t.win, e.win, at);
-        assert.equal(t.len, e.len, at);
-        assert.equal(t.mss, e.mss, at);
-        assert.equal(t.wscale, e.wscale, at);
-        assert.equal(t.tsval, e.tsval, at);
-        assert.equal(t.tsecr, e.tsecr, at);
-        assert.equal(t.sackOk, e.sackOk, at);
+        for (const k of ['win', 'len', 'mss', 'wscale', 'tsval', 'tsecr', 'sackOk'] as const) assert.equal(t[k], e[k], `${at} tcp.${k}`);
       }
     });
   });
