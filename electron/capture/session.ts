@@ -8,6 +8,7 @@
 // - promiscuous mode is always on: `promiscuous: false` is reported as a warning, not honoured;
 // - no pcap_stats(): libpcap's drop counter is unavailable, `drops` is null;
 // - no packet direction: recovered per link type (direction.ts) and written as epb_flags.
+import type { RawFrame } from '../../shared/capture-file/types.ts';
 import { performance } from 'node:perf_hooks';
 import { capLinktype, loadCap, newCap, type CapHandle } from './cap-binding.ts';
 import { checkCapturePrivileges, isPermissionError, privilegeMessage } from './privileges.ts';
@@ -49,15 +50,8 @@ export interface CaptureOptions {
 
 export interface LiveInterface { id: number; name: string; linktype: number; snaplen: number }
 
-export interface LivePacket {
-  /** 1-based, in capture order across interfaces. */
-  frame: number;
-  ifaceId: number;
-  tsSec: number;
-  tsNsec: number;
-  caplen: number;
-  len: number;
-  data: Uint8Array;
+/** A captured frame as the file readers describe one (frame is 1-based across interfaces), plus its direction. */
+export interface LivePacket extends Pick<RawFrame, 'frame' | 'ifaceId' | 'tsSec' | 'tsNsec' | 'caplen' | 'len' | 'data'> {
   /** 1 inbound, 2 outbound, 0 unknown (recovered per link type, see direction.ts). */
   dir: Direction;
 }

@@ -2,6 +2,7 @@
 // One map from operation name to signature types both ends: the preload exposes exactly these
 // functions on `window.tandem`, and the main process registers one handler per operation.
 // Pure TypeScript (no Node, DOM or Electron) so the renderer, preload, main and tests share it.
+import type { RawFrame } from '../capture-file/types.ts';
 
 /** What the main process tells the renderer about the running app. */
 export interface AppInfo {
@@ -101,13 +102,7 @@ export interface CaptureStartRequest {
 }
 
 /** One captured frame as it crosses IPC: the RawFrame fields the renderer needs to decode it. */
-export interface LiveFrame {
-  ifaceId: number;
-  tsSec: number;
-  tsNsec: number;
-  caplen: number;
-  len: number;
-  data: Uint8Array;
+export interface LiveFrame extends Pick<RawFrame, 'ifaceId' | 'tsSec' | 'tsNsec' | 'caplen' | 'len' | 'data'> {
   /** Direction as pcapng epb_flags bits 0-1: 1 inbound, 2 outbound, 0 unknown. */
   dir?: number;
 }

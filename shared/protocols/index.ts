@@ -71,7 +71,7 @@ const PacketRecord = function (this: Packet, frame: number, tsSec: number, tsNse
   this.proto = 'data';
   this.summary = '';
   if (frame < 0) {
-    this.ifindex = 0; this.src = ''; this.dst = ''; this.ip = undefined; this.sport = 0; this.dport = 0;
+    this.ifindex = 0; this.hatype = 0; this.src = ''; this.dst = ''; this.ip = undefined; this.sport = 0; this.dport = 0;
     this.tcp = undefined; this.udp = undefined; this.wg = undefined; this.payloadHash = 0;
   }
 } as unknown as new (frame: number, tsSec: number, tsNsec: number, iface: string, ifaceId: number, linktype: number, caplen: number, len: number) => Packet;
