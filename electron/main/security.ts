@@ -106,14 +106,9 @@ export function userDataOverride(env: Readonly<Record<string, string | undefined
   return path.resolve(cwd, dir);
 }
 
-/**
- * The offscreen window that prints reports to PDF: sandboxed, no scripts, no preload, no Node,
- * its own in-memory session. The report is self-contained, so it needs none of them.
- */
-export const PDF_PARTITION = 'tandem-pdf';
-export const PDF_WEB_PREFERENCES = Object.freeze({
+/** What every window of ours gets: Chromium's sandbox, isolated preload world, no Node anywhere, no webviews. */
+export const LOCKED_WEB_PREFERENCES = Object.freeze({
   sandbox: true,
-  javascript: false,
   contextIsolation: true,
   nodeIntegration: false,
   nodeIntegrationInWorker: false,
@@ -121,6 +116,16 @@ export const PDF_WEB_PREFERENCES = Object.freeze({
   webSecurity: true,
   allowRunningInsecureContent: false,
   webviewTag: false,
+});
+
+/**
+ * The offscreen window that prints reports to PDF: sandboxed, no scripts, no preload, no Node,
+ * its own in-memory session. The report is self-contained, so it needs none of them.
+ */
+export const PDF_PARTITION = 'tandem-pdf';
+export const PDF_WEB_PREFERENCES = Object.freeze({
+  ...LOCKED_WEB_PREFERENCES,
+  javascript: false,
   images: true,
   spellcheck: false,
   devTools: false,

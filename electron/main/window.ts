@@ -1,7 +1,7 @@
 // The one application window and the guards every web contents gets.
 import { BrowserWindow, shell, type WebContents } from 'electron';
 import path from 'node:path';
-import { APP_ENTRY_URL, isAllowedNavigation, isSafeExternalUrl } from './security.ts';
+import { APP_ENTRY_URL, LOCKED_WEB_PREFERENCES, isAllowedNavigation, isSafeExternalUrl } from './security.ts';
 
 /** Opens a link in the system browser when it passes validation; otherwise drops it. */
 function openExternally(url: string): void {
@@ -43,15 +43,8 @@ export function createMainWindow(opts: WindowOptions): BrowserWindow {
     backgroundColor: '#1e1e1e',
     ...(opts.iconPath ? { icon: opts.iconPath } : {}),
     webPreferences: {
+      ...LOCKED_WEB_PREFERENCES,
       preload: path.resolve(opts.preloadPath),
-      contextIsolation: true,
-      sandbox: true,
-      nodeIntegration: false,
-      nodeIntegrationInWorker: false,
-      nodeIntegrationInSubFrames: false,
-      webSecurity: true,
-      allowRunningInsecureContent: false,
-      webviewTag: false,
       navigateOnDragDrop: false,
       spellcheck: false,
       devTools: opts.devTools,
