@@ -19,7 +19,7 @@ import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize } from 'node:path';
 
-const ROOT = 'out/renderer';
+const ROOT = process.env.TANDEM_BENCH_ROOT ?? 'out/renderer';
 const MIME = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.map': 'application/json' };
 
 const PER_SIDE = Number(process.env.TANDEM_BENCH_PACKETS ?? 500_000);
@@ -123,8 +123,24 @@ try {
   // Long tasks on the UI thread from here on.
   await page.evaluate(() => {
     window.__long = [];
+    window.__loaf = [];
     new PerformanceObserver((l) => { for (const e of l.getEntries()) window.__long.push(e.duration); }).observe({ type: 'longtask', buffered: false });
+    // Long animation frames name the scripts that ran in them: where a long task's time went.
+    new PerformanceObserver((l) => {
+      for (const e of l.getEntries()) {
+        if (e.duration < 50) continue;
+        const scripts = (e.scripts ?? []).map((s) => ({ invoker: s.invoker, fn: s.sourceFunctionName, src: `${(s.sourceURL ?? '').split('/').pop()}:${s.sourceCharPosition}`, ms: Math.round(s.duration), layout: Math.round(s.forcedStyleAndLayoutDuration ?? 0) }));
+        window.__loaf.push({ ms: Math.round(e.duration), blocking: Math.round(e.blockingDuration ?? 0), render: Math.round(e.renderStart ? e.startTime + e.duration - e.renderStart : 0), scripts });
+      }
+    }).observe({ type: 'long-animation-frame', buffered: false });
   });
+  // TANDEM_BENCH_PROFILE=1: sample the UI thread with the CDP profiler during filter + scroll.
+  const cdp = process.env.TANDEM_BENCH_PROFILE ? await context.newCDPSession(page) : null;
+  if (cdp) {
+    await cdp.send('Profiler.enable');
+    await cdp.send('Profiler.setSamplingInterval', { interval: 200 });
+    await cdp.send('Profiler.start');
+  }
 
   console.log('\ndisplay filter over both captures (worker time / Enter → counts on screen):');
   const filters = ['udp', 'tcp.flags.syn && !tcp.flags.ack', 'ip.addr == 10.0.0.1 && tcp.port == 80', 'wg.type == 4 && frame.len > 1400', 'iface == "wg0"', 'checkpoint'];
@@ -181,6 +197,26 @@ try {
   console.log(`  rows still loading right after the scroll: ${blank}`);
   const long = await page.evaluate(() => window.__long);
   console.log(`long tasks (> 50 ms) on the UI thread during filter + scroll: ${long.length}${long.length ? ` (max ${Math.max(...long).toFixed(0)} ms)` : ''}`);
+  if (process.env.TANDEM_BENCH_VERBOSE) {
+    for (const f of await page.evaluate(() => window.__loaf)) {
+      console.log(`  long frame ${f.ms} ms (blocking ${f.blocking}, render ${f.render}): ${f.scripts.map((x) => `${x.invoker} ${x.fn}@${x.src} ${x.ms} ms${x.layout ? ` (layout ${x.layout})` : ''}`).join('; ')}`);
+    }
+  }
+  if (cdp) {
+    const { profile } = await cdp.send('Profiler.stop');
+    // Self time per function, from the sample counts.
+    const dt = (profile.endTime - profile.startTime) / 1000 / Math.max(1, profile.samples.length);
+    const hits = new Map();
+    for (const id of profile.samples) hits.set(id, (hits.get(id) ?? 0) + 1);
+    const self = new Map();
+    for (const n of profile.nodes) {
+      const c = n.callFrame;
+      const k = `${c.functionName || '(anon)'} ${c.url.split('/').pop()}:${c.lineNumber + 1}:${c.columnNumber + 1}`;
+      self.set(k, (self.get(k) ?? 0) + (hits.get(n.id) ?? 0) * dt);
+    }
+    console.log('  UI thread self time, top functions:');
+    for (const [k, v] of [...self].filter(([k]) => !k.startsWith('(idle)') && !k.startsWith('(program)')).sort((p, q) => q[1] - p[1]).slice(0, 15)) console.log(`    ${v.toFixed(0).padStart(6)} ms  ${k}`);
+  }
 } finally {
   await browser.close();
   server.close();

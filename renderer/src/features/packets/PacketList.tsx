@@ -1,11 +1,11 @@
 // The virtualized packet table: only the rows on screen exist in the DOM, and only the chunks
 // under them are read from IndexedDB, so a million-packet capture scrolls like a small one.
 
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useRef, useState, type KeyboardEvent } from 'react';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
 import type { CaptureRecord, Timestamp } from '../../db/schema.ts';
 import { usePacketRows } from './chunk-cache.ts';
+import { useFixedRows } from './fixed-rows.ts';
 import { formatAddr, formatDir, formatInfo, formatProto, formatTime, type TimeMode } from './format.ts';
 
 const ROW_HEIGHT = 22;
@@ -98,18 +98,10 @@ export function PacketList({ capture }: { capture: CaptureRecord }) {
   const [selected, setSelected] = useState<number | null>(null);
   const rows = usePacketRows(capture.id, capture.packetCount);
 
-  const virtualizer = useVirtualizer({
-    count: capture.packetCount,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 12,
-    // Rows start below the sticky header: offset the maths by it, and keep keyboard targets out from under it.
-    scrollMargin: HEAD_HEIGHT,
-    scrollPaddingStart: HEAD_HEIGHT,
-  });
-  const items = virtualizer.getVirtualItems();
-  const first = items[0]?.index ?? 0;
-  const last = items[items.length - 1]?.index ?? -1;
+  // Rows start below the sticky header (HEAD_HEIGHT); a fixed row height keeps the window arithmetic,
+  // so the count growing during an import costs nothing per update.
+  const win = useFixedRows(scrollRef, capture.packetCount, ROW_HEIGHT, HEAD_HEIGHT, 12);
+  const { first, last } = win;
 
   useEffect(() => {
     rows.want(first, last);
@@ -127,7 +119,7 @@ export function PacketList({ capture }: { capture: CaptureRecord }) {
     e.preventDefault();
     const next = Math.min(n - 1, Math.max(0, (selected ?? -1) + delta));
     setSelected(next);
-    virtualizer.scrollToIndex(next, { align: 'auto' });
+    win.scrollToIndex(next, 'auto');
   };
 
   return (
@@ -154,6 +146,7 @@ export function PacketList({ capture }: { capture: CaptureRecord }) {
         aria-label={`Packets of ${capture.fileName}`}
         data-testid="packet-list"
         onKeyDown={onKeyDown}
+        onScroll={() => win.onScroll()}
       >
         <div className="packet-row packet-head" role="row">
           {COLUMNS.map((c) => (
@@ -162,14 +155,14 @@ export function PacketList({ capture }: { capture: CaptureRecord }) {
             </div>
           ))}
         </div>
-        <div className="packet-body" style={{ height: virtualizer.getTotalSize() }}>
-          {items.map((item) => (
+        <div className="packet-body" style={{ height: win.totalHeight }}>
+          {Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => first + k).map((i) => (
             <PacketRow
-              key={item.key}
-              index={item.index}
-              top={item.start - HEAD_HEIGHT}
-              packet={rows.get(item.index)}
-              selected={selected === item.index}
+              key={win.keyOf(i)}
+              index={i}
+              top={i * ROW_HEIGHT}
+              packet={rows.get(i)}
+              selected={selected === i}
               timeMode={timeMode}
               firstTs={capture.firstTs}
               numberedIfaces={capture.interfaces.length > 1}

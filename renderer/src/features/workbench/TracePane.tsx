@@ -2,11 +2,11 @@
 // rows that pass the display filter, with checkpoint badges, the selected packet, its twin from the
 // other host, and the traced packets that never made it across.
 
-import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useImperativeHandle, useRef, type KeyboardEvent, type Ref } from 'react';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
 import type { CaptureRecord, HostSide } from '../../db/schema.ts';
 import { usePacketRows } from '../packets/chunk-cache.ts';
+import { useFixedRows } from '../packets/fixed-rows.ts';
 import { formatAddr, formatInfo } from '../packets/format.ts';
 import type { WorkbenchModel } from './model.ts';
 
@@ -124,20 +124,13 @@ export function TracePane(props: Props) {
   const count = rows ? rows.length : capture.packetCount;
   const userScroll = useRef(true);
 
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => scrollRef.current,
-    estimateSize: () => ROW_HEIGHT,
-    overscan: 10,
-    scrollMargin: HEAD_HEIGHT,
-    scrollPaddingStart: HEAD_HEIGHT,
-  });
-  const items = virtualizer.getVirtualItems();
+  // Fixed row height: the window is arithmetic, a new filter result (row count) costs nothing here.
+  // A small overscan: every extra row is rendered again on each frame of a fast scroll.
+  const win = useFixedRows(scrollRef, count, ROW_HEIGHT, HEAD_HEIGHT, 4);
+  const { first, last } = win;
   const rowAt = (vi: number) => (rows ? rows[vi]! : vi);
 
   useEffect(() => {
-    const first = items[0]?.index ?? 0;
-    const last = items[items.length - 1]?.index ?? -1;
     if (last < first) return;
     if (!rows) {
       data.want(first, last);
@@ -163,22 +156,23 @@ export function TracePane(props: Props) {
     revealRow(row: number) {
       const vi = viewIndexOf(rows, row);
       if (vi >= count) return;
-      virtualizer.scrollToIndex(vi, { align: 'center' });
+      win.scrollToIndex(vi, 'center');
     },
     focus() {
       scrollRef.current?.focus();
     },
-  }), [rows, count, virtualizer]);
+  }), [rows, count, win]);
 
   const onScroll = () => {
     const el = scrollRef.current;
     if (!el) return;
+    // One read of scrollTop, before any DOM change: a read after new rows are committed forces a layout.
+    const scrollTop = el.scrollTop;
     // A scroll we caused to follow the other pane must not bounce back to it.
-    if (!userScroll.current) {
-      userScroll.current = true;
-      return;
-    }
-    props.onTopRow(Math.floor(el.scrollTop / ROW_HEIGHT));
+    if (!userScroll.current) userScroll.current = true;
+    else props.onTopRow(Math.floor(scrollTop / ROW_HEIGHT));
+    // Our own rows last: the other pane's scrollTop was written while layout was still clean.
+    win.onScroll(scrollTop);
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -196,7 +190,7 @@ export function TracePane(props: Props) {
     const cur = selectedRow === null ? -1 : viewIndexOf(rows, selectedRow);
     const next = Math.min(count - 1, Math.max(0, cur + delta));
     props.onSelect(rowAt(next));
-    virtualizer.scrollToIndex(next, { align: 'auto' });
+    win.scrollToIndex(next, 'auto');
   };
 
   return (
@@ -227,17 +221,18 @@ export function TracePane(props: Props) {
           <div className="cell col-dst" role="columnheader">Destination</div>
           <div className="cell col-info" role="columnheader">Info</div>
         </div>
-        <div className="packet-body trace-body" style={{ height: virtualizer.getTotalSize() }}>
-          {items.map((item) => {
-            const row = rowAt(item.index);
+        <div className="packet-body trace-body" style={{ height: win.totalHeight }}>
+          {Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => {
+            const vi = first + k;
+            const row = rowAt(vi);
             const p = data.get(row);
             const key = p ? `${host}#${p.frame}` : '';
             return (
               <TraceRow
-                key={item.key}
-                viewIndex={item.index}
+                key={win.keyOf(vi)}
+                viewIndex={vi}
                 row={row}
-                top={item.start - HEAD_HEIGHT}
+                top={vi * ROW_HEIGHT}
                 packet={p}
                 badges={p ? model.badges.get(key) : undefined}
                 mark={p ? model.marks.get(key) : undefined}

@@ -10,7 +10,7 @@ import type { NoteTarget } from '../../../../shared/report/notes.ts';
 import type { AnalysisRecord, AnalysisOptionsRecord, CaptureRecord, HostSide, NoteRecord } from '../../db/schema.ts';
 import { saveOptions, targetKey } from '../../db/store.ts';
 import { LadderView } from './LadderView.tsx';
-import { buildModel, clockMapper, lowerBound, refKey, viewTimeline, type PacketRef } from './model.ts';
+import { buildModel, clockMapper, refKey, runningMax, viewLength, viewLowerBound, viewTimeAt, type PacketRef } from './model.ts';
 import { usePacketsByRef, readPacket } from './packets-by-ref.ts';
 import { ClockPanel, DetailPanel, FindingsPanel, NotesPanel, VerdictBar } from './Panels.tsx';
 import type { useSessionEngine } from './session-engine.ts';
@@ -91,13 +91,15 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
     [baseSec, mapB],
   );
   const rows = { A: state.filter.status === 'ok' ? state.filter.A : null, B: state.filter.status === 'ok' ? state.filter.B : null };
-  const timelines = useMemo(() => {
+  // The O(n) pass runs once per load; a filter result is only an index into it.
+  const maxTimes = useMemo(() => {
     const l = state.loaded;
-    return {
-      A: l?.A ? viewTimeline(l.A.times, rows.A, (t) => t) : null,
-      B: l?.B ? viewTimeline(l.B.times, rows.B, mapB) : null,
-    };
-  }, [state.loaded, rows.A, rows.B, mapB]);
+    return { A: l?.A ? runningMax(l.A.times) : null, B: l?.B ? runningMax(l.B.times) : null };
+  }, [state.loaded]);
+  const timelines = useMemo(() => ({
+    A: maxTimes.A ? { max: maxTimes.A, rows: rows.A, map: (t: number) => t } : null,
+    B: maxTimes.B ? { max: maxTimes.B, rows: rows.B, map: mapB } : null,
+  }), [maxTimes, rows.A, rows.B, mapB]);
 
   const twin = selected ? model.twins.get(refKey(selected)) ?? null : null;
   const noted = useMemo(() => {
@@ -132,9 +134,9 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
     const mine = timelines[host];
     const other: HostSide = host === 'A' ? 'B' : 'A';
     const theirs = timelines[other];
-    if (!mine || !theirs || mine.length === 0) return;
-    const t = mine[Math.min(viewIndex, mine.length - 1)]!;
-    panes[other].current?.scrollToViewIndex(lowerBound(theirs, t));
+    if (!mine || !theirs || viewLength(mine) === 0) return;
+    const t = viewTimeAt(mine, Math.min(viewIndex, viewLength(mine) - 1));
+    panes[other].current?.scrollToViewIndex(viewLowerBound(theirs, t));
   };
 
   const labels = model.strip.filter((s) => s.ref !== null).map((s) => s.label);

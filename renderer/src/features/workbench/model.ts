@@ -103,17 +103,46 @@ export function lowerBound(a: Float64Array, t: number): number {
 }
 
 /**
- * Common-timeline time of each visible row, made non-decreasing (files written from several
- * interfaces are not strictly in time order), so scroll sync can binary-search it.
+ * Running maximum of the capture's packet times (files written from several interfaces are not
+ * strictly in time order), so scroll sync can binary-search it. Built once per loaded capture:
+ * a filter result only indexes into it, so a new filter costs no pass over all packets.
  */
-export function viewTimeline(times: Float64Array, rows: Uint32Array | null, map: (t: number) => number): Float64Array {
-  const n = rows ? rows.length : times.length;
-  const out = new Float64Array(n);
+export function runningMax(times: Float64Array): Float64Array {
+  const out = new Float64Array(times.length);
   let max = -Infinity;
-  for (let i = 0; i < n; i++) {
-    const t = map(times[rows ? rows[i]! : i]!);
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i]!;
     if (t > max) max = t;
     out[i] = max;
   }
   return out;
+}
+
+/** One pane's rows on the common timeline: `map` must be non-decreasing (a clock correction is). */
+export interface ViewTimeline {
+  max: Float64Array;
+  /** Capture rows passing the filter, ascending; null = all rows. */
+  rows: Uint32Array | null;
+  map: (t: number) => number;
+}
+
+export function viewLength(v: ViewTimeline): number {
+  return v.rows ? v.rows.length : v.max.length;
+}
+
+/** Common-timeline time of view row `i`; non-decreasing in i because the rows are ascending. */
+export function viewTimeAt(v: ViewTimeline, i: number): number {
+  return v.map(v.max[v.rows ? v.rows[i]! : i]!);
+}
+
+/** First view row whose time is >= t (O(log n), nothing allocated). */
+export function viewLowerBound(v: ViewTimeline, t: number): number {
+  let lo = 0;
+  let hi = viewLength(v);
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (viewTimeAt(v, mid) < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
