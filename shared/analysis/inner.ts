@@ -25,9 +25,9 @@ export class Inner {
   /** The carrier that took it out or brought it in on this host, once associated. */
   car: Rec | null = null;
   private readonly sh: number;
-  private readonly sl: number;
-  private readonly rs: number;
+  /** The signature's low 21 bits, with the flags above them (one field fewer per packet). */
   private f: number;
+  private readonly rs: number;
   constructor(
     readonly rec: Rec,
     fwd: boolean,
@@ -40,20 +40,19 @@ export class Inner {
     icmpErr: boolean,
   ) {
     this.sh = Math.floor(sig / SIG_LO) | 0;
-    this.sl = sig % SIG_LO;
+    this.f = ((fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0)) * SIG_LO + (sig % SIG_LO);
     this.rs = relSeq | 0;
-    this.f = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0);
   }
   /** true when the packet goes from the tuple's src to its dst. */
-  get fwd(): boolean { return (this.f & FWD) !== 0; }
+  get fwd(): boolean { return (this.f & FWD * SIG_LO) !== 0; }
   /** NAT-proof signature (see signature()). */
-  get sig(): number { return (this.sh >>> 0) * SIG_LO + this.sl; }
+  get sig(): number { return (this.sh >>> 0) * SIG_LO + (this.f & (SIG_LO - 1)); }
   /** TCP sequence relative to the connection's base (tcpdump's numbering), -1 when unknown. */
-  get relSeq(): number { return (this.f & NO_REL) !== 0 ? -1 : this.rs >>> 0; }
-  get used(): boolean { return (this.f & USED) !== 0; }
-  set used(v: boolean) { this.f = v ? this.f | USED : this.f & ~USED; }
+  get relSeq(): number { return (this.f & NO_REL * SIG_LO) !== 0 ? -1 : this.rs >>> 0; }
+  get used(): boolean { return (this.f & USED * SIG_LO) !== 0; }
+  set used(v: boolean) { this.f = v ? this.f | USED * SIG_LO : this.f & ~(USED * SIG_LO); }
   /** An ICMP error about the flow rather than a packet of it. */
-  get icmpErr(): boolean { return (this.f & ICMP_ERR) !== 0; }
+  get icmpErr(): boolean { return (this.f & ICMP_ERR * SIG_LO) !== 0; }
 }
 
 /** ICMP destination-unreachable (v4 type 3, v6 type 1) that quotes the flow, or is sent to its source. */

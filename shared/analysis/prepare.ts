@@ -7,8 +7,15 @@ import { ikeLocalAddresses } from './ipsec.ts';
 
 export type OuterKind = 'wg' | 'esp' | 'ike';
 
-/** Times of one side's records by position: plain doubles in one array instead of a boxed number per record. */
-interface Times { t: Float64Array; tc: Float64Array }
+/**
+ * Per-record numbers of one side by position (times as plain doubles, carrier lengths), in
+ * typed arrays instead of a field (or a boxed number) on each of a million records.
+ */
+interface Times {
+  t: Float64Array; tc: Float64Array; olen: Int32Array;
+  /** The capture's packets, file order; `perm[i]` is the file position of record i once records were reordered. */
+  packets: Packet[]; perm: Int32Array | null;
+}
 
 const KINDS: readonly IfaceKind[] = ['lan', 'wan', 'tunnel'];
 const OUTERS: readonly (OuterKind | null)[] = [null, 'wg', 'esp', 'ike'];
@@ -19,24 +26,30 @@ const dirCode = (d: 'in' | 'out' | null): number => (d === null ? 0 : d === 'in'
 
 /**
  * One packet with what the engine derives from it. `t` is seconds since the common base, own clock.
- * There is one per packet of both captures, so it is kept small: times live in the side's arrays
- * and the small enumerations share one integer (bits 0–1 kind, 2–3 outer, 4–6 wgType, 7–8 dir).
+ * There is one per packet of both captures, so it holds two small integers only: the packet,
+ * times and lengths are found by position in the side's arrays (`tm`, which each side's subclass
+ * keeps on its prototype), and the small enumerations share one integer (bits 0–1 kind, 2–3
+ * outer, 4–6 wgType, 7–8 dir).
  */
 export class Rec {
+  declare protected readonly tm: Times;
   /** Position in the capture's time-sorted record list. */
   i: number;
-  /** UDP payload length for carriers, -1 otherwise. */
-  olen: number;
   private b: number;
-  constructor(readonly p: Packet, i: number, private readonly tm: Times, outer: OuterKind | null, wgType: number, olen: number, dir: 'in' | 'out' | null) {
+  constructor(i: number, outer: OuterKind | null, wgType: number, dir: 'in' | 'out' | null) {
     this.i = i;
-    this.olen = olen;
     this.b = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
+  }
+  get p(): Packet {
+    const tm = this.tm, perm = tm.perm;
+    return tm.packets[perm === null ? this.i : perm[this.i]!]!;
   }
   get t(): number { return this.tm.t[this.i]!; }
   /** Time on A's clock (B's records corrected once the clock is known). */
   get tc(): number { return this.tm.tc[this.i]!; }
   set tc(v: number) { this.tm.tc[this.i] = v; }
+  /** UDP payload length for carriers, -1 otherwise. */
+  get olen(): number { return this.tm.olen[this.i]!; }
   get ifKey(): string { return ifaceKeyOf(this.p); }
   get kind(): IfaceKind { return KINDS[this.b & 3]!; }
   set kind(k: IfaceKind) { this.b = (this.b & ~3) | kindCode(k); }
@@ -93,17 +106,22 @@ function convKey(p: Packet): string {
 }
 
 export interface ConvStats {
-  /** Conversation key per packet (file order), undefined for non-UDP. */
-  keys: Array<string | undefined>;
+  /** Conversation per packet (file order): an index into `names`, -1 for non-UDP (a typed array, not a million slots). */
+  keys: Int32Array;
+  /** Conversation keys by index. */
+  names: string[];
   stats: Map<string, { n: number; shaped: number; hs: number; wg: number }>;
 }
 
 /** One pass over the UDP packets: per conversation, how many look like WireGuard framing. */
 export function conversationStats(packets: Packet[]): ConvStats {
   const stats: ConvStats['stats'] = new Map();
-  const keys: Array<string | undefined> = new Array(packets.length);
+  const keys = new Int32Array(packets.length).fill(-1);
+  const names: string[] = [];
+  const ids = new Map<string, number>();
   let prev: Packet | null = null;
   let prevKey = '';
+  let prevId = -1;
   for (let i = 0; i < packets.length; i++) {
     const p = packets[i]!;
     // Each field read once: packets may be views that build the sub-object on every read.
@@ -114,8 +132,13 @@ export function conversationStats(packets: Packet[]): ConvStats {
     let k: string;
     if (prev !== null && ((p.src === prev.src && p.dst === prev.dst && p.sport === prev.sport && p.dport === prev.dport) ||
       (p.src === prev.dst && p.dst === prev.src && p.sport === prev.dport && p.dport === prev.sport))) k = prevKey;
-    else { k = convKey(p); prev = p; prevKey = k; }
-    keys[i] = k;
+    else {
+      k = convKey(p); prev = p; prevKey = k;
+      let id = ids.get(k);
+      if (id === undefined) { id = names.length; names.push(k); ids.set(k, id); }
+      prevId = id;
+    }
+    keys[i] = prevId;
     let s = stats.get(k);
     if (s === undefined) { s = { n: 0, shaped: 0, hs: 0, wg: 0 }; stats.set(k, s); }
     s.n++;
@@ -125,7 +148,7 @@ export function conversationStats(packets: Packet[]): ConvStats {
     // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
     if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
   }
-  return { keys, stats };
+  return { keys, names, stats };
 }
 
 /** Conversations that are WireGuard: the decoder said so, or every size fits its framing. */
@@ -206,8 +229,14 @@ function timeOrder(recs: Rec[]): void {
 export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number, cs: ConvStats, otherPorts: Set<number> = new Set()): Side {
   const packets = input.packets;
   const wgConv = wireguardConversations(cs, otherPorts);
+  // Per conversation index: WireGuard or not.
+  const wgById = new Uint8Array(cs.names.length);
+  for (let c = 0; c < cs.names.length; c++) if (wgConv.has(cs.names[c]!)) wgById[c] = 1;
   const recs: Rec[] = new Array(packets.length);
-  const tm: Times = { t: new Float64Array(packets.length), tc: new Float64Array(0) };
+  const tm: Times = { t: new Float64Array(packets.length), tc: new Float64Array(0), olen: new Int32Array(packets.length), packets, perm: null };
+  // The side's arrays sit on the prototype of its own record class: one field fewer per record.
+  class SideRec extends Rec {}
+  Object.defineProperty(SideRec.prototype, 'tm', { value: tm });
   let sorted = true;
   let prevT = -Infinity;
   let hasDirInfo = false;
@@ -232,23 +261,27 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
         if (p.ike !== undefined || p.nattKeepalive === true ||
           (udp !== undefined && (p.sport === 500 || p.dport === 500 || p.sport === 4500 || p.dport === 4500))) {
           outer = 'ike'; olen = udp?.len ?? -1;
-        } else if (udp !== undefined && cs.keys[j] !== undefined && p.tcp === undefined && wgConv.has(cs.keys[j]!)) {
+        } else if (udp !== undefined && cs.keys[j]! >= 0 && p.tcp === undefined && wgById[cs.keys[j]!] === 1) {
           outer = 'wg'; olen = udp.len; wgType = wgTypeFromLen(olen);
         }
       }
     }
     let dir: 'in' | 'out' | null = null;
     if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
-    recs[j] = new Rec(p, j, tm, outer, wgType, olen, dir);
+    tm.olen[j] = olen;
+    recs[j] = new SideRec(j, outer, wgType, dir);
   }
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.
   if (!sorted) {
     timeOrder(recs);
-    // The times follow the records to their new places.
+    // The times, lengths and packets follow the records to their new places.
     const t = new Float64Array(recs.length);
-    for (let j = 0; j < recs.length; j++) t[j] = recs[j]!.t;
-    tm.t = t;
+    const olen = new Int32Array(recs.length);
+    const perm = new Int32Array(recs.length);
+    for (let j = 0; j < recs.length; j++) { const r = recs[j]!; t[j] = r.t; olen[j] = r.olen; perm[j] = r.i; }
+    tm.t = t; tm.olen = olen;
     for (let j = 0; j < recs.length; j++) recs[j]!.i = j;
+    tm.perm = perm;
   }
   // Only B's records move onto A's clock; A's corrected time is its own.
   tm.tc = key === 'B' ? tm.t.slice() : tm.t;

@@ -1,6 +1,6 @@
 // Compact in-memory form of a whole capture for bulk analysis. A decoded Packet with its ip/tcp
 // objects and boxed numbers costs ~450 bytes in V8; the common shapes (IP + TCP, IP + UDP with or
-// without WireGuard, ESP) are kept here as typed-array columns (~120 bytes) behind a small view
+// without WireGuard, ESP) are kept here as typed-array columns (~80 bytes) behind a small view
 // object that reads them through getters. Anything else (ICMP, ARP, tunnels, IKE, fragments,
 // truncated frames, comments, SACK blocks) stays the decoder's own Packet object.
 // Sub-objects (ip, tcp, udp, wg, esp) are built on each read: fine for reading, not for mutation.
@@ -50,21 +50,26 @@ function fits(p: Packet): boolean {
   const ip = p.ip;
   if (ip === undefined || p.src === undefined || p.dst === undefined || ip.frag !== undefined) return false;
   if (ip.v === 4 ? ip.id === undefined || ip.id > 0xffff || ip.df === undefined : ip.id !== undefined || ip.df !== undefined) return false;
-  if (ip.ttl > 0xff || ip.proto > 0xff) return false;
+  if (ip.ttl > 0xff || ip.proto > 0xff || ip.len > 0xffff) return false;
+  // Whole seconds within 32 bits, as every capture format stores them (2106 and earlier).
+  if (!(p.tsSec >= 0 && p.tsSec <= 0xffffffff && Number.isInteger(p.tsSec))) return false;
+  if (p.ifaceId > 0xffff || (p.ifindex !== undefined && p.ifindex > 0xffff)) return false;
   const t = p.tcp, u = p.udp;
   if (t !== undefined && u !== undefined) return false;
   if ((t !== undefined || u !== undefined) !== (p.sport !== undefined && p.dport !== undefined)) return false;
   if (t === undefined && u === undefined && (p.sport !== undefined || p.dport !== undefined)) return false;
   if (t !== undefined) {
     if (t.sack !== undefined || t.relative !== undefined || (t.tsval === undefined) !== (t.tsecr === undefined)) return false;
-    if (t.win > 0xffff || (t.mss !== undefined && t.mss > 0xffff) || (t.wscale !== undefined && t.wscale > 0xff)) return false;
+    if (t.win > 0xffff || t.len > 0xffff || (t.mss !== undefined && t.mss > 0xffff) || (t.wscale !== undefined && t.wscale > 0xff)) return false;
   }
+  if (u !== undefined && u.len > 0xffff) return false;
   const w = p.wg;
   if (w !== undefined) {
     if (u === undefined) return false;
-    if (w.counter !== undefined && !(Number(w.counter) <= Number.MAX_SAFE_INTEGER)) return false;
+    if (w.counter !== undefined && !(Number(w.counter) >= 0 && Number(w.counter) <= Number.MAX_SAFE_INTEGER)) return false;
   }
-  if (p.esp !== undefined && w !== undefined) return false;
+  // ESP and WireGuard fields reuse the TCP columns (see Page).
+  if (p.esp !== undefined && (w !== undefined || t !== undefined)) return false;
   return true;
 }
 
@@ -77,15 +82,15 @@ class Page {
   /** Summaries written after loading (CLI), by offset. */
   summaries: Map<number, string> | null = null;
   readonly frame = new Uint32Array(PAGE);
-  readonly tsSec = new Float64Array(PAGE);
+  readonly tsSec = new Uint32Array(PAGE);
   readonly tsNsec = new Uint32Array(PAGE);
   readonly name = new Uint16Array(PAGE);
-  readonly ifaceId = new Uint32Array(PAGE);
+  readonly ifaceId = new Uint16Array(PAGE);
   readonly linktype = new Uint16Array(PAGE);
   readonly dir = new Uint8Array(PAGE);
   readonly caplen = new Uint32Array(PAGE);
   readonly len = new Uint32Array(PAGE);
-  readonly ifindex = new Uint32Array(PAGE);
+  readonly ifindex = new Uint16Array(PAGE);
   readonly hatype = new Uint16Array(PAGE);
   readonly fl = new Uint16Array(PAGE);
   readonly proto = new Uint8Array(PAGE);
@@ -95,23 +100,24 @@ class Page {
   readonly dport = new Uint16Array(PAGE);
   readonly ipId = new Uint16Array(PAGE);
   readonly ttl = new Uint8Array(PAGE);
-  readonly ipLen = new Uint32Array(PAGE);
+  readonly ipLen = new Uint16Array(PAGE);
   readonly ipProto = new Uint8Array(PAGE);
   readonly tflags = new Uint8Array(PAGE);
   readonly seq = new Uint32Array(PAGE);
   readonly ack = new Uint32Array(PAGE);
   readonly win = new Uint16Array(PAGE);
   /** TCP payload length, or the UDP length. */
-  readonly l4len = new Uint32Array(PAGE);
+  readonly l4len = new Uint16Array(PAGE);
   readonly mss = new Uint16Array(PAGE);
   readonly wscale = new Uint8Array(PAGE);
   readonly tsval = new Uint32Array(PAGE);
   readonly tsecr = new Uint32Array(PAGE);
-  /** WireGuard type (0 when none); sender/receiver, or ESP spi/seq. */
+  /**
+   * WireGuard type (0 when none). A column-held packet is never both TCP and WireGuard/ESP, so
+   * those share the TCP columns: sender/receiver or ESP spi/seq in seq/ack, the WireGuard
+   * counter (below 2^53) as low/high 32-bit halves in tsval/tsecr.
+   */
   readonly wgType = new Uint8Array(PAGE);
-  readonly w1 = new Uint32Array(PAGE);
-  readonly w2 = new Uint32Array(PAGE);
-  readonly counter = new Float64Array(PAGE);
   readonly hash = new Uint32Array(PAGE);
   constructor(readonly t: Tables) {}
 }
@@ -169,11 +175,14 @@ export class PacketStore {
     const w = p.wg;
     g.wgType[k] = w !== undefined ? w.type : 0;
     if (w !== undefined) {
-      if (w.sender !== undefined) { fl |= F_WG_SENDER; g.w1[k] = w.sender; }
-      if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; g.w2[k] = w.receiver; }
-      if (w.counter !== undefined) { fl |= F_WG_COUNTER; g.counter[k] = Number(w.counter); }
+      if (w.sender !== undefined) { fl |= F_WG_SENDER; g.seq[k] = w.sender; }
+      if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; g.ack[k] = w.receiver; }
+      if (w.counter !== undefined) {
+        const c = Number(w.counter);
+        fl |= F_WG_COUNTER; g.tsval[k] = c % 4294967296; g.tsecr[k] = Math.floor(c / 4294967296);
+      }
     } else if (p.esp !== undefined) {
-      fl |= F_ESP; g.w1[k] = p.esp.spi; g.w2[k] = p.esp.seq;
+      fl |= F_ESP; g.seq[k] = p.esp.spi; g.ack[k] = p.esp.seq;
     }
     if (p.payloadHash !== undefined) { fl |= F_HASH; g.hash[k] = p.payloadHash; }
     g.fl[k] = fl;
@@ -225,13 +234,13 @@ class StoredPacket implements Packet {
     if (type === 0) return undefined;
     const fl = s.fl[k]!;
     const w: WireGuardInfo = { type: type as 1 | 2 | 3 | 4 };
-    if ((fl & F_WG_SENDER) !== 0) w.sender = s.w1[k]!;
-    if ((fl & F_WG_RECEIVER) !== 0) w.receiver = s.w2[k]!;
-    if ((fl & F_WG_COUNTER) !== 0) w.counter = String(s.counter[k]!);
+    if ((fl & F_WG_SENDER) !== 0) w.sender = s.seq[k]!;
+    if ((fl & F_WG_RECEIVER) !== 0) w.receiver = s.ack[k]!;
+    if ((fl & F_WG_COUNTER) !== 0) w.counter = String(s.tsecr[k]! * 4294967296 + s.tsval[k]!);
     return w;
   }
   get esp(): EspInfo | undefined {
-    return (this.s.fl[this.k]! & F_ESP) !== 0 ? { spi: this.s.w1[this.k]!, seq: this.s.w2[this.k]! } : undefined;
+    return (this.s.fl[this.k]! & F_ESP) !== 0 ? { spi: this.s.seq[this.k]!, seq: this.s.ack[this.k]! } : undefined;
   }
   get payloadHash(): number | undefined { return (this.s.fl[this.k]! & F_HASH) !== 0 ? this.s.hash[this.k]! : undefined; }
   get summary(): string { return this.s.summaries?.get(this.k) ?? ''; }
