@@ -140,3 +140,19 @@ export function openDb(name = DB_NAME): TandemDb {
 export function chunkRange(captureId: number): [[number, number], [number, number]] {
   return [[captureId, 0], [captureId, Number.MAX_SAFE_INTEGER]];
 }
+
+/** Packs one chunk's raw frames into a single buffer plus offsets (offsets[i]..offsets[i+1] is frame i). */
+export function packFrames(list: readonly Uint8Array[]): { bytes: ArrayBuffer; offsets: Uint32Array } {
+  let size = 0;
+  for (const f of list) size += f.byteLength;
+  const bytes = new Uint8Array(size);
+  const offsets = new Uint32Array(list.length + 1);
+  let pos = 0;
+  for (let i = 0; i < list.length; i++) {
+    offsets[i] = pos;
+    bytes.set(list[i]!, pos);
+    pos += list[i]!.byteLength;
+  }
+  offsets[list.length] = pos;
+  return { bytes: bytes.buffer, offsets };
+}

@@ -5,7 +5,7 @@
 
 import { loadCapture, type LoadSummary } from '../../../shared/ingest/load-capture.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
-import { CHUNK_SIZE, openDb, type CaptureRecord, type Timestamp } from '../db/schema.ts';
+import { CHUNK_SIZE, openDb, packFrames, type CaptureRecord, type Timestamp } from '../db/schema.ts';
 import type { FromImportWorker, ToImportWorker } from './import-messages.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -83,17 +83,7 @@ async function importFile(captureId: number, file: File, signal: AbortSignal): P
     const chunk = chunkNo++;
     packets = [];
     frames = [];
-    let total = 0;
-    for (const f of chunkFrames) total += f.byteLength;
-    const bytes = new Uint8Array(total);
-    const offsets = new Uint32Array(chunkFrames.length + 1);
-    let pos = 0;
-    for (let i = 0; i < chunkFrames.length; i++) {
-      offsets[i] = pos;
-      bytes.set(chunkFrames[i]!, pos);
-      pos += chunkFrames[i]!.byteLength;
-    }
-    offsets[chunkFrames.length] = pos;
+    const { bytes, offsets } = packFrames(chunkFrames);
     while (inFlight.length >= MAX_WRITES_IN_FLIGHT) await inFlight.shift();
     if (writeError) throw writeError;
     stored += chunkPackets.length;
@@ -102,7 +92,7 @@ async function importFile(captureId: number, file: File, signal: AbortSignal): P
     const write = db
       .transaction('rw', [db.packetChunks, db.frameChunks, db.captures], async () => {
         await db.packetChunks.put({ captureId, chunk, packets: chunkPackets });
-        await db.frameChunks.put({ captureId, chunk, bytes: bytes.buffer, offsets });
+        await db.frameChunks.put({ captureId, chunk, bytes, offsets });
         await db.captures.update(captureId, { packetCount: count, ...span });
       })
       .then(

@@ -8,7 +8,7 @@ import { decodeFrame } from '../../../../shared/protocols/index.ts';
 import type { CaptureInterface, RawFrame } from '../../../../shared/capture-file/types.ts';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
 import type { LiveInterfaceInfo } from '../../../../shared/ipc/contract.ts';
-import { CHUNK_SIZE, openDb, type CaptureRecord, type Timestamp } from '../../db/schema.ts';
+import { CHUNK_SIZE, openDb, packFrames, type CaptureRecord, type Timestamp } from '../../db/schema.ts';
 import type { FromLiveWorker, ToLiveWorker } from './live-messages.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -42,21 +42,6 @@ function toInterfaces(list: LiveInterfaceInfo[]): CaptureInterface[] {
   return list.map((i) => ({ id: i.id, name: i.name, linktype: i.linktype, snaplen: i.snaplen, section: 0 }));
 }
 
-function packChunk(list: Uint8Array[]): { bytes: ArrayBuffer; offsets: Uint32Array } {
-  let size = 0;
-  for (const f of list) size += f.byteLength;
-  const bytes = new Uint8Array(size);
-  const offsets = new Uint32Array(list.length + 1);
-  let pos = 0;
-  for (let i = 0; i < list.length; i++) {
-    offsets[i] = pos;
-    bytes.set(list[i]!, pos);
-    pos += list[i]!.byteLength;
-  }
-  offsets[list.length] = pos;
-  return { bytes: bytes.buffer, offsets };
-}
-
 /** Writes the current chunk (complete or partial) and the capture's counters; writes run in order. */
 function write(): Promise<void> {
   clearTimeout(timer);
@@ -66,7 +51,7 @@ function write(): Promise<void> {
   const id = captureId;
   const chunk = chunkNo;
   const rows = packets.slice();
-  const { bytes, offsets } = packChunk(frames);
+  const { bytes, offsets } = packFrames(frames);
   const fields: Partial<CaptureRecord> = { packetCount: total, firstTs, lastTs, bytes: capturedBytes };
   if (ifaceKey) fields.interfaces = interfaces;
   if (packets.length === CHUNK_SIZE) {
