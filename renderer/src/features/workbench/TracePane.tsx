@@ -8,7 +8,7 @@ import type { CaptureRecord, HostSide } from '../../db/schema.ts';
 import { usePacketRows } from '../packets/chunk-cache.ts';
 import { useFixedRows } from '../packets/fixed-rows.ts';
 import { formatAddr, formatInfo } from '../packets/format.ts';
-import type { WorkbenchModel } from './model.ts';
+import { lowerBound, type WorkbenchModel } from './model.ts';
 
 const ROW_HEIGHT = 22;
 const HEAD_HEIGHT = 24;
@@ -40,15 +40,7 @@ interface Props {
 
 /** Index of `row` in the ascending list, or of the nearest row after it. */
 function viewIndexOf(rows: Uint32Array | null, row: number): number {
-  if (!rows) return row;
-  let lo = 0;
-  let hi = rows.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (rows[mid]! < row) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return rows ? lowerBound(rows, row) : row;
 }
 
 interface RowProps {

@@ -90,8 +90,8 @@ export function clockMapper(result: AnalysisResult | undefined, baseSec: number)
   return (t) => ref + (t - offset - ref) / (1 + k);
 }
 
-/** Index of the first entry of a non-decreasing array that is >= t. */
-export function lowerBound(a: Float64Array, t: number): number {
+/** Index of the first entry of a non-decreasing array that is >= t (a.length when none is). */
+export function lowerBound(a: ArrayLike<number>, t: number): number {
   let lo = 0;
   let hi = a.length;
   while (lo < hi) {
