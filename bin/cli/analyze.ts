@@ -1,6 +1,6 @@
 // `tandem analyze A B`: both ends through the shared analysis engine, then any exports asked for.
 import { writeFileSync } from 'node:fs';
-import { fillSummaries, loadAll } from '../../shared/ingest/load-capture.ts';
+import { fillSummaries, loadCompact } from '../../shared/ingest/load-capture.ts';
 import type { Note } from '../../shared/report/notes.ts';
 import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { analyze, parseFlowSpec, type AnalysisResult } from '../../shared/analysis/index.ts';
@@ -25,7 +25,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   // Packets are loaded without their summary text (most of a decoded packet's memory; the
   // engine never reads it); the frames the output shows get theirs in a second, cheap pass.
   const load = async (file: string, linkNames: Map<number, string> | undefined): Promise<LoadedCapture> => {
-    const r = await loadAll(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false, compact: true });
+    const r = await loadCompact(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false });
     const fatal = r.summary.problems.find((p) => p.fatal);
     if (fatal) process.stderr.write(`warning: ${displayName(file)}: ${fatal.message} at byte ${fatal.offset} (analysing the ${r.packets.length} packets before it)\n`);
     return { name: displayName(file), file, packets: r.packets, frames: exports.needsBytes ? r.frames : undefined, interfaces: r.interfaces };
@@ -41,7 +41,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   for (const l of result.lineage) {
     const h = l.hops[0];
     if (h === undefined || l.summary !== '') continue;
-    const p = (h.capture === 'A' ? a : b).packets[h.frame - 1];
+    const p = (h.capture === 'A' ? a : b).packets.at(h.frame - 1);
     if (p !== undefined && p.frame === h.frame) l.summary = p.summary;
   }
   if (flags.json === '-') process.stdout.write(JSON.stringify(result, null, 2) + '\n');

@@ -15,6 +15,8 @@ const USAGE = `usage: tandem capture -i IFACE [-i IFACE…] [-f FILTER | FILTER�
   -f FILTER    BPF capture filter (pcap-filter syntax); words after the options are taken as the filter too
   -w FILE      pcapng file written as packets arrive (one interface block per -i, names kept)
   -c N         stop after N packets;  -G SECONDS  stop after SECONDS;  --max-bytes N  stop after N captured bytes
+  -p, --no-promisc   do not put the interface into promiscuous mode
+  --buffer-size B    libpcap buffer per interface in bytes (default 64 MiB); the last line says how many packets did not fit
   --remote …   also capture on a far host at the same time with its tcpdump over SSH (key auth only);
                both ends start together and stop together (the remote filter defaults to -f)
 Stops cleanly on Ctrl-C. Needs CAP_NET_RAW and CAP_NET_ADMIN (root, or setcap on the node binary).`;
@@ -96,6 +98,18 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs {
 function kb(n: number): string { return n < 10_000 ? `${n} B` : n < 10_000_000 ? `${(n / 1000).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`; }
 function drops(s: CaptureStats): string { return s.drops === null ? 'drops n/a' : `${s.drops} dropped`; }
 
+/** The end-of-capture sentence about what libpcap lost; see session.ts for what each counter means. */
+function dropReport(s: CaptureStats): string {
+  if (s.drops === null) return 'drop count not available (the cap binding lacks its patch: run npm install)';
+  let out = `${s.drops} dropped by the kernel`;
+  if (s.drops > 0) {
+    const per = s.perInterface.length > 1 ? ` (${s.perInterface.map((p) => `${p.name} ${p.drops ?? '?'}`).join(', ')})` : '';
+    out += `${per} because the capture buffer was full; a larger --buffer-size or a narrower filter helps`;
+  }
+  if (s.ifDrops) out += `; the interface itself dropped ${s.ifDrops} received packets (all traffic, not only the filter's)`;
+  return out;
+}
+
 export async function captureCommand(argv: string[]): Promise<number> {
   const args = parseCaptureArgs(argv);
   if (args.help) { process.stdout.write(USAGE + '\n'); return 0; }
@@ -147,7 +161,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
     const per = sum.perInterface.length > 1 ? ` (${sum.perInterface.map((p) => `${p.name} ${p.packets}`).join(', ')})` : '';
     const why = { count: 'packet limit reached', duration: 'time limit reached', bytes: 'byte limit reached', stopped: 'stopped', error: 'error' }[sum.reason];
     process.stderr.write(`${sum.packets} packets captured${per}, ${kb(sum.bytes)} on the wire, in ${(sum.elapsedMs / 1000).toFixed(1)} s (${why}); ` +
-      `${sum.drops === null ? 'libpcap drop count not available through the cap binding' : `${sum.drops} dropped by the kernel`}; wrote ${sum.spoolPath} (${kb(sum.spoolBytes)})\n`);
+      `${dropReport(sum)}; wrote ${sum.spoolPath} (${kb(sum.spoolBytes)})\n`);
     if (sum.error) process.stderr.write(`error: ${sum.error}\n`);
     if (remote) {
       let rs: RemoteSummary;

@@ -10,9 +10,23 @@ export interface CapDevice {
   flags?: string;
 }
 
+/**
+ * libpcap's counters for one handle since it was opened (pcap_stats). On Linux: `received` is every
+ * packet that passed the filter, including the ones then dropped; `dropped` is packets that passed
+ * the filter but found the ring buffer full; `ifDropped` is the interface's own receive-drop counter
+ * (all traffic, filter or not) and libpcap only updates it on handles opened promiscuous.
+ */
+export interface CapStats { received: number; dropped: number; ifDropped: number }
+
 export interface CapHandle {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
+  /**
+   * `promisc` needs our patch (patches/cap+0.2.1.patch): only `false` turns promiscuous mode off.
+   * The published cap 0.2.1 ignores a 5th argument and always opens promiscuous.
+   */
+  open(device: string, filter: string, bufSize: number, buffer: Buffer, promisc?: boolean): string;
   close(): boolean;
+  /** Only with the patch (check `typeof handle.stats === 'function'`); throws once the handle is closed. */
+  stats?: () => CapStats;
   on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): this;
   removeAllListeners(event?: string): this;
 }

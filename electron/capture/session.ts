@@ -1,16 +1,25 @@
 // One live capture: a libpcap handle (through `cap`) per interface, every packet appended to a
 // pcapng spool as it arrives, batches handed to the caller, stop after N packets / seconds / bytes.
 //
-// What cap 0.2.1 does not expose, and how this module copes:
+// cap 0.2.1 is installed with our patch (patches/cap+0.2.1.patch, applied and rebuilt by the
+// postinstall script): open() takes a 5th argument that turns promiscuous mode off, and stats()
+// returns libpcap's counters. A cap without the patch is recognised by its missing stats(); then
+// interfaces are always opened promiscuous (`promiscuous: false` becomes a warning) and `drops` is null.
+//
+// What cap still does not expose, and how this module copes:
 // - no per-packet header: timestamps are taken in user space when libpcap hands the packet over
 //   (monotonic clock anchored to the wall clock at start), so they carry the wake-up latency;
 // - snaplen is fixed at 65535 inside cap: a smaller snaplen is applied here, a larger one is clamped;
-// - promiscuous mode is always on: `promiscuous: false` is reported as a warning, not honoured;
-// - no pcap_stats(): libpcap's drop counter is unavailable, `drops` is null;
 // - no packet direction: recovered per link type (direction.ts) and written as epb_flags.
+//
+// Drop counts: `drops` is what the capture lost, packets that matched the filter but found libpcap's
+// ring buffer full (pcap_stats ps_drop, summed over interfaces; tcpdump's "dropped by kernel").
+// `ifDrops` is the interfaces' own receive drops during the capture (ps_ifdrop); it counts all
+// traffic, not only the filter's, includes frames the kernel merely had no use for, and libpcap
+// keeps it only for promiscuous handles, so it is reported apart and never added to `drops`.
 import type { RawFrame } from '../../shared/capture-file/types.ts';
 import { performance } from 'node:perf_hooks';
-import { capLinktype, loadCap, newCap, type CapHandle } from './cap-binding.ts';
+import { capLinktype, loadCap, newCap, type CapHandle, type CapStats } from './cap-binding.ts';
 import { checkCapturePrivileges, isPermissionError, privilegeMessage } from './privileges.ts';
 import { PcapngSpool } from './pcapng-spool.ts';
 import { directionOf, type Direction } from './direction.ts';
@@ -27,7 +36,7 @@ export interface CaptureOptions {
   /** BPF capture filter (pcap-filter syntax); empty captures everything. */
   filter?: string;
   snaplen?: number;
-  /** Default true. cap cannot turn it off (see the module comment). */
+  /** Default true. Only the patched cap can turn it off (see the module comment). */
   promiscuous?: boolean;
   /**
    * libpcap ring buffer per interface, bytes. Default 64 MiB: cap fixes snaplen at 65535 and on
@@ -64,9 +73,17 @@ export interface CaptureStats {
   bytes: number;
   /** Sum of captured lengths (what the spool holds). */
   capturedBytes: number;
-  /** libpcap drop count, null when the binding cannot report it. */
+  /**
+   * Packets that matched the filter but were lost because libpcap's buffer was full, summed over the
+   * interfaces; null when the binding cannot report it (cap without our patch).
+   */
   drops: number | null;
-  perInterface: { name: string; packets: number; bytes: number }[];
+  /**
+   * Receive drops of the interfaces themselves during the capture, all traffic (see the module
+   * comment); null when unknown: unpatched binding, or no interface opened promiscuous.
+   */
+  ifDrops?: number | null;
+  perInterface: { name: string; packets: number; bytes: number; drops?: number | null; ifDrops?: number | null }[];
   elapsedMs: number;
 }
 
@@ -83,12 +100,18 @@ export class CaptureError extends Error {
   constructor(readonly kind: 'privilege' | 'filter' | 'interface' | 'unavailable' | 'options', message: string) { super(message); }
 }
 
-function openCap(device: string, filter: string, bufferSize: number, buffer: Buffer): { cap: CapHandle; linktype: number } {
+function openCap(device: string, filter: string, bufferSize: number, buffer: Buffer, promiscuous = true): { cap: CapHandle; linktype: number } {
   const mod = loadCap();
   if (mod instanceof Error) throw new CaptureError('unavailable', mod.message);
   // A failed open leaves the object unusable (never reopened, never closed): see cap-binding.ts.
   const cap = newCap(mod);
-  return { cap, linktype: capLinktype(cap.open(device, filter, bufferSize, buffer)) };
+  // An unpatched cap ignores the 5th argument (and stays promiscuous).
+  return { cap, linktype: capLinktype(cap.open(device, filter, bufferSize, buffer, promiscuous)) };
+}
+
+/** Whether this cap carries our patch (promiscuous switch and stats()). */
+export function capIsPatched(cap: CapHandle): boolean {
+  return typeof cap.stats === 'function';
 }
 
 /** Turns libpcap's text into one sentence of the right kind. */
@@ -100,7 +123,7 @@ function explainOpenError(device: string, filter: string, bufferSize: number, e:
     // cap reports activation and compilation errors alike: retry without the filter to tell them apart.
     let filterAtFault = false;
     try {
-      const probe = openCap(device, '', bufferSize, Buffer.alloc(64));
+      const probe = openCap(device, '', bufferSize, Buffer.alloc(64), false);
       probe.cap.close();
       filterAtFault = true;
     } catch { /* the interface itself fails: report the original error below */ }
@@ -118,7 +141,8 @@ export function validateFilter(filter: string, device = 'any'): CaptureError | n
   const priv = checkCapturePrivileges();
   if (!priv.ok) return new CaptureError('privilege', priv.message);
   try {
-    const { cap } = openCap(device, filter, 1 << 20, Buffer.alloc(64));
+    // Not promiscuous: checking a filter should not change how the interface receives.
+    const { cap } = openCap(device, filter, 1 << 20, Buffer.alloc(64), false);
     cap.close();
     return null;
   } catch (e) {
@@ -126,7 +150,11 @@ export function validateFilter(filter: string, device = 'any'): CaptureError | n
   }
 }
 
-interface Handle { cap: CapHandle; buffer: Buffer; iface: LiveInterface; packets: number; bytes: number; dir: ((f: Uint8Array) => Direction) | null }
+interface Handle {
+  cap: CapHandle; buffer: Buffer; iface: LiveInterface; packets: number; bytes: number; dir: ((f: Uint8Array) => Direction) | null;
+  /** libpcap's counters as last read; kept after close, when they can no longer be read. */
+  pcap: CapStats | null;
+}
 
 export class CaptureSession {
   readonly interfaces: LiveInterface[] = [];
@@ -159,7 +187,6 @@ export class CaptureSession {
     const want = opts.snaplen ?? CAP_SNAPLEN;
     this.snaplen = Math.min(want, CAP_SNAPLEN);
     if (want > CAP_SNAPLEN) this.warnings.push(`snaplen ${want} is larger than the ${CAP_SNAPLEN} bytes libpcap is opened with; frames are cut at ${CAP_SNAPLEN}`);
-    if (opts.promiscuous === false) this.warnings.push('promiscuous mode cannot be turned off with the cap binding; interfaces are opened promiscuous');
     this.batchPackets = Math.max(1, opts.batchPackets ?? 1000);
   }
 
@@ -186,10 +213,13 @@ export class CaptureSession {
         // raw pointer, so the Buffer must stay referenced (it is, through this.handles) while open.
         const buffer = Buffer.alloc(CAP_SNAPLEN);
         let opened;
-        try { opened = openCap(name, filter, bufferSize, buffer); } catch (e) { throw explainOpenError(name, filter, bufferSize, e); }
+        try { opened = openCap(name, filter, bufferSize, buffer, this.promiscuous); } catch (e) { throw explainOpenError(name, filter, bufferSize, e); }
         const iface: LiveInterface = { id: this.interfaces.length, name, linktype: opened.linktype, snaplen: this.snaplen };
         this.interfaces.push(iface);
-        this.handles.push({ cap: opened.cap, buffer, iface, packets: 0, bytes: 0, dir: directionOf(opened.linktype, interfaceIdentity(name)) });
+        this.handles.push({ cap: opened.cap, buffer, iface, packets: 0, bytes: 0, dir: directionOf(opened.linktype, interfaceIdentity(name)), pcap: null });
+      }
+      if (!this.promiscuous && !this.handles.every((h) => capIsPatched(h.cap))) {
+        this.warnings.push('promiscuous mode cannot be turned off with this build of the cap binding (its patch is missing; run npm install); interfaces are opened promiscuous');
       }
       this.spool = new PcapngSpool(this.opts.spoolPath, this.interfaces.map((i) => ({ name: i.name, linktype: i.linktype, snaplen: i.snaplen })));
     } catch (e) {
@@ -248,11 +278,27 @@ export class CaptureSession {
 
   private wake(): void { const w = this.waiter; this.waiter = undefined; w?.(); }
 
+  private get promiscuous(): boolean { return this.opts.promiscuous !== false; }
+
+  /** Reads libpcap's counters of every open handle into Handle.pcap (the last good reading stays). */
+  private readPcapStats(): void {
+    for (const h of this.handles) {
+      if (!capIsPatched(h.cap)) continue;
+      try { h.pcap = h.cap.stats!(); } catch { /* closed, or pcap_stats failed: keep the last reading */ }
+    }
+  }
+
   getStats(): CaptureStats {
+    if (!this.stopping) this.readPcapStats();
+    // libpcap keeps ps_ifdrop only for promiscuous handles, and the `any` pseudo-device has no counter.
+    const ifDrops = (h: Handle) => (h.pcap && this.promiscuous && h.iface.name !== 'any' ? h.pcap.ifDropped : null);
+    const per = this.handles.map((h) => ({ name: h.iface.name, packets: h.packets, bytes: h.bytes, drops: h.pcap?.dropped ?? null, ifDrops: ifDrops(h) }));
+    const total = (xs: (number | null)[]) => (xs.length > 0 && xs.every((x) => x !== null) ? xs.reduce<number>((a, b) => a + b!, 0) : null);
     return {
       ...this.stats,
-      drops: null,
-      perInterface: this.handles.map((h) => ({ name: h.iface.name, packets: h.packets, bytes: h.bytes })),
+      drops: total(per.map((p) => p.drops)),
+      ifDrops: total(per.map((p) => p.ifDrops)),
+      perInterface: per,
       elapsedMs: Number(process.hrtime.bigint() - this.startHr) / 1e6,
     };
   }
@@ -263,6 +309,8 @@ export class CaptureSession {
     this.stopping = true;
     clearInterval(this.timer);
     clearTimeout(this.durationTimer);
+    // The last reading must come before close(): a closed handle has no counters any more.
+    this.readPcapStats();
     for (const h of this.handles) { h.cap.removeAllListeners('packet'); h.cap.close(); }
     this.flush();
     try { this.spool.close(); } catch { /* the write error is already recorded */ }

@@ -27,11 +27,13 @@ const time = (p: Packet): number => p.tsSec + p.tsNsec * 1e-9;
 const ifName = (p: Packet): string => p.iface !== '' ? p.iface : p.ifindex !== undefined ? `if${p.ifindex}` : '';
 
 function view(key: CaptureKey, input: CaptureInput, r: AnalysisResult): View {
+  // IPsec refinement walks the packets many times with array methods: plain objects, built once.
+  const packets = Array.from(input.packets);
   const byFrame = new Map<number, Packet>();
-  for (const p of input.packets) byFrame.set(p.frame, p);
+  for (const p of packets) byFrame.set(p.frame, p);
   const kinds: Kinds = new Map();
   for (const i of r.captures[key].interfaces) kinds.set(i.name, i.kind);
-  return { key, packets: input.packets, byFrame, kinds, t0: 0 };
+  return { key, packets, byFrame, kinds, t0: 0 };
 }
 
 const isOuter = (p: Packet): boolean =>
@@ -90,7 +92,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
   const B = view('B', b, r);
   // Checkpoint times count from capture A's first packet (pcapng from several interfaces is unsorted).
   let t0 = Infinity;
-  for (const p of a.packets) { const t = time(p); if (t < t0) t0 = t; }
+  for (const p of A.packets) { const t = time(p); if (t < t0) t0 = t; }
   A.t0 = Number.isFinite(t0) ? t0 : 0;
   const flow = result.flow;
   const cp = (l: string): Checkpoint | undefined => r.checkpoints.find((c) => c.label === l);

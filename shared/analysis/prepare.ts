@@ -1,7 +1,7 @@
 // Per-capture preparation: time base, interface kinds, which packets are tunnel carriers
 // (WireGuard / ESP / IKE) and which are inner traffic, and packet direction.
 
-import type { Packet } from '../protocols/packet.ts';
+import type { Packet, PacketList } from '../protocols/packet.ts';
 import type { CaptureInput, IfaceKind } from './types.ts';
 import { ikeLocalAddresses } from './ipsec.ts';
 
@@ -14,7 +14,7 @@ export type OuterKind = 'wg' | 'esp' | 'ike';
 interface Times {
   t: Float64Array; tc: Float64Array; olen: Int32Array;
   /** The capture's packets, file order; `perm[i]` is the file position of record i once records were reordered. */
-  packets: Packet[]; perm: Int32Array | null;
+  packets: PacketList; perm: Int32Array | null;
 }
 
 const KINDS: readonly IfaceKind[] = ['lan', 'wan', 'tunnel'];
@@ -42,7 +42,7 @@ export class Rec {
   }
   get p(): Packet {
     const tm = this.tm, perm = tm.perm;
-    return tm.packets[perm === null ? this.i : perm[this.i]!]!;
+    return tm.packets.at(perm === null ? this.i : perm[this.i]!)!;
   }
   get t(): number { return this.tm.t[this.i]!; }
   /** Time on A's clock (B's records corrected once the clock is known). */
@@ -114,7 +114,7 @@ export interface ConvStats {
 }
 
 /** One pass over the UDP packets: per conversation, how many look like WireGuard framing. */
-export function conversationStats(packets: Packet[]): ConvStats {
+export function conversationStats(packets: PacketList): ConvStats {
   const stats: ConvStats['stats'] = new Map();
   const keys = new Int32Array(packets.length).fill(-1);
   const names: string[] = [];
@@ -123,7 +123,7 @@ export function conversationStats(packets: Packet[]): ConvStats {
   let prevKey = '';
   let prevId = -1;
   for (let i = 0; i < packets.length; i++) {
-    const p = packets[i]!;
+    const p = packets.at(i)!;
     // Each field read once: packets may be views that build the sub-object on every read.
     const wg = p.wg, udp = p.udp;
     if (wg === undefined && (udp === undefined || p.tcp !== undefined)) continue;
@@ -241,7 +241,7 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   let prevT = -Infinity;
   let hasDirInfo = false;
   for (let j = 0; j < packets.length; j++) {
-    const p = packets[j]!;
+    const p = packets.at(j)!;
     const t = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
     tm.t[j] = t;
     if (t < prevT) sorted = false;

@@ -1,14 +1,14 @@
 // Public types of the two-host analysis engine. The JSON shape is a contract shared with the
 // CLI (`tandem analyze --json`), the UI and the reports: extend it, never rename or drop fields.
 
-import type { Packet } from '../protocols/packet.ts';
+import type { PacketList } from '../protocols/packet.ts';
 
 export interface CaptureInput {
   /** Display name ("endpoint-a.pcapng"). */
   name: string;
   file?: string;
   /** In file order; packet.frame is the 1-based position in that file. */
-  packets: Packet[];
+  packets: PacketList;
   /**
    * The capture's interface list (pcapng IDBs), when known: an interface that was captured but
    * shows no packet is evidence that nothing passed there, not that it was not captured.

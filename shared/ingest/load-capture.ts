@@ -3,7 +3,7 @@
 import type { CaptureInterface, CaptureProblem, CaptureFormat } from '../capture-file/types.ts';
 import { readCapture } from '../capture-file/reader.ts';
 import { decodeFrame, type DecodeOptions } from '../protocols/index.ts';
-import type { Packet } from '../protocols/packet.ts';
+import type { Packet, PacketList } from '../protocols/packet.ts';
 import { PacketStore } from './packet-store.ts';
 
 export interface LoadedChunk {
@@ -32,11 +32,6 @@ export interface LoadOptions {
   batchSize?: number;
   /** false: packets come without their summary text (see DecodeOptions.summary); fillSummaries adds it later. */
   summary?: boolean;
-  /**
-   * loadAll only: keep the common packet shapes as typed-array columns (see PacketStore), a
-   * quarter of the memory, for bulk analysis. The packets are read-only views then, except summary.
-   */
-  compact?: boolean;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -68,10 +63,8 @@ export async function* loadCapture(
   }
 }
 
-/** Convenience for small inputs and tests: everything in memory. */
-export async function loadAll(source: Uint8Array | AsyncIterable<Uint8Array>, opts: LoadOptions = {}) {
-  const store = opts.compact ? new PacketStore() : null;
-  const packets: Packet[] = store !== null ? store.packets : [];
+/** Everything in memory, packets collected by `add`. */
+async function collect<L>(source: Uint8Array | AsyncIterable<Uint8Array>, opts: LoadOptions, packets: L, add: (p: Packet) => void) {
   const frames: Uint8Array[] = [];
   let interfaces: CaptureInterface[] = [];
   const it = loadCapture(source, opts);
@@ -79,10 +72,24 @@ export async function loadAll(source: Uint8Array | AsyncIterable<Uint8Array>, op
     const step = await it.next();
     if (step.done) return { packets, frames, interfaces, summary: step.value };
     interfaces = step.value.interfaces;
-    if (store !== null) for (const p of step.value.packets) store.push(p);
-    else for (const p of step.value.packets) packets.push(p);
+    for (const p of step.value.packets) add(p);
     for (const f of step.value.frames) frames.push(f);
   }
+}
+
+/** Convenience for small inputs and tests: everything in memory as plain packet objects. */
+export function loadAll(source: Uint8Array | AsyncIterable<Uint8Array>, opts: LoadOptions = {}) {
+  const packets: Packet[] = [];
+  return collect(source, opts, packets, (p) => { packets.push(p); });
+}
+
+/**
+ * For bulk analysis: the common packet shapes kept as typed-array columns (see PacketStore), a
+ * fraction of the memory. Packets are read-only views built on each read, except `summary`.
+ */
+export function loadCompact(source: Uint8Array | AsyncIterable<Uint8Array>, opts: LoadOptions = {}) {
+  const store = new PacketStore();
+  return collect(source, opts, store, (p) => { store.push(p); });
 }
 
 /**
@@ -93,7 +100,7 @@ export async function loadAll(source: Uint8Array | AsyncIterable<Uint8Array>, op
  */
 export async function fillSummaries(
   source: Uint8Array | AsyncIterable<Uint8Array>,
-  packets: Packet[],
+  packets: PacketList,
   wanted: ReadonlySet<number>,
   opts: Pick<LoadOptions, 'linkNames' | 'signal' | 'batchSize'> = {},
 ): Promise<number> {
@@ -114,7 +121,7 @@ export async function fillSummaries(
       for (let i = 0; i < frames.length; i++) {
         const f = frames[i]!;
         if (!wanted.has(f.frame)) continue;
-        const p = packets[f.frame - 1];
+        const p = packets.at(f.frame - 1);
         if (p === undefined || p.frame !== f.frame) continue;
         p.summary = decodeFrame(f, chunk.interfaces[f.ifaceId]!, decodeOpts).summary;
         filled++;

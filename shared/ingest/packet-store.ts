@@ -1,12 +1,14 @@
 // Compact in-memory form of a whole capture for bulk analysis. A decoded Packet with its ip/tcp
 // objects and boxed numbers costs ~450 bytes in V8; the common shapes (IP + TCP, IP + UDP with or
 // without WireGuard, ESP) are kept here as typed-array columns (~80 bytes) behind a small view
-// object that reads them through getters. Anything else (ICMP, ARP, tunnels, IKE, fragments,
-// truncated frames, comments, SACK blocks) stays the decoder's own Packet object.
+// object that reads them through getters; the views are built on each read (`at`), not kept, so a
+// million packets cost their columns and nothing per packet on the JS heap. Anything else (ICMP, ARP, tunnels, IKE, fragments,
+// truncated frames, comments) stays the decoder's own Packet object. SACK blocks (a few per cent of
+// a bulk download's ACKs) sit in a per-page side table.
 // Sub-objects (ip, tcp, udp, wg, esp) are built on each read: fine for reading, not for mutation.
 // Only `summary` may be written (the CLI fills it for the frames it shows).
 
-import type { Direction, EspInfo, IpInfo, Packet, TcpInfo, WireGuardInfo } from '../protocols/packet.ts';
+import type { Direction, EspInfo, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo } from '../protocols/packet.ts';
 
 const F_IFINDEX = 1;
 const F_V6 = 1 << 1;
@@ -23,6 +25,7 @@ const F_WG_COUNTER = 1 << 11;
 const F_ESP = 1 << 12;
 const F_HASH = 1 << 13;
 const F_HATYPE = 1 << 14;
+const F_SACK = 1 << 15;
 
 const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
 const dirCode = (d: Direction | null): number => DIRS.indexOf(d);
@@ -59,7 +62,7 @@ function fits(p: Packet): boolean {
   if ((t !== undefined || u !== undefined) !== (p.sport !== undefined && p.dport !== undefined)) return false;
   if (t === undefined && u === undefined && (p.sport !== undefined || p.dport !== undefined)) return false;
   if (t !== undefined) {
-    if (t.sack !== undefined || t.relative !== undefined || (t.tsval === undefined) !== (t.tsecr === undefined)) return false;
+    if ((t.sack !== undefined && t.sack.length > 4) || t.relative !== undefined || (t.tsval === undefined) !== (t.tsecr === undefined)) return false;
     if (t.win > 0xffff || t.len > 0xffff || (t.mss !== undefined && t.mss > 0xffff) || (t.wscale !== undefined && t.wscale > 0xff)) return false;
   }
   if (u !== undefined && u.len > 0xffff) return false;
@@ -74,13 +77,18 @@ function fits(p: Packet): boolean {
 }
 
 /** Packets per page: columns are allocated a page at a time (no regrowing copies, little slack). */
-const PAGE = 1 << 15;
+const PAGE_BITS = 15;
+const PAGE = 1 << PAGE_BITS;
 
 /** Columns for PAGE packets; each view points at its page and its offset in it. */
 class Page {
   n = 0;
   /** Summaries written after loading (CLI), by offset. */
   summaries: Map<number, string> | null = null;
+  /** SACK blocks by offset: left and right edges in one array of doubles (no object per block). */
+  sack: Map<number, number[]> | null = null;
+  /** Packets the columns cannot hold, by offset (their row stays unused). */
+  plain: Map<number, Packet> | null = null;
   readonly frame = new Uint32Array(PAGE);
   readonly tsSec = new Uint32Array(PAGE);
   readonly tsNsec = new Uint32Array(PAGE);
@@ -124,18 +132,33 @@ class Page {
 
 interface Tables { names: Table; protos: Table; flagStrs: Table; addrs: Table }
 
-export class PacketStore {
-  /** One entry per packet, file order: a view for column-held packets, the decoded Packet otherwise. */
-  readonly packets: Packet[] = [];
+export class PacketStore implements PacketList {
   private readonly tables: Tables = { names: new Table(), protos: new Table(), flagStrs: new Table(), addrs: new Table() };
-  private page: Page | null = null;
+  private readonly pages: Page[] = [];
+  length = 0;
+
+  /** Packet `i` (file order): a fresh view for column-held packets, the decoded Packet otherwise. */
+  at(i: number): Packet | undefined {
+    if (!(i >= 0 && i < this.length)) return undefined;
+    const g = this.pages[i >>> PAGE_BITS]!;
+    const k = i & (PAGE - 1);
+    return (g.plain !== null ? g.plain.get(k) : undefined) ?? new StoredPacket(g, k);
+  }
+
+  *[Symbol.iterator](): Iterator<Packet> {
+    for (let i = 0; i < this.length; i++) yield this.at(i)!;
+  }
 
   /** Adds one decoded packet (kept as columns when it fits, as is otherwise). */
   push(p: Packet): void {
-    if (!fits(p) || p.ifaceId > 0xffffffff || p.linktype > 0xffff || (p.hatype !== undefined && p.hatype > 0xffff)) { this.packets.push(p); return; }
-    let g = this.page;
-    if (g === null || g.n === PAGE) g = this.page = new Page(this.tables);
+    let g = this.pages[this.pages.length - 1];
+    if (g === undefined || g.n === PAGE) { g = new Page(this.tables); this.pages.push(g); }
     const k = g.n++;
+    this.length++;
+    if (!fits(p) || p.ifaceId > 0xffff || p.linktype > 0xffff || (p.hatype !== undefined && p.hatype > 0xffff)) {
+      (g.plain ??= new Map()).set(k, p);
+      return;
+    }
     const tb = this.tables;
     g.frame[k] = p.frame;
     g.tsSec[k] = p.tsSec;
@@ -168,6 +191,7 @@ export class PacketStore {
       if (t.wscale !== undefined) { fl |= F_WSCALE; g.wscale[k] = t.wscale; }
       if (t.sackOk !== undefined) fl |= F_SACKOK;
       if (t.tsval !== undefined) { fl |= F_TS; g.tsval[k] = t.tsval; g.tsecr[k] = t.tsecr!; }
+      if (t.sack !== undefined) { fl |= F_SACK; (g.sack ??= new Map()).set(k, t.sack.flat()); }
     } else if (p.udp !== undefined) {
       fl |= F_UDP;
       g.l4len[k] = p.udp.len;
@@ -187,7 +211,6 @@ export class PacketStore {
     if (p.payloadHash !== undefined) { fl |= F_HASH; g.hash[k] = p.payloadHash; }
     g.fl[k] = fl;
     if (p.summary !== '') (g.summaries ??= new Map()).set(k, p.summary);
-    this.packets.push(new StoredPacket(g, k));
   }
 }
 
@@ -223,6 +246,12 @@ class StoredPacket implements Packet {
     if ((fl & F_WSCALE) !== 0) t.wscale = s.wscale[k]!;
     if ((fl & F_SACKOK) !== 0) t.sackOk = true;
     if ((fl & F_TS) !== 0) { t.tsval = s.tsval[k]!; t.tsecr = s.tsecr[k]!; }
+    if ((fl & F_SACK) !== 0) {
+      const e = s.sack!.get(k)!;
+      const blocks: Array<[number, number]> = [];
+      for (let j = 0; j < e.length; j += 2) blocks.push([e[j]!, e[j + 1]!]);
+      t.sack = blocks;
+    }
     return t;
   }
   get udp(): { len: number } | undefined {

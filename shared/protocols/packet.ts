@@ -118,3 +118,13 @@ export interface Packet {
   /** 'text' when the packet came from tcpdump's printed output (no bytes). */
   origin?: 'file' | 'text';
 }
+
+/**
+ * Read access to a capture's packets by position (file order): a plain array, or a bulk store that
+ * builds a packet view on each read (shared/ingest/packet-store.ts) instead of keeping a million of
+ * them. Views are cheap and not kept: compare packets by `frame`, never by identity.
+ */
+export interface PacketList extends Iterable<Packet> {
+  readonly length: number;
+  at(index: number): Packet | undefined;
+}

@@ -1,6 +1,6 @@
 // Shared view model of every export: packet look-up by frame, clock correction, excerpt windows.
 // The renderers only format what this module works out, so HTML, Markdown and pcapng agree.
-import type { Packet } from '../protocols/packet.ts';
+import type { Packet, PacketList } from '../protocols/packet.ts';
 import { clockNs } from '../util/time.ts';
 import type { CaptureSide, ReportAnalysis, ReportCapture, ReportInput } from './types.ts';
 import { indexNotes, type NoteIndex } from './notes.ts';
@@ -22,7 +22,7 @@ export interface ClockModel {
  */
 export function clockModel(result: ReportAnalysis, a: ReportCapture): ClockModel {
   const c = result.clock;
-  const first = a.packets[0];
+  const first = a.packets.at(0);
   const ref = typeof c.ref_s === 'number' && Number.isFinite(c.ref_s) ? c.ref_s : first ? first.tsSec + first.tsNsec / 1e9 : 0;
   return { offsetS: finite(c.offset_s), skewPpm: finite(c.skew_ppm), refS: ref };
 }
@@ -63,14 +63,15 @@ export interface ReportModel {
   title: string;
 }
 
-function frameLookup(packets: Packet[]): (frame: number) => Packet | undefined {
-  // Packets normally sit at index frame-1; a map covers inputs that were filtered or reordered.
-  let map: Map<number, Packet> | undefined;
+function frameLookup(packets: PacketList): (frame: number) => Packet | undefined {
+  // Packets normally sit at index frame-1; a map (frame → index) covers inputs that were filtered or reordered.
+  let map: Map<number, number> | undefined;
   return (frame) => {
-    const p = packets[frame - 1];
+    const p = packets.at(frame - 1);
     if (p && p.frame === frame) return p;
-    if (!map) { map = new Map(); for (const q of packets) map.set(q.frame, q); }
-    return map.get(frame);
+    if (!map) { map = new Map(); for (let i = 0; i < packets.length; i++) map.set(packets.at(i)!.frame, i); }
+    const i = map.get(frame);
+    return i === undefined ? undefined : packets.at(i);
   };
 }
 
@@ -134,20 +135,31 @@ export interface ExcerptBlock {
  * Packet-list excerpts of ±`radius` packets around each frame of interest, one side at a time;
  * windows that touch or overlap merge into one block so no packet shows twice.
  */
-export function excerptBlocks(side: CaptureSide, packets: Packet[], frames: number[], radius = 3): ExcerptBlock[] {
+export function excerptBlocks(side: CaptureSide, packets: PacketList, frames: number[], radius = 3): ExcerptBlock[] {
   if (packets.length === 0 || frames.length === 0) return [];
+  const wanted = new Set(frames);
   const indexOf = new Map<number, number>();
-  for (let i = 0; i < packets.length; i++) indexOf.set(packets[i].frame, i);
+  // Frames sit at index frame-1 unless the input was filtered or reordered: look there first.
+  for (const f of wanted) if (packets.at(f - 1)?.frame === f) { indexOf.set(f, f - 1); wanted.delete(f); }
+  for (let i = 0; i < packets.length && wanted.size > 0; i++) {
+    const f = packets.at(i)!.frame;
+    if (wanted.delete(f)) indexOf.set(f, i);
+  }
   const centres = [...new Set(frames)].map((f) => indexOf.get(f)).filter((i): i is number => i !== undefined).sort((x, y) => x - y);
   const blocks: ExcerptBlock[] = [];
   let start = -1, end = -1;
   let focus = new Set<number>();
-  const flush = () => { if (start >= 0) blocks.push({ side, packets: packets.slice(start, end + 1), focus }); };
+  const flush = () => {
+    if (start < 0) return;
+    const list: Packet[] = [];
+    for (let i = start; i <= end; i++) list.push(packets.at(i)!);
+    blocks.push({ side, packets: list, focus });
+  };
   for (const c of centres) {
     const lo = Math.max(0, c - radius), hi = Math.min(packets.length - 1, c + radius);
-    if (start >= 0 && lo <= end + 1) { end = Math.max(end, hi); focus.add(packets[c].frame); continue; }
+    if (start >= 0 && lo <= end + 1) { end = Math.max(end, hi); focus.add(packets.at(c)!.frame); continue; }
     flush();
-    start = lo; end = hi; focus = new Set([packets[c].frame]);
+    start = lo; end = hi; focus = new Set([packets.at(c)!.frame]);
   }
   flush();
   return blocks;

@@ -89,7 +89,8 @@ export function* annotatedPcapngChunks(input: ReportInput, opts: PcapngExportOpt
   for (const side of sides) {
     const pk = m.capture(side).packets;
     for (let i = 0; i < pk.length; i++) {
-      let sec = pk[i].tsSec, nsec = pk[i].tsNsec;
+      const p = pk.at(i)!;
+      let sec = p.tsSec, nsec = p.tsNsec;
       if (side === 'B' && corrected) [sec, nsec] = correctToA(sec, nsec, m.clock);
       entries.push({ side, index: i, sec, nsec });
     }
@@ -121,7 +122,7 @@ export function* annotatedPcapngChunks(input: ReportInput, opts: PcapngExportOpt
   let n = 0;
   for (const e of entries) {
     const cap = m.capture(e.side);
-    const p = cap.packets[e.index];
+    const p = cap.packets.at(e.index)!;
     const bytes = cap.frames?.[e.index];
     let data: Uint8Array, linktype: number, len: number, rebuilt = false;
     if (bytes && bytes.length > 0) {

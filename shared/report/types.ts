@@ -1,6 +1,6 @@
 // What the exports read: the analysis engine's result (the JSON contract of the analysis issue),
 // both captures, and the user's notes.
-import type { Packet } from '../protocols/packet.ts';
+import type { PacketList } from '../protocols/packet.ts';
 import type { CaptureInterface } from '../capture-file/types.ts';
 import type { AnalysisResult, CaptureKey } from '../analysis/types.ts';
 import type { Note } from './notes.ts';
@@ -16,7 +16,7 @@ export interface ReportCapture {
   /** Display name (file name without directories). */
   name: string;
   file?: string;
-  packets: Packet[];
+  packets: PacketList;
   interfaces?: CaptureInterface[];
   /** Raw bytes per packet (same order as packets); empty entries for text imports. */
   frames?: Uint8Array[];

@@ -23,7 +23,7 @@ function shiftClock(packets: Packet[], offset: number, skewPpm: number): Packet[
 test('seed with B shifted by +3.2 s and 40 ppm: same labels, offset within 100 µs, uncertainty reported', () => {
   const a = seedInput('endpoint-a.txt');
   const b0 = seedInput('host-beta.txt');
-  const b: CaptureInput = { ...b0, packets: shiftClock(b0.packets, 3.2, 40) };
+  const b: CaptureInput = { ...b0, packets: shiftClock([...b0.packets], 3.2, 40) };
   const r = analyze(a, b);
   assert.deepEqual(new Map(r.checkpoints.filter((c) => c.capture === 'B').map((c) => [c.label, c.frame])), groundTruth('host-beta.checkpoints.tsv'));
   assert.equal(r.verdict.status, 'ok');

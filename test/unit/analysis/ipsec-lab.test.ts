@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { loadAll } from '../../../shared/ingest/load-capture.ts';
+import { loadCompact } from '../../../shared/ingest/load-capture.ts';
 import { openCapture } from '../../../bin/cli/io.ts';
 import { analyze, type AnalysisResult, type CaptureInput } from '../../../shared/analysis/index.ts';
 import { ikeLocalAddresses, refineIpsec } from '../../../shared/analysis/ipsec.ts';
@@ -20,7 +20,7 @@ const table = JSON.parse(readFileSync(`${LAB}scenarios.json`, 'utf8')) as {
 const haveTshark = spawnSync('sh', ['-c', 'command -v tshark'], { stdio: 'ignore' }).status === 0;
 
 async function load(path: string): Promise<CaptureInput> {
-  const r = await loadAll(openCapture(path), { summary: false, compact: true });
+  const r = await loadCompact(openCapture(path), { summary: false });
   return { name: path, file: path, packets: r.packets, interfaces: r.interfaces };
 }
 

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadAll } from '../../../shared/ingest/load-capture.ts';
+import { loadAll, loadCompact } from '../../../shared/ingest/load-capture.ts';
 import { toPlainPacket } from '../../../shared/ingest/packet-store.ts';
 import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import { openCapture } from '../../../bin/cli/io.ts';
@@ -21,7 +21,7 @@ const table = JSON.parse(readFileSync(join(ROOT, 'test/lab/scenarios.json'), 'ut
 const expected = new Map([...table.scenarios, ...(table.extra ?? [])].map((s) => [s.name, s.expect]));
 
 async function load(path: string, links?: Map<number, string>): Promise<CaptureInput> {
-  const r = await loadAll(openCapture(path), { summary: false, compact: true, linkNames: links });
+  const r = await loadCompact(openCapture(path), { summary: false, linkNames: links });
   return { name: path, file: path, packets: r.packets, interfaces: r.interfaces };
 }
 
@@ -94,11 +94,11 @@ for (const n of fixtures) {
 test('SLL2 hatype survives the compact packet store', { skip: fixtures.length === 0 ? 'no SLL2 fixture' : false }, async () => {
   const path = join(FIX, fixtures[0]!, 'A-any.pcap');
   const plain = await loadAll(openCapture(path), { summary: false });
-  const compact = await loadAll(openCapture(path), { summary: false, compact: true });
+  const compact = await loadCompact(openCapture(path), { summary: false });
   assert.equal(plain.packets.length, compact.packets.length);
   const types = new Set<number | undefined>();
   for (let i = 0; i < plain.packets.length; i++) {
-    const p = plain.packets[i]!, c = compact.packets[i]!;
+    const p = plain.packets[i]!, c = compact.packets.at(i)!;
     assert.equal(c.hatype, p.hatype, `frame ${p.frame}`);
     assert.equal(toPlainPacket(c).hatype, p.hatype, `frame ${p.frame}`);
     types.add(p.hatype);

@@ -6,11 +6,15 @@ import { readFileSync } from 'node:fs';
 import { loadAll } from '../../../shared/ingest/load-capture.ts';
 import type { AnalysisResult, CheckpointLabel, Hop, HopStage } from '../../../shared/analysis/types.ts';
 import type { ReportCapture } from '../../../shared/report/types.ts';
+import type { Packet } from '../../../shared/protocols/packet.ts';
+
+/** A seed capture loaded as plain packet objects (tests use array methods on them). */
+export type SeedCapture = ReportCapture & { packets: Packet[] };
 import type { Note } from '../../../shared/report/notes.ts';
 
 export const SEEDS = new URL('../../../../shared/reference/seed-captures/', import.meta.url);
 
-export async function loadSeed(file: string): Promise<ReportCapture> {
+export async function loadSeed(file: string): Promise<SeedCapture> {
   const url = new URL(file, SEEDS);
   const r = await loadAll(readFileSync(url), { keepBytes: true });
   return { name: file, file: url.pathname, packets: r.packets, frames: r.frames, interfaces: r.interfaces };
@@ -27,7 +31,7 @@ export function groundTruth(file: string): Map<string, number> {
 }
 
 /** A hand-assembled result for the seeds (healthy path), from their ground truth. */
-export function handResult(a: ReportCapture, b: ReportCapture): AnalysisResult {
+export function handResult(a: SeedCapture, b: SeedCapture): AnalysisResult {
   const gtA = groundTruth('endpoint-a.checkpoints.tsv');
   const gtB = groundTruth('host-beta.checkpoints.tsv');
   const cp = (label: string, side: 'A' | 'B', frame: number) => {
@@ -69,7 +73,7 @@ export function handResult(a: ReportCapture, b: ReportCapture): AnalysisResult {
  * The same session as if B had not forwarded the SYN: B5 onwards removed from the hand result, with
  * the finding the primer prescribes. Used to draw the failure form of every export.
  */
-export function handFailure(a: ReportCapture, b: ReportCapture): AnalysisResult {
+export function handFailure(a: SeedCapture, b: SeedCapture): AnalysisResult {
   const ok = handResult(a, b);
   const keep = new Set(['A1', 'A2', 'A3', 'A4', 'B1', 'B2', 'B3', 'B4']);
   const checkpoints = ok.checkpoints.filter((c) => keep.has(c.label));

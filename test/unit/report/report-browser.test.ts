@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { analyze } from '../../../shared/analysis/index.ts';
 import { renderHtmlReport } from '../../../shared/report/html.ts';
-import type { ReportCapture } from '../../../shared/report/types.ts';
+import type { SeedCapture } from './fixture.ts';
 import type { AnalysisResult } from '../../../shared/analysis/types.ts';
 import { findChromium, writeExports } from '../../../bin/cli/export.ts';
 import { handFailure, loadSeed, sampleNotes } from './fixture.ts';
@@ -24,7 +24,7 @@ const results = resolve('test-results');
 const out = mkdtempSync(join(tmpdir(), 'tandem-report-browser-'));
 const notes = sampleNotes();
 
-let a: ReportCapture, b: ReportCapture, result: AnalysisResult;
+let a: SeedCapture, b: SeedCapture, result: AnalysisResult;
 let browser: Browser | undefined;
 
 before(async () => {

@@ -16,6 +16,7 @@ import { buildReportJson } from '../../../shared/report/json.ts';
 import { buildAnnotatedPcapng } from '../../../shared/report/pcapng-export.ts';
 import { correctToA } from '../../../shared/report/model.ts';
 import type { ReportCapture } from '../../../shared/report/types.ts';
+import type { SeedCapture } from './fixture.ts';
 import { exportOptionsFromFlags, htmlToPdf, writeExports } from '../../../bin/cli/export.ts';
 import { parseNotes } from '../../../shared/report/notes.ts';
 import { UsageError } from '../../../bin/cli/io.ts';
@@ -26,7 +27,7 @@ const out = mkdtempSync(join(tmpdir(), 'tandem-report-test-'));
 const hasTshark = spawnSync('tshark', ['--version']).status === 0;
 const NO_TSHARK = hasTshark ? false : 'tshark not installed (apt-get install tshark)';
 
-let a: ReportCapture, b: ReportCapture, result: AnalysisResult;
+let a: SeedCapture, b: SeedCapture, result: AnalysisResult;
 const notes = sampleNotes();
 
 before(async () => {
@@ -172,7 +173,7 @@ test('annotated pcapng: B moved onto A\'s clock cancels a clock shift applied to
 });
 
 test('annotated pcapng (binary corpus captures): original bytes and link types kept, per-host files', { skip: NO_TSHARK }, async () => {
-  const load = async (name: string): Promise<ReportCapture> => {
+  const load = async (name: string): Promise<SeedCapture> => {
     const url = new URL(name, CORPUS);
     const r = await loadAll(readFileSync(url), { keepBytes: true });
     return { name, packets: r.packets, frames: r.frames, interfaces: r.interfaces };
@@ -210,7 +211,7 @@ test('annotated pcapng (lab captures, when present): checkpoint comments sit on 
   });
   if (sets.length === 0) { t.skip(`no lab captures under ${LAB} (run test/lab/lab.sh as root to make them)`); return; }
   for (const { dir, a: fa, b: fb, links } of sets) {
-    const load = async (f: string, side: string): Promise<ReportCapture> => {
+    const load = async (f: string, side: string): Promise<SeedCapture> => {
       const linkNames = links ? parseIpLink(readFileSync(join(dir, `${side}-links.txt`), 'utf8')) : undefined;
       const r = await loadAll(readFileSync(join(dir, f)), { keepBytes: true, linkNames });
       return { name: f, packets: r.packets, frames: r.frames, interfaces: r.interfaces };
