@@ -1,6 +1,8 @@
 // Capture on the far end over SSH: the remote host's own tcpdump writes pcap to stdout (`-U -w -`),
 // which is parsed here as it streams in, spooled to a local pcapng file and handed over in batches
 // like a local capture. Key authentication only (BatchMode): no password is ever asked for or stored.
+// The app runs this in its main process (electron/main/remote-capture.ts says why that is safe): the
+// work here is record framing, copying and spooling; protocol decoding happens in the renderer's worker.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readCapture } from '../../shared/capture-file/reader.ts';
 import { LINKTYPE_LINUX_SLL2, parseIpLink, sll2InterfaceIndex } from '../../shared/capture-file/links.ts';
@@ -71,7 +73,7 @@ function remoteCommand(o: RemoteCaptureOptions): string {
     'exec 3<&0 </dev/null',
     // The far end's interface table, so frames of an `any` (SLL2) capture get their interface names back.
     `{ echo '${LINKS_BEGIN}'; ip -o link 2>/dev/null; ip -o addr 2>/dev/null; echo '${LINKS_END}'; } >&2`,
-    `${run} -n -U --immediate-mode --time-stamp-precision=nano -B "$3" -w - -i "$1" -s "$2" "$4" &`,
+    `${run} -n -U --immediate-mode --time-stamp-precision=nano -B "$3" -w - -i "$1" -s "$2" -- "$4" &`,
     'p=$!',
     '{ read -r _ <&3; kill -INT $p 2>/dev/null; } &',
     'r=$!',

@@ -1,7 +1,9 @@
-// Live captures started from windows: each runs in its own capture helper process (never in the
-// main process), spools to a pcapng under the profile folder, and its batches go to the window that
-// started it and to no other. No `electron` import: the window is just a numeric owner id and a
-// send function, so unit tests drive this with real helpers under plain Node.
+// Live captures started from windows: each local one runs in its own capture helper process (never in
+// the main process), spools to a pcapng under the profile folder, and its batches go to the window that
+// started it and to no other. A paired capture adds the far end over SSH (remote-capture.ts) as a
+// second capture of the same window, started and stopped with the local one. No `electron` import:
+// the window is just a numeric owner id and a send function, so unit tests drive this with real
+// helpers under plain Node.
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -17,8 +19,11 @@ import {
   type CaptureStartRequest,
   type LiveFrame,
   type LiveInterfaceInfo,
+  type PairedCaptureRequest,
+  type PairedCaptureStarted,
 } from '../../shared/ipc/contract.ts';
 import { UserFacingError } from './ipc-dispatch.ts';
+import { launchRemote, RemoteStartError, type RemoteLaunch } from './remote-capture.ts';
 
 export interface CaptureManagerOptions {
   /** Folder receiving the spool files (created on first use). */
@@ -27,6 +32,8 @@ export interface CaptureManagerOptions {
   launch: HelperLaunch;
   /** Delivers an event to the window with this owner id; a gone window is the caller's to ignore. */
   send: (ownerId: number, event: CaptureEvent) => void;
+  /** How far-end captures reach ssh (tests: a namespace wrapper and their own known_hosts). */
+  remote?: RemoteLaunch;
 }
 
 interface Tally {
@@ -39,10 +46,17 @@ interface Tally {
 interface Running {
   id: string;
   ownerId: number;
-  helper: CaptureHelper;
-  spoolPath: string;
-  tally: Tally;
+  /** Asks the capture to end; `summary` settles once its spool is closed. */
+  stop: () => void;
   summary: Promise<CaptureEndSummary>;
+  /** The other half of a paired capture: a stop of either stops both. */
+  partner?: string;
+}
+
+interface Launched {
+  id: string;
+  /** Resolves when packets are being taken; rejects with the sentence for the user. */
+  ready: Promise<void>;
 }
 
 /**
@@ -136,9 +150,64 @@ export class CaptureManager {
    * sentence (privileges, filter, interface). Events for this capture go to `ownerId` only.
    */
   async start(ownerId: number, req: CaptureStartRequest): Promise<{ id: string }> {
-    const id = randomUUID();
+    const local = this.launchLocal(ownerId, req);
+    await local.ready;
+    return { id: local.id };
+  }
+
+  /**
+   * Starts this host's capture and the far end's together. Decision on partial failure: when only
+   * the far end fails, the local capture keeps running and the answer says why the far end did not
+   * start (the user sees it and may stop, or carry on with one side); when the local capture fails,
+   * the far end is stopped again and the local sentence is the answer, since a pair without this
+   * host's side is not what was asked for.
+   */
+  async startPaired(ownerId: number, req: PairedCaptureRequest): Promise<PairedCaptureStarted> {
+    const local = this.launchLocal(ownerId, req.local);
+    const remote = this.launchRemote(ownerId, req.remote, req.local.maxSeconds);
+    // Both are launched at once; the local answer usually comes first (ssh still connecting), and a
+    // local failure stops the far end right away instead of waiting out its connection attempt.
+    try {
+      await local.ready;
+    } catch (err) {
+      this.running.get(remote.id)?.stop();
+      throw err;
+    }
+    try {
+      await remote.ready;
+    } catch (err) {
+      const kind = err instanceof RemoteStartError ? err.kind : 'failed';
+      return { id: local.id, remoteError: { kind, message: err instanceof Error ? err.message : String(err) } };
+    }
+    const a = this.running.get(local.id), b = this.running.get(remote.id);
+    if (a && b) {
+      a.partner = b.id;
+      b.partner = a.id;
+    } else if (!a) {
+      // The local capture already ended (a tiny packet or time limit): the far end goes with it.
+      b?.stop();
+    }
+    return { id: local.id, remoteId: remote.id };
+  }
+
+  private spoolPathFor(id: string): string {
     mkdirSync(this.opts.spoolDir, { recursive: true, mode: 0o700 });
-    const spoolPath = path.join(this.opts.spoolDir, spoolFileName(id, new Date()));
+    return path.join(this.opts.spoolDir, spoolFileName(id, new Date()));
+  }
+
+  private launchRemote(ownerId: number, req: PairedCaptureRequest['remote'], maxSeconds: number | undefined): Launched {
+    const id = randomUUID();
+    const spoolPath = this.spoolPathFor(id);
+    const run = launchRemote(id, req, spoolPath, maxSeconds === undefined ? {} : { maxSeconds }, this.opts.remote ?? {}, (ev) => this.opts.send(ownerId, ev));
+    const summary = run.summary.finally(() => this.running.delete(id));
+    summary.catch(() => undefined);
+    this.running.set(id, { id, ownerId, stop: run.stop, summary });
+    return { id, ready: run.ready };
+  }
+
+  private launchLocal(ownerId: number, req: CaptureStartRequest): Launched {
+    const id = randomUUID();
+    const spoolPath = this.spoolPathFor(id);
     const send = (ev: CaptureEvent) => this.opts.send(ownerId, ev);
     const tally: Tally = { startedAt: Date.now(), packets: 0, bytes: 0, drops: null };
     const counters = (): CaptureCounters => ({
@@ -188,11 +257,13 @@ export class CaptureManager {
     const summary = helper.done.then(
       (s) => {
         const out = toSummary(s);
+        this.endPartnerOf(id);
         this.running.delete(id);
         send({ type: 'end', id, summary: out });
         return out;
       },
       (err: unknown) => {
+        this.endPartnerOf(id);
         this.running.delete(id);
         const message = err instanceof Error ? err.message : String(err);
         // Before 'started' the failure is start's answer; after it the window learns by event.
@@ -201,34 +272,46 @@ export class CaptureManager {
       },
     );
     summary.catch(() => undefined);
-    this.running.set(id, { id, ownerId, helper, spoolPath, tally, summary });
-    try {
-      await Promise.race([started, summary.then(() => undefined)]);
-    } catch (err) {
-      // Failed before the first packet: the error is the answer to start, not an event to handle.
-      throw err instanceof CaptureError ? new UserFacingError(err.message) : err;
-    }
-    if (!this.running.has(id) && !helper.interfaces.length) throw new UserFacingError('The capture ended before it started.');
-    return { id };
+    this.running.set(id, { id, ownerId, stop: () => void helper.stop().catch(() => undefined), summary });
+    const ready = (async () => {
+      try {
+        await Promise.race([started, summary.then(() => undefined)]);
+      } catch (err) {
+        // Failed before the first packet: the error is the answer to start, not an event to handle.
+        throw err instanceof CaptureError ? new UserFacingError(err.message) : err;
+      }
+      if (!this.running.has(id) && !helper.interfaces.length) throw new UserFacingError('The capture ended before it started.');
+    })();
+    ready.catch(() => undefined);
+    return { id, ready };
+  }
+
+  /** The local half ended (stopped, a limit, or an error): its far end stops with it. */
+  private endPartnerOf(id: string): void {
+    const partner = this.running.get(id)?.partner;
+    if (partner) this.running.get(partner)?.stop();
   }
 
   /** Stops capture `id` if `ownerId` started it; resolves with the summary once the spool is closed. */
   async stop(ownerId: number, id: string): Promise<CaptureEndSummary> {
     const run = this.running.get(id);
     if (!run || run.ownerId !== ownerId) throw new UserFacingError('That capture is not running in this window.');
-    void run.helper.stop().catch(() => undefined);
+    run.stop();
+    if (run.partner) this.running.get(run.partner)?.stop();
     return run.summary;
   }
 
   /** Stops every capture of a window that closed or navigated away (their spools stay on disk). */
   stopOwner(ownerId: number): void {
     for (const run of this.running.values()) {
-      if (run.ownerId === ownerId) void run.helper.stop().catch(() => undefined);
+      if (run.ownerId === ownerId) run.stop();
     }
   }
 
   stopAll(): Promise<unknown> {
-    return Promise.allSettled([...this.running.values()].map((r) => r.helper.stop()));
+    const runs = [...this.running.values()];
+    for (const r of runs) r.stop();
+    return Promise.allSettled(runs.map((r) => r.summary));
   }
 }
 

@@ -30,10 +30,11 @@ export function createHandlers(captures: CaptureManager): Handlers<HandlerContex
   return { ...fileHandlers, ...captureHandlers(captures), 'report.pdf': async (_ctx, req) => exactBytes(await printHtmlToPdf(req.html)) };
 }
 
-function captureHandlers(captures: CaptureManager): Pick<Handlers<HandlerContext>, 'capture.devices' | 'capture.start' | 'capture.stop'> {
+function captureHandlers(captures: CaptureManager): Pick<Handlers<HandlerContext>, 'capture.devices' | 'capture.start' | 'capture.stop' | 'capture.startPaired'> {
   return {
     'capture.devices': () => captures.devices(),
     'capture.start': (ctx, req) => captures.start(ctx.senderId, req),
+    'capture.startPaired': (ctx, req) => captures.startPaired(ctx.senderId, req),
     'capture.stop': (ctx, id) => captures.stop(ctx.senderId, id),
   };
 }

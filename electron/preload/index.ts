@@ -34,6 +34,7 @@ const api: TandemBridge = {
   'capture.devices': () => call('capture.devices'),
   'capture.start': (req) => call('capture.start', req),
   'capture.stop': (id) => call('capture.stop', id),
+  'capture.startPaired': (req) => call('capture.startPaired', req),
   'report.pdf': (req) => call('report.pdf', req),
   // One fixed channel; the page gets the payload only, never the IpcRendererEvent (its `sender`
   // would hand the page ipcRenderer itself).

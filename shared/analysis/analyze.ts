@@ -241,7 +241,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     }
     return out;
   };
-  const refT = A.recs.length > 0 ? A.recs[0]!.t : 0;
+  const refT = A.recs.length > 0 ? A.tm.t[0]! : 0;
   const ip0 = innerPairs(false);
   for (const x of fA) x.used = false;
   for (const x of fB) x.used = false;
@@ -268,15 +268,15 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   let nab = 0, nba = 0;
   for (let ai = 0; ai < cp.aToB.to.length; ai++) {
     if (cp.aToB.to[ai]! < 0) continue;
-    if (A.recs[ai]!.dir === 'out') nab++; else nba++;
+    if (A.rec(ai).dir === 'out') nab++; else nba++;
   }
   const cols: ClockColumns = { abA: new Float64Array(nab), abB: new Float64Array(nab), baA: new Float64Array(nba), baB: new Float64Array(nba) };
   nab = 0; nba = 0;
   for (let ai = 0; ai < cp.aToB.to.length; ai++) {
     const bi = cp.aToB.to[ai]!;
     if (bi < 0) continue;
-    const ar = A.recs[ai]!;
-    if (ar.dir === 'out') { cols.abA[nab] = ar.t; cols.abB[nab++] = B.recs[bi]!.t; } else { cols.baA[nba] = ar.t; cols.baB[nba++] = B.recs[bi]!.t; }
+    const at = A.tm.t[ai]!, bt = B.tm.t[bi]!;
+    if (A.rec(ai).dir === 'out') { cols.abA[nab] = at; cols.abB[nab++] = bt; } else { cols.baA[nba] = at; cols.baB[nba++] = bt; }
   }
   const manyCarriers = nab + nba >= 200;
   const pairs: ClockPair[] = manyCarriers ? [] : [...ip0];
@@ -301,7 +301,8 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     };
     theta = (tB) => f.offset + f.skew * (tB - f.offset - refT);
   }
-  for (const r of B.recs) r.tc = r.t - theta(r.t);
+  const tmB = B.tm;
+  for (let i = 0; i < tmB.t.length; i++) tmB.tc[i] = tmB.t[i]! - theta(tmB.t[i]!);
   const tol = Math.max(0.0005, (Number.isFinite(clock.uncertainty_s) ? clock.uncertainty_s : 0.005) * 2 + 0.0002);
 
   // ---- Per-packet lineage (computed for the whole flow; only the first ones are reported).
@@ -437,7 +438,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     }
   }
   // Handshake (or IKE exchange) around the first request.
-  const t0 = labels.get('A1')?.r.tc ?? (fA.find((x) => x.fwd)?.rec.tc ?? (A.recs[0]?.tc ?? 0));
+  const t0 = labels.get('A1')?.r.tc ?? (fA.find((x) => x.fwd)?.tc ?? (A.recs.at(0)?.tc ?? 0));
   // IKE messages (not NAT-T keepalives) play the handshake's part for IPsec.
   const isIke = (r: Rec): boolean => r.outer === 'ike' && r.p.nattKeepalive !== true && r.olen !== 1;
   const isInit = (r: Rec): boolean => (r.outer === 'wg' && r.wgType === 1) || isIke(r);
@@ -469,7 +470,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   if (!labels.has('B3')) {
     const a4 = labels.get('A4')?.r;
     let c = a4 !== undefined ? cp.aToB.get(a4.i) : undefined;
-    if (c === undefined && labels.has('B4')) c = decB.get(bTunIn.find((x) => x.rec === labels.get('B4')!.r)!);
+    if (c === undefined && labels.has('B4')) c = decB.get(bTunIn.find((x) => x.rec.is(labels.get('B4')!.r)));
     if (c === undefined && a4 !== undefined) {
       const ref = a4;
       c = B.outer.find((r) => r.dir === 'in' && isData(r) && r.tc >= ref.tc - tol && r.olen === ref.olen);
@@ -496,8 +497,10 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     checkpoints.push({ label, capture: side.key, frame: r.p.frame, iface: ifaceNameOf(r.p), dir: dirOf(r), t_s: r.tc - refT });
   }
   checkpoints.sort((x, y) => x.label.localeCompare(y.label));
-  const labelOf = new Map<Rec, CheckpointLabel>();
-  for (const [label, { r }] of labels) labelOf.set(r, label);
+  const labelOf = (r: Rec): CheckpointLabel | null => {
+    for (const [label, x] of labels) if (x.r.is(r)) return label;
+    return null;
+  };
 
   // ---- Lineage output.
   const toLineage = (chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>, direction: 'request' | 'reply'): Lineage => {
@@ -505,7 +508,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     for (let i = 0; i < chain.length; i++) {
       const h = chain[i]!;
       const o = hop(h.side, h.r, h.stage);
-      o.checkpoint = labelOf.get(h.r) ?? null;
+      o.checkpoint = labelOf(h.r);
       if (i > 0) {
         const prev = chain[i - 1]!;
         o.latency_s = h.r.tc - prev.r.tc;
@@ -559,9 +562,9 @@ function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: Inne
   const q = b4.rec.p;
   const cands = new Map<string, Tuple>();
   for (let i = b4.rec.i + 1; i < B.recs.length; i++) {
-    const r = B.recs[i]!;
+    const r = B.rec(i);
     if (r.t - b4.rec.t > 1) break;
-    if (r.outer !== null || r === b4.rec || r.dir === 'in') continue;
+    if (r.outer !== null || r.i === b4.ri || r.dir === 'in') continue;
     if (r.kind === 'tunnel' && r.dir !== 'out') continue;
     const p = r.p;
     if (p.src === undefined || p.dst === undefined) continue;
@@ -582,7 +585,7 @@ function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: Inne
   for (const t of cands.values()) {
     const same = tupleDir(b4.rec.p, t) === 1 && t.src === T.src && t.dst === T.dst;
     const flow = same ? collectFlow(B, T) : collectFlow(B, t);
-    const b5 = flow.find((x) => x.fwd && x.sig === b4.sig && x.rec !== b4.rec && x.rec.t >= b4.rec.t &&
+    const b5 = flow.find((x) => x.fwd && x.sig === b4.sig && x.ri !== b4.ri && x.rec.t >= b4.rec.t &&
       (x.rec.kind !== 'tunnel' || x.rec.dir === 'out'));
     if (b5 !== undefined) return { tuple: t, flow, b5 };
   }

@@ -1,7 +1,7 @@
 // Carrier (encrypted) packets: pairing across the two hosts, and inner ↔ carrier association
 // on one host.
 
-import type { Rec, Side } from './prepare.ts';
+import type { Rec, RecList, Side } from './prepare.ts';
 import { wgOuterLen } from './prepare.ts';
 import type { Inner } from './inner.ts';
 
@@ -9,8 +9,7 @@ import type { Inner } from './inner.ts';
 export class PairMap {
   readonly to: Int32Array;
   constructor(n: number, private readonly other: Side) { this.to = new Int32Array(n).fill(-1); }
-  get(i: number): Rec | undefined { const j = this.to[i]!; return j < 0 ? undefined : this.other.recs[j]; }
-  set(i: number, r: Rec): void { this.to[i] = r.i; }
+  get(i: number): Rec | undefined { const j = this.to[i]!; return j < 0 ? undefined : this.other.rec(j); }
 }
 
 export interface CarrierPairs {
@@ -46,7 +45,8 @@ function carrierId(r: Rec): number | string | null {
   return null;
 }
 
-interface Group { s: Rec[]; sn: number[]; d: Rec[]; dn: number[] }
+/** Senders and receivers of one identifier group: record positions and their ordinals. */
+interface Group { s: number[]; sn: number[]; d: number[]; dn: number[] }
 
 /** Indices of `n` in ascending order (stable); identity when already sorted, the usual case. */
 function order(n: number[]): number[] | null {
@@ -61,16 +61,15 @@ function order(n: number[]): number[] | null {
  * per-group lists ordered by counter), otherwise by size and order within a time window around
  * the expected arrival (`theta` = provisional B − A).
  */
-const dirLists = new WeakMap<Side, { in: Rec[]; out: Rec[]; dataIn: Rec[]; dataOut: Rec[] }>();
+interface DirLists { in: RecList; out: RecList; dataIn: RecList; dataOut: RecList }
+const dirLists = new WeakMap<Side, DirLists>();
 
 /** The side's carriers split by direction (and data only), computed once per side. */
-export function carriersOf(side: Side): { in: Rec[]; out: Rec[]; dataIn: Rec[]; dataOut: Rec[] } {
+export function carriersOf(side: Side): DirLists {
   let l = dirLists.get(side);
   if (l === undefined) {
-    l = { in: [], out: [], dataIn: [], dataOut: [] };
-    for (const r of side.outer) {
-      if (r.dir === 'in') { l.in.push(r); if (isData(r)) l.dataIn.push(r); } else if (r.dir === 'out') { l.out.push(r); if (isData(r)) l.dataOut.push(r); }
-    }
+    const o = side.outer;
+    l = { in: o.where((r) => r.dir === 'in'), out: o.where((r) => r.dir === 'out'), dataIn: o.where((r) => r.dir === 'in' && isData(r)), dataOut: o.where((r) => r.dir === 'out' && isData(r)) };
     dirLists.set(side, l);
   }
   return l;
@@ -78,13 +77,15 @@ export function carriersOf(side: Side): { in: Rec[]; out: Rec[]; dataIn: Rec[]; 
 
 export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, window: number): CarrierPairs {
   const res: CarrierPairs = { aToB: new PairMap(a.recs.length, b), bToA: new PairMap(b.recs.length, a), keyed: 0, ordered: 0 };
-  const link = (s: Rec, r: Rec, sendIsA: boolean): void => {
-    if (sendIsA) { res.aToB.set(s.i, r); res.bToA.set(r.i, s); } else { res.bToA.set(s.i, r); res.aToB.set(r.i, s); }
+  // Positions: s on the sending side, r on the receiving side.
+  const link = (s: number, r: number, sendIsA: boolean): void => {
+    if (sendIsA) { res.aToB.to[s] = r; res.bToA.to[r] = s; } else { res.bToA.to[s] = r; res.aToB.to[r] = s; }
   };
-  const run = (send: Rec[], recv: Rec[], sendIsA: boolean): void => {
+  const run = (send: RecList, recv: RecList, sendIsA: boolean): void => {
+    const sT = (sendIsA ? a : b).tm, rT = (sendIsA ? b : a).tm;
     const groups = new Map<number | string, Group>();
-    const sendPlain: Rec[] = [];
-    const recvPlain: Rec[] = [];
+    const sendPlain: number[] = [];
+    const recvPlain: number[] = [];
     // Transport data of one session shares its group: remember the last one instead of a map lookup each time.
     let lastId: number | string | null = null;
     let lastG: Group | undefined;
@@ -97,15 +98,15 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     };
     for (const r of send) {
       const g0 = carrierId(r);
-      if (g0 === null) { sendPlain.push(r); continue; }
+      if (g0 === null) { sendPlain.push(r.i); continue; }
       const g = groupOf(g0);
-      g.s.push(r); g.sn.push(idNum);
+      g.s.push(r.i); g.sn.push(idNum);
     }
     for (const r of recv) {
       const g0 = carrierId(r);
-      if (g0 === null) { recvPlain.push(r); continue; }
+      if (g0 === null) { recvPlain.push(r.i); continue; }
       const g = groupOf(g0);
-      g.d.push(r); g.dn.push(idNum);
+      g.d.push(r.i); g.dn.push(idNum);
     }
     let spill = false;
     for (const g of groups.values()) {
@@ -129,18 +130,19 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
       }
     }
     if (sendPlain.length === 0 || recvPlain.length === 0) return;
-    if (spill) { sendPlain.sort((x, y) => x.t - y.t); recvPlain.sort((x, y) => x.t - y.t); }
+    if (spill) { sendPlain.sort((x, y) => sT.t[x]! - sT.t[y]! || x - y); recvPlain.sort((x, y) => rT.t[x]! - rT.t[y]! || x - y); }
     // Expected arrival on the receiver's clock: send time ± theta.
     const shift = sendIsA ? theta : -theta;
     const used = new Uint8Array(recvPlain.length);
     let j = 0;
+    const wgType = (tm: typeof sT, i: number): number => (tm.bits[i]! >> 4) & 7;
     for (const s of sendPlain) {
-      const te = s.t + shift;
-      while (j < recvPlain.length && (recvPlain[j]!.t < te - tolEarly || used[j] === 1)) j++;
+      const te = sT.t[s]! + shift;
+      while (j < recvPlain.length && (rT.t[recvPlain[j]!]! < te - tolEarly || used[j] === 1)) j++;
       for (let k = j, n = 0; k < recvPlain.length && n < 512; k++, n++) {
         const r = recvPlain[k]!;
-        if (r.t > te + window) break;
-        if (used[k] === 1 || r.olen !== s.olen || r.wgType !== s.wgType) continue;
+        if (rT.t[r]! > te + window) break;
+        if (used[k] === 1 || rT.olen[r] !== sT.olen[s] || wgType(rT, r) !== wgType(sT, s)) continue;
         used[k] = 1;
         link(s, r, sendIsA);
         res.ordered++;
@@ -159,15 +161,16 @@ export function isData(r: Rec): boolean {
   return r.outer === 'wg' && r.wgType === 4 && r.olen !== 32;
 }
 
-function lowerBound(list: Rec[], t: number): number {
+function lowerBound(list: RecList, t: Float64Array, at: number): number {
   let lo = 0, hi = list.length;
-  while (lo < hi) { const m = (lo + hi) >> 1; if (list[m]!.t < t) lo = m + 1; else hi = m; }
+  while (lo < hi) { const m = (lo + hi) >> 1; if (t[list.index(m)]! < at) lo = m + 1; else hi = m; }
   return lo;
 }
 
-function sizeFits(c: Rec, x: Inner): boolean {
-  if (c.outer === 'esp') return c.olen > x.ilen;
-  return c.olen === wgOuterLen(x.ilen) || c.olen === x.ilen + 32;
+/** Whether carrier `c` (outer kind code, UDP/ESP length) can hold inner packet `x`. */
+function sizeFits(esp: boolean, olen: number, x: Inner): boolean {
+  if (esp) return olen > x.ilen;
+  return olen === wgOuterLen(x.ilen) || olen === x.ilen + 32;
 }
 
 /**
@@ -179,17 +182,16 @@ export interface CarrierOf { get(x: Inner | undefined): Rec | undefined }
 const carrierOf: CarrierOf = { get: (x) => x?.car ?? undefined };
 
 export function associateEncap(side: Side, inners: Inner[]): CarrierOf {
-  const carriers = carriersOf(side).dataOut;
-  return associate(carriers, inners, true);
+  return associate(side, carriersOf(side).dataOut, inners, true);
 }
 
 /** Inner packets arriving on the tunnel interface → the carrier that brought each (just before it). */
 export function associateDecap(side: Side, inners: Inner[]): CarrierOf {
-  const carriers = carriersOf(side).dataIn;
-  return associate(carriers, inners, false);
+  return associate(side, carriersOf(side).dataIn, inners, false);
 }
 
-function associate(carriers: Rec[], inners: Inner[], after: boolean): CarrierOf {
+function associate(side: Side, carriers: RecList, inners: Inner[], after: boolean): CarrierOf {
+  const tm = side.tm;
   const n = carriers.length;
   if (n === 0) return carrierOf;
   // next[k]: the first unused carrier at or after k (path-compressed), so used ones cost nothing.
@@ -203,23 +205,23 @@ function associate(carriers: Rec[], inners: Inner[], after: boolean): CarrierOf 
   };
   const W = 0.25;
   for (const x of inners) {
-    const t = x.rec.t;
+    const t = tm.t[x.ri]!;
     const from = after ? t - 1e-6 : t - W;
     const to = after ? t + W : t + 1e-6;
     let pick = -1;
     let loose = -1;
     let steps = 0;
-    for (let k = free(lowerBound(carriers, from)); k < n && steps < 256; k = free(k + 1), steps++) {
-      const c = carriers[k]!;
-      if (c.t > to) break;
-      if (sizeFits(c, x)) { pick = k; break; }
+    for (let k = free(lowerBound(carriers, tm.t, from)); k < n && steps < 256; k = free(k + 1), steps++) {
+      const c = carriers.index(k);
+      if (tm.t[c]! > to) break;
+      if (sizeFits(((tm.bits[c]! >> 2) & 3) === 2, tm.olen[c]!, x)) { pick = k; break; }
       if (loose < 0) loose = k;
     }
     // Offloaded super-frames (GRO/TSO) have no single carrier of their size.
     if (pick < 0 && x.ilen > 1500 && loose >= 0) pick = loose;
     if (pick < 0) continue;
     next[pick] = pick + 1;
-    x.car = carriers[pick]!;
+    x.carI = carriers.index(pick);
   }
   return carrierOf;
 }

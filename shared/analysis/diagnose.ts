@@ -50,7 +50,7 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
   const findings: Finding[] = [];
   const L = (l: CheckpointLabel): { side: Side; r: Rec } | undefined => labels.get(l);
   const tunnelKind: AnalysisResult['variant']['tunnel'] =
-    [...A.outer, ...B.outer].some((r) => r.outer === 'esp' || r.outer === 'ike') ? 'ipsec'
+    A.outer.some((r) => r.outer === 'esp' || r.outer === 'ike') || B.outer.some((r) => r.outer === 'esp' || r.outer === 'ike') ? 'ipsec'
       : (A.outer.length + B.outer.length > 0 ? 'wireguard' : 'unknown');
   const ipsec = tunnelKind === 'ipsec';
   const cfgClass: FailureClass = ipsec ? 'ipsec-config' : 'wireguard-config';
@@ -370,7 +370,7 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
   const a4 = L('A4');
   if (a4 !== undefined) {
     const nextIn = A.outer.find((r) => r.dir === 'in' && r.tc > a4.r.tc && r.olen !== 32);
-    if (nextIn !== undefined && nextIn.outer === 'wg' && nextIn.wgType === 2 && (L('A3') === undefined || nextIn !== L('A3')!.r)) {
+    if (nextIn !== undefined && nextIn.outer === 'wg' && nextIn.wgType === 2 && (L('A3') === undefined || !nextIn.is(L('A3')!.r))) {
       add({
         severity: 'warning', checkpoint: 'A5', host: 'A', class: 'firewall',
         title: 'A receives another 92-byte handshake response instead of data',
@@ -382,7 +382,7 @@ export function diagnose(f: Facts): { findings: Finding[]; verdict: Verdict; var
   // A5/A6 repeated and A never answers: A's firewall drops the decrypted reply.
   const a6 = L('A6');
   if (a6 !== undefined) {
-    const sig = f.aTunIn.find((x) => x.rec === a6.r)?.sig;
+    const sig = f.aTunIn.find((x) => x.rec.is(a6.r))?.sig;
     const repeats = f.aTunIn.filter((x) => x.sig === sig);
     const answered = f.aTunOut.some((x) => x.rec.tc > a6.r.tc);
     if (repeats.length >= 2 && !answered) {
@@ -478,15 +478,15 @@ function sevRank(s: Finding['severity']): number { return s === 'error' ? 0 : s 
 
 /** The reply (B6's signature) leaving B on a non-tunnel interface other than where it came in. */
 function findElsewhere(B: Side, b6: Rec, f: Facts): Rec | null {
-  const sig = f.bLanIn.find((x) => x.rec === b6)?.sig;
+  const sig = f.bLanIn.find((x) => x.rec.is(b6))?.sig;
   if (sig === undefined || f.T === null) return null;
   // The same reply after B undid the NAT has A's original tuple reversed.
   for (const x of f.fB) {
-    if (x.fwd || x.sig !== sig || x.rec === b6 || x.rec.tc < b6.tc) continue;
+    if (x.fwd || x.sig !== sig || x.rec.is(b6) || x.rec.tc < b6.tc) continue;
     if (x.rec.kind !== 'tunnel' && x.rec.dir === 'out') return x.rec;
   }
   for (const x of f.fB2) {
-    if (x.fwd || x.sig !== sig || x.rec === b6 || x.rec.tc < b6.tc) continue;
+    if (x.fwd || x.sig !== sig || x.rec.is(b6) || x.rec.tc < b6.tc) continue;
     if (x.rec.ifKey !== b6.ifKey && x.rec.dir === 'out') return x.rec;
   }
   return null;
@@ -500,7 +500,7 @@ function asymmetry(f: Facts, add: (x: Finding) => void): void {
     const b7 = f.labels.get('B7');
     if (odd.length > 0) {
       const first = odd[0]!;
-      const fatal = b7 === undefined && f.labels.get('B6')?.r === first.rec;
+      const fatal = b7 === undefined && first.rec.is(f.labels.get('B6')?.r);
       add({
         severity: fatal ? 'error' : 'warning', checkpoint: 'B6', host: fatal ? 'siteB' : 'B', class: 'asymmetric-routing',
         title: `${odd.length} repl${odd.length === 1 ? 'y' : 'ies'} from ${f.lanTuple?.dst ?? '?'} entered B on ${ifaceNameOf(first.rec.p)}, not on ${ifaceNameOf(b5.r.p)} where the request left`,
@@ -556,7 +556,7 @@ function mtu(f: Facts, add: (x: Finding) => void): void {
   const check = (sent: Inner[], recv: Inner[], sendSide: Side, recvSide: Side, label: CheckpointLabel, dirText: string): void => {
     if (sent.length === 0 || recv.length === 0) return;
     const cov = coverage(recv);
-    const tEnd = recvSide.recs.length > 0 ? recvSide.recs[recvSide.recs.length - 1]!.tc : -Infinity;
+    const tEnd = recvSide.recs.length > 0 ? recvSide.recs.at(recvSide.recs.length - 1)!.tc : -Infinity;
     let maxOk = 0;
     const lost: Inner[] = [];
     for (const x of sent) {

@@ -22,14 +22,17 @@ const SIG_LO = 2097152;
  * numbers are kept as small integers (no boxed doubles) and the flags share one field.
  */
 export class Inner {
-  /** The carrier that took it out or brought it in on this host, once associated. */
-  car: Rec | null = null;
+  /** The host's side (on the prototype of the side's own subclass, see innerClassOf). */
+  declare readonly side: Side;
+  /** Position of the carrier that took it out or brought it in on this host, once associated; -1 before. */
+  carI = -1;
   private readonly sh: number;
   /** The signature's low 21 bits, with the flags above them (one field fewer per packet). */
   private f: number;
   private readonly rs: number;
   constructor(
-    readonly rec: Rec,
+    /** Record position on its side. */
+    readonly ri: number,
     fwd: boolean,
     sig: number,
     relSeq: number,
@@ -43,6 +46,11 @@ export class Inner {
     this.f = ((fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0)) * SIG_LO + (sig % SIG_LO);
     this.rs = relSeq | 0;
   }
+  /** The packet's record (made on each read: compare with `is`). */
+  get rec(): Rec { return this.side.rec(this.ri); }
+  /** Time on A's clock. */
+  get tc(): number { return this.side.tm.tc[this.ri]!; }
+  get car(): Rec | null { return this.carI < 0 ? null : this.side.rec(this.carI); }
   /** true when the packet goes from the tuple's src to its dst. */
   get fwd(): boolean { return (this.f & FWD * SIG_LO) !== 0; }
   /** NAT-proof signature (see signature()). */
@@ -170,14 +178,30 @@ export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined =
   return fold(5, innerLength(p), h, 0, 0, 0);
 }
 
+const innerClasses = new WeakMap<Side, typeof Inner>();
+
+/** The side's own Inner subclass, which holds the side on its prototype (one field fewer per packet). */
+function innerClassOf(side: Side): typeof Inner {
+  let C = innerClasses.get(side);
+  if (C === undefined) {
+    class SideInner extends Inner {}
+    Object.defineProperty(SideInner.prototype, 'side', { value: side });
+    C = SideInner;
+    innerClasses.set(side, C);
+  }
+  return C;
+}
+
 /** All inner packets of `side` that belong to `tuple` (either direction), time order. */
 export function collectFlow(side: Side, tuple: Tuple): Inner[] {
   const out: Inner[] = [];
   const st: ConnState = { known: false, f: 0, r: 0 };
-  for (const r of side.recs) {
-    if (r.outer !== null) continue;
-    let d = tupleDir(r.p, tuple);
-    const p = r.p;
+  const C = innerClassOf(side);
+  const bits = side.tm.bits;
+  for (let i = 0; i < side.recs.length; i++) {
+    if ((bits[i]! & 12) !== 0) continue;
+    const p = side.rec(i).p;
+    let d = tupleDir(p, tuple);
     // An ICMP error about the flow is the flow's answer too (a reject, an unreachable).
     const err = d === 0 && p.icmp !== undefined && isIcmpErrorAbout(p, tuple);
     if (err) d = -1;
@@ -186,7 +210,7 @@ export function collectFlow(side: Side, tuple: Tuple): Inner[] {
     const tcp = p.tcp;
     const isTcp = tcp !== undefined;
     if (isTcp) tcpRel(p, tcp, st, d === 1);
-    out.push(new Inner(r, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p), err));
+    out.push(new C(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p), err));
   }
   return out;
 }
@@ -251,8 +275,9 @@ export class SigIndex {
     for (; i >= 0; i = this.nxt[i]!) {
       if (this.taken[i] === 1) continue;
       const x = this.items[i]!;
-      if (x.rec.tc < t - tol) continue;
-      if (x.rec.tc > tBefore) return null;
+      const tc = x.tc;
+      if (tc < t - tol) continue;
+      if (tc > tBefore) return null;
       if (mark) { this.taken[i] = 1; x.used = true; }
       return x;
     }

@@ -8,11 +8,13 @@ import { ikeLocalAddresses } from './ipsec.ts';
 export type OuterKind = 'wg' | 'esp' | 'ike';
 
 /**
- * Per-record numbers of one side by position (times as plain doubles, carrier lengths), in
- * typed arrays instead of a field (or a boxed number) on each of a million records.
+ * Per-record numbers of one side by position (time order), in typed arrays: a record is its
+ * position in these, not an object kept per packet.
  */
-interface Times {
+export interface Times {
   t: Float64Array; tc: Float64Array; olen: Int32Array;
+  /** kind (bits 0–1), outer (2–3), WireGuard type (4–6), direction (7–8). */
+  bits: Uint16Array;
   /** The capture's packets, file order; `perm[i]` is the file position of record i once records were reordered. */
   packets: PacketList; perm: Int32Array | null;
 }
@@ -25,21 +27,18 @@ const outerCode = (o: OuterKind | null): number => (o === null ? 0 : o === 'wg' 
 const dirCode = (d: 'in' | 'out' | null): number => (d === null ? 0 : d === 'in' ? 1 : 2);
 
 /**
- * One packet with what the engine derives from it. `t` is seconds since the common base, own clock.
- * There is one per packet of both captures, so it holds two small integers only: the packet,
- * times and lengths are found by position in the side's arrays (`tm`, which each side's subclass
- * keeps on its prototype), and the small enumerations share one integer (bits 0–1 kind, 2–3
- * outer, 4–6 wgType, 7–8 dir).
+ * One packet with what the engine derives from it, read from its side's arrays (`tm`, which each
+ * side's subclass keeps on its prototype). Records are made on demand and not kept, so two records
+ * of one packet are different objects: compare them with `is`, never with `===`.
+ * `t` is seconds since the side's base, own clock.
  */
 export class Rec {
-  declare protected readonly tm: Times;
+  declare readonly tm: Times;
   /** Position in the capture's time-sorted record list. */
-  i: number;
-  private b: number;
-  constructor(i: number, outer: OuterKind | null, wgType: number, dir: 'in' | 'out' | null) {
-    this.i = i;
-    this.b = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
-  }
+  readonly i: number;
+  constructor(i: number) { this.i = i; }
+  /** Whether `o` is a record of the same packet. */
+  is(o: Rec | null | undefined): boolean { return o !== null && o !== undefined && o.i === this.i && o.tm === this.tm; }
   get p(): Packet {
     const tm = this.tm, perm = tm.perm;
     return tm.packets.at(perm === null ? this.i : perm[this.i]!)!;
@@ -47,29 +46,58 @@ export class Rec {
   get t(): number { return this.tm.t[this.i]!; }
   /** Time on A's clock (B's records corrected once the clock is known). */
   get tc(): number { return this.tm.tc[this.i]!; }
-  set tc(v: number) { this.tm.tc[this.i] = v; }
   /** UDP payload length for carriers, -1 otherwise. */
   get olen(): number { return this.tm.olen[this.i]!; }
   get ifKey(): string { return ifaceKeyOf(this.p); }
-  get kind(): IfaceKind { return KINDS[this.b & 3]!; }
-  set kind(k: IfaceKind) { this.b = (this.b & ~3) | kindCode(k); }
-  get outer(): OuterKind | null { return OUTERS[(this.b >> 2) & 3]!; }
-  set outer(o: OuterKind | null) { this.b = (this.b & ~12) | (outerCode(o) << 2); }
+  get kind(): IfaceKind { return KINDS[this.tm.bits[this.i]! & 3]!; }
+  set kind(k: IfaceKind) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~3) | kindCode(k); }
+  get outer(): OuterKind | null { return OUTERS[(this.tm.bits[this.i]! >> 2) & 3]!; }
+  set outer(o: OuterKind | null) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~12) | (outerCode(o) << 2); }
   /** WireGuard message type (inferred from the size when the decoder gave none), 0 when not WireGuard. */
-  get wgType(): number { return (this.b >> 4) & 7; }
-  set wgType(w: number) { this.b = (this.b & ~0x70) | ((w & 7) << 4); }
-  get dir(): 'in' | 'out' | null { return DIRS[(this.b >> 7) & 3]!; }
-  set dir(d: 'in' | 'out' | null) { this.b = (this.b & ~0x180) | (dirCode(d) << 7); }
+  get wgType(): number { return (this.tm.bits[this.i]! >> 4) & 7; }
+  set wgType(w: number) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~0x70) | ((w & 7) << 4); }
+  get dir(): 'in' | 'out' | null { return DIRS[(this.tm.bits[this.i]! >> 7) & 3]!; }
+  set dir(d: 'in' | 'out' | null) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~0x180) | (dirCode(d) << 7); }
+}
+
+/** Records of one side, all of them or a subset by position (time order); records are made as they are read. */
+export class RecList implements Iterable<Rec> {
+  constructor(
+    private readonly make: (i: number) => Rec,
+    /** Record positions of the members, or null for all records 0..length-1. */
+    readonly idx: Int32Array | null,
+    readonly length: number,
+  ) {}
+  /** Record position of member k. */
+  index(k: number): number { return this.idx === null ? k : this.idx[k]!; }
+  at(k: number): Rec | undefined { return k >= 0 && k < this.length ? this.make(this.index(k)) : undefined; }
+  *[Symbol.iterator](): Iterator<Rec> { for (let k = 0; k < this.length; k++) yield this.make(this.index(k)); }
+  find(pred: (r: Rec) => boolean): Rec | undefined {
+    for (let k = 0; k < this.length; k++) { const r = this.make(this.index(k)); if (pred(r)) return r; }
+    return undefined;
+  }
+  some(pred: (r: Rec) => boolean): boolean { return this.find(pred) !== undefined; }
+  /** Members matching `pred`, as a list of their own (positions only, nothing per member). */
+  where(pred: (r: Rec) => boolean): RecList {
+    const out = new Int32Array(this.length);
+    let n = 0;
+    for (let k = 0; k < this.length; k++) { const i = this.index(k); if (pred(this.make(i))) out[n++] = i; }
+    return new RecList(this.make, n === out.length ? out : out.slice(0, n), n);
+  }
 }
 
 export interface Side {
   key: 'A' | 'B';
   input: CaptureInput;
-  recs: Rec[];
+  /** The side's per-record arrays (what records read). */
+  tm: Times;
+  /** Record `i` (time order). */
+  rec(i: number): Rec;
+  recs: RecList;
   ifaces: Map<string, { name: string; kind: IfaceKind; count: number }>;
   local: Set<string>;
   /** Carrier packets only, time order. */
-  outer: Rec[];
+  outer: RecList;
   /** Handshake-type carriers (WireGuard types 1–3, IKE): few, so role and handshake questions stay cheap. */
   hs: Rec[];
   hasDirInfo: boolean;
@@ -178,72 +206,81 @@ function wgTypeFromLen(l: number): number {
   return 4;
 }
 
-function byTime(x: Rec, y: Rec): number { return x.t - y.t || x.p.frame - y.p.frame; }
-
 /**
  * `tcpdump -i any` writes packets a few microseconds out of order now and then: an insertion
  * sort puts those back with a few moves each, where a full sort would cost n·log n comparisons.
  * Gives up (false, order partly fixed, still a permutation) when there is too much to move.
+ * `order` holds file positions; ties keep file order.
  */
-function nearlySorted(recs: Rec[]): boolean {
-  let budget = recs.length;
-  for (let j = 1; j < recs.length; j++) {
-    const r = recs[j]!;
+function nearlySorted(order: Int32Array, t: Float64Array): boolean {
+  let budget = order.length;
+  for (let j = 1; j < order.length; j++) {
+    const x = order[j]!;
+    const tx = t[x]!;
     let k = j - 1;
-    if (byTime(recs[k]!, r) <= 0) continue;
-    while (k >= 0 && byTime(recs[k]!, r) > 0) { recs[k + 1] = recs[k]!; k--; budget--; }
-    recs[k + 1] = r;
+    const before = (y: number): boolean => t[y]! > tx || (t[y] === tx && y > x);
+    if (!before(order[k]!)) continue;
+    while (k >= 0 && before(order[k]!)) { order[k + 1] = order[k]!; k--; budget--; }
+    order[k + 1] = x;
     if (budget < 0) return false;
   }
   return true;
 }
 
 /**
- * Sorts records by time, stable on frame number. Files that interleave per-interface runs (each
- * already in order) are merged run by run; anything else gets a full sort.
+ * File positions in time order, stable on file position. Files that interleave per-interface runs
+ * (each already in order) are merged run by run; anything else gets a full sort.
  */
-function timeOrder(recs: Rec[]): void {
-  const runs = new Map<number, Rec[]>();
-  for (const r of recs) {
-    let l = runs.get(r.p.ifaceId);
-    if (l === undefined) { l = []; runs.set(r.p.ifaceId, l); }
+function timeOrder(t: Float64Array, ifc: Int32Array): Int32Array {
+  const n = t.length;
+  const order = new Int32Array(n);
+  for (let j = 0; j < n; j++) order[j] = j;
+  const full = (): Int32Array => order.sort((x, y) => t[x]! - t[y]! || x - y);
+  const runs = new Map<number, number[]>();
+  for (let j = 0; j < n; j++) {
+    let l = runs.get(ifc[j]!);
+    if (l === undefined) { l = []; runs.set(ifc[j]!, l); }
     const prev = l[l.length - 1];
-    if (prev !== undefined && r.t < prev.t) { if (!nearlySorted(recs)) recs.sort(byTime); return; }
-    l.push(r);
+    if (prev !== undefined && t[j]! < t[prev]!) return nearlySorted(order, t) ? order : full();
+    l.push(j);
   }
   const lists = [...runs.values()];
-  if (lists.length > 16) { recs.sort(byTime); return; }
+  if (lists.length > 16) return full();
   const pos = new Int32Array(lists.length);
-  for (let j = 0; j < recs.length; j++) {
+  for (let j = 0; j < n; j++) {
     let best = -1;
     let bt = Infinity, bf = Infinity;
     for (let k = 0; k < lists.length; k++) {
-      const r = lists[k]![pos[k]!];
-      if (r === undefined) continue;
-      if (r.t < bt || (r.t === bt && r.p.frame < bf)) { best = k; bt = r.t; bf = r.p.frame; }
+      const x = lists[k]![pos[k]!];
+      if (x === undefined) continue;
+      if (t[x]! < bt || (t[x] === bt && x < bf)) { best = k; bt = t[x]!; bf = x; }
     }
-    recs[j] = lists[best]![pos[best]!++]!;
+    order[j] = lists[best]![pos[best]!++]!;
   }
+  return order;
 }
 
 export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number, cs: ConvStats, otherPorts: Set<number> = new Set()): Side {
   const packets = input.packets;
+  const n = packets.length;
   const wgConv = wireguardConversations(cs, otherPorts);
   // Per conversation index: WireGuard or not.
   const wgById = new Uint8Array(cs.names.length);
   for (let c = 0; c < cs.names.length; c++) if (wgConv.has(cs.names[c]!)) wgById[c] = 1;
-  const recs: Rec[] = new Array(packets.length);
-  const tm: Times = { t: new Float64Array(packets.length), tc: new Float64Array(0), olen: new Int32Array(packets.length), packets, perm: null };
-  // The side's arrays sit on the prototype of its own record class: one field fewer per record.
+  const tm: Times = { t: new Float64Array(n), tc: new Float64Array(0), olen: new Int32Array(n), bits: new Uint16Array(n), packets, perm: null };
+  // The side's arrays sit on the prototype of its own record class: records carry their position only.
   class SideRec extends Rec {}
   Object.defineProperty(SideRec.prototype, 'tm', { value: tm });
+  const rec = (i: number): Rec => new SideRec(i);
   let sorted = true;
   let prevT = -Infinity;
   let hasDirInfo = false;
-  for (let j = 0; j < packets.length; j++) {
+  const ifc = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
     const p = packets.at(j)!;
     const t = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
     tm.t[j] = t;
+    ifc[j] = p.ifaceId;
     if (t < prevT) sorted = false;
     prevT = t;
     let outer: OuterKind | null = null;
@@ -269,34 +306,37 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     let dir: 'in' | 'out' | null = null;
     if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
     tm.olen[j] = olen;
-    recs[j] = new SideRec(j, outer, wgType, dir);
+    tm.bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
   }
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.
   if (!sorted) {
-    timeOrder(recs);
-    // The times, lengths and packets follow the records to their new places.
-    const t = new Float64Array(recs.length);
-    const olen = new Int32Array(recs.length);
-    const perm = new Int32Array(recs.length);
-    for (let j = 0; j < recs.length; j++) { const r = recs[j]!; t[j] = r.t; olen[j] = r.olen; perm[j] = r.i; }
-    tm.t = t; tm.olen = olen;
-    for (let j = 0; j < recs.length; j++) recs[j]!.i = j;
+    const perm = timeOrder(tm.t, ifc);
+    // The times, lengths and flags follow the records to their new places.
+    const t = new Float64Array(n);
+    const olen = new Int32Array(n);
+    const bits = new Uint16Array(n);
+    for (let j = 0; j < n; j++) { const x = perm[j]!; t[j] = tm.t[x]!; olen[j] = tm.olen[x]!; bits[j] = tm.bits[x]!; }
+    tm.t = t; tm.olen = olen; tm.bits = bits;
     tm.perm = perm;
   }
   // Only B's records move onto A's clock; A's corrected time is its own.
   tm.tc = key === 'B' ? tm.t.slice() : tm.t;
+  const recs = new RecList(rec, null, n);
+  const perm = tm.perm;
+  const packetOf = (i: number): Packet => packets.at(perm === null ? i : perm[i]!)!;
 
   type IfStat = { name: string; kind: IfaceKind; count: number; outer: number; linktype: number; hatype: number | undefined };
   const ifaces = new Map<string, IfStat>();
   let lastKey = '';
   let last: IfStat | undefined;
   let lastId = -1, lastIdx: number | undefined = -1;
-  for (const r of recs) {
-    const p = r.p;
+  const isOuter = (i: number): boolean => (tm.bits[i]! & 12) !== 0;
+  for (let i = 0; i < n; i++) {
+    const p = packetOf(i);
     // Consecutive packets mostly share an interface: skip building its key then.
     if (last !== undefined && (p.iface !== '' ? p.iface === lastKey : lastKey === '' && p.ifaceId === lastId && p.ifindex === lastIdx)) {
       last.count++;
-      if (r.outer !== null) last.outer++;
+      if (isOuter(i)) last.outer++;
       continue;
     }
     const k = ifaceKeyOf(p);
@@ -304,7 +344,7 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     if (f === undefined) { f = { name: ifaceNameOf(p), kind: 'lan', count: 0, outer: 0, linktype: p.linktype, hatype: p.hatype }; ifaces.set(k, f); }
     lastKey = p.iface; lastId = p.ifaceId; lastIdx = p.ifindex; last = f;
     f.count++;
-    if (r.outer !== null) f.outer++;
+    if (isOuter(i)) f.outer++;
   }
   for (const f of ifaces.values()) {
     const noLinkLayer = RAW_LINKTYPES.has(f.linktype) || (f.hatype !== undefined && TUNNEL_HATYPES.has(f.hatype));
@@ -312,24 +352,29 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     else if (f.outer > 0) f.kind = 'wan';
     else if (noLinkLayer) f.kind = 'tunnel';
   }
-  const outerList: Rec[] = [];
+  const outerIdx: number[] = [];
   // One kind per interface: look each up once per run of packets on it.
   let kindKey = '', kindId = -1, kindIdx: number | undefined = -1, kindOf: IfaceKind | undefined;
-  for (const r of recs) {
-    const p = r.p;
+  for (let i = 0; i < n; i++) {
+    const p = packetOf(i);
     if (kindOf === undefined || p.iface !== kindKey || (p.iface === '' && (p.ifaceId !== kindId || p.ifindex !== kindIdx))) {
       kindOf = ifaces.get(ifaceKeyOf(p))!.kind; kindKey = p.iface; kindId = p.ifaceId; kindIdx = p.ifindex;
     }
-    r.kind = kindOf;
-    // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis.
-    if (r.kind === 'tunnel') { r.outer = null; r.wgType = 0; }
-    if (r.outer !== null) outerList.push(r);
+    // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis (kind, no outer, no type).
+    if (kindOf === 'tunnel') tm.bits[i] = (tm.bits[i]! & 0x180) | kindCode('tunnel');
+    else tm.bits[i] = (tm.bits[i]! & ~3) | kindCode(kindOf);
+    if (isOuter(i)) outerIdx.push(i);
   }
+  const outerList = new RecList(rec, Int32Array.from(outerIdx), outerIdx.length);
+  outerIdx.length = 0;
 
   const local = new Set<string>();
   let lastAdded = '';
-  for (const r of recs) {
-    const x = r.dir === 'out' ? r.p.src : r.dir === 'in' ? r.p.dst : undefined;
+  for (let i = 0; i < n; i++) {
+    const d = (tm.bits[i]! >> 7) & 3;
+    if (d === 0) continue;
+    const p = packetOf(i);
+    const x = d === 2 ? p.src : p.dst;
     if (x !== undefined && x !== lastAdded) { local.add(x); lastAdded = x; }
   }
   if (!hasDirInfo) inferLocal(key, outerList, local);
@@ -350,8 +395,8 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   // The workflow captures every interface (-i any, or dumpcap with several -i): absence of packets
   // means nothing passed. Only a file that lists exactly one interface says the rest was not captured.
   const multiIface = !(listed.length === 1 && pub.size === 1);
-  const hs = outerList.filter((r) => (r.outer === 'wg' && r.wgType >= 1 && r.wgType <= 3) || r.outer === 'ike');
-  return { key, input, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed };
+  const hs = [...outerList.where((r) => (r.outer === 'wg' && r.wgType >= 1 && r.wgType <= 3) || r.outer === 'ike')];
+  return { key, input, tm, rec, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed };
 }
 
 /**
@@ -359,14 +404,15 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
  * that sends handshake initiations or answers them; failing that, the endpoint shared by all
  * conversations.
  */
-function inferLocal(key: 'A' | 'B', outer: Rec[], local: Set<string>): void {
+function inferLocal(key: 'A' | 'B', outer: RecList, local: Set<string>): void {
   void key;
   const counts = new Map<string, number>();
   // A sample is enough to see which address every conversation shares.
-  for (const r of outer.length > 20000 ? outer.slice(0, 20000) : outer) {
-    if (r.p.src === undefined || r.p.dst === undefined) continue;
-    counts.set(r.p.src, (counts.get(r.p.src) ?? 0) + 1);
-    counts.set(r.p.dst, (counts.get(r.p.dst) ?? 0) + 1);
+  for (let k = 0; k < outer.length && k < 20000; k++) {
+    const p = outer.at(k)!.p;
+    if (p.src === undefined || p.dst === undefined) continue;
+    counts.set(p.src, (counts.get(p.src) ?? 0) + 1);
+    counts.set(p.dst, (counts.get(p.dst) ?? 0) + 1);
   }
   if (counts.size === 2) {
     // One conversation: the sender of the first initiation is local only if this host initiated;
@@ -402,7 +448,7 @@ export function resolveDirections(a: Side, b: Side): void {
       const zero = (r: Rec): boolean => r.p.ike?.rspi === '0000000000000000';
       const oGot = other.outer.some((r) => zero(r) && r.dir === 'in'), oSent = other.outer.some((r) => zero(r) && r.dir === 'out');
       const ikeInit = other.hasDirInfo && (oGot || oSent) ? oGot && !oSent : s === a;
-      for (const x of ikeLocalAddresses(s.outer.map((r) => r.p), ikeInit)) s.local.add(x);
+      for (const x of ikeLocalAddresses(packetsOf(s.outer), ikeInit)) s.local.add(x);
     }
     if (s.local.size > 0) {
       for (const r of s.outer) {
@@ -427,6 +473,8 @@ export function resolveDirections(a: Side, b: Side): void {
     }
   }
 }
+
+function* packetsOf(list: RecList): Generator<Packet> { for (const r of list) yield r.p; }
 
 /** IP total length; estimated from the printed fields for tcpdump text (which has no IP length). */
 export function innerLength(p: Packet): number {

@@ -16,3 +16,9 @@ export function canCapture(): boolean {
   const api = desktopApi();
   return api !== undefined && typeof api['capture.start'] === 'function' && typeof api.onCaptureEvent === 'function';
 }
+
+/** True when the shell can also capture on a far end over SSH (capture.startPaired). */
+export function canCaptureFarEnd(): boolean {
+  const api = desktopApi();
+  return canCapture() && typeof api?.['capture.startPaired'] === 'function';
+}

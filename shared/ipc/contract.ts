@@ -72,6 +72,12 @@ export interface TandemApi {
   'capture.start'(req: CaptureStartRequest): Promise<{ id: string }>;
   /** Stops a capture this window started; resolves with its summary once the spool is closed. */
   'capture.stop'(id: string): Promise<CaptureEndSummary>;
+  /**
+   * Starts a local capture (host A) and, at the same time, tcpdump on a far end over SSH (host B).
+   * Stopping either id stops both. If only the far end fails, the local capture keeps running and
+   * the answer carries the far end's failure; if the local one fails, neither runs and it rejects.
+   */
+  'capture.startPaired'(req: PairedCaptureRequest): Promise<PairedCaptureStarted>;
   /** Prints self-contained report HTML to PDF in a sandboxed, script-free offscreen window. */
   'report.pdf'(req: ReportPdfRequest): Promise<Uint8Array>;
 }
@@ -130,6 +136,8 @@ export interface CaptureEndSummary extends CaptureCounters {
   spoolBytes: number;
   warnings: string[];
   error?: string;
+  /** Only for a far-end (SSH) capture: what its own tcpdump reported. */
+  farEnd?: FarEndSummary;
 }
 
 /** Pushed from the main process to the window that started capture `id`. */
@@ -140,6 +148,49 @@ export type CaptureEvent =
   | { type: 'end'; id: string; summary: CaptureEndSummary }
   /** The helper died without a summary; what was spooled stays on disk. */
   | { type: 'failed'; id: string; message: string };
+
+// ---------------------------------------------------------------------------------------------
+// Far-end capture over SSH (issue 7): tcpdump on the other host, streamed back as host B.
+
+/** How a far-end start can fail; each has its own sentence (see electron/capture/remote.ts). */
+export type RemoteFailureKind = 'unreachable' | 'auth' | 'host-key' | 'no-tcpdump' | 'permission' | 'filter' | 'interface' | 'failed';
+
+/** The far end of a paired capture. Authentication is by key file or ssh-agent only: no secrets here. */
+export interface RemoteCaptureRequest {
+  /** Host name, ssh_config alias, IPv4 or IPv6 address (IPv6 without brackets). */
+  host: string;
+  user?: string;
+  port?: number;
+  /** Absolute path of a private key file; without it ssh uses the agent and its default keys. */
+  identityFile?: string;
+  /** Interface on the far end (`any` for all). */
+  interface: string;
+  /** BPF filter for the far end's tcpdump; empty captures everything. */
+  filter: string;
+  /** Run tcpdump through `sudo -n` there. */
+  sudo: boolean;
+}
+
+export interface PairedCaptureRequest {
+  local: CaptureStartRequest;
+  remote: RemoteCaptureRequest;
+}
+
+export interface PairedCaptureStarted {
+  /** The local capture (host A). */
+  id: string;
+  /** The far-end capture (host B), when it started. */
+  remoteId?: string;
+  /** Why the far end did not start; the local capture runs on regardless. */
+  remoteError?: { kind: RemoteFailureKind; message: string };
+}
+
+export interface FarEndSummary {
+  /** tcpdump's closing counters on the far end; null when it did not get to print them. */
+  tcpdump: { captured: number; receivedByFilter: number; droppedByKernel: number } | null;
+  /** The far end's `ip -o link` and `ip -o addr` output ('' when unavailable). */
+  links: string;
+}
 
 export interface ReportPdfRequest {
   /** A complete, self-contained HTML document (inline styles and SVG, no external resources). */
@@ -179,6 +230,7 @@ const OPERATION_SET: Record<Operation, true> = {
   'capture.devices': true,
   'capture.start': true,
   'capture.stop': true,
+  'capture.startPaired': true,
   'report.pdf': true,
 };
 export const OPERATIONS = Object.freeze(Object.keys(OPERATION_SET) as Operation[]);
@@ -337,6 +389,58 @@ export function validateCaptureId(v: unknown): string {
   return v;
 }
 
+// Far-end fields end up as ssh and tcpdump arguments: anything that could be read as an option
+// (a leading '-') or that is not plainly a name is refused here, before ssh ever sees it.
+const SSH_HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?$/;
+const SSH_HOST_IPV6 = /^[0-9A-Fa-f:.]{2,45}(?:%[A-Za-z0-9_.-]{1,15})?$/;
+const SSH_USER = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/;
+export const MAX_KEY_PATH = 4096;
+
+export function validateSshHost(v: unknown, what = 'host'): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > 253) fail(`${what} must be a host name or address of 1 to 253 characters`);
+  if (v.startsWith('-')) fail(`${what} must not start with "-"`);
+  if (!SSH_HOST_NAME.test(v) && !(v.includes(':') && SSH_HOST_IPV6.test(v))) fail(`${what} is not a host name or IP address`);
+  return v;
+}
+
+export function validateSshUser(v: unknown, what = 'user'): string {
+  if (typeof v !== 'string' || !SSH_USER.test(v)) fail(`${what} must be a user name (letters, digits, "_", "." or "-", not starting with "-" or ".")`);
+  return v;
+}
+
+export function validateKeyPath(v: unknown, what = 'key file'): string {
+  if (typeof v !== 'string' || v.length === 0 || v.length > MAX_KEY_PATH) fail(`${what} must be a path of 1 to ${MAX_KEY_PATH} characters`);
+  if (!v.startsWith('/')) fail(`${what} must be an absolute path`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(v)) fail(`${what} must not contain control characters`);
+  if (v.split('/').includes('..')) fail(`${what} must not contain ".." segments`);
+  return v;
+}
+
+export function validateRemoteCapture(v: unknown): RemoteCaptureRequest {
+  const what = 'capture.startPaired: remote';
+  if (!isPlainObject(v)) fail(`${what} must be an object`);
+  onlyKeys(v, ['host', 'user', 'port', 'identityFile', 'interface', 'filter', 'sudo'], what);
+  const host = validateSshHost(v.host, `${what}.host`);
+  if (typeof v.interface !== 'string' || !IFACE_NAME.test(v.interface)) fail(`${what}.interface is not an interface name`);
+  if (typeof v.filter !== 'string' || v.filter.length > MAX_FILTER_LENGTH) fail(`${what}.filter must be a string of at most ${MAX_FILTER_LENGTH} characters`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b-\u001f\u007f]/.test(v.filter)) fail(`${what}.filter must not contain control characters`);
+  if (v.filter.trimStart().startsWith('-')) fail(`${what}.filter must not start with "-"`);
+  if (typeof v.sudo !== 'boolean') fail(`${what}.sudo must be a boolean`);
+  const req: RemoteCaptureRequest = { host, interface: v.interface, filter: v.filter, sudo: v.sudo };
+  if (v.user !== undefined) req.user = validateSshUser(v.user, `${what}.user`);
+  if (v.port !== undefined) req.port = positiveInt(v.port, 65535, `${what}.port`);
+  if (v.identityFile !== undefined) req.identityFile = validateKeyPath(v.identityFile, `${what}.identityFile`);
+  return req;
+}
+
+export function validatePairedCaptureStart(v: unknown): PairedCaptureRequest {
+  if (!isPlainObject(v)) fail('capture.startPaired: request must be an object');
+  onlyKeys(v, ['local', 'remote'], 'capture.startPaired');
+  return { local: validateCaptureStart(v.local), remote: validateRemoteCapture(v.remote) };
+}
+
 export function validateReportPdf(v: unknown): ReportPdfRequest {
   if (!isPlainObject(v)) fail('report.pdf: request must be an object');
   onlyKeys(v, ['html'], 'report.pdf');
@@ -370,6 +474,10 @@ export const validators: { [K in Operation]: (args: readonly unknown[]) => Opera
   'capture.stop': (args) => {
     argCount(args, 1, 1, 'capture.stop');
     return [validateCaptureId(args[0])];
+  },
+  'capture.startPaired': (args) => {
+    argCount(args, 1, 1, 'capture.startPaired');
+    return [validatePairedCaptureStart(args[0])];
   },
   'report.pdf': (args) => {
     argCount(args, 1, 1, 'report.pdf');

@@ -101,6 +101,34 @@ export interface SessionSettingsRecord {
   sessionId: number;
   options: AnalysisOptionsRecord;
   links?: Partial<Record<HostSide, string>>;
+  /** Only in the app-wide row (APP_SETTINGS_ID): the capture dialog's far-end (SSH) choices. */
+  farEnd?: FarEndSettings;
+}
+
+/**
+ * Settings that belong to the app rather than to a session share the settings store under this key;
+ * session ids start at 1, so no session ever owns it (and no schema change was needed).
+ */
+export const APP_SETTINGS_ID = 0;
+
+/** One far end the user captured on. Connection facts only: never a password or passphrase. */
+export interface FarEndRecord {
+  /** As typed: user@host[:port]. */
+  destination: string;
+  /** Absolute path of the private key, or '' for ssh-agent and default keys. */
+  identityFile: string;
+  interface: string;
+  /** The far end's filter; null means "the same as the local one". */
+  filter: string | null;
+  sudo: boolean;
+  usedAt: number;
+}
+
+export interface FarEndSettings {
+  /** Whether the last started capture included a far end (the dialog opens the same way). */
+  enabled: boolean;
+  /** Most recently used first. */
+  recent: FarEndRecord[];
 }
 
 export type TandemDb = Dexie & {

@@ -166,3 +166,60 @@ test('capture.stop takes one capture id; capture.devices none; report.pdf one ht
     assert.throws(() => validators['report.pdf']([v]), IpcValidationError, JSON.stringify(v));
   }
 });
+
+test('capture.startPaired keeps a well-formed far end and validates the local half as capture.start does', () => {
+  const local = { interfaces: ['eth0'], filter: 'udp port 51820', snaplen: 65535, promiscuous: true, maxSeconds: 60 };
+  const remote = { host: 'gw-b.example.net', user: 'ops', port: 2222, identityFile: '/home/me/.ssh/id_ed25519', interface: 'any', filter: 'udp port 51820', sudo: true };
+  assert.deepEqual(validators['capture.startPaired']([{ local, remote }]), [{ local, remote }]);
+  // Optional fields may be left out (ssh config, agent and default port then apply).
+  for (const host of ['10.0.0.2', 'peer', 'fe80::1', 'fe80::1%eth0', '2001:db8::22', 'host_alias', 'b.example.']) {
+    const minimal = { host, interface: 'wg0', filter: '', sudo: false };
+    assert.deepEqual(validators['capture.startPaired']([{ local, remote: minimal }]), [{ local, remote: minimal }], host);
+  }
+  assert.throws(() => validators['capture.startPaired']([{ local: { ...local, interfaces: [] }, remote }]), /capture\.start: interfaces/);
+});
+
+test('capture.startPaired refuses far ends that could inject ssh or tcpdump options, or odd values', () => {
+  const local = { interfaces: ['eth0'], filter: '', snaplen: 65535, promiscuous: true };
+  const remote = { host: 'peer', user: 'root', port: 22, identityFile: '/root/.ssh/id', interface: 'any', filter: '', sudo: false };
+  const bad: Array<[string, Record<string, unknown>, RegExp]> = [
+    ['option as host', { host: '-oProxyCommand=touch /tmp/pwned' }, /host must not start with "-"/],
+    ['option as host, short', { host: '-F/tmp/cfg' }, /host must not start with "-"/],
+    ['option as user', { user: '-oProxyCommand=x' }, /user must be a user name/],
+    ['user with @', { user: 'a@b' }, /user must be a user name/],
+    ['host with user', { host: 'root@peer' }, /host is not a host name/],
+    ['host with space', { host: 'peer -p 1' }, /host is not a host name/],
+    ['host with newline', { host: 'peer\nProxyCommand x' }, /host is not a host name/],
+    ['host with NUL', { host: 'peer\u0000' }, /host is not a host name/],
+    ['empty host', { host: '' }, /host must be/],
+    ['long host', { host: 'a'.repeat(254) }, /host must be/],
+    ['ssh URI', { host: 'ssh://peer' }, /host is not a host name/],
+    ['relative key path', { identityFile: 'id_ed25519' }, /identityFile must be an absolute path/],
+    ['home-relative key path', { identityFile: '~/.ssh/id' }, /identityFile must be an absolute path/],
+    ['key path as option', { identityFile: '-oProxyCommand=x' }, /identityFile must be an absolute path/],
+    ['key path with control char', { identityFile: '/root/.ssh/id\u0007' }, /identityFile must not contain control characters/],
+    ['key path with newline', { identityFile: '/root/.ssh/id\nx' }, /identityFile must not contain control characters/],
+    ['key path climbing', { identityFile: '/root/../etc/shadow' }, /identityFile must not contain "\.\."/],
+    ['port 0', { port: 0 }, /port must be a whole number from 1 to 65535/],
+    ['port 70000', { port: 70000 }, /port must be a whole number from 1 to 65535/],
+    ['port as text', { port: '22' }, /port must be a whole number/],
+    ['port fraction', { port: 22.5 }, /port must be a whole number/],
+    ['interface as option', { interface: '-w/tmp/x' }, /interface is not an interface name/],
+    ['filter as option', { filter: '-w /tmp/x' }, /filter must not start with "-"/],
+    ['filter as option after spaces', { filter: '  -z x' }, /filter must not start with "-"/],
+    ['filter with control char', { filter: 'udp\u0001' }, /filter must not contain control characters/],
+    ['sudo as text', { sudo: 'yes' }, /sudo must be a boolean/],
+    ['password field', { password: 'hunter2' }, /unexpected field "password"/],
+    ['passphrase field', { passphrase: 'x' }, /unexpected field "passphrase"/],
+  ];
+  for (const [name, change, re] of bad) {
+    assert.throws(() => validators['capture.startPaired']([{ local, remote: { ...remote, ...change } }]), (e: Error) => {
+      assert.ok(e instanceof IpcValidationError, name);
+      assert.match(e.message, re, name);
+      return true;
+    });
+  }
+  for (const args of [[], [{ local }], [{ remote }], [{ local, remote, extra: 1 }], [{ local, remote }, 'x'], [null]]) {
+    assert.throws(() => validators['capture.startPaired'](args), IpcValidationError, JSON.stringify(args));
+  }
+});

@@ -45,6 +45,10 @@ const handlers: Handlers<Ctx> = {
     ctx.calls.push(`capture.stop ${id}`);
     throw new UserFacingError('That capture is not running in this window.');
   },
+  'capture.startPaired': (ctx, req) => {
+    ctx.calls.push(`capture.startPaired ${req.remote.host}`);
+    return { id: 'c1', remoteId: 'c2' };
+  },
   'report.pdf': (ctx, req) => {
     ctx.calls.push('report.pdf');
     return new TextEncoder().encode(req.html.slice(0, 4));
@@ -131,5 +135,18 @@ test('capture and pdf operations pass the same gate: validated arguments in, sen
     assert.deepEqual(pdf, { ok: true, value: new TextEncoder().encode('<!do') });
     assert.equal((await dispatch('report.pdf', trusted, [{ html: '' }], handlers, ctx)).ok, false);
     assert.deepEqual(ctx.calls, ['capture.start lo', 'capture.stop c1', 'report.pdf']);
+  });
+});
+
+test('capture.startPaired reaches its handler only with a valid far end', async () => {
+  await withCtx(async (ctx) => {
+    const local = { interfaces: ['lo'], filter: 'udp', snaplen: 65535, promiscuous: false };
+    const remote = { host: 'peer.example', user: 'ops', port: 2222, identityFile: '/home/ops/.ssh/id_ed25519', interface: 'any', filter: 'udp', sudo: true };
+    assert.deepEqual(await dispatch('capture.startPaired', trusted, [{ local, remote }], handlers, ctx), { ok: true, value: { id: 'c1', remoteId: 'c2' } });
+    const injected = await dispatch('capture.startPaired', trusted, [{ local, remote: { ...remote, host: '-oProxyCommand=touch /tmp/x' } }], handlers, ctx);
+    assert.match(!injected.ok ? injected.error : '', /^Invalid request: capture\.startPaired: remote\.host must not start with "-"/);
+    const foreign = await dispatch('capture.startPaired', { url: 'https://example.com/', topLevel: true }, [{ local, remote }], handlers, ctx);
+    assert.equal(foreign.ok, false);
+    assert.deepEqual(ctx.calls, ['capture.startPaired peer.example']);
   });
 });

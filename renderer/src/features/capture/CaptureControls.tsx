@@ -2,11 +2,14 @@
 // and Stop. Packets reach the session through live-capture.ts and its worker, never this thread.
 
 import { useEffect, useState } from 'react';
-import { canCapture, desktopApi } from '../../../../shared/ipc/client.ts';
+import { canCapture, canCaptureFarEnd, desktopApi } from '../../../../shared/ipc/client.ts';
 import type { CaptureDeviceInfo, CaptureStartRequest } from '../../../../shared/ipc/contract.ts';
 import type { HostSide } from '../../db/schema.ts';
 import { formatBytes, formatCount } from '../packets/format.ts';
-import { dismissLiveCapture, splitCommands, startLiveCapture, stopLiveCapture, useLiveCaptures, type LiveCapture } from './live-capture.ts';
+import type { FarEndRecord } from '../../db/schema.ts';
+import { dismissLiveCapture, splitCommands, startLiveCapture, startPairedCapture, stopLiveCapture, useLiveCaptures, type LiveCapture } from './live-capture.ts';
+import { FAR_END_FAILURE_TITLES, parseDestination, readFarEndSettings, rememberFarEnd, rememberLocalOnly, remoteRequest } from './far-end.ts';
+import { EMPTY_FAR_END, FarEndFields, farEndProblems, formFromRecord, type FarEndForm } from './FarEndFields.tsx';
 import './capture.css';
 
 /** A sentence with its `commands` as copyable code blocks (the privilege fix, for one). */
@@ -42,23 +45,48 @@ function LiveBar({ c }: { c: LiveCapture }) {
   }, [running]);
   // Elapsed runs on between stats pushes; the final figure is the helper's.
   const ms = c.summary ? c.summary.elapsedMs : Date.now() - c.startedAt;
+  // tcpdump on the far end reports its kernel drops only when it stops.
+  const dropsTitle = c.farEnd ? 'packets the far end\'s kernel dropped (tcpdump tells when it stops)' : 'packets libpcap dropped';
+  const dropsText = c.counters.drops === null ? (c.farEnd && running ? 'at stop' : 'n/a') : formatCount(c.counters.drops);
+  const tcpdump = c.summary?.farEnd?.tcpdump;
   return (
-    <div className={`live-capture-bar${running ? '' : ' finished'}`} data-testid="live-capture" data-state={c.state} data-capture-id={c.captureId}>
+    <div
+      className={`live-capture-bar${running ? '' : ' finished'}`}
+      data-testid="live-capture"
+      data-state={c.state}
+      data-capture-id={c.captureId}
+      data-host={c.host}
+      data-far-end={c.farEnd ? 'true' : undefined}
+    >
       <span className="live-dot" aria-hidden />
       <span className="host-badge" data-host={c.host}>{c.host}</span>
-      <span>{c.label}</span>
+      <span data-testid="live-label">{c.farEnd ? `far end ${c.farEnd.destination} · ${c.farEnd.interface}` : c.label}</span>
       <span className="live-counters">
         <span data-testid="live-packets"><b>{formatCount(c.counters.packets)}</b> packets</span>
         <span data-testid="live-bytes"><b>{formatBytes(c.counters.bytes)}</b></span>
-        <span data-testid="live-drops" title="packets libpcap dropped">
-          drops <b>{c.counters.drops === null ? 'n/a' : formatCount(c.counters.drops)}</b>
+        <span data-testid="live-drops" title={dropsTitle}>
+          drops <b>{dropsText}</b>
         </span>
         <span data-testid="live-elapsed">{elapsed(ms)}</span>
       </span>
+      {c.summary?.farEnd && (
+        <span className="small" data-testid="far-end-counters" title="as printed by tcpdump on the far end when it stopped">
+          {tcpdump
+            ? `tcpdump there: ${formatCount(tcpdump.captured)} captured, ${formatCount(tcpdump.receivedByFilter)} received by filter, ${formatCount(tcpdump.droppedByKernel)} dropped by kernel`
+            : 'tcpdump there printed no counters'}
+        </span>
+      )}
       {c.summary && <span className="muted small" data-testid="live-spool" title={c.summary.spoolPath}>saved to {c.summary.spoolPath}</span>}
       {c.warnings.length > 0 && <span className="warn-text small" title={c.warnings.join('\n')}>{c.warnings.length} warning(s)</span>}
       <span className="spacer" />
       {c.error && <CaptureMessage message={c.error} />}
+      {c.farEndError && (
+        <div className="capture-error far-end-error" role="alert" data-testid="far-end-error" data-kind={c.farEndError.kind}>
+          <b>{FAR_END_FAILURE_TITLES[c.farEndError.kind]}.</b>
+          <span>{c.farEndError.message}</span>
+          <span>This host&apos;s capture keeps running; stop it when you are done, or stop it and try the far end again.</span>
+        </div>
+      )}
       {c.state === 'running' || c.state === 'stopping' ? (
         <button type="button" className="btn small danger" data-testid="stop-capture" disabled={c.state === 'stopping'} onClick={() => void stopLiveCapture(c.captureId)}>
           {c.state === 'stopping' ? 'Stopping…' : 'Stop'}
@@ -88,6 +116,22 @@ function CaptureDialog({ sessionId, initialHost, onClose }: { sessionId: number;
   const [host, setHost] = useState<HostSide>(initialHost);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const [farEnd, setFarEnd] = useState<FarEndForm>(EMPTY_FAR_END);
+  const [recent, setRecent] = useState<FarEndRecord[]>([]);
+  const [triedStart, setTriedStart] = useState(false);
+
+  useEffect(() => {
+    // The last far end used comes back prefilled; the list offers the others.
+    let live = true;
+    void readFarEndSettings().then((s) => {
+      if (!live) return;
+      setRecent(s.recent);
+      if (s.recent[0]) setFarEnd(formFromRecord(s.recent[0], s.enabled && canCaptureFarEnd()));
+    });
+    return () => {
+      live = false;
+    };
+  }, []);
 
   useEffect(() => {
     desktopApi()?.['capture.devices']().then(
@@ -110,10 +154,30 @@ function CaptureDialog({ sessionId, initialHost, onClose }: { sessionId: number;
     if (mp) req.maxPackets = mp;
     if (ms) req.maxSeconds = ms;
     if (mb) req.maxBytes = mb * 1024 * 1024;
+    setTriedStart(true);
+    if (farEnd.enabled && Object.keys(farEndProblems(farEnd)).length > 0) return;
     setBusy(true);
     setError(null);
     try {
-      await startLiveCapture(sessionId, host, req);
+      if (farEnd.enabled) {
+        const dest = parseDestination(farEnd.destination);
+        if ('error' in dest) return;
+        const remoteFilter = (farEnd.filter ?? filter).trim();
+        const result = await startPairedCapture(sessionId, req, remoteRequest(dest, farEnd.identityFile.trim(), farEnd.iface.trim(), remoteFilter, farEnd.sudo));
+        // Remembered only once the far end really started: a typo is not worth keeping.
+        if (!result.farEndError) {
+          await rememberFarEnd({
+            destination: farEnd.destination.trim(),
+            identityFile: farEnd.identityFile.trim(),
+            interface: farEnd.iface.trim(),
+            filter: farEnd.filter === null ? null : farEnd.filter.trim(),
+            sudo: farEnd.sudo,
+          });
+        }
+      } else {
+        await startLiveCapture(sessionId, host, req);
+        await rememberLocalOnly();
+      }
       onClose();
     } catch (err) {
       setError(err instanceof Error ? err.message : String(err));
@@ -127,7 +191,7 @@ function CaptureDialog({ sessionId, initialHost, onClose }: { sessionId: number;
   return (
     <div className="modal-backdrop" onClick={onClose}>
       <div className="modal capture-dialog" role="dialog" aria-label="Live capture" data-testid="capture-dialog" onClick={(e) => e.stopPropagation()} onKeyDown={(e) => e.key === 'Escape' && onClose()}>
-        <h2>Capture on this host</h2>
+        <h2>{farEnd.enabled ? 'Capture on this host and the far end' : 'Capture on this host'}</h2>
         {listError && <CaptureMessage message={listError} />}
         {!devices && !listError && <p className="muted">Listing interfaces…</p>}
         {devices && (
@@ -156,11 +220,16 @@ function CaptureDialog({ sessionId, initialHost, onClose }: { sessionId: number;
             <label><input type="number" min={1} data-testid="capture-max-mib" value={maxMiB} onChange={(e) => setMaxMiB(e.target.value)} /> MiB</label>
           </span>
           <label htmlFor="cap-host">Into the session as</label>
-          <select id="cap-host" data-testid="capture-host" value={host} onChange={(e) => setHost(e.target.value as HostSide)}>
-            <option value="A">host A</option>
-            <option value="B">host B</option>
-          </select>
+          {farEnd.enabled ? (
+            <span data-testid="capture-host-paired">host A (this host) and host B (the far end)</span>
+          ) : (
+            <select id="cap-host" data-testid="capture-host" value={host} onChange={(e) => setHost(e.target.value as HostSide)}>
+              <option value="A">host A</option>
+              <option value="B">host B</option>
+            </select>
+          )}
         </div>
+        {canCaptureFarEnd() && <FarEndFields value={farEnd} onChange={setFarEnd} localFilter={filter.trim()} recent={recent} showProblems={triedStart} />}
         {error && <CaptureMessage message={error} />}
         <div className="modal-actions">
           <button type="button" className="btn ghost" onClick={onClose}>Cancel</button>
