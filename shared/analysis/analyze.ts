@@ -8,7 +8,7 @@ import type {
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
 import { conversationStats, ifaceNameOf, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
-import { collectFlow, l4Proto, SigIndex, tupleDir, type Inner, type Tuple } from './inner.ts';
+import { collectFlow, emptyFlow, l4Proto, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { fitClock, fitClockColumns, type ClockColumns, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
@@ -203,11 +203,11 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   const flowFound = findFlow(A, B, spec);
   const T: Tuple | null = flowFound?.tuple ?? (spec !== null ? { proto: spec.proto, src: spec.src ?? '', dst: spec.dst, ...(spec.sport !== undefined ? { sport: spec.sport } : {}), ...(spec.dport !== undefined ? { dport: spec.dport } : {}) } : null);
 
-  const fA: Inner[] = T !== null ? collectFlow(A, T) : [];
-  const fB: Inner[] = T !== null ? collectFlow(B, T) : [];
+  const fA: InnerList = T !== null ? collectFlow(A, T) : emptyFlow(A);
+  const fB: InnerList = T !== null ? collectFlow(B, T) : emptyFlow(B);
   // Files without direction flags (pcapng from dumpcap, plain pcap): the flow's orientation and the
   // host's role say it (A sends requests into its tunnel; B receives them there and forwards them).
-  const orient = (list: Inner[], onA: boolean): void => {
+  const orient = (list: InnerList, onA: boolean): void => {
     for (const x of list) {
       if (x.rec.dir !== null) continue;
       const tunnelIn = onA ? !x.fwd : x.fwd;
@@ -222,11 +222,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   const INNER_PAIRS = 4000;
   const innerPairs = (useClock: boolean): ClockPair[] => {
     const out: ClockPair[] = [];
-    const firstN = (l: Inner[], fwd: boolean, n: number): Inner[] => {
-      const o: Inner[] = [];
-      for (const x of l) { if (x.fwd === fwd && x.rec.kind === 'tunnel') { o.push(x); if (o.length >= n) break; } }
-      return o;
-    };
+    const firstN = (l: InnerList, fwd: boolean, n: number): InnerList => l.filter((x) => x.fwd === fwd && x.rec.kind === 'tunnel', n);
     const aOut = firstN(fA, true, INNER_PAIRS);
     const bIn = new SigIndex(firstN(fB, true, INNER_PAIRS * 2));
     for (const x of aOut) {
@@ -319,18 +315,18 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
 
   // B4 and its forwarded copy (B5) fix the flow's tuple on B's far side (after NAT).
   let b4: Inner | null = null;
-  const a1: Inner | null = aTunOut[0] ?? null;
+  const a1: Inner | null = aTunOut.at(0) ?? null;
   if (a1 !== null) b4 = bTunInIdx.take(a1.sig, a1.rec.tc, Infinity, false, tol);
-  if (b4 === null) b4 = bTunIn[0] ?? null;
+  if (b4 === null) b4 = bTunIn.at(0) ?? null;
   let lanTuple: Tuple | null = null;
-  let fB2: Inner[] = [];
+  let fB2: InnerList = emptyFlow(B);
   let b5: Inner | null = null;
   let hub = false;
   if (b4 !== null) {
     const found = findForwarded(B, b4, T!);
     if (found !== null) { lanTuple = found.tuple; fB2 = found.flow; b5 = found.b5; hub = found.b5.rec.kind === 'tunnel'; orient(fB2, false); }
   }
-  const bLanOut = fB2.filter((x) => x.fwd && x !== null && (hub ? x.rec.kind === 'tunnel' && x.rec.dir === 'out' : x.rec.kind !== 'tunnel') && x.rec.dir !== 'in');
+  const bLanOut = fB2.filter((x) => x.fwd && (hub ? x.rec.kind === 'tunnel' && x.rec.dir === 'out' : x.rec.kind !== 'tunnel') && x.rec.dir !== 'in');
   const bLanIn = fB2.filter((x) => !x.fwd && (hub ? x.rec.kind === 'tunnel' && x.rec.dir === 'in' : x.rec.kind !== 'tunnel') && x.rec.dir !== 'out');
   const bLanOutIdx = new SigIndex(bLanOut);
   const bTunOutIdx = new SigIndex(bTunOut);
@@ -393,7 +389,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   // Replies B put into the tunnel without a LAN sighting (B answered itself, or it came in elsewhere).
   if (replyStarts.length > 0 && replyStarts[0]!.stage === 'reply-in') {
     for (let ti = 0; ti < bTunOut.length && repHops.length < 2 * maxL; ti++) {
-      const tun = bTunOut[ti]!;
+      const tun = bTunOut.at(ti)!;
       if (lastReplyTc !== null && tun.rec.tc > lastReplyTc) break;
       if (bTunOutIdx.isTaken(ti)) continue;
       const chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }> = [{ side: B, r: tun.rec, stage: 'reply-tunnel-out', carrier: false }];
@@ -558,7 +554,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
  * The copy of B4 that B sends on (B5): same signature, later, on another interface or leaving the
  * tunnel interface again (hub-and-spoke); its addresses give the flow's tuple behind B's NAT.
  */
-function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: Inner[]; b5: Inner } | null {
+function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: InnerList; b5: Inner } | null {
   const q = b4.rec.p;
   const cands = new Map<string, Tuple>();
   for (let i = b4.rec.i + 1; i < B.recs.length; i++) {

@@ -3,7 +3,7 @@
 
 import type { Rec, RecList, Side } from './prepare.ts';
 import { wgOuterLen } from './prepare.ts';
-import type { Inner } from './inner.ts';
+import type { Inner, InnerList } from './inner.ts';
 
 /** Index → partner record on the other host (-1 none), as a typed array: no per-pair objects. */
 export class PairMap {
@@ -181,16 +181,16 @@ function sizeFits(esp: boolean, olen: number, x: Inner): boolean {
 export interface CarrierOf { get(x: Inner | undefined): Rec | undefined }
 const carrierOf: CarrierOf = { get: (x) => x?.car ?? undefined };
 
-export function associateEncap(side: Side, inners: Inner[]): CarrierOf {
+export function associateEncap(side: Side, inners: InnerList): CarrierOf {
   return associate(side, carriersOf(side).dataOut, inners, true);
 }
 
 /** Inner packets arriving on the tunnel interface → the carrier that brought each (just before it). */
-export function associateDecap(side: Side, inners: Inner[]): CarrierOf {
+export function associateDecap(side: Side, inners: InnerList): CarrierOf {
   return associate(side, carriersOf(side).dataIn, inners, false);
 }
 
-function associate(side: Side, carriers: RecList, inners: Inner[], after: boolean): CarrierOf {
+function associate(side: Side, carriers: RecList, inners: InnerList, after: boolean): CarrierOf {
   const tm = side.tm;
   const n = carriers.length;
   if (n === 0) return carrierOf;

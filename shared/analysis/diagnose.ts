@@ -1,7 +1,7 @@
 // Findings and verdict: what the checkpoints (and their absence) say about where the path breaks.
 
 import { ifaceNameOf, type Rec, type Side } from './prepare.ts';
-import type { Inner, Tuple } from './inner.ts';
+import type { Inner, InnerList, Tuple } from './inner.ts';
 import type { CarrierPairs } from './carriers.ts';
 import type {
   AnalysisResult, CaptureKey, CheckpointLabel, ClockEstimate, FailureClass, Finding, HopStage, Role, Verdict,
@@ -14,14 +14,14 @@ export interface Facts {
   A: Side; B: Side;
   T: Tuple | null;
   lanTuple: Tuple | null;
-  fA: Inner[]; fB: Inner[]; fB2: Inner[];
+  fA: InnerList; fB: InnerList; fB2: InnerList;
   labels: Map<CheckpointLabel, { side: Side; r: Rec }>;
   cp: CarrierPairs;
   clock: ClockEstimate;
   tol: number;
   p2p: boolean;
   hub: boolean;
-  aTunOut: Inner[]; aTunIn: Inner[]; bTunIn: Inner[]; bTunOut: Inner[]; bLanOut: Inner[]; bLanIn: Inner[];
+  aTunOut: InnerList; aTunIn: InnerList; bTunIn: InnerList; bTunOut: InnerList; bLanOut: InnerList; bLanIn: InnerList;
   reqChains: Chain[]; repChains: Chain[];
   flowFrom: CaptureKey | null;
   roles: { A: Role; B: Role };
@@ -499,7 +499,7 @@ function asymmetry(f: Facts, add: (x: Finding) => void): void {
     const odd = f.fB2.filter((x) => !x.fwd && x.rec.dir !== 'out' && x.rec.kind !== 'tunnel' && x.rec.ifKey !== b5.r.ifKey);
     const b7 = f.labels.get('B7');
     if (odd.length > 0) {
-      const first = odd[0]!;
+      const first = odd.at(0)!;
       const fatal = b7 === undefined && first.rec.is(f.labels.get('B6')?.r);
       add({
         severity: fatal ? 'error' : 'warning', checkpoint: 'B6', host: fatal ? 'siteB' : 'B', class: 'asymmetric-routing',
@@ -524,7 +524,7 @@ function asymmetry(f: Facts, add: (x: Finding) => void): void {
 }
 
 /** Sorted, merged [start, end) sequence ranges. */
-function coverage(items: Inner[]): Array<[number, number]> {
+function coverage(items: Iterable<Inner>): Array<[number, number]> {
   const r: Array<[number, number]> = [];
   for (const x of items) if (x.relSeq >= 0 && x.plen > 0) r.push([x.relSeq, x.relSeq + x.plen]);
   r.sort((p, q) => p[0] - q[0]);
@@ -553,7 +553,7 @@ function covered(m: Array<[number, number]>, s: number): boolean {
  */
 function mtu(f: Facts, add: (x: Finding) => void): void {
   if (f.T === null || f.T.proto !== 'tcp') return;
-  const check = (sent: Inner[], recv: Inner[], sendSide: Side, recvSide: Side, label: CheckpointLabel, dirText: string): void => {
+  const check = (sent: InnerList, recv: InnerList, sendSide: Side, recvSide: Side, label: CheckpointLabel, dirText: string): void => {
     if (sent.length === 0 || recv.length === 0) return;
     const cov = coverage(recv);
     const tEnd = recvSide.recs.length > 0 ? recvSide.recs.at(recvSide.recs.length - 1)!.tc : -Infinity;

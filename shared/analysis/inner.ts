@@ -18,50 +18,107 @@ const FWD = 1, USED = 2, ICMP_ERR = 4, NO_REL = 8;
 const SIG_LO = 2097152;
 
 /**
- * One inner packet of the traced flow. A whole bulk transfer makes a million of these, so the
- * numbers are kept as small integers (no boxed doubles) and the flags share one field.
+ * The inner packets of one flow on one host, as columns (a whole bulk transfer makes a million of
+ * them): record position, signature, relative sequence, lengths, flags and associated carrier.
+ */
+export class FlowCols {
+  n = 0;
+  ri = new Int32Array(64);
+  sig = new Float64Array(64);
+  rs = new Uint32Array(64);
+  plen = new Int32Array(64);
+  ilen = new Int32Array(64);
+  fl = new Uint8Array(64);
+  /** Record position of the associated carrier, -1 before association. */
+  car = new Int32Array(64);
+  constructor(readonly side: Side) {}
+  push(ri: number, fwd: boolean, sig: number, relSeq: number, plen: number, ilen: number, icmpErr: boolean): void {
+    if (this.n === this.ri.length) this.grow(this.n * 2);
+    const k = this.n++;
+    this.ri[k] = ri; this.sig[k] = sig; this.rs[k] = relSeq < 0 ? 0 : relSeq; this.plen[k] = plen; this.ilen[k] = ilen;
+    this.fl[k] = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0);
+    this.car[k] = -1;
+  }
+  /** Resizes every column to `cap` entries (growing while collecting, trimming at the end). */
+  grow(cap: number): void {
+    const fit = <T extends Int32Array | Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(cap);
+      b.set(a.subarray(0, Math.min(this.n, cap)));
+      return b;
+    };
+    this.ri = fit(this.ri, (c) => new Int32Array(c)); this.sig = fit(this.sig, (c) => new Float64Array(c));
+    this.rs = fit(this.rs, (c) => new Uint32Array(c)); this.plen = fit(this.plen, (c) => new Int32Array(c));
+    this.ilen = fit(this.ilen, (c) => new Int32Array(c)); this.fl = fit(this.fl, (c) => new Uint8Array(c));
+    this.car = fit(this.car, (c) => new Int32Array(c));
+  }
+}
+
+/**
+ * One inner packet of the traced flow: a position in its flow's columns, made on each read and
+ * not kept (two of the same packet are different objects; compare `k`, or `rec.is`).
  */
 export class Inner {
-  /** The host's side (on the prototype of the side's own subclass, see innerClassOf). */
-  declare readonly side: Side;
-  /** Position of the carrier that took it out or brought it in on this host, once associated; -1 before. */
-  carI = -1;
-  private readonly sh: number;
-  /** The signature's low 21 bits, with the flags above them (one field fewer per packet). */
-  private f: number;
-  private readonly rs: number;
-  constructor(
-    /** Record position on its side. */
-    readonly ri: number,
-    fwd: boolean,
-    sig: number,
-    relSeq: number,
-    /** L4 payload length. */
-    readonly plen: number,
-    /** IP total length (estimated for text). */
-    readonly ilen: number,
-    icmpErr: boolean,
-  ) {
-    this.sh = Math.floor(sig / SIG_LO) | 0;
-    this.f = ((fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0)) * SIG_LO + (sig % SIG_LO);
-    this.rs = relSeq | 0;
-  }
+  constructor(readonly fc: FlowCols, readonly k: number) {}
+  get side(): Side { return this.fc.side; }
+  /** Record position on its side. */
+  get ri(): number { return this.fc.ri[this.k]!; }
   /** The packet's record (made on each read: compare with `is`). */
-  get rec(): Rec { return this.side.rec(this.ri); }
+  get rec(): Rec { return this.fc.side.rec(this.fc.ri[this.k]!); }
   /** Time on A's clock. */
-  get tc(): number { return this.side.tm.tc[this.ri]!; }
-  get car(): Rec | null { return this.carI < 0 ? null : this.side.rec(this.carI); }
+  get tc(): number { return this.fc.side.tm.tc[this.fc.ri[this.k]!]!; }
+  /** Position of the carrier that took it out or brought it in on this host, once associated; -1 before. */
+  get carI(): number { return this.fc.car[this.k]!; }
+  set carI(v: number) { this.fc.car[this.k] = v; }
+  get car(): Rec | null { const c = this.fc.car[this.k]!; return c < 0 ? null : this.fc.side.rec(c); }
   /** true when the packet goes from the tuple's src to its dst. */
-  get fwd(): boolean { return (this.f & FWD * SIG_LO) !== 0; }
+  get fwd(): boolean { return (this.fc.fl[this.k]! & FWD) !== 0; }
   /** NAT-proof signature (see signature()). */
-  get sig(): number { return (this.sh >>> 0) * SIG_LO + (this.f & (SIG_LO - 1)); }
+  get sig(): number { return this.fc.sig[this.k]!; }
   /** TCP sequence relative to the connection's base (tcpdump's numbering), -1 when unknown. */
-  get relSeq(): number { return (this.f & NO_REL * SIG_LO) !== 0 ? -1 : this.rs >>> 0; }
-  get used(): boolean { return (this.f & USED * SIG_LO) !== 0; }
-  set used(v: boolean) { this.f = v ? this.f | USED * SIG_LO : this.f & ~(USED * SIG_LO); }
+  get relSeq(): number { return (this.fc.fl[this.k]! & NO_REL) !== 0 ? -1 : this.fc.rs[this.k]!; }
+  /** L4 payload length. */
+  get plen(): number { return this.fc.plen[this.k]!; }
+  /** IP total length (estimated for text). */
+  get ilen(): number { return this.fc.ilen[this.k]!; }
+  get used(): boolean { return (this.fc.fl[this.k]! & USED) !== 0; }
+  set used(v: boolean) { const f = this.fc.fl; f[this.k] = v ? f[this.k]! | USED : f[this.k]! & ~USED; }
   /** An ICMP error about the flow rather than a packet of it. */
-  get icmpErr(): boolean { return (this.f & ICMP_ERR * SIG_LO) !== 0; }
+  get icmpErr(): boolean { return (this.fc.fl[this.k]! & ICMP_ERR) !== 0; }
 }
+
+/** Inner packets of one flow, all or a subset (time order); items are made as they are read. */
+export class InnerList implements Iterable<Inner> {
+  constructor(
+    readonly fc: FlowCols,
+    /** Flow positions of the members, or null for all of the flow. */
+    private readonly idx: Int32Array | null,
+    readonly length: number,
+  ) {}
+  /** Flow position of member j. */
+  pos(j: number): number { return this.idx === null ? j : this.idx[j]!; }
+  at(j: number): Inner | undefined { return j >= 0 && j < this.length ? new Inner(this.fc, this.pos(j)) : undefined; }
+  *[Symbol.iterator](): Iterator<Inner> { for (let j = 0; j < this.length; j++) yield new Inner(this.fc, this.pos(j)); }
+  find(pred: (x: Inner) => boolean): Inner | undefined {
+    for (let j = 0; j < this.length; j++) { const x = new Inner(this.fc, this.pos(j)); if (pred(x)) return x; }
+    return undefined;
+  }
+  some(pred: (x: Inner) => boolean): boolean { return this.find(pred) !== undefined; }
+  /** Members matching `pred` (at most `limit`), as a list of their own: positions only. */
+  filter(pred: (x: Inner) => boolean, limit = Infinity): InnerList {
+    const out: number[] = [];
+    for (let j = 0; j < this.length && out.length < limit; j++) { const k = this.pos(j); if (pred(new Inner(this.fc, k))) out.push(k); }
+    return new InnerList(this.fc, Int32Array.from(out), out.length);
+  }
+  /** Members from..to-1 as plain objects (for short excerpts). */
+  slice(from: number, to = this.length): Inner[] {
+    const out: Inner[] = [];
+    for (let j = Math.max(0, from); j < Math.min(to, this.length); j++) out.push(new Inner(this.fc, this.pos(j)));
+    return out;
+  }
+}
+
+/** A flow with no packets (no flow under test). */
+export function emptyFlow(side: Side): InnerList { return new InnerList(new FlowCols(side), null, 0); }
 
 /** ICMP destination-unreachable (v4 type 3, v6 type 1) that quotes the flow, or is sent to its source. */
 export function isIcmpErrorAbout(p: Packet, t: Tuple): boolean {
@@ -178,25 +235,10 @@ export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined =
   return fold(5, innerLength(p), h, 0, 0, 0);
 }
 
-const innerClasses = new WeakMap<Side, typeof Inner>();
-
-/** The side's own Inner subclass, which holds the side on its prototype (one field fewer per packet). */
-function innerClassOf(side: Side): typeof Inner {
-  let C = innerClasses.get(side);
-  if (C === undefined) {
-    class SideInner extends Inner {}
-    Object.defineProperty(SideInner.prototype, 'side', { value: side });
-    C = SideInner;
-    innerClasses.set(side, C);
-  }
-  return C;
-}
-
 /** All inner packets of `side` that belong to `tuple` (either direction), time order. */
-export function collectFlow(side: Side, tuple: Tuple): Inner[] {
-  const out: Inner[] = [];
+export function collectFlow(side: Side, tuple: Tuple): InnerList {
+  const fc = new FlowCols(side);
   const st: ConnState = { known: false, f: 0, r: 0 };
-  const C = innerClassOf(side);
   const bits = side.tm.bits;
   for (let i = 0; i < side.recs.length; i++) {
     if ((bits[i]! & 12) !== 0) continue;
@@ -210,9 +252,10 @@ export function collectFlow(side: Side, tuple: Tuple): Inner[] {
     const tcp = p.tcp;
     const isTcp = tcp !== undefined;
     if (isTcp) tcpRel(p, tcp, st, d === 1);
-    out.push(new C(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p), err));
+    fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p), err);
   }
-  return out;
+  fc.grow(fc.n);
+  return new InnerList(fc, null, fc.n);
 }
 
 /**
@@ -255,13 +298,14 @@ export class SigIndex {
   private head: SigTable;
   private nxt: Int32Array;
   private taken: Uint8Array;
-  constructor(private readonly items: Inner[]) {
+  constructor(private readonly items: InnerList) {
     const n = items.length;
     this.head = new SigTable(n);
     this.nxt = new Int32Array(n);
     this.taken = new Uint8Array(n);
+    const sigs = items.fc.sig;
     for (let i = n - 1; i >= 0; i--) {
-      const s = items[i]!.sig;
+      const s = sigs[items.pos(i)]!;
       this.nxt[i] = this.head.get(s);
       this.head.set(s, i);
     }
@@ -274,7 +318,7 @@ export class SigIndex {
     if (i >= 0) this.head.set(sig, i);
     for (; i >= 0; i = this.nxt[i]!) {
       if (this.taken[i] === 1) continue;
-      const x = this.items[i]!;
+      const x = this.items.at(i)!;
       const tc = x.tc;
       if (tc < t - tol) continue;
       if (tc > tBefore) return null;
