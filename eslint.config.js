@@ -81,4 +81,23 @@ export default tseslint.config(
       ),
     },
   },
+  // The renderer's UI thread parses nothing: readers, decoders, ingest and analysis run in its
+  // workers (renderer/src/workers/, *.worker.ts). UI code may use their types only.
+  {
+    files: ['renderer/**/*.ts', 'renderer/**/*.tsx'],
+    ignores: ['renderer/src/workers/**', 'renderer/**/*.worker.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        patterns: [{
+          group: [
+            '**/shared/protocols/**', '!**/shared/protocols/packet.ts', '!**/shared/protocols/fields.ts',
+            '**/shared/capture-file/**', '!**/shared/capture-file/types.ts', '!**/shared/capture-file/links.ts',
+            '**/shared/ingest/**', '**/shared/analysis/**', '!**/shared/analysis/types.ts',
+          ],
+          allowTypeImports: true,
+          message: 'Bad layering: packet parsing and analysis run in a worker, not on the UI thread; import their types only.',
+        }],
+      }],
+    },
+  },
 );

@@ -117,6 +117,13 @@ if (!existsSync(A) || !existsSync(B)) {
   console.log(`  A=${A} B=${B} (${pk} packets together)`);
   const td = measure('tcpdump -nr A; tcpdump -nr B', `tcpdump -nr ${A}; tcpdump -nr ${B}`);
   console.log(row(td, pk));
-  console.log(row(measure('tandem analyze A B', `bin/tandem analyze ${A} ${B}${links('A')}${links('B')}`), pk, td));
-  if (have('tshark')) console.log(row(measure('tshark -r A; tshark -r B', `tshark -n -r ${A}; tshark -n -r ${B}`), pk, td));
+  const an = measure('tandem analyze A B', `bin/tandem analyze ${A} ${B}${links('A')}${links('B')}`);
+  console.log(row(an, pk, td));
+  const ts = have('tshark') ? measure('tshark -r A; tshark -r B', `tshark -n -r ${A}; tshark -n -r ${B}`) : null;
+  if (ts) console.log(row(ts, pk, td));
+  // The issue's memory target is absolute ("well under 1 GB"); tshark's peak on the same files is the yardstick.
+  if (an.ok) {
+    const vsTshark = ts?.ok ? `, ${(an.rssMiB / ts.rssMiB).toFixed(2)}× tshark's ${ts.rssMiB.toFixed(0)} MiB` : '';
+    console.log(`  analyze peak memory ${an.rssMiB.toFixed(0)} MiB = ${(an.rssMiB / 1024).toFixed(2)} GiB (target: well under 1 GiB)${vsTshark}`);
+  }
 }

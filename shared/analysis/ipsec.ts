@@ -260,6 +260,7 @@ function ikeRetransmits(r: AnalysisResult, A: View, B: View): void {
     // Requests and responses share ispi + message ID; a retransmission repeats the same triple.
     const fragIds = new Set<number>();
     for (const p of v.packets) if (p.ip?.frag !== undefined && p.ip.frag.more && p.ike !== undefined && p.ip.id !== undefined) fragIds.add(p.ip.id);
+    const trailed = ikeFollowedByFragment(v.packets);
     for (const p of v.packets) {
       if (p.ike === undefined || p.src === undefined || p.dst === undefined) continue;
       const k = `${p.ike.ispi}|${p.ike.msgid}|${p.ike.exchange}`;
@@ -269,7 +270,7 @@ function ikeRetransmits(r: AnalysisResult, A: View, B: View): void {
       let m = msgs.get(dirKey);
       if (m === undefined) { m = { key: dirKey, sends: [], answered: false, fragmented: false }; msgs.set(dirKey, m); }
       m.sends.push(p);
-      if (p.ip?.id !== undefined && fragIds.has(p.ip.id)) m.fragmented = true;
+      if ((p.ip?.id !== undefined && fragIds.has(p.ip.id)) || trailed.has(p)) m.fragmented = true;
     }
     for (const m of msgs.values()) {
       if (m.answered || m.sends.length < 2) continue;
@@ -318,6 +319,28 @@ function ikeRetransmits(r: AnalysisResult, A: View, B: View): void {
   }
 }
 
+/**
+ * IKE packets whose IP datagram went out in pieces, told by the piece that follows. Plain
+ * `tcpdump -n` text prints the first fragment as an ordinary IKE line (no IP ID, no flags) and the
+ * rest as "a > b: ip-proto-17"; the importer marks those as later fragments. A later UDP fragment
+ * between the same addresses on the same interface, right after the IKE line, belongs to it.
+ */
+function ikeFollowedByFragment(packets: readonly Packet[]): Set<Packet> {
+  const out = new Set<Packet>();
+  const lastIke = new Map<string, Packet>();
+  for (const p of packets) {
+    if (p.src === undefined || p.dst === undefined) continue;
+    const k = `${ifName(p)}|${p.src}>${p.dst}`;
+    if (p.ike !== undefined) { lastIke.set(k, p); continue; }
+    const f = p.ip?.frag;
+    if (f === undefined || (f.offset === 0 && f.more) || p.ip?.proto !== 17 || p.sport !== undefined) continue;
+    const ike = lastIke.get(k);
+    // The pieces of one datagram leave back to back; a piece much later belongs to something else.
+    if (ike !== undefined && Math.abs(time(p) - time(ike)) < 0.05) out.add(ike);
+  }
+  return out;
+}
+
 /** Some other IKE message between the same two addresses was answered before this one was first sent. */
 function answeredBefore(msgs: Map<string, IkeMsg>, first: Packet): boolean {
   for (const m of msgs.values()) {
@@ -332,8 +355,14 @@ function answeredPort(msgs: Map<string, IkeMsg>): number | undefined {
   return undefined;
 }
 
-/** The other capture shows a copy of this IKE message (same SPIs, exchange and message ID). */
+/**
+ * The other capture shows a copy of this IKE message (same SPIs, exchange and message ID). Text
+ * captures may lack the SPIs ('' below -vv) and the message ID (-1 below -v): a field either side
+ * does not know is not compared.
+ */
 function seenOn(v: View, p: Packet): boolean {
   const k = p.ike!;
-  return v.packets.some((q) => q.ike !== undefined && q.ike.ispi === k.ispi && q.ike.msgid === k.msgid && q.ike.exchange === k.exchange);
+  return v.packets.some((q) => q.ike !== undefined && q.ike.exchange === k.exchange &&
+    (q.ike.ispi === k.ispi || q.ike.ispi === '' || k.ispi === '') &&
+    (q.ike.msgid === k.msgid || q.ike.msgid < 0 || k.msgid < 0));
 }

@@ -242,7 +242,10 @@ export function synthesizeFrame(p: Packet): { linktype: number; data: Uint8Array
     b.set(src, 8); b.set(dst, 24);
   } else {
     const id = p.ip?.id ?? 0;
-    const fragOff = p.ip?.frag ? Math.floor(p.ip.frag.offset / 8) : 0;
+    // A later fragment whose offset the text did not print (0 there) must still read as a later
+    // fragment, not as a whole datagram with a missing transport header: one 8-byte unit stands in.
+    const frag = p.ip?.frag;
+    const fragOff = frag ? Math.max(Math.floor(frag.offset / 8), l4.length === 0 ? 1 : 0) : 0;
     const ff = (p.ip?.df ? 0x4000 : 0) | (p.ip?.frag?.more ? 0x2000 : 0) | fragOff;
     b.set([0x45, 0, (total >> 8) & 0xff, total & 0xff, (id >> 8) & 0xff, id & 0xff, ff >> 8, ff & 0xff, ttl, proto, 0, 0], 0);
     b.set(src, 12); b.set(dst, 16);

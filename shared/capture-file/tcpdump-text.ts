@@ -37,6 +37,13 @@ const RE_PROMPT = /^\s*(?:[$#%>]|\S*[@:]\S*[$#%>]|\[[^\]]*\][$#])\s*\S/;
 const RE_BANNER = /^(?:tcpdump: |listening on |reading from file |\d+ packets? (?:captured|received by filter|dropped by kernel|dropped by interface)|\^C)/;
 const RE_HEX = /^\s+0x[0-9a-f]{4}:\s/;
 const RE_ENDPOINTS = /^(\S+) > (\S+?):(?: (.*))?$/;
+/** What tcpdump prints instead of a transport header it cannot see: "ip-proto-17". */
+const RE_LATER_FRAGMENT = /^ip-proto-(\d+)\b/;
+/**
+ * IP protocols tcpdump always has a printer for (ICMP, TCP, UDP, GRE, ESP, AH, SCTP, IP-in-IP):
+ * shown by number, they mark a later fragment.
+ */
+const DECODED_PROTOS = new Set([1, 4, 6, 17, 41, 47, 50, 51, 132]);
 
 function frac9(s: string | undefined): number {
   if (!s) return 0;
@@ -263,6 +270,7 @@ export class TcpdumpTextParser {
     // Annotations tcpdump puts before the transport text: checksum verdicts, extension headers, NAT-T.
     const payload = (em[3] ?? '').replace(/^(?:\[[^\]|]*\] |HBH (?:\([^)]*\) )*|DSTOPT (?:\([^)]*\) )*|RT6 \([^)]*\) |frag \([^)]*\) |UDP-encap: )+/, '');
     let l4 = 0; // L4 header + payload bytes, when known
+    let laterFragment = false;
     let proto = ip?.proto ?? -1;
     let ok = true;
     const lenM = /(?:^|[ ,])length (\d+)/.exec(payload);
@@ -315,6 +323,15 @@ export class TcpdumpTextParser {
         if (ipLen >= hdr + 8) l4 = ipLen - hdr;
       }
       if (l4 > 0) p.udp = { len: l4 - 8 };
+    } else if (p.sport === undefined && p.dport === undefined && RE_LATER_FRAGMENT.test(payload)) {
+      // tcpdump names the protocol this way for an IPv4 fragment other than the first (only the first
+      // holds the transport header), and for protocols it has no printer for.
+      proto = Number(RE_LATER_FRAGMENT.exec(payload)![1]);
+      p.proto = 'ip';
+      // With -v the header says so itself (offset, flags). Without it the offset is not printed, but a
+      // protocol tcpdump always decodes can only appear by number in a later fragment. Offset 0
+      // stands for "not printed", as TTL 0 and length 0 do elsewhere in this importer.
+      if (!v6 && ip === undefined && DECODED_PROTOS.has(proto)) laterFragment = true;
     } else if (p.sport !== undefined || p.dport !== undefined) {
       // An application printer (DNS, NTP, …) took over; the transport comes from the -v header if any.
       p.proto = proto === 6 ? 'tcp' : proto === 17 ? 'udp' : proto >= 0 ? String(proto) : 'unknown';
@@ -329,6 +346,7 @@ export class TcpdumpTextParser {
     } else {
       // Without -v the IP header is not printed: the length is rebuilt from the L4 part, TTL stays unknown (0).
       p.ip = { v: v6 ? 6 : 4, ttl: 0, len: l4 > 0 ? l4 + (v6 ? 40 : 20) : 0, proto: proto >= 0 ? proto : 0 };
+      if (laterFragment) p.ip.frag = { offset: 0, more: false };
     }
     const linkHdr = LINK_HEADER[p.linktype] ?? 0;
     p.len = p.caplen = p.ip.len > 0 ? p.ip.len + linkHdr : 0;

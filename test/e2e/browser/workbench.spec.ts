@@ -337,3 +337,185 @@ test('schema upgrade: a v1 database (before the workbench) opens with its sessio
   expect(after.version).toBe(20);
   expect(after.stores).toEqual(['analyses', 'captures', 'frameChunks', 'notes', 'packetChunks', 'sessions', 'settings']);
 });
+
+// IPsec site-to-site lab pair (test/lab/ipsec/captures/healthy: run.json says curl got its page).
+// `bin/tandem analyze A.pcapng B.pcapng --json -` labels A0 = A#9 and A7 = A#10 besides the 14
+// usual checkpoints; README-ipsec.md gives the path order with A0 first and A7 last.
+const IPSEC = resolve(process.cwd(), 'test/lab/ipsec/captures');
+const IPSEC_PATH = ['A0', 'A1', 'A2', 'B1', 'B2', 'A3', 'A4', 'B3', 'B4', 'B5', 'B6', 'B7', 'B8', 'A5', 'A6', 'A7'];
+
+test('IPsec gateway: A0 and A7 in the checkpoint strip, on the packets and in [ ] stepping', async ({ page }) => {
+  const errors = collectErrors(page);
+  const dir = join(IPSEC, 'healthy');
+  expect(JSON.parse(readFileSync(join(dir, 'run.json'), 'utf8')).curl_exit).toBe(0);
+  await newSessionWith(page, [join(dir, 'A.pcapng'), join(dir, 'B.pcapng')]);
+  await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
+  const chips = page.getByTestId('checkpoint-strip').getByTestId('cp-chip');
+  await expect(chips).toHaveText(IPSEC_PATH);
+  for (const label of IPSEC_PATH) await expect(chips.filter({ hasText: label })).toBeEnabled();
+  await expect(row(page, 'A', 9)).toHaveAttribute('data-checkpoints', 'A0');
+  await expect(row(page, 'A', 10)).toHaveAttribute('data-checkpoints', 'A7');
+  await expect(row(page, 'A', 9).locator('.cp-badge')).toHaveText('A0');
+  await expect(row(page, 'A', 10).locator('.cp-badge')).toHaveText('A7');
+
+  const chip = (label: string) => page.locator(`[data-testid="cp-chip"][data-label="${label}"]`);
+  await chip('A0').click();
+  await expect(row(page, 'A', 9)).toHaveAttribute('aria-selected', 'true');
+  await expect(page.getByTestId('selection-info')).toContainText('A#9 (A0)');
+  await page.getByTestId('trace-list-A').focus();
+  await page.keyboard.press(']');
+  await expect(chip('A1')).toHaveClass(/current/);
+  await page.keyboard.press('[');
+  await expect(chip('A0')).toHaveClass(/current/);
+  // Backwards from the first label wraps to the last one, A7, and on to A6.
+  await page.keyboard.press('[');
+  await expect(chip('A7')).toHaveClass(/current/);
+  await expect(row(page, 'A', 10)).toHaveAttribute('aria-selected', 'true');
+  await page.keyboard.press('[');
+  await expect(chip('A6')).toHaveClass(/current/);
+  await page.keyboard.press(']');
+  await expect(chip('A7')).toHaveClass(/current/);
+  await shot(page, 'wb-15-ipsec-a0-a7');
+
+  // A gateway pair that fails before the reply: A0 seen, A7 never expected to be reached → not shown.
+  const broken = join(IPSEC, 'return-route-missing');
+  await newSessionWith(page, [join(broken, 'A.pcapng'), join(broken, 'B.pcapng')]);
+  await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'fail', { timeout: 20_000 });
+  await expect(chip('A0')).toBeEnabled();
+  await expect(chip('A7')).toHaveCount(0);
+  await expect(chip('B6')).toHaveClass(/first-missing/);
+  expect(errors).toEqual([]);
+});
+
+test('layout at 1280×800 with the library open: the Info column keeps its room', async ({ page }) => {
+  const dir = join(FIXTURES, 'lab-healthy');
+  await newSessionWith(page, [join(dir, 'A.pcapng'), join(dir, 'B.pcapng')]);
+  await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
+  expect(page.viewportSize()).toEqual({ width: 1280, height: 800 });
+  await expect(page.getByTestId('collapse-sidebar')).toBeVisible();
+
+  const measure = async () => {
+    const out: Record<string, { list: number; listRight: number; scrollW: number; clientW: number; cellLeft: number; cellRight: number; cellW: number }> = {};
+    for (const host of ['A', 'B'] as const) {
+      const list = page.getByTestId(`trace-list-${host}`);
+      const cell = row(page, host, 1).locator('.col-info');
+      await expect(cell).toBeVisible();
+      const m = await list.evaluate((el, sel) => {
+        const c = el.querySelector(sel)!.getBoundingClientRect();
+        const r = el.getBoundingClientRect();
+        return {
+          list: r.width, listRight: r.left + el.clientLeft + el.clientWidth, scrollW: el.scrollWidth, clientW: el.clientWidth,
+          cellLeft: c.left, cellRight: c.right, cellW: c.width,
+        };
+      }, `[data-frame="1"] .col-info`);
+      out[host] = m;
+    }
+    return out;
+  };
+
+  const open = await measure();
+  for (const host of ['A', 'B'] as const) {
+    const m = open[host]!;
+    // The whole Info cell lies inside the visible part of the list, no sideways scrolling needed.
+    expect(m.cellRight, `host ${host} Info right edge`).toBeLessThanOrEqual(m.listRight + 0.5);
+    expect(m.scrollW, `host ${host} list scrolls sideways`).toBeLessThanOrEqual(m.clientW);
+    expect(m.cellW, `host ${host} Info width`).toBeGreaterThanOrEqual(150);
+  }
+  // A long summary is cut with an ellipsis and given whole on hover.
+  const info = row(page, 'A', 1).locator('.col-info');
+  await expect(info).toHaveCSS('text-overflow', 'ellipsis');
+  expect((await info.getAttribute('title'))!.length).toBeGreaterThan(0);
+  await shot(page, 'wb-16-layout-library-open');
+
+  // Folded, the Info column only gains.
+  await page.getByTestId('collapse-sidebar').click();
+  await expect(page.getByTestId('sidebar-rail')).toBeVisible();
+  const folded = await measure();
+  for (const host of ['A', 'B'] as const) {
+    expect(folded[host]!.cellW).toBeGreaterThan(open[host]!.cellW);
+    expect(folded[host]!.cellRight).toBeLessThanOrEqual(folded[host]!.listRight + 0.5);
+  }
+  await shot(page, 'wb-17-layout-library-folded');
+  await page.getByTestId('expand-sidebar').click();
+});
+
+// Frame A#1 of lab-healthy is a raw IPv4 + TCP SYN on wg0; tshark -x shows its bytes:
+// 0000 45 00 00 3c 78 4a 40 00 40 06 2f b2 0a 00 00 01 / 0010 c0 a8 c8 16 9b 66 00 50 …,
+// source address at bytes 12–15, destination 16–19, TCP source port 20–21, destination port 22–23.
+test('hex view: byte cursor with the keyboard, tied to the layer tree', async ({ page }) => {
+  const errors = collectErrors(page);
+  const dir = join(FIXTURES, 'lab-healthy');
+  await newSessionWith(page, [join(dir, 'A.pcapng'), join(dir, 'B.pcapng')]);
+  await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
+  await page.locator('[data-testid="cp-chip"][data-label="A1"]').click();
+  await page.getByTestId('tab-detail').click();
+  await expect(page.getByTestId('detail-panel')).toHaveAttribute('data-ref', 'A#1');
+  const hex = page.getByTestId('hex-view');
+  await expect(hex.getByTestId('hex-byte').first()).toBeVisible();
+  await expect(hex).toHaveAttribute('role', 'grid');
+  await expect(hex).toHaveAttribute('tabindex', '0');
+  // The tree came from the dissect worker, not from decoding on the UI thread.
+  expect(page.workers().map((w) => w.url()).some((u) => /dissect\.worker/.test(u))).toBe(true);
+
+  const field = (name: string) => page.locator(`[data-testid="detail-field"][data-name="${name}"]`);
+  /** The byte the grid names as its active descendant: offset and spoken label. */
+  const active = async () =>
+    hex.evaluate((el) => {
+      const id = el.getAttribute('aria-activedescendant');
+      const cell = id ? el.ownerDocument.getElementById(id) : null;
+      return cell ? { offset: Number(cell.dataset['offset']), role: cell.getAttribute('role'), label: cell.getAttribute('aria-label'), text: cell.textContent } : null;
+    });
+  const expectCursor = async (offset: number, fieldName: string) => {
+    await expect(hex).toHaveAttribute('data-cursor', String(offset));
+    await expect.poll(async () => (await active())?.offset).toBe(offset);
+    await expect(field(fieldName)).toHaveAttribute('aria-selected', 'true');
+  };
+
+  // Selecting a layer in the tree puts the cursor on its first byte.
+  await field('tcp').click();
+  await expectCursor(20, 'tcp');
+  expect(await active()).toEqual({ offset: 20, role: 'gridcell', label: 'offset 0x14 (20): 0x9b, decimal 155', text: '9b' });
+
+  // Tab from the tree into the bytes; keys move the cursor, the tree follows.
+  await page.keyboard.press('Tab');
+  await expect(hex).toBeFocused();
+  await page.keyboard.press('Home');
+  await expectCursor(16, 'ip.dst');
+  await page.keyboard.press('ArrowLeft');
+  await expectCursor(15, 'ip.src');
+  await page.keyboard.press('ArrowDown');
+  await expect(hex).toHaveAttribute('data-cursor', '31');
+  await page.keyboard.press('ArrowUp');
+  await expectCursor(15, 'ip.src');
+  await page.keyboard.press('Home');
+  await expectCursor(0, 'ip.version');
+  expect((await active())!.label).toBe('offset 0x0 (0): 0x45, decimal 69, character E');
+  await page.keyboard.press('ArrowUp');
+  await expectCursor(0, 'ip.version');
+  await page.keyboard.press('End');
+  await expectCursor(15, 'ip.src');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await page.keyboard.press('ArrowRight');
+  await expectCursor(20, 'tcp.srcport');
+  await expect(page.getByTestId('hex-status')).toContainText('0x9b = 155');
+  await expect(page.getByTestId('hex-status')).toContainText('Source Port');
+  await expect(hex.getByTestId('hex-byte-selected')).toHaveCount(2);
+  // With the tree opened up to the TCP fields, the bytes stay on screen and the page itself never scrolls.
+  await expect(hex.locator('[data-offset="20"].hex-byte')).toBeInViewport();
+  await expect(field('tcp.srcport')).toBeInViewport();
+  expect(await hex.evaluate((el) => el.ownerDocument.scrollingElement!.scrollTop)).toBe(0);
+  await shot(page, 'wb-18-hex-cursor');
+
+  // Moving in the tree moves the cursor: down from the source port is the destination port (byte 22).
+  await field('tcp.srcport').click();
+  await page.keyboard.press('ArrowDown');
+  await expectCursor(22, 'tcp.dstport');
+  // A click on a byte places the cursor there.
+  await hex.locator('[data-testid^="hex-byte"][data-offset="13"]').click();
+  await expectCursor(13, 'ip.src');
+  await expect(hex).toBeFocused();
+  expect(errors).toEqual([]);
+});

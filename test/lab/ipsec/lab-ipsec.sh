@@ -7,6 +7,9 @@
 #   lab-ipsec.sh [--out DIR] SCENARIO...   one capture set per scenario into DIR/SCENARIO/
 #   lab-ipsec.sh [--out DIR] all           every scenario listed in scenarios.json
 #   lab-ipsec.sh --list                    scenario names
+#   lab-ipsec.sh --checked-in SCENARIO...|all
+#                                          refresh the copies kept in the repo (captures/SCENARIO/):
+#                                          every input form the tests read, without the daemon logs
 #
 # Topology (addresses exist only inside the namespaces):
 #
@@ -301,20 +304,45 @@ run_scenario() {
   teardown
 }
 
+# The files of one capture set the tests read: both gateways as pcapng, as SLL2 (`-i any`) with the
+# `ip -o link` that names its interfaces, as live `tcpdump -n -i any` text, and the run record.
+REPO_FILES=(A.pcapng B.pcapng A-any.pcap B-any.pcap A-links.txt B-links.txt A.txt B.txt run.json)
+
+# keep_in_repo NAME...: copy those files of $OUT/NAME into captures/NAME, replacing the old set.
+keep_in_repo() {
+  local n f
+  for n in "$@"; do
+    rm -rf "$HERE/captures/$n"; mkdir -p "$HERE/captures/$n"
+    for f in "${REPO_FILES[@]}"; do
+      cp "$OUT/$n/$f" "$HERE/captures/$n/$f"
+      chmod 644 "$HERE/captures/$n/$f"
+    done
+    log "kept $n in $HERE/captures/$n ($(du -cb "$HERE/captures/$n"/* | tail -1 | cut -f1) bytes)"
+  done
+}
+
 main() {
-  local names=()
+  local names=() repo=0
   while [ $# -gt 0 ]; do
     case "$1" in
       --out) OUT=$2; shift 2 ;;
+      --checked-in) repo=1; shift ;;
       --list) scenario_names; exit 0 ;;
-      -h|--help) sed -n '2,25p' "${BASH_SOURCE[0]}"; exit 0 ;;
+      -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
       all) mapfile -t names < <(scenario_names); shift ;;
       *) names+=("$1"); shift ;;
     esac
   done
   need_tools ip nft dumpcap tcpdump curl swanctl "$CHARON"
   [ -c /dev/net/tun ] || die "no /dev/net/tun"
-  run_named "${names[@]}"
+  if [ "$repo" = 1 ]; then
+    OUT=$(mktemp -d /tmp/tdi-lab-repo.XXXXXX)
+    run_named "${names[@]}"
+    keep_in_repo "${names[@]}"
+    rm -rf "$OUT"
+  else
+    run_named "${names[@]}"
+  fi
 }
 
 main "$@"

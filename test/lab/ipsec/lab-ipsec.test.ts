@@ -1,7 +1,8 @@
 // The real IPsec test network: lab-ipsec.sh builds two strongSwan gateways (IKEv2, PSK, userspace
 // ESP over TUN, NAT-T through a NAT router) in network namespaces, breaks the path the way each
 // scenario of scenarios.json says, and captures both gateways. `tandem analyze` must name the first
-// missing checkpoint, class and host the domain rules prescribe, from pcapng and from SLL2 + `ip -o link`.
+// missing checkpoint, class and host the domain rules prescribe, from each input form the WireGuard
+// lab checks too: pcapng, SLL2 + `ip -o link`, A pcapng + B live `tcpdump -n -i any` text, text on both ends.
 //
 // TANDEM_IPSEC_LAB_DIR=/some/dir reuses captures made by `test/lab/ipsec/lab-ipsec.sh --out /some/dir all`
 // (then neither root nor strongSwan is needed); otherwise a fresh set goes to a temp dir.
@@ -19,7 +20,7 @@ interface Scenario extends LabScenario { flow: string; present: string[] }
 const table = JSON.parse(readFileSync(join(here, 'scenarios.json'), 'utf8')) as { scenarios: Scenario[] };
 const scenarios = table.scenarios;
 
-const haveCaptures = (dir: string): boolean => scenarios.every((s) => existsSync(join(dir, s.name, 'run.json')));
+const haveCaptures = (dir: string): boolean => scenarios.every((s) => existsSync(join(dir, s.name, 'run.json')) && existsSync(join(dir, s.name, 'B.txt')));
 
 const lab = setUpLab({
   name: 'IPsec lab',
@@ -46,10 +47,19 @@ interface Result extends AnalyzeResult {
   variant: { tunnel: string };
 }
 
-function analyze(dir: string, flow: string, variant: 'pcapng' | 'any'): Result {
-  const args = variant === 'pcapng'
-    ? ['analyze', join(dir, 'A.pcapng'), join(dir, 'B.pcapng')]
-    : ['analyze', join(dir, 'A-any.pcap'), join(dir, 'B-any.pcap'), '--a-links', join(dir, 'A-links.txt'), '--b-links', join(dir, 'B-links.txt')];
+/** The input forms, as in lab.test.ts: files for A and B, and whether SLL2 needs the `ip -o link` names. */
+const FORMS = [
+  { title: 'pcapng', a: 'A.pcapng', b: 'B.pcapng', links: false },
+  { title: 'SLL2 -i any with ip -o link', a: 'A-any.pcap', b: 'B-any.pcap', links: true },
+  // The far gateway often offers only a terminal: B as live `tcpdump -n -i any` text (no date, no -v).
+  { title: 'A pcapng + B tcpdump text', a: 'A.pcapng', b: 'B.txt', links: false },
+  { title: 'tcpdump text on both ends', a: 'A.txt', b: 'B.txt', links: false },
+] as const;
+type Form = (typeof FORMS)[number];
+
+function analyze(dir: string, flow: string, form: Form = FORMS[0]): Result {
+  const args = ['analyze', join(dir, form.a), join(dir, form.b)];
+  if (form.links) args.push('--a-links', join(dir, 'A-links.txt'), '--b-links', join(dir, 'B-links.txt'));
   args.push('--flow', flow);
   return analyzeJson<Result>(args);
 }
@@ -63,11 +73,11 @@ function tsharkEsp(file: string, frame: number): [string, string] {
 
 for (const s of scenarios) {
   test(`IPsec lab ${s.name}: the captures show the fault`, { skip }, () => {
-    assertRun(s, join(lab.dir(), s.name), ['A.pcapng', 'B.pcapng', 'A-any.pcap', 'B-any.pcap', 'A-links.txt', 'B-links.txt']);
+    assertRun(s, join(lab.dir(), s.name), ['A.pcapng', 'B.pcapng', 'A-any.pcap', 'B-any.pcap', 'A-links.txt', 'B-links.txt', 'A.txt', 'B.txt']);
   });
-  for (const variant of ['pcapng', 'any'] as const) {
-    test(`IPsec lab ${s.name}: verdict from ${variant === 'pcapng' ? 'pcapng' : 'SLL2 -i any with ip -o link'}`, { skip }, () => {
-      const r = analyze(join(lab.dir(), s.name), s.flow, variant);
+  for (const form of FORMS) {
+    test(`IPsec lab ${s.name}: verdict from ${form.title}`, { skip }, () => {
+      const r = analyze(join(lab.dir(), s.name), s.flow, form);
       assert.equal(r.variant.tunnel, 'ipsec', context(s, r));
       assertVerdict(s, r);
       const got = new Set(r.checkpoints.map((c) => c.label));
@@ -78,7 +88,7 @@ for (const s of scenarios) {
 
 test('IPsec lab healthy: lineage follows the SYN from A\'s LAN side through ESP to B\'s LAN, ESP paired by SPI + sequence', { skip }, () => {
   const dir = join(lab.dir(), 'healthy');
-  const r = analyze(dir, scenarios[0]!.flow, 'pcapng');
+  const r = analyze(dir, scenarios[0]!.flow);
   const req = r.lineage.find((l) => l.direction === 'request');
   assert.ok(req !== undefined, show(r));
   const labels = req.hops.map((h) => h.checkpoint);

@@ -1,13 +1,16 @@
-// IPsec analysis on real strongSwan captures: the pcapng pairs in test/lab/ipsec/captures/ were
-// recorded by test/lab/ipsec/lab-ipsec.sh (two gateways, NAT-T, userspace ESP). They are checked in so
-// the verdicts are tested without root; the expectations come from test/lab/ipsec/scenarios.json,
-// which derives them from the domain rules. tshark (when installed) cross-checks the packets chosen.
+// IPsec analysis on real strongSwan captures: the capture sets in test/lab/ipsec/captures/ were
+// recorded by `test/lab/ipsec/lab-ipsec.sh --checked-in all` (two gateways, NAT-T, userspace ESP). They
+// are checked in so the verdicts are tested without root, from every input form the lab writes:
+// pcapng, SLL2 (-i any) named through `ip -o link`, A pcapng with B as live `tcpdump -n -i any` text,
+// and text from both gateways. The expectations come from test/lab/ipsec/scenarios.json, which
+// derives them from the domain rules. tshark (when installed) cross-checks the packets chosen.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCompact } from '../../../shared/ingest/load-capture.ts';
+import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import { openCapture } from '../../../bin/cli/io.ts';
 import { analyze, type AnalysisResult, type CaptureInput } from '../../../shared/analysis/index.ts';
 import { ikeLocalAddresses, refineIpsec } from '../../../shared/analysis/ipsec.ts';
@@ -19,32 +22,50 @@ const table = JSON.parse(readFileSync(`${LAB}scenarios.json`, 'utf8')) as {
 };
 const haveTshark = spawnSync('sh', ['-c', 'command -v tshark'], { stdio: 'ignore' }).status === 0;
 
-async function load(path: string): Promise<CaptureInput> {
-  const r = await loadCompact(openCapture(path), { summary: false });
+async function load(path: string, links?: string): Promise<CaptureInput> {
+  const linkNames = links === undefined ? undefined : parseIpLink(readFileSync(links, 'utf8'));
+  const r = await loadCompact(openCapture(path), { summary: false, linkNames });
+  const fatal = r.summary.problems.find((p) => p.fatal);
+  assert.equal(fatal, undefined, `${path}: ${fatal?.message}`);
   return { name: path, file: path, packets: r.packets, interfaces: r.interfaces };
 }
 
-async function run(name: string, flow: string): Promise<{ r: AnalysisResult; a: CaptureInput; b: CaptureInput }> {
-  const a = await load(`${LAB}captures/${name}/A.pcapng`);
-  const b = await load(`${LAB}captures/${name}/B.pcapng`);
+/** The input forms (as the lab tests read them): files for A and B, and whether SLL2 needs the link names. */
+const FORMS = [
+  { title: 'pcapng', a: 'A.pcapng', b: 'B.pcapng', links: false },
+  { title: 'SLL2 + ip -o link', a: 'A-any.pcap', b: 'B-any.pcap', links: true },
+  { title: 'A pcapng + B text', a: 'A.pcapng', b: 'B.txt', links: false },
+  { title: 'text on both ends', a: 'A.txt', b: 'B.txt', links: false },
+] as const;
+type Form = (typeof FORMS)[number];
+
+async function run(name: string, flow: string, form: Form = FORMS[0]): Promise<{ r: AnalysisResult; a: CaptureInput; b: CaptureInput }> {
+  const dir = `${LAB}captures/${name}/`;
+  const a = await load(dir + form.a, form.links ? `${dir}A-links.txt` : undefined);
+  const b = await load(dir + form.b, form.links ? `${dir}B-links.txt` : undefined);
   return { r: analyze(a, b, { flow }), a, b };
 }
 
 const show = (r: AnalysisResult): string => `${JSON.stringify(r.verdict)} ${r.checkpoints.map((c) => c.label).join(' ')}`;
 
 for (const s of table.scenarios) {
-  const have = existsSync(`${LAB}captures/${s.name}/A.pcapng`);
-  test(`IPsec capture ${s.name}: verdict and checkpoints`, { skip: have ? false : `no checked-in capture for ${s.name}` }, async () => {
-    const { r } = await run(s.name, s.flow);
-    const e = s.expect;
-    assert.equal(r.variant.tunnel, 'ipsec');
-    assert.equal(r.verdict.status, e.status, show(r));
-    assert.equal(r.verdict.first_missing, e.first_missing, show(r));
-    assert.equal(r.verdict.class, e.class, show(r));
-    if (e.host !== undefined) assert.equal(r.verdict.host, e.host, show(r));
-    const got = new Set<string>(r.checkpoints.map((c) => c.label));
-    assert.deepEqual(s.present.filter((l) => !got.has(l)), [], show(r));
-  });
+  for (const form of FORMS) {
+    const files = [form.a, form.b, ...(form.links ? ['A-links.txt', 'B-links.txt'] : [])];
+    const missing = files.filter((f) => !existsSync(`${LAB}captures/${s.name}/${f}`));
+    const skip = missing.length ? `no checked-in ${missing.join(', ')} for ${s.name}` : false;
+    test(`IPsec capture ${s.name}: verdict and checkpoints from ${form.title}`, { skip }, async () => {
+      const { r } = await run(s.name, s.flow, form);
+      const e = s.expect;
+      const ctx = `${s.name} from ${form.title}: ${show(r)}`;
+      assert.equal(r.variant.tunnel, 'ipsec', ctx);
+      assert.equal(r.verdict.status, e.status, ctx);
+      assert.equal(r.verdict.first_missing, e.first_missing, ctx);
+      assert.equal(r.verdict.class, e.class, ctx);
+      if (e.host !== undefined) assert.equal(r.verdict.host, e.host, ctx);
+      const got = new Set<string>(r.checkpoints.map((c) => c.label));
+      assert.deepEqual(s.present.filter((l) => !got.has(l)), [], ctx);
+    });
+  }
 }
 
 /** tshark's fields of one frame. */

@@ -103,3 +103,22 @@ test('text-imported packets export with synthesized bytes that tshark decodes to
     });
   }
 });
+
+test('a later fragment from plain tcpdump text (offset not printed) exports as a later fragment, not as a headerless datagram', { skip: tsharkSkip }, async () => {
+  const text = '12:00:00.000001 IP 192.168.1.2 > 198.51.100.2: ip-proto-17\n';
+  const r = await readAll(new TextEncoder().encode(text));
+  assert.equal(r.packets.length, 1);
+  const p = r.packets[0]!;
+  assert.ok(p.ip?.frag, 'the text importer marks the line as a fragment');
+  const { linktype, data } = synthesizeFrame(p);
+  const w = new PcapngWriter({});
+  const id = w.addInterface({ name: 'eth0', linktype });
+  w.addPacket({ ifaceId: id, tsSec: p.tsSec, tsNsec: p.tsNsec, data });
+  const out = join(tmp, 'later-fragment.pcapng');
+  writeFileSync(out, w.toBytes());
+  const [row] = tsharkFields(out, ['ip.proto', 'ip.frag_offset', 'ip.flags.mf', 'udp.srcport', '_ws.expert.message']);
+  assert.equal(row![0], '17');
+  assert.ok(Number(row![1]) >= 1, `fragment offset ${row![1]} must mark a later fragment`);
+  assert.equal(row![3], '', 'no UDP header is invented for a later fragment');
+  assert.doesNotMatch(row![4] ?? '', /Malformed/i);
+});

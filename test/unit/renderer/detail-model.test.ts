@@ -11,6 +11,14 @@ import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import {
   ancestorIds, buildDetail, fieldAtOffset, hexRow, offsetWidth, rowCount, visibleNodes, type FieldNode,
 } from '../../../renderer/src/features/detail/detail-model.ts';
+import { dissectDetail } from '../../../renderer/src/workers/dissect.ts';
+import type { CaptureInterface } from '../../../shared/capture-file/types.ts';
+import type { Packet } from '../../../shared/protocols/packet.ts';
+
+/** The detail model as the view builds it: the tree from the dissect worker's function, then the model. */
+function detailOf(p: Packet, bytes: Uint8Array | undefined, iface?: CaptureInterface, linkNames?: Map<number, string>) {
+  return buildDetail(p, bytes, bytes && bytes.length > 0 ? dissectDetail(p, bytes, iface, linkNames) : undefined);
+}
 
 const hasTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
 const WG = fileURLToPath(new URL('../protocols/fixtures/wg-sll2.pcap', import.meta.url));
@@ -45,7 +53,7 @@ test('byte ranges of fields and the byte-to-field lookup match tshark', async (t
   for (const [file, frame, names] of cases) {
     const { packets, frames, interfaces } = await load(file);
     const p = packets[frame - 1]!;
-    const model = buildDetail(p, frames[frame - 1], interfaces[p.ifaceId]);
+    const model = detailOf(p, frames[frame - 1], interfaces[p.ifaceId]);
     const theirs = pdml(file, frame);
     for (const name of names) {
       const ref = theirs.get(name);
@@ -68,7 +76,7 @@ test('byte ranges of fields and the byte-to-field lookup match tshark', async (t
 test('byte lookup picks the deepest field and falls back to the layer', async () => {
   const { packets, frames, interfaces } = await load(WG);
   const p = packets[12]!;
-  const m = buildDetail(p, frames[12], interfaces[0]);
+  const m = detailOf(p, frames[12], interfaces[0]);
   // Every captured byte belongs to something: at least the frame layer.
   for (let off = 0; off < m.bytes.length; off++) {
     const hit = fieldAtOffset(m.all, off)!;
@@ -128,7 +136,7 @@ test('a text-imported packet shows its record as a tree, without bytes', async (
   const { packets } = await load(SEED + 'endpoint-a.txt');
   const p = packets.find((x) => x.tcp !== undefined && x.origin === 'text')!;
   assert.ok(p, 'a TCP packet in the text import');
-  const m = buildDetail(p, undefined, undefined);
+  const m = detailOf(p, undefined);
   assert.equal(m.bytes.length, 0);
   const names = m.all.map((n: FieldNode) => n.field.name);
   for (const n of ['frame', 'ip', 'ip.src', 'ip.dst', 'tcp', 'tcp.srcport', 'tcp.flags', 'tcp.seq']) assert.ok(names.includes(n), n);
@@ -146,7 +154,7 @@ test('SLL2 interface names reach the frame line when the caller passes them', as
   const { packets, frames, interfaces } = await load(WG, linkNames);
   const i = packets.findIndex((p) => p.iface !== '' && p.iface !== 'any');
   const p = packets[i]!;
-  const m = buildDetail(p, frames[i], interfaces[p.ifaceId], linkNames);
+  const m = detailOf(p, frames[i], interfaces[p.ifaceId], linkNames);
   const flat = JSON.stringify(m.roots.map((r) => [r.field.label, r.children.map((c) => c.field.label)]));
   assert.ok(flat.includes(p.iface), `tree mentions ${p.iface}`);
 });

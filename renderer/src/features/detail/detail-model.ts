@@ -1,9 +1,8 @@
-// Pure model of the packet detail view: the layer tree (from the decoders, or from the Packet
-// record when there are no bytes), byte-to-field lookup and hex rows. No DOM, no React, so it
-// is unit-tested under Node.
+// Pure model of the packet detail view: the layer tree (decoded from the bytes by the dissect
+// worker, or built from the Packet record when there are no bytes), byte-to-field lookup and hex
+// rows. No DOM, no React and no byte parsing, so it runs on the UI thread and is unit-tested under Node.
 
-import type { CaptureInterface, RawFrame } from '../../../../shared/capture-file/types.ts';
-import { dissectFrame, type Field } from '../../../../shared/protocols/index.ts';
+import type { Field } from '../../../../shared/protocols/fields.ts';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
 
 /** A tree node with a stable id (its index path, "2.0.3") and its place in the tree. */
@@ -26,27 +25,6 @@ export interface DetailModel {
 
 const NO_BYTES = new Uint8Array(0);
 
-/** pcapng direction flags back from the record, so the frame line matches what was imported. */
-function epbFlags(p: Packet): number | undefined {
-  return p.dir === 'in' ? 1 : p.dir === 'out' ? 2 : undefined;
-}
-
-export function rawFrameOf(p: Packet, bytes: Uint8Array): RawFrame {
-  const f: RawFrame = {
-    frame: p.frame, offset: 0, ifaceId: p.ifaceId, tsSec: p.tsSec, tsNsec: p.tsNsec,
-    caplen: Math.min(p.caplen, bytes.length), len: p.len, data: bytes,
-  };
-  const fl = epbFlags(p);
-  if (fl !== undefined) f.epbFlags = fl;
-  if (p.comments) f.comments = p.comments;
-  return f;
-}
-
-/** The interface the packet was captured on, rebuilt from the record when the caller has none. */
-export function interfaceOf(p: Packet, iface?: CaptureInterface): CaptureInterface {
-  return iface ?? { id: p.ifaceId, name: p.iface, linktype: p.linktype, snaplen: 0, section: 0 };
-}
-
 export function indexTree(fields: Field[]): Omit<DetailModel, 'bytes'> {
   const all: FieldNode[] = [];
   const byId = new Map<string, FieldNode>();
@@ -62,10 +40,18 @@ export function indexTree(fields: Field[]): Omit<DetailModel, 'bytes'> {
   return { roots, all, byId };
 }
 
-export function buildDetail(p: Packet, bytes: Uint8Array | undefined, iface?: CaptureInterface, linkNames?: Map<number, string>): DetailModel {
-  if (bytes === undefined || bytes.length === 0) return { ...indexTree(fieldsFromPacket(p)), bytes: NO_BYTES };
-  const tree = dissectFrame(rawFrameOf(p, bytes), interfaceOf(p, iface), linkNames ? { linkNames } : undefined);
-  return { ...indexTree(tree), bytes: bytes.subarray(0, Math.min(bytes.length, p.caplen || bytes.length)) };
+/**
+ * The detail model of packet `p`: `tree` is the dissect worker's answer for its bytes; without
+ * bytes (text imports) the tree comes from the record itself.
+ */
+export function buildDetail(p: Packet, bytes: Uint8Array | undefined, tree?: Field[]): DetailModel {
+  if (!needsDissect(bytes)) return { ...indexTree(fieldsFromPacket(p)), bytes: NO_BYTES };
+  return { ...indexTree(tree ?? []), bytes: bytes.subarray(0, Math.min(bytes.length, p.caplen || bytes.length)) };
+}
+
+/** Whether the packet's tree has to come from the dissect worker (it has bytes to decode). */
+export function needsDissect(bytes: Uint8Array | undefined): bytes is Uint8Array {
+  return bytes !== undefined && bytes.length > 0;
 }
 
 /**
@@ -137,6 +123,41 @@ export function hexRow(bytes: Uint8Array, row: number, width = offsetWidth(bytes
 
 export function rowCount(bytes: Uint8Array): number {
   return Math.ceil(bytes.length / BYTES_PER_ROW);
+}
+
+/**
+ * Where a key takes the hex view's byte cursor: left/right one byte, up/down one row (staying put
+ * at the first/last row), Home/End the row's first/last byte (with Ctrl: the frame's), Page Up/Down
+ * `page` rows. No cursor yet: any of these keys starts at byte 0. null = not a cursor key.
+ */
+export function moveCursor(
+  cursor: number | null, key: string, total: number, opts: { ctrl?: boolean; page?: number } = {},
+): number | null {
+  if (total <= 0) return null;
+  const page = Math.max(1, opts.page ?? 1) * BYTES_PER_ROW;
+  const at = cursor === null ? null : Math.min(Math.max(cursor, 0), total - 1);
+  const rowStart = at === null ? 0 : at - (at % BYTES_PER_ROW);
+  const last = total - 1;
+  const vertical = (delta: number) => {
+    if (at === null) return 0;
+    const to = at + delta;
+    // Stay in the same column: a move past either end of the frame keeps the cursor where it is,
+    // except that the last (short) row is reached from above at its last byte.
+    if (to < 0) return at;
+    if (to > last) return Math.floor(at / BYTES_PER_ROW) === Math.floor(last / BYTES_PER_ROW) ? at : last;
+    return to;
+  };
+  switch (key) {
+    case 'ArrowLeft': return at === null ? 0 : Math.max(0, at - 1);
+    case 'ArrowRight': return at === null ? 0 : Math.min(last, at + 1);
+    case 'ArrowUp': return vertical(-BYTES_PER_ROW);
+    case 'ArrowDown': return vertical(BYTES_PER_ROW);
+    case 'PageUp': return at === null ? 0 : at - page >= 0 ? at - page : at % BYTES_PER_ROW;
+    case 'PageDown': return at === null ? 0 : at + page <= last ? at + page : vertical(Math.floor((last - at) / BYTES_PER_ROW) * BYTES_PER_ROW);
+    case 'Home': return opts.ctrl ? 0 : rowStart;
+    case 'End': return opts.ctrl ? last : Math.min(last, rowStart + BYTES_PER_ROW - 1);
+    default: return null;
+  }
 }
 
 // ---- text imports: a tree from the record itself

@@ -6,6 +6,7 @@ import React, { useCallback, useEffect, useMemo, useRef, useState } from 'react'
 import type { CheckpointLabel } from '../../../../shared/analysis/types.ts';
 import { parseIpLink } from '../../../../shared/capture-file/links.ts';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
+import { describeCheckpoint } from '../../../../shared/report/labels.ts';
 import type { NoteTarget } from '../../../../shared/report/notes.ts';
 import type { AnalysisRecord, AnalysisOptionsRecord, CaptureRecord, HostSide, NoteRecord } from '../../db/schema.ts';
 import { saveOptions, targetKey } from '../../db/store.ts';
@@ -239,7 +240,7 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
                 data-testid="cp-chip"
                 data-label={label}
                 disabled={missing}
-                title={(missing ? `${label} not seen` : `${label}: ${ref.capture}#${ref.frame}`) + chipNotes.map((n) => `\n✎ ${n.text}`).join('')}
+                title={(missing ? `${label} not seen` : `${label}: ${ref.capture}#${ref.frame}`) + ` (${describeCheckpoint(label)})` + chipNotes.map((n) => `\n✎ ${n.text}`).join('')}
                 onClick={() => ref && select(ref)}
               >
                 {label}

@@ -4,6 +4,7 @@
 
 import type { AnalysisResult, CheckpointLabel, HopStage } from '../../../../shared/analysis/types.ts';
 import { PATH_ORDER } from '../../../../shared/analysis/types.ts';
+import { checkpointSpec } from '../../../../shared/report/labels.ts';
 import type { HostSide } from '../../db/schema.ts';
 
 export type PacketRef = { capture: HostSide; frame: number };
@@ -28,6 +29,17 @@ const STAGE_TWIN: Partial<Record<HopStage, HopStage[]>> = {
   'decrypted-reply-in': ['reply-tunnel-out', 'reply-in'],
 };
 
+/**
+ * The strip's order: the engine's path with a site-to-site gateway's LAN side around it (IPsec A0
+ * before A1, A7 after A6), as shared/analysis/README-ipsec.md lists the path.
+ */
+export const STRIP_ORDER: readonly CheckpointLabel[] = ['A0', ...PATH_ORDER, 'A7'];
+
+/** A0/A7 exist only where A is a gateway for a LAN: shown when seen or named as the first missing one, never as "not seen". */
+export function isGatewayOnly(label: CheckpointLabel): boolean {
+  return checkpointSpec(label)?.gatewayOnly === true;
+}
+
 export interface WorkbenchModel {
   /** `A#12` → checkpoint labels on that packet. */
   badges: Map<string, CheckpointLabel[]>;
@@ -35,7 +47,7 @@ export interface WorkbenchModel {
   /** Packets of the traced flow with no twin on the other host; 'lost' marks the last place a lost packet was seen. */
   marks: Map<string, 'unmatched' | 'lost'>;
   checkpoints: Map<CheckpointLabel, PacketRef>;
-  /** Checkpoints in path order, present or not. */
+  /** Checkpoints in path order, present or not (gateway-only ones only when seen or first missing). */
   strip: Array<{ label: CheckpointLabel; ref: PacketRef | null }>;
 }
 
@@ -53,6 +65,8 @@ export function buildModel(result: AnalysisResult | undefined): WorkbenchModel {
     if (list) list.push(c.label);
     else badges.set(k, [c.label]);
   }
+  // Several labels on one packet read in path order (the first one is the packet's "current" label).
+  for (const list of badges.values()) if (list.length > 1) list.sort((x, y) => STRIP_ORDER.indexOf(x) - STRIP_ORDER.indexOf(y));
   for (const [x, y] of CHECKPOINT_TWINS) {
     const a = checkpoints.get(x);
     const b = checkpoints.get(y);
@@ -76,7 +90,9 @@ export function buildModel(result: AnalysisResult | undefined): WorkbenchModel {
     const end = l.direction === 'reply' ? 'decrypted-reply-in' : result.variant.path === 'point-to-point' ? 'decrypted-in' : 'forwarded-out';
     if (last && (l.lost_after || (last.stage !== end && result.verdict.status !== 'ok'))) marks.set(refKey(last), 'lost');
   }
-  const strip = PATH_ORDER.map((label) => ({ label, ref: checkpoints.get(label) ?? null }));
+  const strip = STRIP_ORDER
+    .filter((label) => !isGatewayOnly(label) || checkpoints.has(label) || result.verdict.first_missing === label)
+    .map((label) => ({ label, ref: checkpoints.get(label) ?? null }));
   return { badges, twins, marks, checkpoints, strip };
 }
 
