@@ -1,7 +1,12 @@
 // `tandem capture`: live capture to a pcapng file from the command line, with the same capture
 // code the app's helper runs (electron/capture, no Electron involved). Runs the capture in this
-// process: the terminal user grants privileges (sudo, or setcap on node) as with tcpdump.
+// process when it holds the capture capabilities (root, say); otherwise it starts itself again on
+// the dedicated capture runtime when that is set up (`tandem capture --setup-privileges` prints how).
+import { spawn } from 'node:child_process';
+import { accessSync, constants, realpathSync } from 'node:fs';
+import path from 'node:path';
 import { UsageError } from './io.ts';
+import { captureRuntimeEnv, checkCapturePrivileges, dedicatedRuntime, setupSteps, CAPTURE_GROUP, CAPTURE_RUNTIME } from '../../electron/capture/privileges.ts';
 import { formatDevice, listDevices } from '../../electron/capture/devices.ts';
 import { CaptureError, CaptureSession, type CaptureOptions, type CaptureStats } from '../../electron/capture/session.ts';
 import { RemoteCapture, RemoteCaptureError, type RemoteCaptureOptions, type RemoteSummary } from '../../electron/capture/remote.ts';
@@ -11,6 +16,7 @@ const USAGE = `usage: tandem capture -i IFACE [-i IFACEâ€¦] [-f FILTER | FILTERâ
                       [--remote [USER@]HOST[:PORT] --remote-iface IFACE --remote-write FILE.pcapng
                        [--remote-key KEYFILE] [--remote-filter FILTER] [--remote-sudo] [--remote-known-hosts FILE]]
        tandem capture --list
+       tandem capture --setup-privileges
   -i IFACE     interface to capture on (repeatable; "any" = all interfaces, Linux)
   -f FILTER    BPF capture filter (pcap-filter syntax); words after the options are taken as the filter too
   -w FILE      pcapng file written as packets arrive (one interface block per -i, names kept)
@@ -19,9 +25,11 @@ const USAGE = `usage: tandem capture -i IFACE [-i IFACEâ€¦] [-f FILTER | FILTERâ
   --buffer-size B    libpcap buffer per interface in bytes (default 64 MiB); the last line says how many packets did not fit
   --remote â€¦   also capture on a far host at the same time with its tcpdump over SSH (key auth only);
                both ends start together and stop together (the remote filter defaults to -f)
-Stops cleanly on Ctrl-C. Needs CAP_NET_RAW and CAP_NET_ADMIN (root, or setcap on the node binary).`;
+  --setup-privileges  print (not run) the root commands that let you capture without sudo, and how to undo them
+Stops cleanly on Ctrl-C. Needs CAP_NET_RAW and CAP_NET_ADMIN: run as root, or set up the dedicated capture
+runtime once (--setup-privileges), which this command then uses by itself.`;
 
-interface CaptureArgs { list: boolean; help: boolean; options: Omit<CaptureOptions, 'onBatch'>; remote?: RemoteCaptureOptions }
+interface CaptureArgs { list: boolean; help: boolean; setupPrivileges: boolean; options: Omit<CaptureOptions, 'onBatch'>; remote?: RemoteCaptureOptions }
 
 /** `[user@]host[:port]`, with IPv6 literals in brackets. */
 function parseRemoteTarget(t: string): { user?: string; host: string; port?: number } {
@@ -43,7 +51,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs {
   const filterWords: string[] = [];
   let filter: string | undefined, file: string | undefined;
   let count: number | undefined, seconds: number | undefined, bytes: number | undefined, snaplen: number | undefined, bufferSize: number | undefined;
-  let promiscuous = true, list = false, help = false;
+  let promiscuous = true, list = false, help = false, setupPrivileges = false;
   const remote: Record<string, string | boolean> = {};
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
@@ -60,6 +68,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs {
       case '-p': case '--no-promisc': promiscuous = false; break;
       case '-D': case '--list': list = true; break;
       case '-h': case '--help': help = true; break;
+      case '--setup-privileges': setupPrivileges = true; break;
       case '--remote': case '--remote-iface': case '--remote-write': case '--remote-key': case '--remote-filter': case '--remote-known-hosts':
         remote[a.slice(2)] = val(); break;
       case '--remote-sudo': remote['remote-sudo'] = true; break;
@@ -74,7 +83,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs {
     ...(count !== undefined && { maxPackets: count }), ...(seconds !== undefined && { maxSeconds: seconds }),
     ...(bytes !== undefined && { maxBytes: bytes }), ...(snaplen !== undefined && { snaplen }), ...(bufferSize !== undefined && { bufferSize }),
   };
-  if (!list && !help) {
+  if (!list && !help && !setupPrivileges) {
     if (interfaces.length === 0) throw new UsageError('capture needs at least one -i IFACE (see: tandem capture --list)');
     if (!file) throw new UsageError('capture needs -w FILE.pcapng');
   }
@@ -92,7 +101,64 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs {
       ...(snaplen !== undefined && { snaplen }), ...(seconds !== undefined && { maxSeconds: seconds }),
     };
   }
-  return { list, help, options, ...(remoteOptions && { remote: remoteOptions }) };
+  return { list, help, setupPrivileges, options, ...(remoteOptions && { remote: remoteOptions }) };
+}
+
+/** What --setup-privileges prints: a commented script for the user to read and run (or not). */
+export function setupPrivilegesText(): string {
+  const { grant, revoke } = setupSteps();
+  return [
+    `# Capture without sudo: give CAP_NET_RAW and CAP_NET_ADMIN to a dedicated copy of Node, ${CAPTURE_RUNTIME},`,
+    `# that only members of the group ${CAPTURE_GROUP} may execute (like Wireshark's dumpcap and its wireshark group),`,
+    '# instead of to the node every script on this machine runs. Tandem (app and CLI) uses that copy by itself.',
+    '# Note: the copy is a full Node, so group members can run any script with those rights; add only people',
+    '# you would let sniff and reconfigure this host\'s network. Re-run the setup after upgrading Node.',
+    '# Tandem runs none of this itself. To set up, run:',
+    ...grant,
+    '# then log out and back in (group membership applies to new logins), or start a shell with `newgrp ' + CAPTURE_GROUP + '`.',
+    '#',
+    '# To take the rights back:',
+    ...revoke.map((c) => `#   ${c}`),
+    '',
+  ].join('\n');
+}
+
+/** A runtime to start this command again on when this process cannot capture: TANDEM_CAPTURE_NODE, else the dedicated one. */
+function captureRuntime(): string | undefined {
+  if (process.env.TANDEM_CAPTURE_RELAUNCHED === '1') return undefined; // already on it: no loop
+  if (checkCapturePrivileges().ok) return undefined;
+  const explicit = process.env.TANDEM_CAPTURE_NODE;
+  let runtime: string | undefined;
+  if (explicit && path.isAbsolute(explicit)) {
+    try { accessSync(explicit, constants.X_OK); runtime = explicit; } catch { /* not usable: ignored */ }
+  }
+  runtime ??= dedicatedRuntime();
+  if (!runtime) return undefined;
+  try { if (realpathSync(process.execPath) === realpathSync(runtime)) return undefined; } catch { return undefined; }
+  return runtime;
+}
+
+/**
+ * Runs this same command line on `runtime` (the script is the one this process was started with,
+ * so from the app's own files) with the cleaned environment, and returns its exit status. Ctrl-C
+ * reaches both processes from the terminal; this one only waits for the capture to finish.
+ */
+function relaunch(runtime: string): Promise<number> {
+  const child = spawn(runtime, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...captureRuntimeEnv(), TANDEM_CAPTURE_RELAUNCHED: '1' },
+  });
+  const ignore = () => undefined;
+  const forward = () => { child.kill('SIGTERM'); };
+  process.on('SIGINT', ignore);
+  process.on('SIGTERM', forward);
+  return new Promise<number>((resolve) => {
+    child.on('error', (e) => { process.stderr.write(`error: could not start the capture runtime ${runtime}: ${e.message}\n`); resolve(1); });
+    child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  }).finally(() => {
+    process.off('SIGINT', ignore);
+    process.off('SIGTERM', forward);
+  });
 }
 
 function kb(n: number): string { return n < 10_000 ? `${n} B` : n < 10_000_000 ? `${(n / 1000).toFixed(1)} kB` : `${(n / 1e6).toFixed(1)} MB`; }
@@ -113,12 +179,15 @@ function dropReport(s: CaptureStats): string {
 export async function captureCommand(argv: string[]): Promise<number> {
   const args = parseCaptureArgs(argv);
   if (args.help) { process.stdout.write(USAGE + '\n'); return 0; }
+  if (args.setupPrivileges) { process.stdout.write(setupPrivilegesText()); return 0; }
   if (args.list) {
     let devices;
     try { devices = listDevices(); } catch (e) { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; }
     process.stdout.write(devices.map(formatDevice).join('\n') + '\n');
     return 0;
   }
+  const runtime = captureRuntime();
+  if (runtime) return relaunch(runtime);
   let session: CaptureSession;
   try {
     session = CaptureSession.start(args.options);

@@ -16,6 +16,8 @@ usage:
 ${EXPORT_HELP}
   tandem capture -i IFACE [-i IFACE…] [-f FILTER] -w FILE.pcapng [-c N] [-G SECONDS] [--remote …] [--list]
       Capture live through libpcap (needs CAP_NET_RAW) in a helper process; every packet is spooled to FILE as it arrives.
+  tandem capture --setup-privileges
+      Print (not run) the commands that give capture rights to a dedicated runtime for one group, and how to undo them.
 
 Exit status: 0 success, 1 damaged input (everything before the damage is still printed), 2 usage error.`;
 

@@ -2,6 +2,7 @@
 // `ip netns exec NS`), decodes its messages and exposes batches, stats and the final summary.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { captureRuntimeEnv } from './privileges.ts';
 import { decodeBatch, MessageReader, KIND_BATCH, type HelperEvent } from './protocol.ts';
 import type { CaptureDevice } from './devices.ts';
 import { CaptureError, type CaptureBatch, type CaptureOptions, type CaptureStats, type CaptureSummary, type LiveInterface } from './session.ts';
@@ -26,11 +27,20 @@ function command(launch: HelperLaunch, args: string[]): { cmd: string; argv: str
   // Inside a bundle this file's URL says nothing about where the helper is: the caller must say.
   const here = (import.meta as { url?: string }).url;
   if (!launch.helperPath && !here) throw new CaptureError('unavailable', 'The capture helper location is unknown (pass helperPath).');
+  // The entry script comes from the app (its own location or the caller's helperPath), never from
+  // the environment: the runtime may hold capture capabilities.
   const helper = launch.helperPath ?? fileURLToPath(new URL('./helper.ts', here));
   const node = launch.node ?? process.execPath;
-  const nodeArgs = helper.endsWith('.ts') ? ['--import', 'tsx', helper] : [helper];
+  const nodeArgs = helper.endsWith('.ts') ? ['--import', tsxLoader(), helper] : [helper];
   const words = [...(launch.wrapper ?? []), node, ...nodeArgs, ...args];
-  return { cmd: words[0]!, argv: words.slice(1), env: { ...process.env, ...launch.env, ELECTRON_RUN_AS_NODE: '1' } };
+  // No NODE_OPTIONS, NODE_PATH, LD_* and the like from our environment (see captureRuntimeEnv).
+  return { cmd: words[0]!, argv: words.slice(1), env: { ...captureRuntimeEnv(), ...launch.env, ELECTRON_RUN_AS_NODE: '1' } };
+}
+
+/** tsx's loader as an absolute URL (sources only), so the helper does not resolve it from its working directory. */
+function tsxLoader(): string {
+  const meta = import.meta as { resolve?: (s: string) => string };
+  try { return meta.resolve ? meta.resolve('tsx') : 'tsx'; } catch { return 'tsx'; }
 }
 
 export class CaptureHelper {

@@ -75,7 +75,9 @@ function remoteCommand(o: RemoteCaptureOptions): string {
     `{ echo '${LINKS_BEGIN}'; ip -o link 2>/dev/null; ip -o addr 2>/dev/null; echo '${LINKS_END}'; } >&2`,
     `${run} -n -U --immediate-mode --time-stamp-precision=nano -B "$3" -w - -i "$1" -s "$2" -- "$4" &`,
     'p=$!',
-    '{ read -r _ <&3; kill -INT $p 2>/dev/null; } &',
+    // A background job of a non-interactive shell starts with SIGINT ignored until tcpdump sets its own
+    // handler: a stop that comes that early would be lost, so the signal repeats until tcpdump is gone.
+    '{ read -r _ <&3; while kill -INT $p 2>/dev/null; do sleep 1; done; } &',
     'r=$!',
     'wait $p; s=$?',
     'kill $r 2>/dev/null',

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { accessSync, constants, mkdirSync, realpathSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { CaptureHelper, listDevicesViaHelper, type HelperLaunch } from '../capture/client.ts';
+import { CAPTURE_RUNTIME, dedicatedRuntime } from '../capture/privileges.ts';
 import { CaptureError, type CaptureStats, type CaptureSummary, type LiveInterface } from '../capture/session.ts';
 import {
   eventChannelOf,
@@ -60,11 +61,13 @@ interface Launched {
 }
 
 /**
- * A Node runtime for the helper other than the Electron binary, so the capture capabilities can be
- * granted to a small runtime instead of the whole app: TANDEM_CAPTURE_NODE, else `node` on PATH.
+ * The runtime for the capture helper, so the capture capabilities can sit on a small runtime of their
+ * own instead of the whole app, in this order: TANDEM_CAPTURE_NODE (absolute paths only); the
+ * dedicated capability-bearing copy of Node (privileges.ts CAPTURE_RUNTIME, `dedicated` in tests)
+ * when it exists, is root's, and we may execute it (i.e. we are in its group); `node` on PATH.
  * Undefined means "use process.execPath" (Electron as Node, ELECTRON_RUN_AS_NODE; see client.ts).
  */
-export function findHelperNode(env: Readonly<Record<string, string | undefined>>): string | undefined {
+export function findHelperNode(env: Readonly<Record<string, string | undefined>>, dedicated: string = CAPTURE_RUNTIME): string | undefined {
   const usable = (file: string): boolean => {
     try {
       accessSync(file, constants.X_OK);
@@ -75,6 +78,8 @@ export function findHelperNode(env: Readonly<Record<string, string | undefined>>
   };
   const explicit = env.TANDEM_CAPTURE_NODE;
   if (explicit && path.isAbsolute(explicit) && usable(explicit)) return explicit;
+  const own = dedicatedRuntime(dedicated);
+  if (own) return own;
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     // Relative PATH entries would depend on the working directory: never trust them.
     if (!dir || !path.isAbsolute(dir)) continue;

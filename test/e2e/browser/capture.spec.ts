@@ -133,8 +133,9 @@ test('live capture: errors with the fix command, rows while capturing, counters,
   await expect(dialog.getByTestId('capture-error')).toContainText('Packet capture is not permitted');
   const commands = dialog.getByTestId('capture-command');
   await expect(commands).toHaveCount(2);
-  await expect(commands.nth(0)).toHaveText(/^sudo setcap cap_net_raw,cap_net_admin=eip \/\S+$/);
-  await expect(commands.nth(1)).toHaveText(/^sudo setcap -r \/\S+$/);
+  // The grant sets up the dedicated capture runtime (a group-only copy of Node with the capabilities), never the shared node.
+  await expect(commands.nth(0)).toHaveText(/^sudo groupadd -f tandem-capture && .* && sudo setcap cap_net_raw,cap_net_admin=eip \/usr\/local\/lib\/tandem\/capture-node && sudo usermod -aG tandem-capture \S+$/);
+  await expect(commands.nth(1)).toHaveText(/^sudo rm -f \/usr\/local\/lib\/tandem\/capture-node && /);
   await page.screenshot({ path: join(SHOTS, 'capture-privilege-error.png') });
   await expect(page.getByTestId('empty-session')).toBeVisible();
 

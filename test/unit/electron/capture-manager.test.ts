@@ -75,8 +75,8 @@ test('a bad filter and missing capabilities are start errors in one sentence', {
     });
     await assert.rejects(unprivileged.start(1, { ...req, filter: '' }), (e: Error) => {
       assert.match(e.message, /^Packet capture is not permitted: .*CAP_NET_RAW/);
-      assert.match(e.message, /`sudo setcap cap_net_raw,cap_net_admin=eip \/\S+`/);
-      assert.match(e.message, /`sudo setcap -r \/\S+`/);
+      assert.match(e.message, /`sudo groupadd -f tandem-capture && .* && sudo setcap cap_net_raw,cap_net_admin=eip \/usr\/local\/lib\/tandem\/capture-node && .*`/);
+      assert.match(e.message, /`sudo rm -f \/usr\/local\/lib\/tandem\/capture-node && .*`/);
       return true;
     });
     assert.deepEqual(events, [], 'a capture that never started sends no events');
