@@ -9,7 +9,7 @@ import { accessSync, constants, mkdirSync, realpathSync, statSync } from 'node:f
 import path from 'node:path';
 import { CaptureHelper, listDevicesViaHelper, type HelperLaunch } from '../capture/client.ts';
 import { CAPTURE_RUNTIME, dedicatedRuntime } from '../capture/privileges.ts';
-import { CaptureError, type CaptureStats, type CaptureSummary, type LiveInterface } from '../capture/session.ts';
+import { CaptureError, type CaptureStats } from '../capture/session.ts';
 import {
   eventChannelOf,
   isTrustedSenderUrl,
@@ -19,12 +19,12 @@ import {
   type CaptureEvent,
   type CaptureStartRequest,
   type LiveFrame,
-  type LiveInterfaceInfo,
   type PairedCaptureRequest,
   type PairedCaptureStarted,
 } from '../../shared/ipc/contract.ts';
 import { UserFacingError } from './ipc-dispatch.ts';
 import { launchRemote, RemoteStartError, type RemoteLaunch } from './remote-capture.ts';
+import { toInterfaces, toSummary } from './capture-summary.ts';
 
 export interface CaptureManagerOptions {
   /** Folder receiving the spool files (created on first use). */
@@ -111,25 +111,6 @@ export function toDeviceInfo(d: { name: string; description?: string; addresses:
   if (d.up !== undefined) info.up = d.up;
   if (d.running !== undefined) info.running = d.running;
   return info;
-}
-
-function toInterfaces(list: LiveInterface[]): LiveInterfaceInfo[] {
-  return list.map((i) => ({ id: i.id, name: i.name, linktype: i.linktype, snaplen: i.snaplen }));
-}
-
-function toSummary(s: CaptureSummary): CaptureEndSummary {
-  const out: CaptureEndSummary = {
-    reason: s.reason,
-    spoolPath: s.spoolPath,
-    spoolBytes: s.spoolBytes,
-    packets: s.packets,
-    bytes: s.bytes,
-    drops: s.drops,
-    elapsedMs: s.elapsedMs,
-    warnings: [...s.warnings],
-  };
-  if (s.error) out.error = s.error;
-  return out;
 }
 
 export class CaptureManager {

@@ -15,11 +15,11 @@ import type {
   CaptureEndSummary,
   CaptureEvent,
   LiveFrame,
-  LiveInterfaceInfo,
   RemoteCaptureRequest,
   RemoteFailureKind,
 } from '../../shared/ipc/contract.ts';
 import { UserFacingError } from './ipc-dispatch.ts';
+import { toInterfaces, toSummary } from './capture-summary.ts';
 
 /** How far-end captures reach ssh; the defaults suit the app, tests point them into a namespace. */
 export interface RemoteLaunch {
@@ -48,10 +48,6 @@ export interface RemoteRun {
   /** Settles when the capture is over (the 'end' or 'failed' event has been sent by then). */
   summary: Promise<CaptureEndSummary>;
   stop(): void;
-}
-
-function toInterfaces(list: readonly { id: number; name: string; linktype: number; snaplen: number }[]): LiveInterfaceInfo[] {
-  return list.map((i) => ({ id: i.id, name: i.name, linktype: i.linktype, snaplen: i.snaplen }));
 }
 
 export function launchRemote(
@@ -118,17 +114,7 @@ export function launchRemote(
   ready.catch(() => undefined);
   const summary = Promise.race([capture.done, spawnFailed]).then(
     (s) => {
-      const out: CaptureEndSummary = {
-        reason: s.reason,
-        spoolPath: s.spoolPath,
-        spoolBytes: s.spoolBytes,
-        packets: s.packets,
-        bytes: s.bytes,
-        drops: s.drops,
-        elapsedMs: s.elapsedMs,
-        warnings: [...s.warnings],
-        farEnd: { tcpdump: s.remote, links: s.links },
-      };
+      const out: CaptureEndSummary = { ...toSummary(s), farEnd: { tcpdump: s.remote, links: s.links } };
       send({ type: 'end', id, summary: out });
       return out;
     },

@@ -60,17 +60,8 @@ export function FarEndFields({ value, onChange, localFilter, recent, showProblem
         <div className="form-grid">
           <label htmlFor="far-dest">SSH destination</label>
           <span className="far-end-dest">
-            <input
-              id="far-dest"
-              type="text"
-              data-testid="far-end-destination"
-              className={problems.destination ? 'invalid' : ''}
-              value={value.destination}
-              placeholder="user@host or user@host:port"
-              spellCheck={false}
-              autoComplete="off"
-              onChange={(e) => set({ destination: e.target.value })}
-            />
+            <TextInput id="far-dest" testId="far-end-destination" invalid={!!problems.destination} value={value.destination}
+              placeholder="user@host or user@host:port" onChange={(v) => set({ destination: v })} />
             {recent.length > 0 && (
               <select
                 aria-label="Recent far ends"
@@ -92,32 +83,15 @@ export function FarEndFields({ value, onChange, localFilter, recent, showProblem
           </span>
           {problems.destination && <FieldProblem text={problems.destination} />}
           <label htmlFor="far-key">Key file</label>
-          <input
-            id="far-key"
-            type="text"
-            data-testid="far-end-key"
-            className={problems.identityFile ? 'invalid' : ''}
-            value={value.identityFile}
-            placeholder="/home/you/.ssh/id_ed25519 (empty: ssh-agent or your default keys)"
-            spellCheck={false}
-            autoComplete="off"
-            onChange={(e) => set({ identityFile: e.target.value })}
-          />
+          <TextInput id="far-key" testId="far-end-key" invalid={!!problems.identityFile} value={value.identityFile}
+            placeholder="/home/you/.ssh/id_ed25519 (empty: ssh-agent or your default keys)" onChange={(v) => set({ identityFile: v })} />
           {problems.identityFile && <FieldProblem text={problems.identityFile} />}
           <label htmlFor="far-iface">Interface there</label>
-          <input id="far-iface" type="text" data-testid="far-end-iface" className={problems.iface ? 'invalid' : ''} value={value.iface} spellCheck={false} onChange={(e) => set({ iface: e.target.value })} />
+          <TextInput id="far-iface" testId="far-end-iface" invalid={!!problems.iface} value={value.iface} onChange={(v) => set({ iface: v })} />
           {problems.iface && <FieldProblem text={problems.iface} />}
           <label htmlFor="far-filter">Filter there</label>
           <span className="far-end-filter">
-            <input
-              id="far-filter"
-              type="text"
-              data-testid="far-end-filter"
-              value={filter}
-              placeholder="empty: everything"
-              spellCheck={false}
-              onChange={(e) => set({ filter: e.target.value })}
-            />
+            <TextInput id="far-filter" testId="far-end-filter" value={filter} placeholder="empty: everything" onChange={(v) => set({ filter: v })} />
             {value.filter === null ? (
               <span className="muted small" data-testid="far-end-filter-follows">same as here</span>
             ) : (
@@ -140,6 +114,16 @@ export function FarEndFields({ value, onChange, localFilter, recent, showProblem
         </p>
       )}
     </fieldset>
+  );
+}
+
+interface TextInputProps { id: string; testId: string; value: string; onChange: (v: string) => void; invalid?: boolean; placeholder?: string }
+
+/** One of the far end's text fields: no spell checking or autofill (host names, paths, filters). */
+function TextInput({ id, testId, value, onChange, invalid = false, placeholder }: TextInputProps) {
+  return (
+    <input id={id} type="text" data-testid={testId} className={invalid ? 'invalid' : ''} value={value} placeholder={placeholder}
+      spellCheck={false} autoComplete="off" onChange={(e) => onChange(e.target.value)} />
   );
 }
 
