@@ -42,6 +42,7 @@ interface Tally {
   packets: number;
   bytes: number;
   drops: number | null;
+  ifDrops: number | null;
 }
 
 interface Running {
@@ -195,11 +196,12 @@ export class CaptureManager {
     const id = randomUUID();
     const spoolPath = this.spoolPathFor(id);
     const send = (ev: CaptureEvent) => this.opts.send(ownerId, ev);
-    const tally: Tally = { startedAt: Date.now(), packets: 0, bytes: 0, drops: null };
+    const tally: Tally = { startedAt: Date.now(), packets: 0, bytes: 0, drops: null, ifDrops: null };
     const counters = (): CaptureCounters => ({
       packets: tally.packets,
       bytes: tally.bytes,
       drops: tally.drops,
+      ifDrops: tally.ifDrops,
       elapsedMs: Date.now() - tally.startedAt,
     });
     let onStarted!: () => void;
@@ -235,6 +237,7 @@ export class CaptureManager {
         },
         onStats: (stats: CaptureStats) => {
           tally.drops = stats.drops;
+          tally.ifDrops = stats.ifDrops ?? null;
           send({ type: 'stats', id, stats: counters() });
         },
       },

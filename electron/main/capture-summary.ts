@@ -19,6 +19,7 @@ export function toSummary(s: CaptureSummary): CaptureEndSummary {
     elapsedMs: s.elapsedMs,
     warnings: [...s.warnings],
   };
+  if (s.ifDrops !== undefined) out.ifDrops = s.ifDrops;
   if (s.error) out.error = s.error;
   return out;
 }

@@ -126,6 +126,12 @@ export interface CaptureCounters {
   bytes: number;
   /** libpcap drops; null when the capture binding cannot report them. */
   drops: number | null;
+  /**
+   * Receive drops of the captured interfaces themselves during the capture (all traffic, not only
+   * what the filter selects); absent or null when libpcap does not keep them (the `any` device,
+   * handles opened without promiscuous mode).
+   */
+  ifDrops?: number | null;
   elapsedMs: number;
 }
 

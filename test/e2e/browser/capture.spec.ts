@@ -54,7 +54,11 @@ function installStandIn(feed: Feed): void {
   g.__captureCalls = calls;
   let running: { id: string; timer: any; sent: number; bytes: number; started: number } | null = null;
   const iface = { id: 0, name: 'eth0', linktype: feed.linktype, snaplen: 262144 };
-  const counters = () => ({ packets: running!.sent, bytes: running!.bytes, drops: 0, elapsedMs: Date.now() - running!.started });
+  // Drop figures as the helper reports them: libpcap's (filtered traffic) and the interface's own.
+  const counters = () => ({
+    packets: running!.sent, bytes: running!.bytes, drops: Math.floor(running!.sent / 100), ifDrops: running!.sent >= 300 ? 2 : 0,
+    elapsedMs: Date.now() - running!.started,
+  });
   let offset = 0;
   g.tandem = {
     'capture.devices': async () => [
@@ -174,9 +178,14 @@ test('live capture: errors with the fix command, rows while capturing, counters,
   // Everything fed: the counters say so, then Stop closes the capture.
   await expect.poll(packetsText, { timeout: 15_000 }).toBe(601);
   await expect(bar.getByTestId('live-elapsed')).toHaveText(/^\d+:\d\d$/);
+  await expect(bar.getByTestId('live-drops')).toHaveText('drops 6');
+  await expect(bar.getByTestId('live-ifdrops')).toHaveText('interface drops 2');
   await page.getByTestId('stop-capture').click();
   await expect(bar).toHaveAttribute('data-state', 'done', { timeout: 10_000 });
   await expect(bar.getByTestId('live-spool')).toContainText('.pcapng');
+  // The final figures are the summary's.
+  await expect(bar.getByTestId('live-drops')).toHaveText('drops 6');
+  await expect(bar.getByTestId('live-ifdrops')).toHaveText('interface drops 2');
   await expect(page.getByTestId('capture-status')).toHaveText('complete');
   await expect(page.getByTestId('packet-count')).toHaveText('601 packets');
   await expect(page.getByTestId('capture-tab')).toHaveCount(1);

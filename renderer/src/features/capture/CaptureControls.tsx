@@ -67,6 +67,11 @@ function LiveBar({ c }: { c: LiveCapture }) {
         <span data-testid="live-drops" title={dropsTitle}>
           drops <b>{dropsText}</b>
         </span>
+        {typeof c.counters.ifDrops === 'number' && c.counters.ifDrops > 0 && (
+          <span data-testid="live-ifdrops" title="frames the network interface itself dropped during the capture (all its traffic, not only what the filter selects)">
+            interface drops <b>{formatCount(c.counters.ifDrops)}</b>
+          </span>
+        )}
         <span data-testid="live-elapsed">{elapsed(ms)}</span>
       </span>
       {c.summary?.farEnd && (

@@ -82,7 +82,7 @@ function onEvent(ev: CaptureEvent): void {
       const s = ev.summary;
       // The far end's interface table names the frames of a `tcpdump -i any` capture on host B.
       if (c.farEnd && s.farEnd?.links) void saveLinks(c.sessionId, c.host, s.farEnd.links);
-      patch(c.captureId, { state: 'stopping', summary: s, counters: { packets: s.packets, bytes: s.bytes, drops: s.drops, elapsedMs: s.elapsedMs } });
+      patch(c.captureId, { state: 'stopping', summary: s, counters: { packets: s.packets, bytes: s.bytes, drops: s.drops, ifDrops: s.ifDrops ?? null, elapsedMs: s.elapsedMs } });
       send(c.captureId, {
         type: 'finish',
         status: s.reason === 'error' ? 'partial' : 'complete',
