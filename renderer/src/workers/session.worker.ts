@@ -8,13 +8,14 @@ import type { AnalysisResult, CaptureInput } from '../../../shared/analysis/type
 import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import type { CaptureInterface, RawFrame } from '../../../shared/capture-file/types.ts';
 import { decodeFrame } from '../../../shared/protocols/index.ts';
-import type { Packet } from '../../../shared/protocols/packet.ts';
+import type { PacketList } from '../../../shared/protocols/packet.ts';
+import { PacketStore } from '../../../shared/ingest/packet-store.ts';
 import { buildAnnotatedPcapng, renderHtmlReport, renderJsonReport, renderMarkdownReport } from '../../../shared/report/index.ts';
 import type { ReportCapture, ReportInput } from '../../../shared/report/types.ts';
 import { toReportNote } from '../db/note-targets.ts';
 import { chunkRange, openDb, type CaptureRecord, type HostSide } from '../db/schema.ts';
 import type { ExportFormat, FromSessionWorker, SideTimes, ToSessionWorker } from './session-messages.ts';
-import { compileDisplayFilter } from './filter-engine.ts';
+import { compileFilter } from '../../../shared/filter/index.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -22,7 +23,8 @@ const db = openDb();
 
 interface Side {
   capture: CaptureRecord;
-  packets: Packet[];
+  /** Column store (a fraction of the memory of the stored objects); packets are read-only views. */
+  packets: PacketList;
 }
 
 let sessionId = 0;
@@ -45,9 +47,9 @@ async function sessionCaptures(id: number): Promise<Partial<Record<HostSide, Cap
   return out;
 }
 
-async function readPackets(c: CaptureRecord, onChunk: (n: number) => void): Promise<Packet[]> {
+async function readPackets(c: CaptureRecord, onChunk: (n: number) => void): Promise<PacketList> {
   const [lo, hi] = chunkRange(c.id);
-  const packets: Packet[] = [];
+  const packets = new PacketStore();
   // Chunk by chunk (not one toArray) so progress moves and memory peaks at one chunk of clones.
   const keys = await db.packetChunks.where('[captureId+chunk]').between(lo, hi, true, true).primaryKeys();
   for (const key of keys) {
@@ -81,13 +83,13 @@ async function load(id: number): Promise<void> {
     next[host] = { capture: c, packets };
   }
   sides = next;
-  const first = next.A?.packets[0] ?? next.B?.packets[0];
+  const first = next.A?.packets.at(0) ?? next.B?.packets.at(0);
   const baseSec = first ? first.tsSec : 0;
   const times = (s: Side | undefined): SideTimes | null => {
     if (!s) return null;
     const t = new Float64Array(s.packets.length);
     for (let i = 0; i < t.length; i++) {
-      const p = s.packets[i]!;
+      const p = s.packets.at(i)!;
       t[i] = p.tsSec - baseSec + p.tsNsec / 1e9;
     }
     return { captureId: s.capture.id, count: s.packets.length, times: t };
@@ -162,7 +164,7 @@ async function runFilter(id: number, src: string): Promise<void> {
     post({ type: 'filtered', id, ok: true, A, B, ms: Math.round(performance.now() - started) }, [A?.buffer, B?.buffer].filter((x) => x !== undefined));
     return;
   }
-  const compiled = await compileDisplayFilter(src);
+  const compiled = compileFilter(src);
   if (!compiled.ok) {
     post({ type: 'filtered', id, ok: false, error: compiled.error, at: compiled.at });
     return;
@@ -182,10 +184,10 @@ async function runFilter(id: number, src: string): Promise<void> {
     const labelled = ctxs[host];
     let n = 0;
     if (labelled.size === 0) {
-      for (let i = 0; i < ps.length; i++) if (predicate(ps[i]!, EMPTY)) out[n++] = i;
+      for (let i = 0; i < ps.length; i++) if (predicate(ps.at(i)!, EMPTY)) out[n++] = i;
     } else {
       for (let i = 0; i < ps.length; i++) {
-        const p = ps[i]!;
+        const p = ps.at(i)!;
         if (predicate(p, labelled.get(p.frame) ?? EMPTY)) out[n++] = i;
       }
     }
