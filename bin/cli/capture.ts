@@ -3,10 +3,9 @@
 // process when it holds the capture capabilities (root, say); otherwise it starts itself again on
 // the dedicated capture runtime when that is set up (`tandem capture --setup-privileges` prints how).
 import { spawn } from 'node:child_process';
-import { accessSync, constants, realpathSync } from 'node:fs';
-import path from 'node:path';
+import { realpathSync } from 'node:fs';
 import { UsageError } from './io.ts';
-import { captureRuntimeEnv, checkCapturePrivileges, dedicatedRuntime, setupSteps, CAPTURE_GROUP, CAPTURE_RUNTIME } from '../../electron/capture/privileges.ts';
+import { captureRuntimeEnv, captureRuntimeFrom, checkCapturePrivileges, setupSteps, CAPTURE_GROUP, CAPTURE_RUNTIME } from '../../electron/capture/privileges.ts';
 import { formatDevice, listDevices } from '../../electron/capture/devices.ts';
 import { CaptureError, CaptureSession, type CaptureOptions, type CaptureStats } from '../../electron/capture/session.ts';
 import { RemoteCapture, RemoteCaptureError, type RemoteCaptureOptions, type RemoteSummary } from '../../electron/capture/remote.ts';
@@ -127,12 +126,7 @@ export function setupPrivilegesText(): string {
 function captureRuntime(): string | undefined {
   if (process.env.TANDEM_CAPTURE_RELAUNCHED === '1') return undefined; // already on it: no loop
   if (checkCapturePrivileges().ok) return undefined;
-  const explicit = process.env.TANDEM_CAPTURE_NODE;
-  let runtime: string | undefined;
-  if (explicit && path.isAbsolute(explicit)) {
-    try { accessSync(explicit, constants.X_OK); runtime = explicit; } catch { /* not usable: ignored */ }
-  }
-  runtime ??= dedicatedRuntime();
+  const runtime = captureRuntimeFrom(process.env);
   if (!runtime) return undefined;
   try { if (realpathSync(process.execPath) === realpathSync(runtime)) return undefined; } catch { return undefined; }
   return runtime;

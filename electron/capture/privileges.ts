@@ -69,6 +69,26 @@ export function dedicatedRuntime(file: string = CAPTURE_RUNTIME): string | undef
   }
 }
 
+/** Whether `file` is a regular file this process may execute. */
+export function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A runtime that may hold the capture rights, for the helper or the CLI: TANDEM_CAPTURE_NODE (an
+ * absolute path to an executable), else the dedicated copy when it passes dedicatedRuntime().
+ */
+export function captureRuntimeFrom(env: Readonly<Record<string, string | undefined>>, dedicated: string = CAPTURE_RUNTIME): string | undefined {
+  const explicit = env.TANDEM_CAPTURE_NODE;
+  if (explicit && path.isAbsolute(explicit) && isExecutableFile(explicit)) return explicit;
+  return dedicatedRuntime(dedicated);
+}
+
 /**
  * The environment for a process that may run with capture capabilities: the caller's, minus the
  * variables that make a Node (or Electron, or OpenSSL, or the dynamic loader) run extra code or read

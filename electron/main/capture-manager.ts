@@ -5,10 +5,10 @@
 // the window is just a numeric owner id and a send function, so unit tests drive this with real
 // helpers under plain Node.
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, mkdirSync, realpathSync, statSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
 import path from 'node:path';
 import { CaptureHelper, listDevicesViaHelper, type HelperLaunch } from '../capture/client.ts';
-import { CAPTURE_RUNTIME, dedicatedRuntime } from '../capture/privileges.ts';
+import { CAPTURE_RUNTIME, captureRuntimeFrom, isExecutableFile } from '../capture/privileges.ts';
 import { CaptureError, type CaptureStats } from '../capture/session.ts';
 import {
   eventChannelOf,
@@ -69,23 +69,13 @@ interface Launched {
  * Undefined means "use process.execPath" (Electron as Node, ELECTRON_RUN_AS_NODE; see client.ts).
  */
 export function findHelperNode(env: Readonly<Record<string, string | undefined>>, dedicated: string = CAPTURE_RUNTIME): string | undefined {
-  const usable = (file: string): boolean => {
-    try {
-      accessSync(file, constants.X_OK);
-      return statSync(file).isFile();
-    } catch {
-      return false;
-    }
-  };
-  const explicit = env.TANDEM_CAPTURE_NODE;
-  if (explicit && path.isAbsolute(explicit) && usable(explicit)) return explicit;
-  const own = dedicatedRuntime(dedicated);
+  const own = captureRuntimeFrom(env, dedicated);
   if (own) return own;
   for (const dir of (env.PATH ?? '').split(path.delimiter)) {
     // Relative PATH entries would depend on the working directory: never trust them.
     if (!dir || !path.isAbsolute(dir)) continue;
     const file = path.join(dir, process.platform === 'win32' ? 'node.exe' : 'node');
-    if (usable(file)) {
+    if (isExecutableFile(file)) {
       try {
         return realpathSync(file);
       } catch {

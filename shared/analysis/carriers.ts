@@ -2,7 +2,7 @@
 // on one host.
 
 import type { Rec, RecList, Side } from './prepare.ts';
-import { wgOuterLen } from './prepare.ts';
+import { outerAt, wgOuterLen, wgTypeAt } from './prepare.ts';
 import type { Inner, InnerList } from './inner.ts';
 
 /** Index → partner record on the other host (-1 none), as a typed array: no per-pair objects. */
@@ -135,14 +135,13 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     const shift = sendIsA ? theta : -theta;
     const used = new Uint8Array(recvPlain.length);
     let j = 0;
-    const wgType = (tm: typeof sT, i: number): number => (tm.bits[i]! >> 4) & 7;
     for (const s of sendPlain) {
       const te = sT.t[s]! + shift;
       while (j < recvPlain.length && (rT.t[recvPlain[j]!]! < te - tolEarly || used[j] === 1)) j++;
       for (let k = j, n = 0; k < recvPlain.length && n < 512; k++, n++) {
         const r = recvPlain[k]!;
         if (rT.t[r]! > te + window) break;
-        if (used[k] === 1 || rT.olen[r] !== sT.olen[s] || wgType(rT, r) !== wgType(sT, s)) continue;
+        if (used[k] === 1 || rT.olen[r] !== sT.olen[s] || wgTypeAt(rT, r) !== wgTypeAt(sT, s)) continue;
         used[k] = 1;
         link(s, r, sendIsA);
         res.ordered++;
@@ -167,7 +166,7 @@ function lowerBound(list: RecList, t: Float64Array, at: number): number {
   return lo;
 }
 
-/** Whether carrier `c` (outer kind code, UDP/ESP length) can hold inner packet `x`. */
+/** Whether a carrier (ESP or WireGuard, of payload length `olen`) can hold inner packet `x`. */
 function sizeFits(esp: boolean, olen: number, x: Inner): boolean {
   if (esp) return olen > x.ilen;
   return olen === wgOuterLen(x.ilen) || olen === x.ilen + 32;
@@ -214,7 +213,7 @@ function associate(side: Side, carriers: RecList, inners: InnerList, after: bool
     for (let k = free(lowerBound(carriers, tm.t, from)); k < n && steps < 256; k = free(k + 1), steps++) {
       const c = carriers.index(k);
       if (tm.t[c]! > to) break;
-      if (sizeFits(((tm.bits[c]! >> 2) & 3) === 2, tm.olen[c]!, x)) { pick = k; break; }
+      if (sizeFits(outerAt(tm, c) === 'esp', tm.olen[c]!, x)) { pick = k; break; }
       if (loose < 0) loose = k;
     }
     // Offloaded super-frames (GRO/TSO) have no single carrier of their size.

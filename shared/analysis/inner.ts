@@ -3,7 +3,7 @@
 
 import type { Packet, TcpInfo } from '../protocols/packet.ts';
 import type { Rec, Side } from './prepare.ts';
-import { innerLength } from './prepare.ts';
+import { innerLength, outerAt } from './prepare.ts';
 
 export interface Tuple {
   proto: string;
@@ -239,9 +239,8 @@ export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined =
 export function collectFlow(side: Side, tuple: Tuple): InnerList {
   const fc = new FlowCols(side);
   const st: ConnState = { known: false, f: 0, r: 0 };
-  const bits = side.tm.bits;
   for (let i = 0; i < side.recs.length; i++) {
-    if ((bits[i]! & 12) !== 0) continue;
+    if (outerAt(side.tm, i) !== null) continue;
     const p = side.rec(i).p;
     let d = tupleDir(p, tuple);
     // An ICMP error about the flow is the flow's answer too (a reject, an unreachable).

@@ -26,6 +26,14 @@ const kindCode = (k: IfaceKind): number => (k === 'lan' ? 0 : k === 'wan' ? 1 : 
 const outerCode = (o: OuterKind | null): number => (o === null ? 0 : o === 'wg' ? 1 : o === 'esp' ? 2 : 3);
 const dirCode = (d: 'in' | 'out' | null): number => (d === null ? 0 : d === 'in' ? 1 : 2);
 
+// Readers of record i's packed field in `tm.bits` for loops that skip the record object.
+/** Outer kind of record i (see OuterKind), null for inner traffic. */
+export const outerAt = (tm: Times, i: number): OuterKind | null => OUTERS[(tm.bits[i]! >> 2) & 3]!;
+/** WireGuard message type of record i, 0 when not WireGuard. */
+export const wgTypeAt = (tm: Times, i: number): number => (tm.bits[i]! >> 4) & 7;
+/** Direction of record i. */
+export const dirAt = (tm: Times, i: number): 'in' | 'out' | null => DIRS[(tm.bits[i]! >> 7) & 3]!;
+
 /**
  * One packet with what the engine derives from it, read from its side's arrays (`tm`, which each
  * side's subclass keeps on its prototype). Records are made on demand and not kept, so two records
@@ -51,12 +59,12 @@ export class Rec {
   get ifKey(): string { return ifaceKeyOf(this.p); }
   get kind(): IfaceKind { return KINDS[this.tm.bits[this.i]! & 3]!; }
   set kind(k: IfaceKind) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~3) | kindCode(k); }
-  get outer(): OuterKind | null { return OUTERS[(this.tm.bits[this.i]! >> 2) & 3]!; }
+  get outer(): OuterKind | null { return outerAt(this.tm, this.i); }
   set outer(o: OuterKind | null) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~12) | (outerCode(o) << 2); }
   /** WireGuard message type (inferred from the size when the decoder gave none), 0 when not WireGuard. */
-  get wgType(): number { return (this.tm.bits[this.i]! >> 4) & 7; }
+  get wgType(): number { return wgTypeAt(this.tm, this.i); }
   set wgType(w: number) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~0x70) | ((w & 7) << 4); }
-  get dir(): 'in' | 'out' | null { return DIRS[(this.tm.bits[this.i]! >> 7) & 3]!; }
+  get dir(): 'in' | 'out' | null { return dirAt(this.tm, this.i); }
   set dir(d: 'in' | 'out' | null) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~0x180) | (dirCode(d) << 7); }
 }
 
@@ -330,7 +338,7 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   let lastKey = '';
   let last: IfStat | undefined;
   let lastId = -1, lastIdx: number | undefined = -1;
-  const isOuter = (i: number): boolean => (tm.bits[i]! & 12) !== 0;
+  const isOuter = (i: number): boolean => outerAt(tm, i) !== null;
   for (let i = 0; i < n; i++) {
     const p = packetOf(i);
     // Consecutive packets mostly share an interface: skip building its key then.
@@ -371,10 +379,10 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   const local = new Set<string>();
   let lastAdded = '';
   for (let i = 0; i < n; i++) {
-    const d = (tm.bits[i]! >> 7) & 3;
-    if (d === 0) continue;
+    const d = dirAt(tm, i);
+    if (d === null) continue;
     const p = packetOf(i);
-    const x = d === 2 ? p.src : p.dst;
+    const x = d === 'out' ? p.src : p.dst;
     if (x !== undefined && x !== lastAdded) { local.add(x); lastAdded = x; }
   }
   if (!hasDirInfo) inferLocal(key, outerList, local);

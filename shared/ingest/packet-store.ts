@@ -2,9 +2,9 @@
 // objects and boxed numbers costs ~450 bytes in V8; the common shapes (IP + TCP, IP + UDP with or
 // without WireGuard, ESP) are kept here as typed-array columns (~80 bytes) behind a small view
 // object that reads them through getters; the views are built on each read (`at`), not kept, so a
-// million packets cost their columns and nothing per packet on the JS heap. Anything else (ICMP, ARP, tunnels, IKE, fragments,
-// truncated frames, comments) stays the decoder's own Packet object. SACK blocks (a few per cent of
-// a bulk download's ACKs) sit in a per-page side table.
+// million packets cost their columns and nothing per packet on the JS heap. Anything else (ICMP,
+// ARP, tunnels, IKE, fragments, truncated frames, comments) stays the decoder's own Packet object.
+// SACK blocks (a few per cent of a bulk download's ACKs) sit in a per-page side table.
 // Sub-objects (ip, tcp, udp, wg, esp) are built on each read: fine for reading, not for mutation.
 // Only `summary` may be written (the CLI fills it for the frames it shows).
 
@@ -56,13 +56,13 @@ function fits(p: Packet): boolean {
   if (ip.ttl > 0xff || ip.proto > 0xff || ip.len > 0xffff) return false;
   // Whole seconds within 32 bits, as every capture format stores them (2106 and earlier).
   if (!(p.tsSec >= 0 && p.tsSec <= 0xffffffff && Number.isInteger(p.tsSec))) return false;
-  if (p.ifaceId > 0xffff || (p.ifindex !== undefined && p.ifindex > 0xffff)) return false;
+  if (p.ifaceId > 0xffff || p.linktype > 0xffff || (p.ifindex !== undefined && p.ifindex > 0xffff) || (p.hatype !== undefined && p.hatype > 0xffff)) return false;
   const t = p.tcp, u = p.udp;
   if (t !== undefined && u !== undefined) return false;
   if ((t !== undefined || u !== undefined) !== (p.sport !== undefined && p.dport !== undefined)) return false;
   if (t === undefined && u === undefined && (p.sport !== undefined || p.dport !== undefined)) return false;
   if (t !== undefined) {
-    if ((t.sack !== undefined && t.sack.length > 4) || t.relative !== undefined || (t.tsval === undefined) !== (t.tsecr === undefined)) return false;
+    if (t.relative !== undefined || (t.tsval === undefined) !== (t.tsecr === undefined)) return false;
     if (t.win > 0xffff || t.len > 0xffff || (t.mss !== undefined && t.mss > 0xffff) || (t.wscale !== undefined && t.wscale > 0xff)) return false;
   }
   if (u !== undefined && u.len > 0xffff) return false;
@@ -155,7 +155,7 @@ export class PacketStore implements PacketList {
     if (g === undefined || g.n === PAGE) { g = new Page(this.tables); this.pages.push(g); }
     const k = g.n++;
     this.length++;
-    if (!fits(p) || p.ifaceId > 0xffff || p.linktype > 0xffff || (p.hatype !== undefined && p.hatype > 0xffff)) {
+    if (!fits(p)) {
       (g.plain ??= new Map()).set(k, p);
       return;
     }

@@ -359,6 +359,9 @@ export const MAX_FILTER_LENGTH = 4096;
 export const MAX_REPORT_HTML = 64 * 1024 * 1024;
 // Linux interface names: up to 15 bytes, no slash, no whitespace (plus libpcap pseudo-devices).
 const IFACE_NAME = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
+
+/** Whether `s` is an interface name the capture operations accept (the form checks with the same rule). */
+export function isInterfaceName(s: string): boolean { return IFACE_NAME.test(s); }
 const CAPTURE_ID = /^[A-Za-z0-9-]{1,64}$/;
 
 function positiveInt(v: unknown, max: number, what: string): number {

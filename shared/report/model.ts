@@ -63,14 +63,20 @@ export interface ReportModel {
   title: string;
 }
 
-function frameLookup(packets: PacketList): (frame: number) => Packet | undefined {
-  // Packets normally sit at index frame-1; a map (frame → index) covers inputs that were filtered or reordered.
+/** frame → position in `packets`. Packets normally sit at frame-1; a map, built on first need, covers inputs that were filtered or reordered. */
+function frameIndex(packets: PacketList): (frame: number) => number | undefined {
   let map: Map<number, number> | undefined;
   return (frame) => {
-    const p = packets.at(frame - 1);
-    if (p && p.frame === frame) return p;
+    if (packets.at(frame - 1)?.frame === frame) return frame - 1;
     if (!map) { map = new Map(); for (let i = 0; i < packets.length; i++) map.set(packets.at(i)!.frame, i); }
-    const i = map.get(frame);
+    return map.get(frame);
+  };
+}
+
+function frameLookup(packets: PacketList): (frame: number) => Packet | undefined {
+  const indexOf = frameIndex(packets);
+  return (frame) => {
+    const i = indexOf(frame);
     return i === undefined ? undefined : packets.at(i);
   };
 }
@@ -137,15 +143,8 @@ export interface ExcerptBlock {
  */
 export function excerptBlocks(side: CaptureSide, packets: PacketList, frames: number[], radius = 3): ExcerptBlock[] {
   if (packets.length === 0 || frames.length === 0) return [];
-  const wanted = new Set(frames);
-  const indexOf = new Map<number, number>();
-  // Frames sit at index frame-1 unless the input was filtered or reordered: look there first.
-  for (const f of wanted) if (packets.at(f - 1)?.frame === f) { indexOf.set(f, f - 1); wanted.delete(f); }
-  for (let i = 0; i < packets.length && wanted.size > 0; i++) {
-    const f = packets.at(i)!.frame;
-    if (wanted.delete(f)) indexOf.set(f, i);
-  }
-  const centres = [...new Set(frames)].map((f) => indexOf.get(f)).filter((i): i is number => i !== undefined).sort((x, y) => x - y);
+  const indexOf = frameIndex(packets);
+  const centres = [...new Set(frames)].map(indexOf).filter((i): i is number => i !== undefined).sort((x, y) => x - y);
   const blocks: ExcerptBlock[] = [];
   let start = -1, end = -1;
   let focus = new Set<number>();

@@ -1,6 +1,7 @@
 // The "Far end (SSH)" part of the capture dialog: where the other host's tcpdump runs, with which
 // key, interface and filter. Only these fields are remembered; secrets never pass through here.
 
+import { isInterfaceName } from '../../../../shared/ipc/contract.ts';
 import type { FarEndRecord } from '../../db/schema.ts';
 import { checkKeyPath, parseDestination } from './far-end.ts';
 
@@ -20,8 +21,6 @@ export function formFromRecord(r: FarEndRecord, enabled: boolean): FarEndForm {
   return { enabled, destination: r.destination, identityFile: r.identityFile, iface: r.interface, filter: r.filter, sudo: r.sudo };
 }
 
-const IFACE = /^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$/;
-
 /** Problems with the typed fields, by field; empty when the far end can be started. */
 export function farEndProblems(f: FarEndForm): Partial<Record<'destination' | 'identityFile' | 'iface', string>> {
   if (!f.enabled) return {};
@@ -30,7 +29,7 @@ export function farEndProblems(f: FarEndForm): Partial<Record<'destination' | 'i
   if ('error' in dest) out.destination = dest.error;
   const key = checkKeyPath(f.identityFile);
   if (typeof key !== 'string') out.identityFile = key.error;
-  if (!IFACE.test(f.iface.trim())) out.iface = 'Enter an interface name of the far end, or "any".';
+  if (!isInterfaceName(f.iface.trim())) out.iface = 'Enter an interface name of the far end, or "any".';
   return out;
 }
 

@@ -27,6 +27,16 @@ export const FAR_END_FAILURE_TITLES: Readonly<Record<RemoteFailureKind, string>>
   failed: 'The far-end capture failed',
 };
 
+/** Runs a shared validator; its refusal becomes a sentence for the form. */
+function asSentence<T>(check: () => T): T | { error: string } {
+  try {
+    return check();
+  } catch (err) {
+    if (err instanceof IpcValidationError) return { error: `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.` };
+    throw err;
+  }
+}
+
 export interface Destination {
   host: string;
   user?: string;
@@ -55,7 +65,7 @@ export function parseDestination(text: string): Destination | { error: string } 
     rest = h;
     port = Number(p);
   }
-  try {
+  return asSentence((): Destination | { error: string } => {
     const out: Destination = { host: validateSshHost(rest, 'the host') };
     if (user !== undefined) out.user = validateSshUser(user, 'the user');
     if (port !== undefined) {
@@ -63,22 +73,14 @@ export function parseDestination(text: string): Destination | { error: string } 
       out.port = port;
     }
     return out;
-  } catch (err) {
-    if (err instanceof IpcValidationError) return { error: `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.` };
-    throw err;
-  }
+  });
 }
 
 /** The key path as the main process accepts it, '' for agent/default keys, or an error sentence. */
 export function checkKeyPath(text: string): string | { error: string } {
   const s = text.trim();
   if (!s) return '';
-  try {
-    return validateKeyPath(s, 'the key file');
-  } catch (err) {
-    if (err instanceof IpcValidationError) return { error: `${err.message[0]!.toUpperCase()}${err.message.slice(1)}.` };
-    throw err;
-  }
+  return asSentence(() => validateKeyPath(s, 'the key file'));
 }
 
 /** `user@host:port` as the bar and the recent list show it. */
