@@ -68,6 +68,36 @@ export interface IkeInfo {
   msgid: number;
   /** Arrived on 4500 behind the 4-byte zero non-ESP marker. */
   nonEspMarker?: boolean;
+  /**
+   * Header flags byte. IKEv2: 0x08 Initiator (set in every message the original initiator sends),
+   * 0x20 Response. IKEv1: 0x01 Encryption (the payloads after the header are encrypted).
+   */
+  flags?: number;
+  /** Notify message types readable in clear text (IKEv2 14 NO_PROPOSAL_CHOSEN, 17 INVALID_KE_PAYLOAD, 16390 COOKIE …). */
+  notify?: number[];
+  /** Next-payload types of the clear-text payload chain, in order (IKEv2 46 = SK: the rest is encrypted). */
+  payloads?: number[];
+}
+
+/**
+ * A firewall log record that came with the packet (Linux NFLOG, BSD pflog): direct evidence of
+ * which rule logged, passed or blocked it. Every string here came from the capture: hostile.
+ */
+export interface FirewallLogInfo {
+  source: 'nflog' | 'pflog';
+  /** NFLOG: the rule's log prefix (`log prefix "…" group N`). */
+  prefix?: string;
+  /** NFLOG group number. */
+  group?: number;
+  /** pflog: 'pass' | 'block' | 'scrub' | 'nat' | 'rdr' | …; NFLOG: inferred from the prefix only when it says so. */
+  action?: string;
+  /** pflog reason ('match', 'bad-offset', 'short', …). */
+  reason?: string;
+  /** pflog rule as tcpdump prints it ("5/0"), or a ruleset/anchor name. */
+  rule?: string;
+  /** Interface the firewall saw the packet on (pflog ifname; NFLOG indev/outdev when named). */
+  ifname?: string;
+  dir?: 'in' | 'out';
 }
 
 export interface Packet {
@@ -117,6 +147,10 @@ export interface Packet {
   comments?: string[];
   /** 'text' when the packet came from tcpdump's printed output (no bytes). */
   origin?: 'file' | 'text';
+  /** Text printed with `-t`: the line had no time; tsSec/tsNsec only keep the order. */
+  timeUnknown?: boolean;
+  /** Firewall log record (NFLOG/pflog capture or pflog text). */
+  fwlog?: FirewallLogInfo;
 }
 
 /**

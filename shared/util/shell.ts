@@ -1,0 +1,84 @@
+// Capture text is hostile: any value taken from a capture, a pasted text or a far end's answer that
+// goes into a command we suggest must be quoted so a shell reads it as one word, and shown with its
+// control characters made visible so a terminal cannot hide or restyle part of the command.
+
+/** Characters a POSIX shell never treats specially inside a word. */
+const SAFE_WORD = /^[A-Za-z0-9_@%+=:,./-]+$/;
+
+/**
+ * C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text
+ * (bidi embeddings/overrides/isolates, zero-width joiners, line/paragraph separators, BOM).
+ */
+// eslint-disable-next-line no-control-regex
+const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g;
+
+/**
+ * The text with every control or invisible format character replaced by a visible escape
+ * (`\x1b`, `\u202e`), as tcpdump prints unprintable bytes: safe to write to a terminal or to put
+ * in a report, and the reader still sees that something odd was there.
+ */
+export function visible(s: string): string {
+  return s.replace(INVISIBLE, (c) => {
+    const code = c.charCodeAt(0);
+    return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+  });
+}
+
+/** True when `s` contains a character that `visible` would escape. */
+export function hasInvisible(s: string): boolean {
+  INVISIBLE.lastIndex = 0;
+  const r = INVISIBLE.test(s);
+  INVISIBLE.lastIndex = 0;
+  return r;
+}
+
+/**
+ * One shell word for `s`: bare when it holds only safe characters, otherwise single-quoted (an
+ * embedded quote becomes '\'' ). Control characters are made visible first, so the result never
+ * carries a byte a terminal would act on; a value that needed that is no longer the original
+ * value, which is why callers with strict rules (interface names) check them before quoting.
+ */
+export function shellQuote(s: string): string {
+  const v = visible(s);
+  if (v.length > 0 && SAFE_WORD.test(v) && !v.startsWith('-')) return v;
+  return `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * Linux accepts an interface name of 1–15 bytes without '/', ':' or white space that is not
+ * "." or ".." (dev_valid_name); we also refuse control characters and a leading '-', which a
+ * command would read as an option.
+ */
+export function isInterfaceName(s: string): boolean {
+  if (s.length === 0 || s === '.' || s === '..' || s.startsWith('-')) return false;
+  if (new TextEncoder().encode(s).length > 15) return false;
+  // eslint-disable-next-line no-control-regex
+  return !/[/:\s\u0000-\u001f\u007f-\u009f]/.test(s) && !hasInvisible(s);
+}
+
+/**
+ * Tagged template for a suggested command: each interpolated value becomes one quoted shell word
+ * (numbers as they are). `cmd\`ip route get ${dst}\`` → "ip route get 192.168.200.22".
+ */
+export function cmd(strings: TemplateStringsArray, ...values: Array<string | number>): string {
+  let out = strings[0]!;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    out += (typeof v === 'number' ? String(v) : shellQuote(v)) + strings[i + 1]!;
+  }
+  return out;
+}
+
+/**
+ * An interface name for a command: the name itself when it obeys the kernel's rules, otherwise
+ * the placeholder (e.g. "<B's LAN interface>") so the command stays runnable text and the odd
+ * name is reported as data by the caller (`describeOddName`).
+ */
+export function ifaceWord(name: string, placeholder: string): string {
+  return isInterfaceName(name) ? name : placeholder;
+}
+
+/** A sentence that shows an unusable name as quoted data, never as part of a command. */
+export function describeOddName(what: string, name: string): string {
+  return `${what} in the capture is not a valid interface name, shown here as data: "${visible(name).replace(/"/g, '\\"')}".`;
+}
