@@ -35,12 +35,23 @@ export interface CaptureSummary {
   interfaces: CaptureInterface[];
   /** pcapng name resolution records, when the file has any. */
   nameRecords?: NameRecord[];
+  /** tcpdump text only: lines that were not understood as packets (count, and the first few, made visible). */
+  skipped?: SkippedLines;
+}
+
+/** Text lines the text reader could not use: reported to the user, never dropped in silence. */
+export interface SkippedLines {
+  count: number;
+  /** The first few, 1-based line numbers, text cut to a sane length (hostile: escape before display). */
+  examples: Array<{ line: number; text: string }>;
 }
 
 export interface ReadOptions extends TextImportOptions {
   signal?: AbortSignal;
   /** Frames (or text packets) per chunk; default 2000. */
   batchSize?: number;
+  /** gzip'd input: refuse to inflate past this many bytes (default set in reader.ts; a clear fatal problem past it). */
+  maxInflatedBytes?: number;
 }
 
 /** Flush a batch early once it holds this many bytes, so huge frames do not pile up. */

@@ -1,7 +1,7 @@
 // Read + decode in one streaming pass: the single ingest path shared by the import worker,
 // the Electron main process and the CLI. Raw bytes are copied only when the caller keeps them.
 import type { CaptureInterface, CaptureProblem, CaptureFormat } from '../capture-file/types.ts';
-import { readCapture } from '../capture-file/reader.ts';
+import { readCapture, type SkippedLines } from '../capture-file/reader.ts';
 import { decodeFrame, type DecodeOptions } from '../protocols/index.ts';
 import type { Packet, PacketList } from '../protocols/packet.ts';
 import { PacketStore } from './packet-store.ts';
@@ -22,6 +22,8 @@ export interface LoadSummary {
   problems: CaptureProblem[];
   sectionComments: string[];
   frameCount: number;
+  /** tcpdump text: lines not understood as packets. */
+  skipped?: SkippedLines;
 }
 
 export interface LoadOptions {
@@ -32,6 +34,8 @@ export interface LoadOptions {
   batchSize?: number;
   /** false: packets come without their summary text (see DecodeOptions.summary); fillSummaries adds it later. */
   summary?: boolean;
+  /** gzip'd input: inflate limit in bytes (ReadOptions.maxInflatedBytes). */
+  maxInflatedBytes?: number;
 }
 
 const EMPTY = new Uint8Array(0);
