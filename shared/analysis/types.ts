@@ -59,6 +59,8 @@ export interface CaptureSummary {
   packets: number;
   role: Role;
   interfaces: Array<{ name: string; kind: IfaceKind }>;
+  /** True when the data showed this capture was given in the other host's place and the roles were swapped for the analysis. */
+  role_swapped?: boolean;
 }
 
 export interface ClockEstimate {
@@ -127,6 +129,13 @@ export interface Finding {
   detail?: string;
   evidence: Array<{ capture: CaptureKey; frame: number }>;
   next_steps: string[];
+  /** Id of the diagnosis rule that produced the finding (shared/analysis/RULES.md). */
+  rule?: string;
+  /**
+   * Host evidence that backs the finding, quoted as the host printed it: a firewall rule with its
+   * handle, a route line, a peer and prefix, a log line. Text from a host: escape before display.
+   */
+  host_evidence?: Array<{ host: CaptureKey; source: string; text: string }>;
 }
 
 export interface Verdict {
