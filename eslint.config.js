@@ -90,7 +90,7 @@ export default tseslint.config(
       '@typescript-eslint/no-restricted-imports': ['error', {
         patterns: [{
           group: [
-            '**/shared/protocols/**', '!**/shared/protocols/packet.ts', '!**/shared/protocols/fields.ts',
+            '**/shared/protocols/**', '!**/shared/protocols/packet.ts', '!**/shared/protocols/fields.ts', '!**/shared/protocols/info.ts',
             '**/shared/capture-file/**', '!**/shared/capture-file/types.ts', '!**/shared/capture-file/links.ts',
             '**/shared/ingest/**', '**/shared/analysis/**', '!**/shared/analysis/types.ts',
           ],

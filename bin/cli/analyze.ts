@@ -6,11 +6,17 @@ import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { analyze, parseFlowSpec, type AnalysisResult } from '../../shared/analysis/index.ts';
 import type { CaptureKey } from '../../shared/analysis/types.ts';
 import { EXPORT_FLAGS, exportOptionsFromFlags, writeExports, type LoadedCapture } from './export.ts';
-import { openCapture, readText, parseArgs, UsageError, displayName } from './io.ts';
+import { openCapture, readText, parseArgs, UsageError, displayName, problemLine, inflateOptions } from './io.ts';
+import { INFLATE_LIMIT_MESSAGE, type SkippedLines } from '../../shared/capture-file/reader.ts';
+import { skippedLinesNote } from '../../shared/capture-file/text/skipped.ts';
+import { jsonVisible } from '../../shared/util/shell.ts';
+import { visible } from '../../shared/util/shell.ts';
+import { addEvidence, detectAndParse, emptyEvidence, EvidenceFormatError, type HostEvidence } from '../../shared/evidence/index.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  const { flags, positionals } = parseArgs(argv, {
-    'a-links': 'string', 'b-links': 'string', flow: 'string', json: 'string', ...EXPORT_FLAGS,
+  const { rest, files: evidenceFiles } = evidenceArgs(argv);
+  const { flags, positionals } = parseArgs(rest, {
+    'a-links': 'string', 'b-links': 'string', flow: 'string', json: 'string', 'keep-order': 'boolean', 'max-inflate': 'string', ...EXPORT_FLAGS,
   });
   if (positionals.length !== 2) throw new UsageError('analyze takes two capture files: A_FILE B_FILE');
   const [fa, fb] = positionals;
@@ -22,20 +28,45 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const exports = exportOptionsFromFlags(flags);
   const linksOf = (links: unknown) => (typeof links === 'string' ? parseIpLink(readText(links)) : undefined);
   const linksA = linksOf(flags['a-links']), linksB = linksOf(flags['b-links']);
+  const inflate = inflateOptions(flags);
   // Packets are loaded without their summary text (most of a decoded packet's memory; the
   // engine never reads it); the frames the output shows get theirs in a second, cheap pass.
-  const load = async (file: string, linkNames: Map<number, string> | undefined): Promise<LoadedCapture> => {
-    const r = await loadCompact(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false });
+  // Text captures: the lines the reader skipped, per capture as given (reported on stderr and in --json).
+  const skippedBy: { A?: SkippedLines; B?: SkippedLines } = {};
+  const load = async (file: string, linkNames: Map<number, string> | undefined, given: 'A' | 'B'): Promise<LoadedCapture> => {
+    const r = await loadCompact(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false, ...inflate });
     const fatal = r.summary.problems.find((p) => p.fatal);
-    if (fatal) process.stderr.write(`warning: ${displayName(file)}: ${fatal.message} at byte ${fatal.offset} (analysing the ${r.packets.length} packets before it)\n`);
-    return { name: displayName(file), file, packets: r.packets, frames: exports.needsBytes ? r.frames : undefined, interfaces: r.interfaces };
+    // A refused inflate is not damage: the file may be fine, just larger than allowed, so no verdict on a prefix.
+    if (fatal?.message.startsWith(INFLATE_LIMIT_MESSAGE)) throw new InflateLimit(problemLine(file, fatal));
+    if (fatal) process.stderr.write(`warning: ${problemLine(file, fatal)} (analysing the ${r.packets.length} packets before it)\n`);
+    skippedBy[given] = r.summary.skipped;
+    const skippedNote = skippedLinesNote(displayName(file), r.summary.skipped, fatal);
+    if (skippedNote) process.stderr.write(`note: ${skippedNote}\n`);
+    return {
+      name: displayName(file), file, packets: r.packets, frames: exports.needsBytes ? r.frames : undefined, interfaces: r.interfaces,
+      // The host's device list (from `ip -o link`) says which interfaces exist even when none of their packets was captured.
+      ...(linkNames !== undefined ? { links: [...linkNames.values()] } : {}),
+    };
   };
-  const [a, b] = await Promise.all([load(fa, linksA), load(fb, linksB)]);
-  const result = analyze(a, b, { flow });
+  let a: LoadedCapture, b: LoadedCapture;
+  try {
+    [a, b] = await Promise.all([load(fa, linksA, 'A'), load(fb, linksB, 'B')]);
+  } catch (e) {
+    if (!(e instanceof InflateLimit)) throw e;
+    process.stderr.write(`error: ${e.message}\n`);
+    return 1;
+  }
+  const evidence = loadEvidence(evidenceFiles);
+  const result = analyze(a, b, { flow, ...(flags['keep-order'] === true ? { keepGivenRoles: true } : {}), ...(evidence ? { evidence } : {}) });
+  if (result.captures.A.role_swapped === true) {
+    // The roles came from the packets: say so where a script's reader looks, without changing stdout's shape.
+    process.stderr.write(`note: ${visible(b.name)} is the initiating host (A) and ${visible(a.name)} the receiving host (B), by the packets; ` +
+      `labels A1–A6 are in ${visible(b.name)}. --keep-order analyses them as given.\n`);
+  }
   const wanted = shownFrames(result, exports.notes ?? []);
   await Promise.all([
-    fillSummaries(openCapture(fa), a.packets, wanted.A, { linkNames: linksA }),
-    fillSummaries(openCapture(fb), b.packets, wanted.B, { linkNames: linksB }),
+    fillSummaries(openCapture(fa), a.packets, wanted.A, { linkNames: linksA, ...inflate }),
+    fillSummaries(openCapture(fb), b.packets, wanted.B, { linkNames: linksB, ...inflate }),
   ]);
   // Each lineage is named after its first sighting.
   for (const l of result.lineage) {
@@ -44,14 +75,19 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     const p = (h.capture === 'A' ? a : b).packets.at(h.frame - 1);
     if (p !== undefined && p.frame === h.frame) l.summary = p.summary;
   }
-  if (flags.json === '-') process.stdout.write(JSON.stringify(result, null, 2) + '\n');
+  // With the roles swapped, the capture given second is A.
+  const swapped = result.captures.A.role_swapped === true;
+  for (const [key, sk] of [['A', swapped ? skippedBy.B : skippedBy.A], ['B', swapped ? skippedBy.A : skippedBy.B]] as const) {
+    if (sk !== undefined) Object.assign(result.captures[key], { skipped_lines: sk });
+  }
+  if (flags.json === '-') process.stdout.write(jsonVisible(JSON.stringify(result, null, 2)) + '\n');
   else {
     if (typeof flags.json === 'string') writeFileSync(flags.json, JSON.stringify(result, null, 2) + '\n');
     process.stdout.write(renderText(result) + '\n');
   }
   const { needsBytes: _n, ...req } = exports;
   const written = await writeExports({ a, b, result, ...req });
-  for (const f of written) process.stderr.write(`wrote ${f}\n`);
+  for (const f of written) process.stderr.write(`wrote ${visible(f)}\n`);
   return 0;
 }
 
@@ -68,6 +104,9 @@ function shownFrames(r: AnalysisResult, notes: readonly Note[]): { A: Set<number
   return out;
 }
 
+class InflateLimit extends Error {}
+
+/** The verdict as text for a terminal: titles, steps and names come from capture data, so no control byte passes. */
 function renderText(r: AnalysisResult): string {
   const lines: string[] = [];
   const v = r.verdict;
@@ -77,10 +116,54 @@ function renderText(r: AnalysisResult): string {
   const c = r.clock;
   const unc = c.uncertainty_s == null ? 'uncertainty unknown' : `±${(c.uncertainty_s * 1e6).toFixed(0)} µs`;
   lines.push(`clock: B = A ${c.offset_s >= 0 ? '+' : ''}${c.offset_s.toFixed(6)} s, skew ${c.skew_ppm.toFixed(2)} ppm (${unc}, ${c.pairs} pairs)`);
+  if (c.skew_observable === false && c.pairs > 0 && c.pairs_from_s !== undefined && c.pairs_to_s !== undefined) {
+    const far = c.uncertainty_max_s == null || !Number.isFinite(c.uncertainty_max_s) ? 'unknown' : `±${(c.uncertainty_max_s * 1e6).toFixed(0)} µs`;
+    lines.push(`  skew not observable: the pairs span ${(c.pairs_to_s - c.pairs_from_s).toFixed(3)} s; assuming up to ${((c.drift_per_s ?? 0) * 1e6).toFixed(0)} ppm, ${far} at the packet farthest from them`);
+  }
   lines.push('checkpoints: ' + (r.checkpoints.map((cp) => `${cp.label}=${cp.capture}#${cp.frame}`).join(' ') || '(none)'));
   for (const f of r.findings) {
     lines.push(`[${f.severity}] ${f.checkpoint ?? '-'} ${f.title} (${f.class}, fix on ${f.host})`);
+    for (const q of f.host_evidence ?? []) lines.push(`    ${q.host} ${visible(q.source)}: ${visible(q.text)}`);
     for (const s of f.next_steps) lines.push(`    - ${s}`);
   }
-  return lines.join('\n');
+  return lines.map(visible).join('\n');
+}
+
+/**
+ * `--a-evidence FILE` / `--b-evidence FILE`, repeatable (one file per command output: wg show all
+ * dump, ip route, nft list ruleset, sysctl …); taken out of argv before the single-value options.
+ */
+function evidenceArgs(argv: string[]): { rest: string[]; files: { A: string[]; B: string[] } } {
+  const files: { A: string[]; B: string[] } = { A: [], B: [] };
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--([ab])-evidence(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m) { rest.push(argv[i]!); continue; }
+    const v = m[2] ?? argv[++i];
+    if (v === undefined) throw new UsageError(`option --${m[1]}-evidence needs a value`);
+    files[m[1] === 'a' ? 'A' : 'B'].push(v);
+  }
+  return { rest, files };
+}
+
+/** Each host's evidence files, recognised by content; a line a parser could not read is a warning naming file and line. */
+function loadEvidence(files: { A: string[]; B: string[] }): { A?: HostEvidence; B?: HostEvidence } | undefined {
+  if (files.A.length === 0 && files.B.length === 0) return undefined;
+  const out: { A?: HostEvidence; B?: HostEvidence } = {};
+  for (const host of ['A', 'B'] as const) {
+    if (files[host].length === 0) continue;
+    const h = emptyEvidence();
+    for (const file of files[host]) {
+      let parsed;
+      try { parsed = detectAndParse(readText(file), displayName(file)); } catch (e) {
+        if (e instanceof EvidenceFormatError) throw new UsageError(`--${host.toLowerCase()}-evidence ${e.message}`);
+        throw e;
+      }
+      addEvidence(h, parsed);
+      for (const p of parsed.problems.slice(0, 5)) process.stderr.write(`warning: ${displayName(file)} line ${p.line}: ${visible(p.message)}\n`);
+      if (parsed.problems.length > 5) process.stderr.write(`warning: ${displayName(file)}: ${parsed.problems.length - 5} more lines not understood\n`);
+    }
+    out[host] = h;
+  }
+  return out;
 }

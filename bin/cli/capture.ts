@@ -4,7 +4,10 @@
 // the dedicated capture runtime when that is set up (`tandem capture --setup-privileges` prints how).
 import { spawn } from 'node:child_process';
 import { realpathSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { UsageError } from './io.ts';
+import { validateKeyPath, validateRemoteCapture } from '../../shared/ipc/contract.ts';
+import { visible } from '../../shared/util/shell.ts';
 import { captureRuntimeEnv, captureRuntimeFrom, checkCapturePrivileges, setupSteps, CAPTURE_GROUP, CAPTURE_RUNTIME } from '../../electron/capture/privileges.ts';
 import { formatDevice, listDevices } from '../../electron/capture/devices.ts';
 import { CaptureError, CaptureSession, type CaptureOptions, type CaptureStats } from '../../electron/capture/session.ts';
@@ -30,10 +33,39 @@ runtime once (--setup-privileges), which this command then uses by itself.`;
 
 interface CaptureArgs { list: boolean; help: boolean; setupPrivileges: boolean; options: Omit<CaptureOptions, 'onBatch'>; remote?: RemoteCaptureOptions }
 
+/** One status line on stderr; interface names, filters and far-end messages in it are data, made visible. */
+function say(line: string): void { process.stderr.write(visible(line) + '\n'); }
+
+/** Contract field → the flag a CLI user typed, for the validators' messages. */
+const REMOTE_FLAG: Record<string, string> = {
+  host: '--remote (host)', user: '--remote (user)', port: '--remote (port)', identityFile: '--remote-key',
+  interface: '--remote-iface', filter: '--remote-filter', sudo: '--remote-sudo',
+};
+
+/**
+ * The far end goes through the app's own validators (shared/ipc/contract.ts): a host or user that ssh
+ * would read as an option (`-oProxyCommand=…`), an odd interface or filter is refused before ssh runs.
+ * Key and known-hosts paths may be relative here (ssh reads them from the working folder); they are
+ * checked as the absolute paths they stand for.
+ */
+function checkRemote(o: RemoteCaptureOptions): void {
+  try {
+    validateRemoteCapture({
+      host: o.host, ...(o.user !== undefined && { user: o.user }), ...(o.port !== undefined && { port: o.port }),
+      ...(o.identityFile !== undefined && { identityFile: resolve(o.identityFile) }),
+      interface: o.interface, filter: o.filter ?? '', sudo: o.sudo === true,
+    });
+    if (o.knownHostsFile !== undefined) validateKeyPath(resolve(o.knownHostsFile), '--remote-known-hosts');
+  } catch (e) {
+    const msg = (e as Error).message.replace(/^capture\.startPaired: remote\.(\w+)/, (_m, f: string) => REMOTE_FLAG[f] ?? `--remote ${f}`);
+    throw new UsageError(visible(msg));
+  }
+}
+
 /** `[user@]host[:port]`, with IPv6 literals in brackets. */
 function parseRemoteTarget(t: string): { user?: string; host: string; port?: number } {
   const m = /^(?:([^@]+)@)?(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(t);
-  if (!m) throw new UsageError(`--remote needs [USER@]HOST[:PORT] (got "${t}")`);
+  if (!m) throw new UsageError(`--remote needs [USER@]HOST[:PORT] (got "${visible(t)}")`);
   return { ...(m[1] && { user: m[1] }), host: m[2]!.replace(/^\[|\]$/g, ''), ...(m[3] && { port: Number(m[3]) }) };
 }
 
@@ -99,6 +131,7 @@ export function parseCaptureArgs(argv: string[]): CaptureArgs {
       ...(typeof remote['remote-known-hosts'] === 'string' && { knownHostsFile: remote['remote-known-hosts'] }),
       ...(snaplen !== undefined && { snaplen }), ...(seconds !== undefined && { maxSeconds: seconds }),
     };
+    checkRemote(remoteOptions);
   }
   return { list, help, setupPrivileges, options, ...(remoteOptions && { remote: remoteOptions }) };
 }
@@ -147,7 +180,7 @@ function relaunch(runtime: string): Promise<number> {
   process.on('SIGINT', ignore);
   process.on('SIGTERM', forward);
   return new Promise<number>((resolve) => {
-    child.on('error', (e) => { process.stderr.write(`error: could not start the capture runtime ${runtime}: ${e.message}\n`); resolve(1); });
+    child.on('error', (e) => { say(`error: could not start the capture runtime ${runtime}: ${e.message}`); resolve(1); });
     child.on('close', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   }).finally(() => {
     process.off('SIGINT', ignore);
@@ -176,7 +209,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   if (args.setupPrivileges) { process.stdout.write(setupPrivilegesText()); return 0; }
   if (args.list) {
     let devices;
-    try { devices = listDevices(); } catch (e) { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; }
+    try { devices = listDevices(); } catch (e) { say(`error: ${(e as Error).message}`); return 1; }
     process.stdout.write(devices.map(formatDevice).join('\n') + '\n');
     return 0;
   }
@@ -186,7 +219,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
   try {
     session = CaptureSession.start(args.options);
   } catch (e) {
-    if (e instanceof CaptureError) { process.stderr.write(`error: ${e.message}\n`); return e.kind === 'options' ? 2 : 1; }
+    if (e instanceof CaptureError) { say(`error: ${e.message}`); return e.kind === 'options' ? 2 : 1; }
     throw e;
   }
   let remote: RemoteCapture | undefined;
@@ -196,7 +229,7 @@ export async function captureCommand(argv: string[]): Promise<number> {
       await remote.started;
     } catch (e) {
       await session.stop('error');
-      if (e instanceof RemoteCaptureError) { process.stderr.write(`error: ${e.message}\n`); return 1; }
+      if (e instanceof RemoteCaptureError) { say(`error: ${e.message}`); return 1; }
       throw e;
     }
     // Whichever end stops first (limit, Ctrl-C, lost connection) stops the other.
@@ -204,16 +237,16 @@ export async function captureCommand(argv: string[]): Promise<number> {
     void remote.done.then(() => session.stop('stopped'), () => session.stop('error'));
   }
   const names = session.interfaces.map((i) => i.name).join(', ');
-  for (const w of session.warnings) process.stderr.write(`warning: ${w}\n`);
-  process.stderr.write(`capturing on ${names}${args.options.filter ? ` (filter: ${args.options.filter})` : ''} to ${args.options.spoolPath}` +
-    `${args.remote ? ` and on ${args.remote.host}:${args.remote.interface} to ${args.remote.spoolPath}` : ''}; Ctrl-C stops\n`);
+  for (const w of session.warnings) say(`warning: ${w}`);
+  say(`capturing on ${names}${args.options.filter ? ` (filter: ${args.options.filter})` : ''} to ${args.options.spoolPath}` +
+    `${args.remote ? ` and on ${args.remote.host}:${args.remote.interface} to ${args.remote.spoolPath}` : ''}; Ctrl-C stops`);
   const tty = process.stderr.isTTY === true;
   let lastLine = 0;
   const progress = setInterval(() => {
     const s = session.getStats();
     const line = `${s.packets} packets, ${kb(s.capturedBytes)}, ${drops(s)}${remote ? `; ${args.remote!.host}: ${remote.packets} packets` : ''}`;
-    if (tty) process.stderr.write(`\r${line}\x1b[K`);
-    else if (s.elapsedMs - lastLine >= 2000) { lastLine = s.elapsedMs; process.stderr.write(line + '\n'); }
+    if (tty) process.stderr.write(`\r${visible(line)}\x1b[K`);
+    else if (s.elapsedMs - lastLine >= 2000) { lastLine = s.elapsedMs; say(line); }
   }, 500);
   const onSignal = () => { void session.stop('stopped'); };
   process.on('SIGINT', onSignal);
@@ -223,15 +256,15 @@ export async function captureCommand(argv: string[]): Promise<number> {
     if (tty) process.stderr.write('\r\x1b[K');
     const per = sum.perInterface.length > 1 ? ` (${sum.perInterface.map((p) => `${p.name} ${p.packets}`).join(', ')})` : '';
     const why = { count: 'packet limit reached', duration: 'time limit reached', bytes: 'byte limit reached', stopped: 'stopped', error: 'error' }[sum.reason];
-    process.stderr.write(`${sum.packets} packets captured${per}, ${kb(sum.bytes)} on the wire, in ${(sum.elapsedMs / 1000).toFixed(1)} s (${why}); ` +
-      `${dropReport(sum)}; wrote ${sum.spoolPath} (${kb(sum.spoolBytes)})\n`);
-    if (sum.error) process.stderr.write(`error: ${sum.error}\n`);
+    say(`${sum.packets} packets captured${per}, ${kb(sum.bytes)} on the wire, in ${(sum.elapsedMs / 1000).toFixed(1)} s (${why}); ` +
+      `${dropReport(sum)}; wrote ${sum.spoolPath} (${kb(sum.spoolBytes)})`);
+    if (sum.error) say(`error: ${sum.error}`);
     if (remote) {
       let rs: RemoteSummary;
-      try { rs = await remote.stop(); } catch (e) { process.stderr.write(`error: ${(e as Error).message}\n`); return 1; }
-      process.stderr.write(`${args.remote!.host}: ${rs.packets} packets captured on ${args.remote!.interface}, ${kb(rs.bytes)} on the wire; ` +
-        `${rs.drops === null ? 'drop count not reported' : `${rs.drops} dropped by the kernel there`}; wrote ${rs.spoolPath} (${kb(rs.spoolBytes)})\n`);
-      for (const w of rs.warnings) process.stderr.write(`warning: ${w}\n`);
+      try { rs = await remote.stop(); } catch (e) { say(`error: ${(e as Error).message}`); return 1; }
+      say(`${args.remote!.host}: ${rs.packets} packets captured on ${args.remote!.interface}, ${kb(rs.bytes)} on the wire; ` +
+        `${rs.drops === null ? 'drop count not reported' : `${rs.drops} dropped by the kernel there`}; wrote ${rs.spoolPath} (${kb(rs.spoolBytes)})`);
+      for (const w of rs.warnings) say(`warning: ${w}`);
     }
     return sum.error ? 1 : 0;
   } finally {

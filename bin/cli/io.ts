@@ -1,6 +1,8 @@
 // Node-side I/O for the CLI: file streams in, buffered text out, one-line errors.
 import { createReadStream, readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { visible } from '../../shared/util/shell.ts';
+import { INFLATE_LIMIT_MESSAGE } from '../../shared/capture-file/reader.ts';
 
 /** A CLI failure the user caused (bad file, bad flag): printed as one line, never a stack trace. */
 export class UsageError extends Error {}
@@ -16,7 +18,32 @@ export function readText(file: string): string {
   try { return readFileSync(file, 'utf8'); } catch { throw new UsageError(`${file}: cannot read`); }
 }
 
-export function displayName(file: string): string { return basename(file); }
+/** A file name for a message: its base name, with control and bidi characters made visible. */
+export function displayName(file: string): string { return visible(basename(file)); }
+
+/**
+ * `--max-inflate SIZE`: bytes, or a number with K/M/G/T (powers of 1024, optional "iB"/"B").
+ * A bound the user gives is theirs to choose, so it also turns off the ratio check.
+ */
+export function parseSize(flag: string, v: string | boolean | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = typeof v === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(?:i?b)?\s*$/i.exec(v) : null;
+  const n = m ? Number(m[1]) * 1024 ** ' kmgt'.indexOf((m[2] || ' ').toLowerCase()) : NaN;
+  if (!m || !Number.isFinite(n) || n < 1 || n > 2 ** 50) throw new UsageError(`${flag} needs a size such as 8G, 512M or 1000000 (got "${visible(String(v))}")`);
+  return Math.floor(n);
+}
+
+/** Reader options for `--max-inflate`. */
+export function inflateOptions(flags: Record<string, string | boolean>): { maxInflatedBytes?: number; maxInflateRatio?: number } {
+  const max = parseSize('--max-inflate', flags['max-inflate']);
+  return max === undefined ? {} : { maxInflatedBytes: max, maxInflateRatio: Infinity };
+}
+
+/** One line for a reader problem: `FILE: message at byte N`, plus how to lift an inflate limit. */
+export function problemLine(file: string, p: { message: string; offset: number }): string {
+  const hint = p.message.startsWith(INFLATE_LIMIT_MESSAGE) ? '; use --max-inflate SIZE to allow more' : '';
+  return `${displayName(file)}: ${visible(p.message)} at byte ${p.offset}${hint}`;
+}
 
 /** Buffered writer for large outputs; stops quietly when the reader goes away (`| head`). */
 export class Out {

@@ -59,21 +59,26 @@ export interface RemoteSummary extends CaptureSummary {
 const LINKS_BEGIN = '--- tandem: ip -o link ---';
 const LINKS_END = '--- tandem: end ---';
 
-/** POSIX-shell single quoting. */
-export function shellQuote(s: string): string { return `'${s.replace(/'/g, `'\\''`)}'`; }
-
 /**
- * The remote side: tcpdump in the background, stopped with SIGINT (so it prints its counters) as soon
+ * The command ssh hands to the far end's login shell (bash, dash, zsh, fish, tcsh: whatever the account
+ * has). It is one constant string with no value of ours in it, written so every common shell reads it
+ * the same way: `exec sh -c '…'` where the script has no quote, backslash or newline (fish reads
+ * \' and \\ inside single quotes, csh refuses a newline there; `$!` is safe: csh expands history
+ * only when interactive). The values (tcpdump path, interface, snaplen, buffer, filter) follow on
+ * stdin, one per line, and sh reads them with `read -r`: no shell ever parses them as code.
+ *
+ * After that, tcpdump runs in the background, stopped with SIGINT (so it prints its counters) as soon
  * as our end of the SSH channel closes stdin. Background jobs of a non-interactive shell get /dev/null
  * as stdin, hence the copy of the channel on fd 3.
  */
 function remoteCommand(o: RemoteCaptureOptions): string {
-  const run = o.sudo ? 'sudo -n "$0"' : '"$0"';
+  const run = o.sudo ? 'sudo -n "$t"' : '"$t"';
   const script = [
+    'IFS= read -r t && IFS= read -r i && IFS= read -r n && IFS= read -r b && IFS= read -r f || exit 125',
     'exec 3<&0 </dev/null',
     // The far end's interface table, so frames of an `any` (SLL2) capture get their interface names back.
-    `{ echo '${LINKS_BEGIN}'; ip -o link 2>/dev/null; ip -o addr 2>/dev/null; echo '${LINKS_END}'; } >&2`,
-    `${run} -n -U --immediate-mode --time-stamp-precision=nano -B "$3" -w - -i "$1" -s "$2" -- "$4" &`,
+    `{ echo "${LINKS_BEGIN}"; ip -o link 2>/dev/null; ip -o addr 2>/dev/null; echo "${LINKS_END}"; } >&2`,
+    `${run} -n -U --immediate-mode --time-stamp-precision=nano -B "$b" -w - -i "$i" -s "$n" -- "$f" &`,
     'p=$!',
     // A background job of a non-interactive shell starts with SIGINT ignored until tcpdump sets its own
     // handler: a stop that comes that early would be lost, so the signal repeats until tcpdump is gone.
@@ -82,9 +87,22 @@ function remoteCommand(o: RemoteCaptureOptions): string {
     'wait $p; s=$?',
     'kill $r 2>/dev/null',
     'exit $s',
-  ].join('\n');
-  return ['sh', '-c', script, o.tcpdump ?? 'tcpdump', o.interface, String(o.snaplen ?? 65535), String(o.bufferKiB ?? 65536), o.filter ?? '']
-    .map(shellQuote).join(' ');
+  ].join('; ').replace(/&;/g, '&');
+  if (/['\\\n]/.test(script)) throw new Error('remote script must stay free of quotes, backslashes and newlines');
+  return `exec sh -c '${script}'`;
+}
+
+/**
+ * The values for remoteCommand's script, one per line. A filter may span lines in a form; BPF reads
+ * any white space alike, so line breaks become spaces. Other fields passed the validators, which
+ * allow no line break; one here is a caller's bug, refused rather than sent.
+ */
+export function remoteInput(o: RemoteCaptureOptions): string {
+  const values = [o.tcpdump ?? 'tcpdump', o.interface, String(o.snaplen ?? 65535), String(o.bufferKiB ?? 65536)];
+  // eslint-disable-next-line no-control-regex
+  if (values.some((v) => /[\n\r\u0000]/.test(v))) throw new RemoteCaptureError('failed', 'A far-end capture value holds a line break or NUL.');
+  // eslint-disable-next-line no-control-regex
+  return [...values, (o.filter ?? '').replace(/[\r\n\u0000]/g, ' ')].join('\n') + '\n';
 }
 
 export function sshArgs(o: RemoteCaptureOptions): string[] {
@@ -93,7 +111,8 @@ export function sshArgs(o: RemoteCaptureOptions): string[] {
   if (o.knownHostsFile) a.push('-o', `UserKnownHostsFile=${o.knownHostsFile}`);
   if (o.identityFile) a.push('-i', o.identityFile, '-o', 'IdentitiesOnly=yes');
   if (o.port) a.push('-p', String(o.port));
-  a.push(o.user ? `${o.user}@${o.host}` : o.host, remoteCommand(o));
+  // "--": the destination can never be read as an option, whatever the validators upstream let through.
+  a.push('--', o.user ? `${o.user}@${o.host}` : o.host, remoteCommand(o));
   return a;
 }
 
@@ -148,11 +167,14 @@ export class RemoteCapture {
 
   constructor(private readonly o: RemoteCaptureOptions) {
     const [cmd, ...pre] = o.ssh ?? ['ssh'];
+    const input = remoteInput(o);
     // Its own process group: a terminal's Ctrl-C must not kill ssh before we stop the far end cleanly
     // (closing stdin); if this process dies instead, the closed pipe stops the far end all the same.
     const child = spawn(cmd!, [...pre, ...sshArgs(o)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
     this.child = child;
     this.child.stdin!.on('error', () => { /* ssh already gone */ });
+    // The far end's script reads its arguments first; the channel then stays open until stop().
+    this.child.stdin!.write(input);
     this.child.stderr!.setEncoding('utf8');
     let markStarted!: () => void, failStart!: (e: Error) => void;
     this.started = new Promise((res, rej) => { markStarted = res; failStart = rej; });

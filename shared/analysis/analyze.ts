@@ -4,15 +4,17 @@
 import type { Packet } from '../protocols/packet.ts';
 import type {
   AnalysisResult, AnalyzeOptions, CaptureInput, CaptureKey, CaptureSummary, Checkpoint, CheckpointLabel,
-  ClockEstimate, FixHost, FlowInfo, Hop, HopStage, Lineage, Role,
+  ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
 import { conversationStats, ifaceNameOf, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
 import { collectFlow, emptyFlow, l4Proto, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
-import { fitClock, fitClockColumns, type ClockColumns, type ClockPair } from './clock.ts';
+import { driftPerSecond, fitClock, fitClockColumns, uncertaintyAt, type ClockColumns, type ClockFit, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
-import { refineIpsec } from './ipsec.ts';
+import { refineByTunnel } from './tunnels/index.ts';
+import { decideRoles } from './roles.ts';
+import { isBackgroundNoise } from './noise.ts';
 
 function isSynOnly(p: Packet): boolean {
   return p.tcp !== undefined && p.tcp.flags.includes('S') && !p.tcp.flags.includes('.');
@@ -66,26 +68,13 @@ function findFlow(a: Side, b: Side, spec: ReturnType<typeof parseFlowSpec> | nul
       if (!inner(r) || !pred(r)) continue;
       const m = specMatch(r.p);
       if (m === 0) continue;
-      // UDP noise (DNS, NTP) is not a test connection unless the user asked for it.
-      if (spec === null && r.p.udp !== undefined && (r.p.dport === 53 || r.p.dport === 123 || r.p.dport === 67 || r.p.sport === 53)) continue;
+      // Host housekeeping (link-local, multicast, ND/MLD, DHCP, mDNS, DNS…) is never the test unless the user names it.
+      if (spec === null && isBackgroundNoise(r.p)) continue;
       const t = tupleOf(r.p);
       return { tuple: m === 1 ? t : reverse(t), from: s.key };
     }
   }
   return null;
-}
-
-/** Evidence that `s` opened the tunnel towards `o`: it sent initiations that `o` received, or sent the first SYN into its tunnel. */
-function initiatesOther(s: Side, o: Side): boolean {
-  const sOut = s.hs.some((r) => r.dir === 'out' && r.outer === 'wg' && r.wgType === 1);
-  const sIn = s.hs.some((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 1);
-  if (sOut || sIn) return sOut && !sIn;
-  const oIn = o.hs.some((r) => r.dir === 'in' && r.outer === 'wg' && r.wgType === 1);
-  if (oIn) return false;
-  // No handshake: whoever first sends a connection attempt into its tunnel.
-  const firstSyn = (x: Side): Rec | undefined => x.recs.find((r) => r.kind === 'tunnel' && r.outer === null && isSynOnly(r.p));
-  const ss = firstSyn(s), os = firstSyn(o);
-  return ss !== undefined && ss.dir === 'out' && (os === undefined || os.dir === 'in');
 }
 
 function detectRole(self: Side, other: Side): Role {
@@ -139,40 +128,64 @@ function dirOf(r: Rec): 'in' | 'out' | null { return r.dir; }
  * analysis runs with the roles swapped and reports in terms of the files as given.
  */
 export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions = {}): AnalysisResult {
-  return analyzeOriented(a, b, opts, true);
+  if (opts.keepGivenRoles === true) return analyzeOriented(a, b, opts);
+  const roles = decideRoles(a, b);
+  if (roles.swap) {
+    const o = opts.clockOverride;
+    const swapped: AnalyzeOptions = { ...opts };
+    // Host evidence belongs to the host, not to the position its file was given in.
+    if (opts.evidence !== undefined) {
+      swapped.evidence = {};
+      if (opts.evidence.B !== undefined) swapped.evidence.A = opts.evidence.B;
+      if (opts.evidence.A !== undefined) swapped.evidence.B = opts.evidence.A;
+    }
+    if (o !== undefined) {
+      const k = 1 + (o.skew_ppm ?? 0) * 1e-6;
+      swapped.clockOverride = { offset_s: -o.offset_s / k, skew_ppm: (1 / k - 1) * 1e6 };
+    }
+    return flipResult(analyzeOriented(b, a, swapped), roles.reason);
+  }
+  const r = analyzeOriented(a, b, opts);
+  if (roles.conflict) {
+    r.findings.push({
+      severity: 'warning', checkpoint: null, host: 'A', class: 'none', rule: 'roles-unclear',
+      title: 'The captures disagree about which host started the connection',
+      detail: `Some packets make ${a.name} the initiating host, others ${b.name}; the analysis keeps the order given (first file = initiating host A). If the verdict blames the wrong side, check that both captures are of the same test.`,
+      evidence: [], next_steps: ['Capture both ends during one test connection, started from the host given first.'],
+    });
+  }
+  return r;
 }
 
 function flipKey(k: CaptureKey): CaptureKey { return k === 'A' ? 'B' : 'A'; }
-function flipHost(h: FixHost): FixHost {
-  return h === 'A' ? 'B' : h === 'B' ? 'A' : h === 'siteA' ? 'siteB' : h === 'siteB' ? 'siteA' : h;
-}
 
 /** The same result seen from the files' side after analysing with roles swapped. */
-function flipResult(r: AnalysisResult): AnalysisResult {
+function flipResult(r: AnalysisResult, reason: string | null): AnalysisResult {
   const c = r.clock;
   const k = 1 + c.skew_ppm * 1e-6;
   const clock: ClockEstimate = {
     ...c, offset_s: -c.offset_s / k, skew_ppm: (1 / k - 1) * 1e6, ref_s: c.ref_s + c.offset_s,
     pairs_a_to_b: c.pairs_b_to_a, pairs_b_to_a: c.pairs_a_to_b,
   };
-  const findings = r.findings.map((f) => ({ ...f, host: flipHost(f.host), evidence: f.evidence.map((e) => ({ ...e, capture: flipKey(e.capture) })) }));
+  // Hosts stay roles (A initiates, B responds), as the titles and next steps say; only the capture keys follow the files.
+  const findings = r.findings.map((f) => ({ ...f, evidence: f.evidence.map((e) => ({ ...e, capture: flipKey(e.capture) })) }));
   findings.push({
-    severity: 'info', checkpoint: null, host: 'B', class: 'none',
+    severity: 'info', checkpoint: null, host: 'B', class: 'none', rule: 'roles-swapped',
     title: 'The second capture is the initiating host: roles were swapped (A-labels are in capture B)',
+    ...(reason !== null ? { detail: `Roles come from the packets, not from the order given: ${reason}.` } : {}),
     evidence: [], next_steps: ['Pass the initiating host\'s capture first to keep labels and files aligned.'],
   });
   return {
     ...r,
-    captures: { A: r.captures.B, B: r.captures.A },
+    captures: { A: { ...r.captures.B, role_swapped: true }, B: { ...r.captures.A, role_swapped: true } },
     clock,
     checkpoints: r.checkpoints.map((x) => ({ ...x, capture: flipKey(x.capture) })),
     lineage: r.lineage.map((l) => ({ ...l, hops: l.hops.map((h) => ({ ...h, capture: flipKey(h.capture) })) })),
     findings,
-    verdict: { ...r.verdict, host: r.verdict.host === null ? null : flipHost(r.verdict.host) },
   };
 }
 
-function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions, mayFlip: boolean): AnalysisResult {
+function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions): AnalysisResult {
   const spec = opts.flow !== undefined ? parseFlowSpec(opts.flow) : null;
   const firstSec = (c: CaptureInput): number => {
     let m = Infinity;
@@ -192,13 +205,6 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   const D = baseSecB - baseSec;
   const B = prepareSide('B', b, baseSecB, csB, wireguardPorts(csA));
   resolveDirections(A, B);
-  if (mayFlip && initiatesOther(B, A) && !initiatesOther(A, B)) {
-    const o = opts.clockOverride;
-    const k = 1 + (o?.skew_ppm ?? 0) * 1e-6;
-    const swapped: AnalyzeOptions = { ...opts };
-    if (o !== undefined) swapped.clockOverride = { offset_s: -o.offset_s / k, skew_ppm: (1 / k - 1) * 1e6 };
-    return flipResult(analyzeOriented(b, a, swapped, false));
-  }
 
   const flowFound = findFlow(A, B, spec);
   const T: Tuple | null = flowFound?.tuple ?? (spec !== null ? { proto: spec.proto, src: spec.src ?? '', dst: spec.dst, ...(spec.sport !== undefined ? { sport: spec.sport } : {}), ...(spec.dport !== undefined ? { dport: spec.dport } : {}) } : null);
@@ -282,6 +288,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   }
   const nPairs = manyCarriers ? nab + nba : pairs.length;
   let clock: ClockEstimate;
+  let clockFit: ClockFit | null = null;
   let theta: (tB: number) => number;
   const refAbs = baseSec + refT;
   if (opts.clockOverride !== undefined) {
@@ -293,13 +300,24 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
     const f = manyCarriers ? fitClockColumns(cols, refT) : fitClock(pairs, refT);
     clock = {
       offset_s: f.offset + D, skew_ppm: f.skew * 1e6, uncertainty_s: f.uncertainty ?? Infinity, pairs: nPairs, ref_s: refAbs,
-      method: f.method, pairs_a_to_b: f.nAB, pairs_b_to_a: f.nBA,
+      method: f.method, pairs_a_to_b: f.nAB, pairs_b_to_a: f.nBA, skew_observable: f.skewObservable,
     };
+    if (f.from <= f.to) { clock.pairs_from_s = f.from; clock.pairs_to_s = f.to; clock.drift_per_s = driftPerSecond(f); }
+    clockFit = f;
     theta = (tB) => f.offset + f.skew * (tB - f.offset - refT);
   }
   const tmB = B.tm;
   for (let i = 0; i < tmB.t.length; i++) tmB.tc[i] = tmB.t[i]! - theta(tmB.t[i]!);
-  const tol = Math.max(0.0005, (Number.isFinite(clock.uncertainty_s) ? clock.uncertainty_s : 0.005) * 2 + 0.0002);
+  // The packet farthest from the pairs (either capture, on A's clock) bounds how far the estimate reaches.
+  let uFar = clock.uncertainty_s;
+  if (clockFit !== null && clockFit.from <= clockFit.to) {
+    const ends = [A.tm.t[0], A.tm.t[A.tm.t.length - 1], tmB.tc[0], tmB.tc[tmB.tc.length - 1]].filter((x): x is number => x !== undefined);
+    for (const t of ends) uFar = Math.max(uFar, uncertaintyAt(clockFit, t - refT));
+    clock.uncertainty_max_s = uFar;
+  }
+  // Matching tolerance: the band's width, widened to the far end's when the drift could not be observed.
+  const uMatch = clockFit !== null && !clockFit.skewObservable && Number.isFinite(uFar) ? Math.min(uFar, 0.05) : clock.uncertainty_s;
+  const tol = Math.max(0.0005, (Number.isFinite(uMatch) ? uMatch : 0.005) * 2 + 0.0002);
 
   // ---- Per-packet lineage (computed for the whole flow; only the first ones are reported).
   const aTunOut = fA.filter((x) => x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'in');
@@ -534,10 +552,10 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions,
   const facts: Facts = {
     A, B, T, lanTuple, fA, fB, fB2, labels, cp, clock, tol, p2p, hub,
     aTunOut, aTunIn, bTunIn, bTunOut, bLanOut, bLanIn, reqChains: reqHops, repChains: repHops,
-    flowFrom: flowFound?.from ?? null, roles: { A: roleA, B: roleB },
+    flowFrom: flowFound?.from ?? null, roles: { A: roleA, B: roleB }, options: opts,
   };
   const { findings, verdict, variant } = diagnose(facts);
-  return refineIpsec({
+  return refineByTunnel({
     captures: { A: summarize(A, roleA), B: summarize(B, roleB) },
     clock,
     flow,

@@ -2,7 +2,8 @@
 // on one host.
 
 import type { Rec, RecList, Side } from './prepare.ts';
-import { outerAt, wgOuterLen, wgTypeAt } from './prepare.ts';
+import { outerAt, wgTypeAt, type OuterKind } from './prepare.ts';
+import { moduleOfOuter, tunnelModules } from './tunnels/index.ts';
 import type { Inner, InnerList } from './inner.ts';
 
 /** Index → partner record on the other host (-1 none), as a typed array: no per-pair objects. */
@@ -20,28 +21,19 @@ export interface CarrierPairs {
 }
 
 // Scratch result of carrierId: the number ordered within the group.
-let idNum = 0;
+const ord = { n: 0 };
 
 /**
- * Identity of a carrier datagram that survives NAT: returns its group (a number for transport
- * data, the bulk of the traffic, so no string is built) and leaves its ordinal in idNum.
+ * Identity of a carrier datagram that survives NAT, from its tunnel module: its group (a number
+ * for transport data, the bulk of the traffic) with its ordinal left in ord.n.
  */
 function carrierId(r: Rec): number | string | null {
   const p = r.p;
-  const w = p.wg;
-  if (w !== undefined) {
-    switch (w.type) {
-      case 4:
-        if (w.receiver === undefined || w.counter === undefined) return null;
-        idNum = Number(w.counter);
-        return w.receiver;
-      case 1: if (w.sender === undefined) return null; idNum = w.sender; return 'h1';
-      case 2: if (w.sender === undefined || w.receiver === undefined) return null; idNum = w.sender; return `h2|${w.receiver}`;
-      case 3: if (w.receiver === undefined) return null; idNum = w.receiver; return 'h3';
-    }
+  const mods = tunnelModules();
+  for (let m = 0; m < mods.length; m++) {
+    const k = mods[m]!.carrierKey(p, r.olen, ord);
+    if (k !== null) return k;
   }
-  if (p.esp !== undefined) { idNum = p.esp.seq; return `E|${p.esp.spi}`; }
-  if (p.ike !== undefined) { idNum = p.ike.msgid; return `K|${p.ike.ispi}|${p.ike.rspi}|${p.ike.exchange}|${r.olen}`; }
   return null;
 }
 
@@ -100,13 +92,13 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
       const g0 = carrierId(r);
       if (g0 === null) { sendPlain.push(r.i); continue; }
       const g = groupOf(g0);
-      g.s.push(r.i); g.sn.push(idNum);
+      g.s.push(r.i); g.sn.push(ord.n);
     }
     for (const r of recv) {
       const g0 = carrierId(r);
       if (g0 === null) { recvPlain.push(r.i); continue; }
       const g = groupOf(g0);
-      g.d.push(r.i); g.dn.push(idNum);
+      g.d.push(r.i); g.dn.push(ord.n);
     }
     let spill = false;
     for (const g of groups.values()) {
@@ -166,10 +158,10 @@ function lowerBound(list: RecList, t: Float64Array, at: number): number {
   return lo;
 }
 
-/** Whether a carrier (ESP or WireGuard, of payload length `olen`) can hold inner packet `x`. */
-function sizeFits(esp: boolean, olen: number, x: Inner): boolean {
-  if (esp) return olen > x.ilen;
-  return olen === wgOuterLen(x.ilen) || olen === x.ilen + 32;
+/** Whether a carrier (of outer kind `outer`, payload length `olen`) can hold inner packet `x`: its tunnel module's framing. */
+function sizeFits(outer: OuterKind | null, olen: number, x: Inner): boolean {
+  const m = outer === null ? undefined : moduleOfOuter(outer);
+  return m !== undefined && m.innerFits(olen, x.ilen);
 }
 
 /**
@@ -213,7 +205,7 @@ function associate(side: Side, carriers: RecList, inners: InnerList, after: bool
     for (let k = free(lowerBound(carriers, tm.t, from)); k < n && steps < 256; k = free(k + 1), steps++) {
       const c = carriers.index(k);
       if (tm.t[c]! > to) break;
-      if (sizeFits(outerAt(tm, c) === 'esp', tm.olen[c]!, x)) { pick = k; break; }
+      if (sizeFits(outerAt(tm, c), tm.olen[c]!, x)) { pick = k; break; }
       if (loose < 0) loose = k;
     }
     // Offloaded super-frames (GRO/TSO) have no single carrier of their size.

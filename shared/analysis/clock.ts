@@ -25,6 +25,37 @@ export interface ClockFit {
   method: 'envelope' | 'one-way' | 'none';
   nAB: number;
   nBA: number;
+  /** False when the pairs span too little time (or are too few) to show a skew: it was taken as 0. */
+  skewObservable: boolean;
+  /** The stretch the pairs cover, on the x axis (A time − ref); empty (from > to) without pairs. */
+  from: number;
+  to: number;
+}
+
+/**
+ * Drift assumed when the pairs cannot show the skew: free-running quartz clocks of ordinary hosts
+ * stay within about ±50 ppm of each other (NTP-disciplined ones far closer), so it is a fair bound.
+ */
+export const ASSUMED_MAX_SKEW = 50e-6;
+
+/**
+ * How fast the offset's uncertainty grows away from the pairs' stretch, in seconds per second:
+ * the assumed drift bound when the skew was not observable; otherwise the slope error the band
+ * allows over the stretch (two band widths across the span).
+ */
+export function driftPerSecond(f: Pick<ClockFit, 'skewObservable' | 'uncertainty' | 'from' | 'to'>): number {
+  if (!f.skewObservable) return ASSUMED_MAX_SKEW;
+  const span = f.to - f.from;
+  const u = f.uncertainty ?? 0;
+  return span > 0 ? Math.min(ASSUMED_MAX_SKEW, (2 * u) / span) : ASSUMED_MAX_SKEW;
+}
+
+/** The offset's uncertainty at x (A time − ref): the band's half-width, growing with distance from the pairs. */
+export function uncertaintyAt(f: Pick<ClockFit, 'skewObservable' | 'uncertainty' | 'from' | 'to'>, x: number): number {
+  const u = f.uncertainty ?? Infinity;
+  if (f.from > f.to) return u;
+  const away = x < f.from ? f.from - x : x > f.to ? x - f.to : 0;
+  return u + away * driftPerSecond(f);
 }
 
 interface Pt { x: number; y: number }
@@ -94,9 +125,9 @@ export function fitClockColumns(c: ClockColumns, ref: number): ClockFit {
   const up = hullCols(c.abA, c.abB, ref, true);
   const lo = hullCols(c.baA, c.baB, ref, false);
   const span = (x: Float64Array): number => (x.length > 1 ? x[x.length - 1]! - x[0]! : 0);
-  return fitHulls(up, lo, c.abA.length, c.baA.length, span(c.abA), span(c.baA),
-    Math.max(c.abA.length ? c.abA[c.abA.length - 1]! : -Infinity, c.baA.length ? c.baA[c.baA.length - 1]! : -Infinity) -
-    Math.min(c.abA.length ? c.abA[0]! : Infinity, c.baA.length ? c.baA[0]! : Infinity));
+  const xmax = Math.max(c.abA.length ? c.abA[c.abA.length - 1]! : -Infinity, c.baA.length ? c.baA[c.baA.length - 1]! : -Infinity) - ref;
+  const xmin = Math.min(c.abA.length ? c.abA[0]! : Infinity, c.baA.length ? c.baA[0]! : Infinity) - ref;
+  return fitHulls(up, lo, c.abA.length, c.baA.length, span(c.abA), span(c.baA), xmin, xmax);
 }
 
 export function fitClock(pairs: ClockPair[], ref: number): ClockFit {
@@ -112,11 +143,12 @@ export function fitClock(pairs: ClockPair[], ref: number): ClockFit {
   let xmin = Infinity, xmax = -Infinity;
   for (const p of up) { if (p.x < xmin) xmin = p.x; if (p.x > xmax) xmax = p.x; }
   for (const p of lo) { if (p.x < xmin) xmin = p.x; if (p.x > xmax) xmax = p.x; }
-  return fitHulls(hull(up, true), hull(lo, false), up.length, lo.length, span(up), span(lo), xmax - xmin);
+  return fitHulls(hull(up, true), hull(lo, false), up.length, lo.length, span(up), span(lo), xmin, xmax);
 }
 
-function fitHulls(hu: Pt[], hl: Pt[], nAB: number, nBA: number, spanU: number, spanL: number, spanAll: number): ClockFit {
-  if (nAB + nBA === 0) return { offset: 0, skew: 0, uncertainty: null, method: 'none', nAB, nBA };
+function fitHulls(hu: Pt[], hl: Pt[], nAB: number, nBA: number, spanU: number, spanL: number, from: number, to: number): ClockFit {
+  const spanAll = to - from;
+  if (nAB + nBA === 0) return { offset: 0, skew: 0, uncertainty: null, method: 'none', nAB, nBA, skewObservable: false, from: Infinity, to: -Infinity };
   // The slope is only observable when each bounding cloud itself spans some time.
   const spanOk = nAB > 0 && nBA > 0
     ? spanU >= MIN_SPAN_FOR_SKEW && spanL >= MIN_SPAN_FOR_SKEW
@@ -142,9 +174,9 @@ function fitHulls(hu: Pt[], hl: Pt[], nAB: number, nBA: number, spanU: number, s
     if (bs !== 0) {
       const u0 = minOver(hu, 0), l0 = maxOver(hl, 0);
       const c0 = (u0 - l0) / 2;
-      if (c0 >= 0 && c0 >= best - Math.max(0.5e-6, 0.2 * best)) return { offset: (u0 + l0) / 2, skew: 0, uncertainty: c0, method: 'envelope', nAB, nBA };
+      if (c0 >= 0 && c0 >= best - Math.max(0.5e-6, 0.2 * best)) return { offset: (u0 + l0) / 2, skew: 0, uncertainty: c0, method: 'envelope', nAB, nBA, skewObservable: fitSkew, from, to };
     }
-    return { offset: bo, skew: bs, uncertainty: Math.abs(best), method: 'envelope', nAB, nBA };
+    return { offset: bo, skew: bs, uncertainty: Math.abs(best), method: 'envelope', nAB, nBA, skewObservable: fitSkew, from, to };
   }
 
   // One direction only: follow the envelope of that cloud (slope of the hull edge over the middle
@@ -163,5 +195,5 @@ function fitHulls(hu: Pt[], hl: Pt[], nAB: number, nBA: number, spanU: number, s
     if (s > MAX_SKEW || s < -MAX_SKEW) s = 0;
   }
   const off = nAB > 0 ? minOver(pts, s) : maxOver(pts, s);
-  return { offset: off, skew: s, uncertainty: null, method: 'one-way', nAB, nBA };
+  return { offset: off, skew: s, uncertainty: null, method: 'one-way', nAB, nBA, skewObservable: fitSkew, from, to };
 }

@@ -6,3 +6,7 @@ export { parseFlowSpec } from './flow-spec.ts';
 export { fitClock, fitClockColumns } from './clock.ts';
 export type { ClockPair, ClockFit, ClockColumns } from './clock.ts';
 export * from './types.ts';
+// The diagnosis rule registry (see RULES.md) and the facts a rule reads.
+export { registerRule, ruleList, ruleById, type Rule } from './rules/index.ts';
+export type { Facts } from './facts.ts';
+export { registerTunnel, tunnelModules, type TunnelModule } from './tunnels/index.ts';

@@ -3,7 +3,9 @@
 
 import type { Packet, PacketList } from '../protocols/packet.ts';
 import type { CaptureInput, IfaceKind } from './types.ts';
-import { ikeLocalAddresses } from './ipsec.ts';
+import { ikeLocalAddresses, opensIke } from './tunnels/ipsec-refine.ts';
+import { tunnelModules } from './tunnels/index.ts';
+import type { CarrierScratch } from './tunnels/types.ts';
 
 export type OuterKind = 'wg' | 'esp' | 'ike';
 
@@ -113,6 +115,8 @@ export interface Side {
   multiIface: boolean;
   /** Names of interfaces the file lists, with or without packets. */
   listed: string[];
+  /** File positions of firewall-log records (NFLOG/pflog copies): evidence, never checkpoints. */
+  fwlog: number[];
 }
 
 const RAW_LINKTYPES = new Set([12, 14, 101, 228, 229]);
@@ -208,12 +212,6 @@ export function wireguardPorts(cs: ConvStats): Set<number> {
   return out;
 }
 
-function wgTypeFromLen(l: number): number {
-  if (l === 148) return 1;
-  if (l === 92) return 2;
-  return 4;
-}
-
 /**
  * `tcpdump -i any` writes packets a few microseconds out of order now and then: an insertion
  * sort puts those back with a few moves each, where a full sort would cost n·log n comparisons.
@@ -270,7 +268,7 @@ function timeOrder(t: Float64Array, ifc: Int32Array): Int32Array {
 
 export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number, cs: ConvStats, otherPorts: Set<number> = new Set()): Side {
   const packets = input.packets;
-  const n = packets.length;
+  let n = packets.length;
   const wgConv = wireguardConversations(cs, otherPorts);
   // Per conversation index: WireGuard or not.
   const wgById = new Uint8Array(cs.names.length);
@@ -281,6 +279,9 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   Object.defineProperty(SideRec.prototype, 'tm', { value: tm });
   const rec = (i: number): Rec => new SideRec(i);
   let sorted = true;
+  const mods = tunnelModules();
+  const scratch: CarrierScratch = { outer: null, wgType: 0, olen: -1 };
+  const fwlog: number[] = [];
   let prevT = -Infinity;
   let hasDirInfo = false;
   const ifc = new Int32Array(n);
@@ -295,30 +296,29 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     let wgType = 0;
     let olen = -1;
     if (p.outer === undefined) {
-      const wg = p.wg;
-      if (wg !== undefined) {
-        outer = 'wg'; wgType = wg.type; olen = p.udp?.len ?? (p.len - 28);
-      } else if (p.esp !== undefined) {
-        const ip = p.ip;
-        outer = 'esp'; olen = ip ? ip.len - 20 : p.len;
-      } else {
-        const udp = p.udp;
-        if (p.ike !== undefined || p.nattKeepalive === true ||
-          (udp !== undefined && (p.sport === 500 || p.dport === 500 || p.sport === 4500 || p.dport === 4500))) {
-          outer = 'ike'; olen = udp?.len ?? -1;
-        } else if (udp !== undefined && cs.keys[j]! >= 0 && p.tcp === undefined && wgById[cs.keys[j]!] === 1) {
-          outer = 'wg'; olen = udp.len; wgType = wgTypeFromLen(olen);
-        }
+      // The tunnel modules recognise their own carriers (tunnels/*.ts); one scratch record, no object per packet.
+      const likeWg = cs.keys[j]! >= 0 && wgById[cs.keys[j]!] === 1;
+      for (let m = 0; m < mods.length; m++) {
+        if (mods[m]!.carrier(p, likeWg, scratch)) { outer = scratch.outer; wgType = scratch.wgType; olen = scratch.olen; break; }
       }
     }
     let dir: 'in' | 'out' | null = null;
     if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
     tm.olen[j] = olen;
     tm.bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
+    // A firewall-log record (NFLOG, pflog) is a copy of a packet, not a sighting on the path.
+    if (p.fwlog !== undefined) fwlog.push(j);
   }
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.
-  if (!sorted) {
-    const perm = timeOrder(tm.t, ifc);
+  // Firewall-log copies leave the record list here (they are kept aside in `fwlog`).
+  if (!sorted || fwlog.length > 0) {
+    let perm = timeOrder(tm.t, ifc);
+    if (fwlog.length > 0) {
+      const drop = new Uint8Array(n);
+      for (const j of fwlog) drop[j] = 1;
+      perm = perm.filter((j) => drop[j] === 0);
+      n = perm.length;
+    }
     // The times, lengths and flags follow the records to their new places.
     const t = new Float64Array(n);
     const olen = new Int32Array(n);
@@ -396,15 +396,17 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   for (const [k, f] of ifaces) pub.set(k, { name: f.name, kind: f.kind, count: f.count });
   // A cooked (SLL/SLL2) interface is tcpdump's `any`: it stands for all of them.
   const cooked = (input.interfaces ?? []).some((i) => i.linktype === 276 || i.linktype === 113);
-  const listed = cooked ? [] : (input.interfaces ?? []).map((i) => i.name);
+  // Firewall-log interfaces (NFLOG 239, pflog 117) are not on the path.
+  // `tcpdump -i any` lists no devices of its own; the host's `ip -o link` names (when given) do.
+  const listed = cooked ? (input.links ?? []).filter((n) => n !== 'lo') : (input.interfaces ?? []).filter((i) => i.linktype !== 239 && i.linktype !== 117).map((i) => i.name);
   for (const n of listed) {
     if (n !== '' && !pub.has(n)) pub.set(n, { name: n, kind: TUNNEL_NAME.test(n) ? 'tunnel' : 'lan', count: 0 });
   }
   // The workflow captures every interface (-i any, or dumpcap with several -i): absence of packets
   // means nothing passed. Only a file that lists exactly one interface says the rest was not captured.
-  const multiIface = !(listed.length === 1 && pub.size === 1);
+  const multiIface = cooked || !(listed.length === 1 && pub.size === 1);
   const hs = [...outerList.where((r) => (r.outer === 'wg' && r.wgType >= 1 && r.wgType <= 3) || r.outer === 'ike')];
-  return { key, input, tm, rec, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed };
+  return { key, input, tm, rec, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed, fwlog };
 }
 
 /**
@@ -453,7 +455,7 @@ export function resolveDirections(a: Side, b: Side): void {
     }
     if (s.local.size === 0) {
       // IPsec: IKE_SA_INIT requests (responder SPI zero) come from the initiator.
-      const zero = (r: Rec): boolean => r.p.ike?.rspi === '0000000000000000';
+      const zero = (r: Rec): boolean => opensIke(r.p);
       const oGot = other.outer.some((r) => zero(r) && r.dir === 'in'), oSent = other.outer.some((r) => zero(r) && r.dir === 'out');
       const ikeInit = other.hasDirInfo && (oGot || oSent) ? oGot && !oSent : s === a;
       for (const x of ikeLocalAddresses(packetsOf(s.outer), ikeInit)) s.local.add(x);
@@ -502,9 +504,4 @@ export function innerLength(p: Packet): number {
   if (p.udp !== undefined) return ipHdr + 8 + p.udp.len;
   if (p.ip !== undefined && p.ip.len > 0) return p.ip.len;
   return p.len;
-}
-
-/** WireGuard framing: 16-byte header + plaintext padded to 16 (never past the tunnel MTU) + 16-byte tag. */
-export function wgOuterLen(innerLen: number): number {
-  return 32 + Math.ceil(innerLen / 16) * 16;
 }

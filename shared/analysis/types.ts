@@ -2,6 +2,7 @@
 // CLI (`tandem analyze --json`), the UI and the reports: extend it, never rename or drop fields.
 
 import type { PacketList } from '../protocols/packet.ts';
+import type { HostEvidence } from '../evidence/types.ts';
 
 export interface CaptureInput {
   /** Display name ("endpoint-a.pcapng"). */
@@ -14,6 +15,12 @@ export interface CaptureInput {
    * shows no packet is evidence that nothing passed there, not that it was not captured.
    */
   interfaces?: Array<{ name: string; linktype: number }>;
+  /**
+   * The capture host's interface names from its `ip -o link` listing, when given (SLL2 `-i any`
+   * files): like `interfaces`, a listed device with no packet exists and carried nothing, and a
+   * device missing from the list does not exist on that host (e.g. no tunnel device: the tunnel is down).
+   */
+  links?: string[];
 }
 
 export interface AnalyzeOptions {
@@ -23,6 +30,16 @@ export interface AnalyzeOptions {
   clockOverride?: { offset_s: number; skew_ppm?: number };
   /** Most logical packets listed in `lineage` (default 200); `lineage_total` says how many exist. */
   maxLineage?: number;
+  /**
+   * Keep the order given (first capture = initiating host A) even when the packets say otherwise;
+   * by default the roles come from the data and a swap is reported (`captures.X.role_swapped`).
+   */
+  keepGivenRoles?: boolean;
+  /**
+   * Host evidence per host (shared/evidence: `wg show all dump`, routes, rules, firewall with
+   * counters, sysctl, swanctl/xfrm, IKE logs), keyed as the captures are given; swapped with them.
+   */
+  evidence?: { A?: HostEvidence; B?: HostEvidence };
 }
 
 export interface FlowSpec {
@@ -76,6 +93,18 @@ export interface ClockEstimate {
   method: 'envelope' | 'one-way' | 'override' | 'none';
   pairs_a_to_b: number;
   pairs_b_to_a: number;
+  /**
+   * False when the matched pairs span too little time (or are too few) to show the clocks' drift:
+   * skew_ppm is then 0 by assumption and the uncertainty grows with distance from the pairs.
+   */
+  skew_observable?: boolean;
+  /** The stretch of A's clock the pairs cover, seconds since ref_s. */
+  pairs_from_s?: number;
+  pairs_to_s?: number;
+  /** Growth of the uncertainty outside that stretch, seconds per second (an assumed ±50 ppm when the skew is unobservable). */
+  drift_per_s?: number;
+  /** The uncertainty at the packet farthest from the pairs (either capture); Infinity (null) when unknown. */
+  uncertainty_max_s?: number;
 }
 
 export interface FlowInfo {

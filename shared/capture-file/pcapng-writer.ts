@@ -183,13 +183,38 @@ function tcpOptions(t: NonNullable<Packet['tcp']>): number[] {
 const FLAG_BITS: Record<string, number> = { F: 0x01, S: 0x02, R: 0x04, P: 0x08, '.': 0x10, U: 0x20, E: 0x40, W: 0x80 };
 
 /**
+ * Snap length of rebuilt frames. Their payload is zeros standing in for bytes the text never had, and
+ * the lengths come from the text (hostile: `length 4294967295`), so bytes past one largest IP datagram
+ * are not written: the frame keeps its claimed length as the original length (caplen < len).
+ */
+export const SYNTH_SNAPLEN = 65535;
+
+/** Largest length a frame can claim in pcapng (32-bit original length). */
+const MAX_WIRE_LEN = 0xffffffff;
+
+/** A length from text as a whole number of bytes in [0, max]; anything else (NaN, negative) is 0. */
+function lengthFromText(n: number | undefined, max = MAX_WIRE_LEN): number {
+  return typeof n === 'number' && n > 0 ? Math.min(Math.floor(n), max) : 0;
+}
+
+export interface SynthesizedFrame {
+  linktype: number;
+  /** At most SYNTH_SNAPLEN bytes. */
+  data: Uint8Array;
+  /** Length the text claimed (headers plus payload), for the block's original length. */
+  len: number;
+  /** True when data holds fewer bytes than len. */
+  truncated: boolean;
+}
+
+/**
  * Rebuilds plausible wire bytes (raw IP, LINKTYPE_RAW) for a packet imported from text, so an export of
  * text-only captures opens in Wireshark: IP header from the printed fields, a TCP/UDP/ICMP/ESP header
- * and a zero payload of the printed length.
+ * and a zero payload of the printed length, cut at SYNTH_SNAPLEN.
  */
-export function synthesizeFrame(p: Packet): { linktype: number; data: Uint8Array } {
+export function synthesizeFrame(p: Packet): SynthesizedFrame {
   const v6 = p.ip?.v === 6 || (p.src ?? '').includes(':');
-  if (!p.src || !p.dst) return { linktype: LINKTYPE_RAW, data: new Uint8Array(0) };
+  if (!p.src || !p.dst) return { linktype: LINKTYPE_RAW, data: new Uint8Array(0), len: 0, truncated: false };
   // Transport header and payload.
   let l4: number[] = [];
   let payload = 0;
@@ -204,11 +229,11 @@ export function synthesizeFrame(p: Packet): { linktype: number; data: Uint8Array
     l4 = [sp >> 8, sp & 0xff, dp >> 8, dp & 0xff, seq >>> 24, (seq >>> 16) & 0xff, (seq >>> 8) & 0xff, seq & 0xff,
       ack >>> 24, (ack >>> 16) & 0xff, (ack >>> 8) & 0xff, ack & 0xff, ((20 + opts.length) / 4) << 4, flags,
       (t.win >> 8) & 0xff, t.win & 0xff, 0, 0, 0, 0, ...opts];
-    payload = t.len;
+    payload = lengthFromText(t.len);
   } else if (p.udp || p.proto === 'udp' || p.proto === 'isakmp' || p.proto === 'wireguard') {
     proto = 17;
-    payload = p.udp?.len ?? 0;
-    const sp = p.sport ?? 0, dp = p.dport ?? 0, n = 8 + payload;
+    payload = lengthFromText(p.udp?.len);
+    const sp = p.sport ?? 0, dp = p.dport ?? 0, n = Math.min(8 + payload, 0xffff);
     l4 = [sp >> 8, sp & 0xff, dp >> 8, dp & 0xff, (n >> 8) & 0xff, n & 0xff, 0, 0];
   } else if (p.icmp) {
     const ic = p.icmp;
@@ -220,24 +245,27 @@ export function synthesizeFrame(p: Packet): { linktype: number; data: Uint8Array
       : ic.mtu !== undefined
         ? [ic.type, ic.code, 0, 0, (w1 >>> 24) & 0xff, (w1 >>> 16) & 0xff, (w1 >> 8) & 0xff, w1 & 0xff]
         : [ic.type, ic.code, 0, 0, (w1 >> 8) & 0xff, w1 & 0xff, (w2 >> 8) & 0xff, w2 & 0xff];
-    const ipLen = p.ip?.len ?? 0;
+    const ipLen = lengthFromText(p.ip?.len);
     payload = Math.max(0, ipLen - (v6 ? 40 : 20) - 8);
   } else if (p.esp) {
     proto = 50;
     const s = p.esp.spi >>> 0, q = p.esp.seq >>> 0;
     l4 = [s >>> 24, (s >>> 16) & 0xff, (s >>> 8) & 0xff, s & 0xff, q >>> 24, (q >>> 16) & 0xff, (q >>> 8) & 0xff, q & 0xff];
-    payload = Math.max(0, (p.ip?.len ?? 0) - (v6 ? 40 : 20) - 8);
+    payload = Math.max(0, lengthFromText(p.ip?.len) - (v6 ? 40 : 20) - 8);
   }
   const hl = v6 ? 40 : 20;
-  const total = hl + l4.length + payload;
-  const b = new Uint8Array(total);
-  b.set(l4, hl);
+  const total = Math.min(hl + l4.length + payload, MAX_WIRE_LEN);
+  const b = new Uint8Array(Math.min(total, SYNTH_SNAPLEN));
+  b.set(l4.slice(0, Math.max(0, b.length - hl)), hl);
+  // Header length fields are 16 bits: a longer claim keeps its real size only as the frame's original length.
+  const ipField = (n: number) => Math.min(n, 0xffff);
   const src = v6 ? v6bytes(p.src) : v4bytes(p.src);
   const dst = v6 ? v6bytes(p.dst) : v4bytes(p.dst);
   const ttl = p.ip && p.ip.ttl > 0 ? p.ip.ttl : 64;
   if (v6) {
     b[0] = 0x60;
-    b[4] = ((total - 40) >> 8) & 0xff; b[5] = (total - 40) & 0xff;
+    const pl = ipField(total - 40);
+    b[4] = (pl >> 8) & 0xff; b[5] = pl & 0xff;
     b[6] = proto; b[7] = ttl;
     b.set(src, 8); b.set(dst, 24);
   } else {
@@ -247,14 +275,17 @@ export function synthesizeFrame(p: Packet): { linktype: number; data: Uint8Array
     const frag = p.ip?.frag;
     const fragOff = frag ? Math.max(Math.floor(frag.offset / 8), l4.length === 0 ? 1 : 0) : 0;
     const ff = (p.ip?.df ? 0x4000 : 0) | (p.ip?.frag?.more ? 0x2000 : 0) | fragOff;
-    b.set([0x45, 0, (total >> 8) & 0xff, total & 0xff, (id >> 8) & 0xff, id & 0xff, ff >> 8, ff & 0xff, ttl, proto, 0, 0], 0);
+    const tl = ipField(total);
+    b.set([0x45, 0, (tl >> 8) & 0xff, tl & 0xff, (id >> 8) & 0xff, id & 0xff, ff >> 8, ff & 0xff, ttl, proto, 0, 0], 0);
     b.set(src, 12); b.set(dst, 16);
     const c = checksum(b, 0, 20);
     b[10] = c >> 8; b[11] = c & 0xff;
   }
   // Transport checksum over the pseudo header, so Wireshark's checksum validation (when enabled) passes.
+  // The payload is zeros, which add nothing to the one's-complement sum: the bytes kept suffice, with
+  // the length the headers state (a length beyond 16 bits has no valid checksum; it stays as computed).
   if (l4.length > 0 && (proto === 6 || proto === 17 || proto === 58 || proto === 1)) {
-    const l4len = total - hl;
+    const l4len = proto === 17 ? n16(b, hl + 4) : v6 ? n16(b, 4) : n16(b, 2) - hl;
     let init = 0;
     if (proto !== 1) {
       const addr = [...src, ...dst];
@@ -262,9 +293,11 @@ export function synthesizeFrame(p: Packet): { linktype: number; data: Uint8Array
       init += proto + l4len;
     }
     const at = proto === 6 ? 16 : proto === 17 ? 6 : 2;
-    let c = checksum(b, hl, total, init);
+    let c = checksum(b, hl, b.length, init);
     if (proto === 17 && c === 0) c = 0xffff;
     b[hl + at] = c >> 8; b[hl + at + 1] = c & 0xff;
   }
-  return { linktype: LINKTYPE_RAW, data: b };
+  return { linktype: LINKTYPE_RAW, data: b, len: total, truncated: b.length < total };
 }
+
+function n16(b: Uint8Array, at: number): number { return (b[at]! << 8) | b[at + 1]!; }

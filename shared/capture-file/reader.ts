@@ -8,6 +8,7 @@ import type { RecordParser } from './record-parser.ts';
 import { PcapParser, isPcapMagic } from './pcap.ts';
 import { PcapngParser, type NameRecord } from './pcapng.ts';
 import { TcpdumpTextParser, type TextImportOptions } from './tcpdump-text.ts';
+import { LineSplitter } from './text/lines.ts';
 
 export interface CaptureChunk {
   /** Every interface known so far (grows while a pcapng file is read). */
@@ -50,9 +51,30 @@ export interface ReadOptions extends TextImportOptions {
   signal?: AbortSignal;
   /** Frames (or text packets) per chunk; default 2000. */
   batchSize?: number;
-  /** gzip'd input: refuse to inflate past this many bytes (default set in reader.ts; a clear fatal problem past it). */
+  /** gzip'd input: refuse to inflate past this many bytes (default DEFAULT_MAX_INFLATED_BYTES; a clear fatal problem past it). */
   maxInflatedBytes?: number;
+  /**
+   * gzip'd input: refuse once inflated bytes exceed this many times the compressed bytes read (checked
+   * past INFLATE_RATIO_GRACE bytes). Default DEFAULT_MAX_INFLATE_RATIO; Infinity turns the check off.
+   */
+  maxInflateRatio?: number;
 }
+
+/**
+ * 4 GiB: more than the app can hold for one host and more than tcpdump usually writes per file before
+ * rotating (-C), yet a bomb stops long before it costs that much (the ratio check below usually first).
+ */
+export const DEFAULT_MAX_INFLATED_BYTES = 4 * 1024 ** 3;
+/**
+ * Real captures deflate 2-20x (a flood of one packet with live timestamps, some 50x); deflate's ceiling
+ * is ~1030x, which only crafted or all-zero data reaches.
+ */
+export const DEFAULT_MAX_INFLATE_RATIO = 100;
+/** The ratio is judged only past this many inflated bytes, so a small, very regular file always reads. */
+export const INFLATE_RATIO_GRACE = 32 * 1024 * 1024;
+/** Start of the fatal problem message when an inflate limit stops the read (front ends add how to raise it). */
+export const INFLATE_LIMIT_MESSAGE = 'gzip data inflates past';
+const GZIP_SLICE = 64 * 1024;
 
 /** Flush a batch early once it holds this many bytes, so huge frames do not pile up. */
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -95,35 +117,77 @@ class Input {
   async close(): Promise<void> { await this.it.return?.(); }
 }
 
-/** Decompresses gzip as a stream; `error` is set when the compressed data ends early or is corrupt. */
+/**
+ * Decompresses gzip as a stream; `error` is set when the compressed data ends early or is corrupt.
+ * Output is counted against a size cap and a ratio cap (a gzip bomb): past either the stream ends and
+ * `limited` holds the fatal problem, which the reader reports instead of any record the cut left torn.
+ */
 class Gunzip {
   error: string | null = null;
+  limited: CaptureProblem | null = null;
+  private inflated = 0;
+  /** Compressed bytes handed to the inflater so far. */
+  private fed = 0;
   private reader: ReadableStreamDefaultReader<Uint8Array>;
-  constructor(input: Input, head: Uint8Array[]) {
+  private readonly maxBytes: number;
+  private readonly maxRatio: number;
+  private stopped = false;
+  constructor(input: Input, head: Uint8Array[], opts: ReadOptions) {
+    this.maxBytes = positiveOr(opts.maxInflatedBytes, DEFAULT_MAX_INFLATED_BYTES);
+    this.maxRatio = positiveOr(opts.maxInflateRatio, DEFAULT_MAX_INFLATE_RATIO);
+    const ds = new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>;
+    this.reader = ds.readable.getReader();
+    const writer = ds.writable.getWriter();
+    // Compressed bytes go in one slice at a time, each write awaited: the inflater has then used what
+    // `fed` counts, so the ratio is measured on consumed input. (A pipe would push the whole compressed
+    // file in at once, holding it in memory and hiding a bomb's ratio until its end.)
     const pending = [...head];
-    const raw = new ReadableStream<Uint8Array>({
-      async pull(ctrl) {
-        const c = pending.shift() ?? (await input.next());
-        if (c) ctrl.enqueue(c);
-        else ctrl.close();
-      },
-    });
-    this.reader = raw.pipeThrough(new DecompressionStream('gzip') as unknown as TransformStream<Uint8Array, Uint8Array>).getReader();
+    void (async () => {
+      for (;;) {
+        if (this.stopped) return;
+        let c = pending.shift() ?? (await input.next());
+        if (!c) break;
+        if (c.length > GZIP_SLICE) { pending.unshift(c.subarray(GZIP_SLICE)); c = c.subarray(0, GZIP_SLICE); }
+        this.fed += c.length;
+        await writer.write(c);
+      }
+      await writer.close();
+    })().catch(() => { /* the readable side reports the failure */ });
   }
   async next(): Promise<Uint8Array | null> {
-    if (this.error) return null;
+    if (this.error || this.limited) return null;
     try {
       for (;;) {
         const r = await this.reader.read();
         if (r.done) return null;
-        if (r.value.length > 0) return r.value;
+        if (r.value.length === 0) continue;
+        this.inflated += r.value.length;
+        const packed = Math.max(1, this.fed);
+        const ratio = this.inflated / packed;
+        if (this.inflated > this.maxBytes || (this.inflated > INFLATE_RATIO_GRACE && ratio > this.maxRatio)) {
+          // The chunk that crossed the line is dropped too: what was yielded before stays valid.
+          const n = this.inflated > this.maxBytes ? this.maxBytes : this.inflated;
+          this.limited = {
+            fatal: true, offset: this.fed,
+            message: `${INFLATE_LIMIT_MESSAGE} ${n} bytes (ratio ${ratio < 10 ? ratio.toFixed(1) : Math.round(ratio)})`,
+          };
+          return null;
+        }
+        return r.value;
       }
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
       return null;
     }
   }
-  async close(): Promise<void> { await this.reader.cancel().catch(() => undefined); }
+  async close(): Promise<void> {
+    this.stopped = true;
+    await this.reader.cancel().catch(() => undefined);
+  }
+}
+
+function positiveOr(v: number | undefined, fallback: number): number {
+  return typeof v === 'number' && v > 0 && !Number.isNaN(v) ? v : fallback;
 }
 
 function looksLikeText(b: Uint8Array): boolean {
@@ -171,7 +235,7 @@ export async function* readCapture(
     let next: () => Promise<Uint8Array | null> = () => input.next();
     if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
       summary.compressed = true;
-      gunzip = new Gunzip(input, [first]);
+      gunzip = new Gunzip(input, [first], opts);
       const g = gunzip;
       next = () => g.next();
       const dhead: Uint8Array[] = [];
@@ -185,7 +249,7 @@ export async function* readCapture(
       first = concat(dhead, dlen);
     }
     if (first.length === 0) {
-      summary.problems.push({ fatal: true, offset: 0, message: gunzip?.error ? `compressed data unreadable: ${gunzip.error}` : 'empty file' });
+      summary.problems.push(gunzip?.limited ?? { fatal: true, offset: 0, message: gunzip?.error ? `compressed data unreadable: ${gunzip.error}` : 'empty file' });
       return summary;
     }
     let parser: RecordParser;
@@ -258,6 +322,7 @@ export async function* readCapture(
     summary.interfaces = parser.interfaces.slice();
     if (parser instanceof PcapngParser && parser.nameRecords.length > 0) summary.nameRecords = parser.nameRecords;
     if (gunzip?.error) gzipProblem(summary, gunzip.error, base + end);
+    if (gunzip?.limited) inflateLimitProblem(summary, gunzip.limited);
     summary.complete = !summary.problems.some((p) => p.fatal);
     return summary;
   } finally {
@@ -271,6 +336,12 @@ function gzipProblem(summary: CaptureSummary, error: string, offset: number): vo
   const fatal = summary.problems.find((p) => p.fatal);
   if (fatal) fatal.message = `compressed data ends early or is corrupt (${error}); ${fatal.message}`;
   else summary.problems.push({ fatal: true, offset, message: `compressed data ends early or is corrupt (${error})` });
+}
+
+/** The inflate limit is the reason the read ended: a record torn by the cut is not damage of its own. */
+function inflateLimitProblem(summary: CaptureSummary, limited: CaptureProblem): void {
+  summary.problems = summary.problems.filter((p) => !p.fatal);
+  summary.problems.push(limited);
 }
 
 function concat(parts: Uint8Array[], len: number): Uint8Array {
@@ -287,20 +358,18 @@ async function* readText(
 ): AsyncGenerator<CaptureChunk, CaptureSummary> {
   const parser = new TcpdumpTextParser(opts);
   const dec = new TextDecoder('utf-8');
-  let carry = '';
   let packets: Packet[] = [];
+  // Lines are split once, as they arrive; an overlong line is counted, not kept (text/lines.ts).
+  const lines = new LineSplitter({
+    line: (l) => { const p = parser.line(l); if (p) packets.push(p); },
+    longLine: (head, n) => { const p = parser.longLine(head, n); if (p) packets.push(p); },
+  });
   let chunk: Uint8Array | null = first;
   let decodedBytes = 0;
   while (chunk) {
     throwIfAborted(opts.signal);
     decodedBytes += chunk.length;
-    const text = carry + dec.decode(chunk, { stream: true });
-    const lines = text.split('\n');
-    carry = lines.pop()!;
-    for (const l of lines) {
-      const p = parser.line(l);
-      if (p) packets.push(p);
-    }
+    lines.push(dec.decode(chunk, { stream: true }));
     if (packets.length >= batchSize) {
       summary.frameCount += packets.length;
       yield { interfaces: parser.interfaces.slice(), frames: [], bytesRead: bytes(), packets };
@@ -308,8 +377,8 @@ async function* readText(
     }
     chunk = await next();
   }
-  const tail = carry + dec.decode();
-  if (tail !== '') { const p = parser.line(tail); if (p) packets.push(p); }
+  lines.push(dec.decode());
+  lines.end();
   const last = parser.end();
   if (last) packets.push(last);
   if (packets.length > 0) {
@@ -318,8 +387,16 @@ async function* readText(
   }
   summary.problems.push(...parser.problems);
   summary.interfaces = parser.interfaces.slice();
-  if (summary.frameCount === 0) summary.problems.push({ fatal: false, offset: 0, message: 'no tcpdump packet lines found in the text' });
+  summary.skipped = { count: parser.skipped.count, examples: parser.skipped.examples.slice() };
+  // Text with no packet line is not an empty capture: say what was read instead.
+  // Only blank lines and tcpdump's own banners ("listening on …", "0 packets captured") is a capture in
+  // which nothing was seen: real evidence, kept as an empty capture with a note.
+  if (summary.frameCount === 0 && !gunzip?.limited) {
+    summary.problems.push(parser.skipped.count > 0 ? parser.noPacketProblem()
+      : { fatal: false, offset: 0, message: 'no packet lines: the text holds only blank lines or tcpdump banners (nothing was captured)' });
+  }
   if (gunzip?.error) gzipProblem(summary, gunzip.error, decodedBytes);
+  if (gunzip?.limited) inflateLimitProblem(summary, gunzip.limited);
   summary.complete = !summary.problems.some((p) => p.fatal);
   return summary;
 }

@@ -125,6 +125,15 @@ function parseNumber(v: ValueTok, allowBool: boolean): number {
   throw new FilterError(`'${v.text}' is not a number`, v.at);
 }
 
+/** A number literal for a field, refused when the field cannot hold it (tcp.port == 99999). */
+function fieldNumber(spec: FieldSpec, name: string, v: ValueTok): number {
+  const n = parseNumber(v, false);
+  if (spec.max !== undefined && n > spec.max) {
+    throw new FilterError(`${v.text} is too big for ${name}: it holds at most ${spec.max}`, v.at);
+  }
+  return n;
+}
+
 // ---- evaluation helpers
 
 /** True when any occurrence of the field in the packet passes `t`. */
@@ -157,9 +166,9 @@ function typeName(spec: FieldSpec): string {
   return spec.type === 'num' ? 'a number' : spec.type === 'str' ? 'a string' : spec.type === 'addr' ? 'an address' : 'a flag';
 }
 
-function equalsTest(spec: FieldSpec, v: ValueTok): Test {
+function equalsTest(spec: FieldSpec, v: ValueTok, name: string): Test {
   switch (spec.type) {
-    case 'num': { const n = parseNumber(v, false); return (x) => x === n; }
+    case 'num': { const n = fieldNumber(spec, name, v); return (x) => x === n; }
     case 'bool': {
       const n = parseNumber(v, true);
       if (n !== 0 && n !== 1) throw new FilterError('a flag is 0 or 1 (true or false)', v.at);
@@ -192,11 +201,11 @@ function compileNode(n: Node, fields: Set<string>): Predicate {
   }
   if (n.k === 'cmp') {
     const v = n.value;
-    if (n.op === '==') return any(spec, equalsTest(spec, v));
+    if (n.op === '==') return any(spec, equalsTest(spec, v, n.field));
     // "!=" means no occurrence equals (Wireshark 3.6 and later), so ip.addr != X drops every packet to or from X.
-    if (n.op === '!=') { const eq = any(spec, equalsTest(spec, v)); return (p, c) => !eq(p, c); }
+    if (n.op === '!=') { const eq = any(spec, equalsTest(spec, v, n.field)); return (p, c) => !eq(p, c); }
     if (spec.type !== 'num') throw new FilterError(`'${n.op}' needs a numeric field; '${n.field}' is ${typeName(spec)}`, n.at);
-    const k = parseNumber(v, false);
+    const k = fieldNumber(spec, n.field, v);
     const t: Test = n.op === '<' ? (x) => (x as number) < k : n.op === '<=' ? (x) => (x as number) <= k
       : n.op === '>' ? (x) => (x as number) > k : (x) => (x as number) >= k;
     return any(spec, t);
@@ -217,10 +226,10 @@ function compileNode(n: Node, fields: Set<string>): Predicate {
     for (const v of values) {
       const dots = v.kind === 'word' ? v.text.indexOf('..') : -1;
       if (dots > 0) {
-        const lo = parseNumber({ kind: 'word', text: v.text.slice(0, dots), at: v.at }, false);
-        const hi = parseNumber({ kind: 'word', text: v.text.slice(dots + 2), at: v.at + dots + 2 }, false);
+        const lo = fieldNumber(spec, n.field, { kind: 'word', text: v.text.slice(0, dots), at: v.at });
+        const hi = fieldNumber(spec, n.field, { kind: 'word', text: v.text.slice(dots + 2), at: v.at + dots + 2 });
         ranges.push([lo, hi]);
-      } else singles.add(parseNumber(v, false));
+      } else singles.add(fieldNumber(spec, n.field, v));
     }
     if (ranges.length === 0) return any(spec, (x) => singles.has(x as number));
     return any(spec, (x) => {
@@ -237,7 +246,7 @@ function compileNode(n: Node, fields: Set<string>): Predicate {
     const tests = values.map(addrTest);
     return any(spec, (x) => { for (const t of tests) if (t(x as string)) return true; return false; });
   }
-  const tests = values.map((v) => equalsTest(spec, v));
+  const tests = values.map((v) => equalsTest(spec, v, n.field));
   return any(spec, (x) => tests.some((t) => t(x)));
 }
 

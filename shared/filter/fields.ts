@@ -17,6 +17,8 @@ export interface FieldSpec {
   more?: (p: Packet, test: (v: number | string) => boolean) => boolean;
   /** Normalises a string literal before comparing (hex SPIs). */
   norm?: (s: string) => string;
+  /** Largest value the field can hold (ports 65535): a literal above it can never match, so it is refused. */
+  max?: number;
   doc: string;
 }
 
@@ -38,7 +40,8 @@ def('frame.time_epoch', num('timestamp, seconds since the Unix epoch', (p) => p.
 def('frame.comment', str('pcapng packet comment', (p) => p.comments?.[0], (p) => p.comments?.[1]));
 def('frame.truncated', bool('the frame ended inside a header', (p) => p.truncated !== undefined));
 def('frame.imported', bool('the packet came from tcpdump text (no bytes)', (p) => p.origin === 'text'));
-def('iface', str('interface name', (p) => (p.iface === '' ? undefined : p.iface)));
+// An SLL2 packet without a name shows as "if3" in the Iface column: the filter accepts what the column shows.
+def('iface', str('interface name (ifN for an unnamed SLL2 interface index N)', (p) => (p.iface !== '' ? p.iface : p.ifindex !== undefined ? `if${p.ifindex}` : undefined)));
 def('iface.id', num('interface index in the file', (p) => p.ifaceId));
 def('iface.index', num('LINUX_SLL2 interface index', (p) => p.ifindex));
 def('dir', str('direction: in, out, broadcast, multicast, otherhost, unknown', (p) => p.dir ?? undefined));
@@ -56,8 +59,10 @@ const outerAddr = (which: 'src' | 'dst' | 'both') => (p: Packet, t: (v: number |
   }
   return false;
 };
-const src: Get<string> = (p) => p.src;
-const dst: Get<string> = (p) => p.dst;
+// ARP carries its protocol addresses in src/dst too (for the address columns); as in Wireshark,
+// ip.addr does not match them: arp.spa / arp.tpa do.
+const src: Get<string> = (p) => (p.arp !== undefined && p.ip === undefined ? undefined : p.src);
+const dst: Get<string> = (p) => (p.arp !== undefined && p.ip === undefined ? undefined : p.dst);
 def(['src', 'ip.src'], { type: 'addr', gets: [src], more: outerAddr('src'), doc: 'source address (also outer tunnel headers)' });
 def(['dst', 'ip.dst'], { type: 'addr', gets: [dst], more: outerAddr('dst'), doc: 'destination address (also outer tunnel headers)' });
 def(['addr', 'ip.addr'], { type: 'addr', gets: [src, dst], more: outerAddr('both'), doc: 'source or destination address' });
@@ -177,6 +182,24 @@ def('arp', proto('ARP packet', (p) => p.arp !== undefined));
 def('arp.opcode', num('1 request, 2 reply', (p) => p.arp?.op));
 def(['arp.src.proto_ipv4', 'arp.spa'], { type: 'addr', gets: [(p) => p.arp?.spa], doc: 'sender IP address' });
 def(['arp.dst.proto_ipv4', 'arp.tpa'], { type: 'addr', gets: [(p) => p.arp?.tpa], doc: 'target IP address' });
+
+// Field widths: a literal no packet can carry is refused at compile time, as Wireshark does.
+const U8 = 255, U16 = 65535, U32 = 0xffffffff;
+const WIDTHS: Record<string, number> = {
+  sport: U16, dport: U16, port: U16, 'tcp.port': U16, 'tcp.srcport': U16, 'tcp.dstport': U16,
+  'udp.port': U16, 'udp.srcport': U16, 'udp.dstport': U16, 'udp.len': U16, 'udp.length': U16,
+  'ip.version': 15, 'ip.ttl': U8, 'ipv6.hlim': U8, 'ip.id': U32, 'ip.proto': U8, 'ip.len': U32,
+  'tcp.seq': U32, 'tcp.ack': U32, 'tcp.win': U16, 'tcp.mss': U16, 'tcp.wscale': U8, 'tcp.tsval': U32, 'tcp.tsecr': U32, 'tcp.flags': U8,
+  'icmp.type': U8, 'icmp.code': U8, 'icmp.mtu': U16, 'icmp.ident': U16, 'icmp.seq': U16,
+  'icmpv6.type': U8, 'icmpv6.code': U8, 'icmpv6.mtu': U32, 'icmpv6.ident': U16, 'icmpv6.seq': U16,
+  'wg.type': U8, 'wg.sender': U32, 'wg.receiver': U32, 'esp.spi': U32, 'esp.seq': U32,
+  'ike.version': 15, 'ike.exchange': U8, 'ike.msgid': U32, 'gre.proto': U16, 'gre.key': U32,
+  'vxlan.vni': 0xffffff, 'vlan.id': 4095, 'arp.opcode': U16, 'iface.index': U32,
+};
+for (const [name, max] of Object.entries(WIDTHS)) {
+  const spec = F[name];
+  if (spec !== undefined) spec.max = max;
+}
 
 export function fieldSpec(name: string): FieldSpec | undefined {
   return F[name];

@@ -23,3 +23,8 @@ export function compileFilter(src: string): FilterResult {
     return { ok: false, error: e instanceof Error ? e.message : String(e), at: 0 };
   }
 }
+
+/** A filter string literal for any text (an interface name from a capture may hold quotes or backslashes). */
+export function quoteFilterString(s: string): string {
+  return '"' + s.replace(/[\\"]/g, '\\$&').replace(/\n/g, '\\n').replace(/\t/g, '\\t') + '"';
+}

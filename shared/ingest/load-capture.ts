@@ -36,6 +36,8 @@ export interface LoadOptions {
   summary?: boolean;
   /** gzip'd input: inflate limit in bytes (ReadOptions.maxInflatedBytes). */
   maxInflatedBytes?: number;
+  /** gzip'd input: inflated/compressed ratio limit (ReadOptions.maxInflateRatio). */
+  maxInflateRatio?: number;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -44,7 +46,7 @@ export async function* loadCapture(
   source: Uint8Array | AsyncIterable<Uint8Array>,
   opts: LoadOptions = {},
 ): AsyncGenerator<LoadedChunk, LoadSummary> {
-  const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize });
+  const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize, maxInflatedBytes: opts.maxInflatedBytes, maxInflateRatio: opts.maxInflateRatio });
   const decodeOpts: DecodeOptions | undefined = opts.linkNames || opts.summary === false
     ? { linkNames: opts.linkNames, summary: opts.summary } : undefined;
   for (;;) {
@@ -106,13 +108,13 @@ export async function fillSummaries(
   source: Uint8Array | AsyncIterable<Uint8Array>,
   packets: PacketList,
   wanted: ReadonlySet<number>,
-  opts: Pick<LoadOptions, 'linkNames' | 'signal' | 'batchSize'> = {},
+  opts: Pick<LoadOptions, 'linkNames' | 'signal' | 'batchSize' | 'maxInflatedBytes' | 'maxInflateRatio'> = {},
 ): Promise<number> {
   if (wanted.size === 0) return 0;
   let last = 0;
   for (const f of wanted) if (f > last) last = f;
   const decodeOpts: DecodeOptions | undefined = opts.linkNames ? { linkNames: opts.linkNames } : undefined;
-  const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize });
+  const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize, maxInflatedBytes: opts.maxInflatedBytes, maxInflateRatio: opts.maxInflateRatio });
   let filled = 0;
   try {
     for (;;) {

@@ -49,7 +49,8 @@ class Table {
 function fits(p: Packet): boolean {
   if (p.icmp !== undefined || p.ike !== undefined || p.nattKeepalive !== undefined || p.gre !== undefined ||
     p.vxlan !== undefined || p.outer !== undefined || p.vlan !== undefined || p.arp !== undefined ||
-    p.truncated !== undefined || p.comments !== undefined || p.origin !== undefined) return false;
+    p.truncated !== undefined || p.comments !== undefined || p.origin !== undefined || p.timeUnknown !== undefined ||
+    p.fwlog !== undefined || p.ah !== undefined || p.ppp !== undefined || p.enc !== undefined) return false;
   const ip = p.ip;
   if (ip === undefined || p.src === undefined || p.dst === undefined || ip.frag !== undefined) return false;
   if (ip.v === 4 ? ip.id === undefined || ip.id > 0xffff || ip.df === undefined : ip.id !== undefined || ip.df !== undefined) return false;
@@ -286,6 +287,11 @@ class StoredPacket implements Packet {
   get truncated(): undefined { return undefined; }
   get comments(): undefined { return undefined; }
   get origin(): undefined { return undefined; }
+  get timeUnknown(): undefined { return undefined; }
+  get fwlog(): undefined { return undefined; }
+  get ah(): undefined { return undefined; }
+  get ppp(): undefined { return undefined; }
+  get enc(): undefined { return undefined; }
 
   /** The same packet as a plain object (JSON, spreading, structured clone). */
   toJSON(): Packet { return toPlainPacket(this); }

@@ -46,6 +46,9 @@ function dissectArp(c: Ctx, off: number, end: number): boolean {
     a.tha = mac(d, tha, hln);
   }
   p.arp = a;
+  // ARP's protocol addresses are the packet's addresses (as the text reader has them; see README.md).
+  p.src = a.spa;
+  p.dst = a.tpa;
   if (t) {
     if (hln > 0) t.add('arp.src.hw_mac', 'Sender MAC address: ' + a.sha, a.sha, sha, hln);
     t.add('arp.src.proto_ipv4', 'Sender IP address: ' + a.spa, a.spa, spa, 4);

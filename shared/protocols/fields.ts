@@ -157,6 +157,19 @@ export function fnv1a(d: Uint8Array, start: number, end: number): number {
   return h >>> 0;
 }
 
+const utf8 = new TextDecoder('utf-8');
+
+/**
+ * A NUL-terminated string in a fixed field of at most `n` bytes (interface names, pf rulesets,
+ * NFLOG prefixes). Bytes are capture data: decoded leniently, never trusted, escaped by whoever prints them.
+ */
+export function cString(d: Uint8Array, o: number, n: number): string {
+  let e = o;
+  const stop = Math.min(o + n, d.length);
+  while (e < stop && d[e] !== 0) e++;
+  return e > o ? utf8.decode(d.subarray(o, e)) : '';
+}
+
 // Names tcpdump prints for IP protocols it does not decode further.
 const PROTO_NAMES: Record<number, string> = { 1: 'icmp', 2: 'igmp', 4: 'ipip', 6: 'tcp', 17: 'udp', 41: 'ip6', 47: 'gre', 50: 'esp', 51: 'ah', 58: 'icmp6', 89: 'ospf', 103: 'pim', 112: 'vrrp', 132: 'sctp' };
 

@@ -42,6 +42,7 @@ function dissectGre(c: Ctx, off: number, end: number): boolean {
   if (hasKey) {
     gre.key = c.u32(o);
     if (t) t.add('gre.key', 'Key: 0x' + gre.key.toString(16).padStart(8, '0'), gre.key, o, 4);
+    // Version 1 splits the key into payload length (high half) and call ID (low half).
     s += ver === 1 ? ', call ' + (gre.key & 0xffff) : ', key=0x' + gre.key.toString(16);
     o += 4;
   }
@@ -51,8 +52,14 @@ function dissectGre(c: Ctx, off: number, end: number): boolean {
     s += ', seq ' + gre.seq;
     o += 4;
   }
-  if (hasAck) o += 4;
-  c.info = s + ', length ' + avail;
+  if (hasAck) {
+    gre.ack = c.u32(o);
+    if (t) t.add('gre.ack_number', 'Acknowledgment Number: ' + gre.ack, gre.ack, o, 4);
+    s += ', ack ' + gre.ack;
+    o += 4;
+  }
+  // PPTP acknowledgments travel alone: tcpdump says so.
+  c.info = s + (ver === 1 && o >= end ? ', no-payload' : '') + ', length ' + avail;
   let inner = proto;
   // WCCP redirection: an optional 4-byte redirect header, then IPv4 (no header when IPv4 follows at once).
   if (proto === 0x883e) {
@@ -73,7 +80,12 @@ function dissectGre(c: Ctx, off: number, end: number): boolean {
     inner = 0x6558;
     o += 12 + (c.d[o + 11]! & 1 ? 8 : 0);
   }
-  if (ver === 0 && hasEthertype(inner) && c.beginInner('gre')) {
+  if (ver === 1 && proto === 0x880b) {
+    // PPTP: PPP follows, and PPP decides whether an inner packet (and so a tunnel) begins.
+    const head = c.info;
+    const depth = c.depth;
+    if (o < end && byEthertype(c, 0x880b, o, end) && c.depth === depth) c.info = head + ': ' + c.info;
+  } else if (ver === 0 && hasEthertype(inner) && c.beginInner('gre')) {
     if (!byEthertype(c, inner, o, end)) c.info = 'proto 0x' + proto.toString(16);
   } else {
     c.info += ', proto 0x' + proto.toString(16).padStart(4, '0');

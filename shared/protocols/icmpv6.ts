@@ -12,7 +12,8 @@ const ND: Record<number, string> = { 130: 'multicast listener query', 131: 'mult
 
 function dissectIcmpv6(c: Ctx, off: number, end: number): boolean {
   const p = c.p;
-  p.proto = 'icmp6';
+  // 'icmpv6' like the filter's icmpv6.* fields and the text reader.
+  p.proto = 'icmpv6';
   const len = end - off;
   if (len < 4) {
     c.info = 'ICMP6';

@@ -22,10 +22,16 @@ import './geneve.ts';
 import './mpls.ts';
 import './cisco-metadata.ts';
 import './macsec.ts';
+import './ah.ts';
+import './ppp.ts';
+import './enc.ts';
+import './pflog.ts';
+import './nflog.ts';
+import './dns.ts';
 
 import type { CaptureInterface, RawFrame } from '../capture-file/types.ts';
 import type { Packet } from './packet.ts';
-import { byLinktype, Ctx, type DecodeOptions } from './registry.ts';
+import { byLinktype, Ctx, TOO_DEEP, type DecodeOptions } from './registry.ts';
 import { fnv1a, TreeSink, type Field } from './fields.ts';
 
 export type { DecodeOptions } from './registry.ts';
@@ -77,6 +83,24 @@ const PacketRecord = function (this: Packet, frame: number, tsSec: number, tsNse
 } as unknown as new (frame: number, tsSec: number, tsNsec: number, iface: string, ifaceId: number, linktype: number, caplen: number, len: number) => Packet;
 (PacketRecord as unknown as { prototype: object }).prototype = Object.prototype;
 
+/**
+ * The address rule for every encapsulation (see README.md): the top-level src/dst are those of
+ * the innermost layer that has addresses. A tunnel whose payload has none (LCP in PPP, an unknown
+ * ethertype in GRE/VXLAN/Geneve, an inner header cut short) leaves the packet with the addresses of
+ * the nearest outer layer that had them, so that every packet can be placed on a path.
+ */
+function keepOuterAddresses(p: Packet): void {
+  const o = p.outer!;
+  for (let i = o.length - 1; i >= 0; i--) {
+    const h = o[i]!;
+    if (h.src !== undefined || h.dst !== undefined) {
+      if (h.src !== undefined) p.src = h.src;
+      if (h.dst !== undefined) p.dst = h.dst;
+      return;
+    }
+  }
+}
+
 function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptions | undefined, tree: TreeSink | null): Packet {
   let data = frame.data;
   if (frame.caplen < data.length) data = data.subarray(0, frame.caplen);
@@ -89,6 +113,8 @@ function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptio
   try {
     if (!byLinktype(c, iface.linktype, 0, data.length)) c.info = 'link type ' + iface.linktype + ', length ' + frame.len;
     if (c.payStart >= 0 && c.payEnd > c.payStart) p.payloadHash = small(fnv1a(data, c.payStart, c.payEnd));
+    if (p.src === undefined && p.outer !== undefined) keepOuterAddresses(p);
+    if (c.deep) c.info += (c.info ? ' ' : '') + '[' + TOO_DEEP + ']';
     if (c.sum) p.summary = flat(c.prefix + c.segment());
   } catch (e) {
     // A decoder bug must not take the whole file down: keep what was decoded and say where it stopped.

@@ -1,12 +1,12 @@
 // IPv6 (ethertype 0x86dd; IP protocol 41 when tunnelled) with its extension-header chain:
-// hop-by-hop, routing, destination options, fragment and AH are walked here so that
-// ip.proto names the real upper layer.
+// hop-by-hop, routing, destination options and fragment are walked here so that ip.proto names
+// the real upper layer (AH has its own module, ah.ts, which does the same for what it protects).
 
-import { byIpProto, registerEthertype, registerIpProto, type Ctx } from './registry.ts';
+import { byIpProto, MAX_NEST, registerEthertype, registerIpProto, type Ctx } from './registry.ts';
 import { ipProtoName, ipv6 } from './fields.ts';
 import type { IpInfo } from './packet.ts';
 
-const EXT_NAMES: Record<number, string> = { 0: 'Hop-by-Hop Options', 43: 'Routing', 44: 'Fragment', 51: 'Authentication', 60: 'Destination Options' };
+const EXT_NAMES: Record<number, string> = { 0: 'Hop-by-Hop Options', 43: 'Routing', 44: 'Fragment', 60: 'Destination Options' };
 
 function dissectIpv6(c: Ctx, off: number, end: number): boolean {
   const p = c.p;
@@ -54,15 +54,21 @@ function dissectIpv6(c: Ctx, off: number, end: number): boolean {
   let o = off + 40;
   let fragOff = 0;
   const hbh = nh === 0;
-  for (;;) {
-    if (nh !== 0 && nh !== 43 && nh !== 60 && nh !== 44 && nh !== 51) break;
+  for (let n = 0; ; n++) {
+    if (nh !== 0 && nh !== 43 && nh !== 60 && nh !== 44) break;
+    if (n >= MAX_NEST) {
+      ip.proto = nh;
+      c.info = ipProtoName(nh);
+      c.tooDeep();
+      return true;
+    }
     if (end - o < (nh === 44 ? 8 : 2)) {
       ip.proto = nh;
       c.info = ipProtoName(nh);
       c.trunc('IPv6 extension');
       return true;
     }
-    const len = nh === 44 ? 8 : nh === 51 ? (d[o + 1]! + 2) * 4 : (d[o + 1]! + 1) * 8;
+    const len = nh === 44 ? 8 : (d[o + 1]! + 1) * 8;
     if (t) {
       t.layer('ipv6.ext', 'IPv6 ' + EXT_NAMES[nh] + ' header, next: ' + ipProtoName(d[o]!), o, Math.min(len, end - o));
       t.add('ipv6.ext.nxt', 'Next Header: ' + d[o], d[o], o, 1);
@@ -114,7 +120,31 @@ function dissectIpv6(c: Ctx, off: number, end: number): boolean {
   return true;
 }
 
+/**
+ * An IPv6 packet may go on with destination options or routing headers after AH (RFC 4302 §3.1.1);
+ * AH hands them on through the protocol table, and they are skipped here like the chain above.
+ * IPv4 has no such headers: there the numbers stay unknown protocols.
+ */
+function laterExtension(c: Ctx, off: number, end: number): boolean {
+  const ip = c.p.ip;
+  if (ip === undefined || ip.v !== 6 || end - off < 2) return false;
+  const d = c.d;
+  const nh = d[off]!;
+  const len = (d[off + 1]! + 1) * 8;
+  if (c.t) c.t.layer('ipv6.ext', 'IPv6 ' + EXT_NAMES[ip.proto] + ' header, next: ' + ipProtoName(nh), off, Math.min(len, end - off));
+  ip.proto = nh;
+  if (end - off < len) {
+    c.info = ipProtoName(nh);
+    c.trunc('IPv6 extension');
+    return true;
+  }
+  if (!byIpProto(c, nh, off + len, end)) c.info = ipProtoName(nh) + ', length ' + (end - off - len);
+  return true;
+}
+
 registerEthertype(0x86dd, dissectIpv6);
+registerIpProto(60, laterExtension);
+registerIpProto(43, laterExtension);
 registerIpProto(41, (c, off, end) => {
   if (!c.beginInner('ipip')) return false;
   return dissectIpv6(c, off, end);

@@ -1,7 +1,7 @@
 // MPLS label stacks (ethertypes 0x8847/0x8848, MPLS-in-UDP on 6635): labels are skipped to the bottom
 // of the stack and the payload is guessed from its first nibble, as tcpdump and tshark do.
 
-import { byEthertype, registerEthertype, registerUdpPort, type Ctx } from './registry.ts';
+import { byEthertype, MAX_NEST, registerEthertype, registerUdpPort, type Ctx } from './registry.ts';
 
 function dissectMpls(c: Ctx, off: number, end: number): boolean {
   const p = c.p;
@@ -19,6 +19,12 @@ function dissectMpls(c: Ctx, off: number, end: number): boolean {
     if (c.t) c.t.add('mpls.label', 'MPLS Label: ' + (w >>> 12) + ', TTL: ' + (w & 0xff), w >>> 12, o, 4);
     o += 4;
     if (w & 0x100) break;
+    // A label stack with no bottom in sight is crafted: stop at the same bound as other nesting.
+    if (labels.length >= MAX_NEST) {
+      c.info = 'MPLS (label ' + labels.join(', label ') + ', …)';
+      c.tooDeep();
+      return true;
+    }
   }
   c.info = 'MPLS (label ' + labels.join(', label ') + ')';
   const v = o < end ? c.d[o]! >> 4 : 0;

@@ -98,6 +98,11 @@ export interface FirewallLogInfo {
   /** Interface the firewall saw the packet on (pflog ifname; NFLOG indev/outdev when named). */
   ifname?: string;
   dir?: 'in' | 'out';
+  /** NFLOG: interface indexes of the input and output device (names in `ifname` when `ip -o link` gave them). */
+  indev?: number;
+  outdev?: number;
+  /** NFLOG: the netfilter hook that logged (IPv4/IPv6): 'prerouting', 'input', 'forward', 'output', 'postrouting'. */
+  hook?: string;
 }
 
 export interface Packet {
@@ -132,7 +137,13 @@ export interface Packet {
   ike?: IkeInfo;
   /** UDP 4500 one-byte 0xff NAT-T keepalive. */
   nattKeepalive?: boolean;
-  gre?: { proto: number; key?: number; seq?: number };
+  gre?: { proto: number; key?: number; seq?: number; /** GRE version 1 (PPTP) acknowledgment number. */ ack?: number };
+  /** IPsec AH header (IP protocol 51); the layer after it (ESP, TCP, …) is decoded as usual. */
+  ah?: { spi: number; seq: number; /** Next header: the protocol AH protects. */ next: number };
+  /** PPP protocol number (PPTP's GRE payload, PPP links): 0x0021 IPv4, 0x0057 IPv6, 0xc021 LCP, … */
+  ppp?: { proto: number };
+  /** BSD enc0 header (LINKTYPE_ENC): the SA's SPI and its M_CONF 0x400 / M_AUTH 0x800 flags. */
+  enc?: { spi: number; flags: number };
   vxlan?: { vni: number };
   /** Outer layers when the packet was tunnelled (IP-in-IP, GRE, VXLAN): the decoded fields above describe the innermost packet. */
   outer?: Array<{ proto: string; src?: string; dst?: string }>;

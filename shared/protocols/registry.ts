@@ -42,12 +42,12 @@ export function byLinktype(c: Ctx, lt: number, off: number, end: number): boolea
 
 export function byEthertype(c: Ctx, t: number, off: number, end: number): boolean {
   const d = ethertypes.get(t);
-  return d !== undefined && d(c, off, end);
+  return d !== undefined && (++c.nest <= MAX_NEST || c.tooDeep()) && d(c, off, end);
 }
 
 export function byIpProto(c: Ctx, p: number, off: number, end: number): boolean {
   const d = ipProtos.get(p);
-  return d !== undefined && d(c, off, end);
+  return d !== undefined && (++c.nest <= MAX_NEST || c.tooDeep()) && d(c, off, end);
 }
 
 /** Like Wireshark: the lower port's dissector first, then the higher one's, then heuristics. */
@@ -78,6 +78,13 @@ export function hasEthertype(t: number): boolean { return ethertypes.has(t); }
 
 /** Deepest tunnel nesting we follow; deeper frames keep the outer decode (guards crafted loops). */
 const MAX_DEPTH = 8;
+/**
+ * Most headers handed on through the ethertype and IP-protocol tables in one frame (VLAN tags,
+ * IP-in-IP, GRE, MPLS, AH …). Dispatch recurses, so 65 000 stacked VLAN tags would otherwise
+ * overflow the stack; real frames use fewer than a dozen.
+ */
+export const MAX_NEST = 32;
+export const TOO_DEEP = 'too many nested headers';
 
 /**
  * Mutable state for one frame. One instance is reused for every frame of the fast path.
@@ -109,6 +116,10 @@ export class Ctx {
   payStart = -1;
   payEnd = -1;
   depth = 0;
+  /** Headers dispatched so far in this frame (bounded by MAX_NEST). */
+  nest = 0;
+  /** A nesting bound stopped the decode. */
+  deep = false;
   /** Whether the summary text is wanted (layers may skip building their `info` when not). */
   sum = true;
 
@@ -132,6 +143,8 @@ export class Ctx {
     this.payStart = -1;
     this.payEnd = -1;
     this.depth = 0;
+    this.nest = 0;
+    this.deep = false;
     this.sum = opts?.summary !== false || t !== null;
   }
 
@@ -140,6 +153,13 @@ export class Ctx {
     const p = this.p;
     if (p.truncated === undefined) p.truncated = 'truncated in ' + layer + ' header';
     this.info += (this.info ? ' ' : '') + '[|' + layer.toLowerCase() + ']';
+  }
+
+  /** A nesting bound was hit: remember it (the summary says so at the end) and stop handing on. */
+  tooDeep(): boolean {
+    this.deep = true;
+    this.p.truncated ??= TOO_DEEP;
+    return false;
   }
 
   /** Summary of the layers decoded so far in the current (innermost) segment. */
@@ -160,9 +180,10 @@ export class Ctx {
   /**
    * A tunnel hands over to its inner packet: remember the outer addresses, clear the
    * per-packet fields so the innermost packet owns them. Returns false when nesting is too deep.
+   * Every encapsulation goes through here; the address rule it implements is in README.md.
    */
   beginInner(tunnel: string): boolean {
-    if (++this.depth > MAX_DEPTH) return false;
+    if (++this.depth > MAX_DEPTH) return this.tooDeep();
     const p = this.p;
     const o: { proto: string; src?: string; dst?: string } = { proto: tunnel };
     if (p.src !== undefined) o.src = p.src;

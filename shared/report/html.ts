@@ -16,7 +16,7 @@ import { esc } from './svg.ts';
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
 const CSS = `
-:root { --ok:#2e7d32; --fail:#c62828; --warn:#ef6c00; --muted:#666; --line:#ddd; --a:#1565c0; --b:#2e7d32; }
+:root { --ok:#2e7d32; --fail:#c62828; --warn:#ef6c00; --muted:#666; --line:#ddd; --a:#2f6fdf; --b:#b4571b; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color:#111; margin:0; background:#fafafa; }
 main { max-width: 1100px; margin: 0 auto; padding: 24px 28px 48px; background:#fff; }
@@ -121,7 +121,9 @@ function findingsHtml(m: ReportModel): string {
     const sev = esc(f.severity);
     const ev = f.evidence.map((e) => {
       const p = m.packet(e.capture, e.frame);
-      return `<tr><td>${capTag(e.capture, e.frame)}</td>${packetTimeCells(m, e.capture, p)}<td>${esc(p?.iface ?? '')}</td><td>${esc(dirText(p?.dir))}</td><td class="s">${esc(p?.summary ?? '(frame not in the capture)')}</td></tr>` +
+      // A file without direction flags: the direction the analysis worked out for that packet, else "?".
+      const dir = p?.dir ?? m.result.checkpoints.find((c) => c.capture === e.capture && c.frame === e.frame)?.dir ?? '?';
+      return `<tr><td>${capTag(e.capture, e.frame)}</td>${packetTimeCells(m, e.capture, p)}<td>${esc(p?.iface ?? '')}</td><td>${esc(dirText(dir))}</td><td class="s">${esc(p?.summary ?? '(frame not in the capture)')}</td></tr>` +
         rowNotes(m, e.capture, e.frame, 6);
     }).join('');
     out.push(`<article class="finding ${sev}" id="finding-${i + 1}">` +
@@ -129,6 +131,7 @@ function findingsHtml(m: ReportModel): string {
       `<div class="where">fix on host <b>${esc(f.host)}</b> · class <b>${esc(f.class)}</b></div>` +
       (f.detail ? `<p>${richText(f.detail)}</p>` : '') +
       (f.evidence.length ? `<table><thead><tr><th>packet</th><th>time</th><th>on A's clock</th><th>iface</th><th>dir</th><th>summary</th></tr></thead><tbody>${ev}</tbody></table>` : '') +
+      (f.host_evidence?.length ? `<div class="host-ev"><b>Host evidence</b><ul>${f.host_evidence.map((h) => `<li>host ${esc(h.host)} · ${esc(h.source)}<pre>${esc(h.text)}</pre></li>`).join('')}</ul></div>` : '') +
       (f.next_steps.length ? `<div><b>Next steps</b><ol>${f.next_steps.map((s) => `<li>${richText(s)}</li>`).join('')}</ol></div>` : '') +
       notesHtml(m.notes.finding.get(i)) +
       '</article>');
@@ -206,10 +209,13 @@ function clockHtml(m: ReportModel): string {
   const c = m.result.clock;
   const rows: Array<[string, string]> = [
     ['offset (B − A)', fmtSignedSeconds(c.offset_s)],
-    ['skew', `${c.skew_ppm.toFixed(3)} ppm`],
+    ['skew', c.skew_observable === false ? `${c.skew_ppm.toFixed(3)} ppm (not observable: the pairs span too little time)` : `${c.skew_ppm.toFixed(3)} ppm`],
     ['uncertainty', c.uncertainty_s === null ? 'one direction only (upper bound not known)' : `± ${fmtSeconds(c.uncertainty_s)}`],
     ['matched pairs', `${c.pairs}${c.pairs_a_to_b !== undefined ? ` (${c.pairs_a_to_b} A→B, ${c.pairs_b_to_a} B→A)` : ''}`],
   ];
+  if (c.uncertainty_max_s != null && Number.isFinite(c.uncertainty_max_s) && c.uncertainty_max_s > (c.uncertainty_s ?? 0) * 1.01) {
+    rows.push(['uncertainty far from the pairs', `± ${fmtSeconds(c.uncertainty_max_s)} (growing ${((c.drift_per_s ?? 0) * 1e6).toFixed(1)} µs per second away from them)`]);
+  }
   if (c.method) rows.push(['method', c.method]);
   if (Number.isFinite(c.ref_s)) rows.push(['reference instant', `${c.ref_s.toFixed(6)} s (Unix, A's clock)`]);
   return `<h2>Clock alignment</h2><p>${esc(clockSentence(m.result))}</p>` +

@@ -1,5 +1,6 @@
 // User notes: free text the user attaches while troubleshooting. The UI stores them, every export
 // carries them next to what they annotate.
+import { visible } from '../util/shell.ts';
 
 export type NoteTarget =
   | { kind: 'session' }
@@ -58,6 +59,23 @@ export function describeTarget(t: NoteTarget): string {
   }
 }
 
+/** Frames are 1-based positions in a file; no capture holds more packets than a 32-bit count. */
+export const MAX_NOTE_FRAME = 0xffffffff;
+const MAX_FINDING_INDEX = 100_000;
+const MAX_LABEL = 64;
+
+function wholeIn(v: unknown, lo: number, hi: number): boolean {
+  return typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
+}
+
+/** A value from the notes file for an error line: JSON, cut short, with control characters made visible. */
+function shortJson(v: unknown): string {
+  let s: string;
+  try { s = JSON.stringify(v) ?? String(v); } catch { s = String(v); }
+  if (s.length > 60) s = s.slice(0, 57) + '...';
+  return visible(s);
+}
+
 /**
  * Validates notes read from outside (a `--notes` file, an import): keeps well-formed entries and
  * says what was wrong with the others, so one bad entry does not lose the rest.
@@ -74,12 +92,22 @@ export function parseNotes(value: unknown): { notes: Note[]; problems: string[] 
     if (!n || typeof n !== 'object') return bad('not an object');
     if (typeof n.text !== 'string' || n.text === '') return bad('no text');
     let target: NoteTarget | undefined;
+    // Numbers are range-checked, not just "integers": 1e300 and 2^53 are integers to JavaScript, and a
+    // frame there would make every loop that walks frames around a note (frame + 1 === frame) spin.
     if (!t || typeof t !== 'object') target = { kind: 'session' };
     else if (t.kind === 'session') target = { kind: 'session' };
-    else if (t.kind === 'packet' && (t.capture === 'A' || t.capture === 'B') && Number.isInteger(t.frame) && (t.frame as number) > 0) target = { kind: 'packet', capture: t.capture, frame: t.frame as number };
-    else if (t.kind === 'checkpoint' && typeof t.label === 'string') target = { kind: 'checkpoint', label: t.label };
-    else if (t.kind === 'finding' && Number.isInteger(t.index) && (t.index as number) >= 0) target = { kind: 'finding', index: t.index as number };
-    if (!target) return bad(`target ${JSON.stringify(t)} is not session, packet {capture, frame}, checkpoint {label} or finding {index}`);
+    else if (t.kind === 'packet') {
+      if (t.capture !== 'A' && t.capture !== 'B') return bad(`packet target needs capture "A" or "B" (got ${shortJson(t.capture)})`);
+      if (!wholeIn(t.frame, 1, MAX_NOTE_FRAME)) return bad(`packet frame must be a whole number from 1 to ${MAX_NOTE_FRAME} (got ${shortJson(t.frame)})`);
+      target = { kind: 'packet', capture: t.capture, frame: t.frame as number };
+    } else if (t.kind === 'checkpoint') {
+      if (typeof t.label !== 'string' || t.label === '' || t.label.length > MAX_LABEL) return bad(`checkpoint label must be a string of 1 to ${MAX_LABEL} characters (got ${shortJson(t.label)})`);
+      target = { kind: 'checkpoint', label: t.label };
+    } else if (t.kind === 'finding') {
+      if (!wholeIn(t.index, 0, MAX_FINDING_INDEX)) return bad(`finding index must be a whole number from 0 to ${MAX_FINDING_INDEX} (got ${shortJson(t.index)})`);
+      target = { kind: 'finding', index: t.index as number };
+    }
+    if (!target) return bad(`target ${shortJson(t)} is not session, packet {capture, frame}, checkpoint {label} or finding {index}`);
     notes.push({
       id: typeof n.id === 'string' && n.id ? n.id : `note-${i + 1}`,
       target,

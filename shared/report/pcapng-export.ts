@@ -2,7 +2,7 @@
 // "B:eth0", checkpoint labels, findings and notes as packet comments, the session described in the
 // section header. Optionally B's timestamps are moved onto A's clock so the merged timeline is real.
 import type { Packet } from '../protocols/packet.ts';
-import { PcapngWriter, synthesizeFrame } from '../capture-file/pcapng-writer.ts';
+import { PcapngWriter, synthesizeFrame, SYNTH_SNAPLEN } from '../capture-file/pcapng-writer.ts';
 import { describeTarget, packetKey } from './notes.ts';
 import type { CaptureSide, ReportInput } from './types.ts';
 import { buildModel, clockSentence, correctToA, CLOCK_CONVENTION, type ReportModel } from './model.ts';
@@ -111,7 +111,7 @@ export function* annotatedPcapngChunks(input: ReportInput, opts: PcapngExportOpt
         name: `${side}:${name}`,
         description: `host ${side}, ${cap.name}, ${name}${what}`,
         linktype,
-        snaplen: rebuilt ? 262144 : known?.snaplen || 262144,
+        snaplen: rebuilt ? SYNTH_SNAPLEN : known?.snaplen || 262144,
       });
       ifaceIds.set(key, id);
     }
@@ -124,15 +124,17 @@ export function* annotatedPcapngChunks(input: ReportInput, opts: PcapngExportOpt
     const cap = m.capture(e.side);
     const p = cap.packets.at(e.index)!;
     const bytes = cap.frames?.[e.index];
-    let data: Uint8Array, linktype: number, len: number, rebuilt = false;
+    let data: Uint8Array, linktype: number, len: number, rebuilt = false, cut: string | undefined;
     if (bytes && bytes.length > 0) {
       data = bytes; linktype = cap.interfaces?.[p.ifaceId]?.linktype ?? p.linktype; len = Math.max(p.len, bytes.length);
     } else {
       const s = synthesizeFrame(p);
-      data = s.data; linktype = s.linktype; len = s.data.length; rebuilt = true;
+      data = s.data; linktype = s.linktype; len = s.len; rebuilt = true;
+      // The length is the text's claim; the bytes are zeros cut at the snap length, and the packet says so.
+      if (s.truncated) cut = `Tandem: synthesized from tcpdump text, which claims ${s.len} bytes; truncated to ${s.data.length} (zeros stand in for the payload)`;
     }
     const tandem = comments.get(packetKey(e.side, p.frame));
-    const all = [...(p.comments ?? []), ...(tandem ?? [])];
+    const all = [...(p.comments ?? []), ...(tandem ?? []), ...(cut ? [cut] : [])];
     w.addPacket({
       ifaceId: ifaceFor(e.side, p, linktype, rebuilt),
       tsSec: e.sec,

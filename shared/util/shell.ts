@@ -24,6 +24,15 @@ export function visible(s: string): string {
   });
 }
 
+/**
+ * JSON text (from JSON.stringify) with every character a terminal could act on or that reorders text
+ * written as a \u escape. JSON.stringify already escapes C0; DEL, C1 and the bidi/format characters
+ * it leaves raw. They can only occur inside strings, where the escape parses back to the same value.
+ */
+export function jsonVisible(json: string): string {
+  return json.replace(/[\u007f-\u009f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** True when `s` contains a character that `visible` would escape. */
 export function hasInvisible(s: string): boolean {
   INVISIBLE.lastIndex = 0;

@@ -13,13 +13,21 @@ export const root = fileURLToPath(new URL('../..', import.meta.url));
 const cli = join(root, 'bin', 'tandem');
 
 export interface Expect { status: string; first_missing: string | null; class: string; host?: string }
-export interface LabScenario { name: string; fault: string; expect: Expect; why: string }
+export interface LabScenario {
+  name: string;
+  fault: string;
+  expect: Expect;
+  why: string;
+  /** Words some finding must contain (evidence the verdict has to quote, e.g. an ICMP error or a log prefix). */
+  mentions?: string[];
+}
 
 /** The part of `tandem analyze --json` every lab test reads. */
 export interface AnalyzeResult {
   checkpoints: { label: string; capture: string; frame: number; iface: string }[];
   findings: { severity: string; checkpoint: string | null; class: string; host: string; title: string }[];
   verdict: { status: string; first_missing: string | null; class: string; host: string | null; summary: string };
+  captures: { A: { role_swapped?: boolean }; B: { role_swapped?: boolean } };
 }
 
 /** The tools of `tools` that are not on PATH (names or absolute paths). */
@@ -134,6 +142,12 @@ export function assertVerdict(s: LabScenario, r: AnalyzeResult): void {
   assert.equal(v.first_missing ?? null, e.first_missing, ctx);
   assert.equal(v.class, e.class, ctx);
   if (e.host !== undefined) assert.equal(v.host, e.host, ctx);
+}
+
+/** Every word of `s.mentions` appears in some finding (title, detail or evidence), case-insensitively. */
+export function assertMentions(s: LabScenario, r: AnalyzeResult): void {
+  const text = JSON.stringify(r.findings).toLowerCase();
+  for (const m of s.mentions ?? []) assert.ok(text.includes(m.toLowerCase()), `${s.name}: no finding mentions "${m}"; ${show(r)}`);
 }
 
 /** The test connection succeeded exactly when the network is healthy, and every file has content. */

@@ -32,8 +32,10 @@ trap 'exit 130' INT TERM
 
 x() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
 
+# The scenarios a lab builds: "scenarios" and "extra" of its scenarios.json (other lists, such as
+# "swapped", reuse those captures).
 scenario_names() {
-  sed -n 's/^ *"name": *"\([^"]*\)".*/\1/p' "$HERE/scenarios.json"
+  node -e 'const t = require(process.argv[1]); for (const s of [...t.scenarios, ...(t.extra ?? [])]) console.log(s.name);' "$HERE/scenarios.json"
 }
 
 # need_tools TOOL...: root and every tool on PATH (or an executable path), else stop.

@@ -1,7 +1,7 @@
 // The application shell: session library on the left, the selected session on the right.
 
 import { useEffect, useState } from 'react';
-import { createSession, db, markStaleImports, renameSession } from '../db/store.ts';
+import { createSession, db, markStaleImports, renameSession, sessionCreateError } from '../db/store.ts';
 import { useLiveQuery } from '../db/use-live-query.ts';
 import { NoSessions } from '../features/empty/EmptyState.tsx';
 import { SessionList } from '../features/sessions/SessionList.tsx';
@@ -36,7 +36,15 @@ export function App() {
     else globalThis.localStorage?.setItem(SELECTED_KEY, String(id));
   };
 
-  const create = async () => select(await createSession());
+  const [createError, setCreateError] = useState<string | null>(null);
+  const create = async () => {
+    try {
+      select(await createSession());
+      setCreateError(null);
+    } catch (err) {
+      setCreateError(sessionCreateError(err));
+    }
+  };
 
   if (!sessions) return <div className="app loading" data-testid="app-loading" />;
 
@@ -44,6 +52,12 @@ export function App() {
 
   return (
     <div className="app" data-testid="app">
+      {createError && (
+        <div className="app-error" role="alert" data-testid="app-error">
+          {createError}
+          <button type="button" className="btn small ghost" aria-label="Dismiss" onClick={() => setCreateError(null)}>✕</button>
+        </div>
+      )}
       <SessionList
         sessions={sessions}
         captures={captures}

@@ -9,13 +9,24 @@
 import Dexie, { type EntityTable } from 'dexie';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import type { CaptureInterface } from '../../../shared/capture-file/types.ts';
+import type { SkippedLines } from '../../../shared/capture-file/reader.ts';
 import type { AnalysisResult } from '../../../shared/analysis/types.ts';
 
 export const DB_NAME = 'tandem';
 export const CHUNK_SIZE = 2000;
 
 export type HostSide = 'A' | 'B';
-export type CaptureStatus = 'importing' | 'complete' | 'partial' | 'cancelled';
+/**
+ * 'complete' and 'partial' captures are usable (shown, analysed). 'cancelled' (the user stopped the
+ * import and has not chosen to keep what was read) and 'failed' (storage error, interrupted import)
+ * are never analysed: they wait for Keep or Delete. Unreadable files are not stored at all.
+ */
+export type CaptureStatus = 'importing' | 'complete' | 'partial' | 'cancelled' | 'failed';
+
+/** Whether a capture may be shown in the workbench and analysed. */
+export function isUsable(c: { status: CaptureStatus }): boolean {
+  return c.status === 'complete' || c.status === 'partial';
+}
 
 export interface Timestamp { sec: number; nsec: number }
 
@@ -45,6 +56,10 @@ export interface CaptureRecord {
   firstTs: Timestamp | null;
   lastTs: Timestamp | null;
   sectionComments?: string[];
+  /** tcpdump text: lines not understood as packets (no index, so no schema version change). */
+  skipped?: SkippedLines;
+  /** Input bytes consumed so far while importing (progress for the workbench panes). */
+  bytesRead?: number;
   importedAt: number;
   /** Wall-clock import time in ms, once finished. */
   importMs?: number;

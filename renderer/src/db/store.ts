@@ -3,6 +3,9 @@
 import type { NoteTarget } from '../../../shared/report/notes.ts';
 import { targetKey } from './note-targets.ts';
 export { parseTargetKey, targetKey, toReportNote } from './note-targets.ts';
+import { visible } from '../../../shared/util/shell.ts';
+import { importLockName } from '../workers/import-messages.ts';
+import { isQuotaError } from '../features/import/import-text.ts';
 import { chunkRange, openDb, type AnalysisOptionsRecord, type CaptureRecord, type HostSide, type NoteRecord, type PacketChunkRecord, type SessionRecord, type SessionSettingsRecord, type TandemDb } from './schema.ts';
 
 export const db: TandemDb = openDb();
@@ -11,6 +14,13 @@ export async function createSession(name?: string): Promise<number> {
   const now = Date.now();
   const count = await db.sessions.count();
   return db.sessions.add({ name: name ?? `Session ${count + 1}`, createdAt: now, updatedAt: now } as SessionRecord);
+}
+
+/** One sentence for a failed "New session" (storage full is the usual cause). */
+export function sessionCreateError(err: unknown): string {
+  const quota = isQuotaError(err);
+  const why = quota ? "the browser's storage for Tandem is full" : visible(err instanceof Error ? err.message : String(err));
+  return `Could not create a session: ${why}.${quota ? ' Delete sessions you no longer need (or free disk space) and try again.' : ''}`;
 }
 
 export async function renameSession(id: number, name: string): Promise<void> {
@@ -65,9 +75,47 @@ export function readPacketChunk(captureId: number, chunk: number): Promise<Packe
   return db.packetChunks.get([captureId, chunk]);
 }
 
-/** Imports interrupted by a closed window stay 'importing' forever; call once at start-up. */
-export async function markStaleImports(): Promise<void> {
-  await db.captures.where('sessionId').above(-1).filter((c) => c.status === 'importing').modify({ status: 'cancelled', problem: 'import interrupted (the window was closed)' });
+/**
+ * Start-up clean-up of what a closed or reloaded window left behind. An import that was still
+ * running is marked failed (never analysed; the user may keep its packets or delete it) unless
+ * another window's worker still holds its lock; a cancelled import nobody chose to keep is
+ * deleted; chunks whose capture record is gone are deleted. Returns what it did, for tests.
+ */
+export async function markStaleImports(): Promise<{ interrupted: number; deleted: number; orphanChunks: number } | null> {
+  // Never rejects: a failed clean-up (storage trouble) must not break start-up; it runs again next time.
+  return cleanUpImports().catch(() => null);
+}
+
+async function cleanUpImports(): Promise<{ interrupted: number; deleted: number; orphanChunks: number }> {
+  // Typed loosely: this module is also type-checked without the DOM lib (unit tests).
+  const locks = (globalThis as { navigator?: { locks?: { query(): Promise<{ held?: Array<{ name?: string }> }> } } }).navigator?.locks;
+  const held = new Set<string>();
+  if (locks) for (const l of (await locks.query()).held ?? []) if (l.name) held.add(l.name);
+  const all = await db.captures.toArray();
+  let interrupted = 0;
+  let deleted = 0;
+  for (const c of all) {
+    if (c.status === 'importing' && !held.has(importLockName(c.id))) {
+      if (c.packetCount === 0) {
+        await deleteCapture(c.id);
+        deleted++;
+      } else {
+        await db.captures.update(c.id, { status: 'failed', problem: `${visible(c.fileName)}: import interrupted (the window was closed or reloaded) after ${c.packetCount.toLocaleString('en-US')} packets` });
+        interrupted++;
+      }
+    } else if (c.status === 'cancelled') {
+      await deleteCapture(c.id);
+      deleted++;
+    }
+  }
+  const ids = new Set(await db.captures.toCollection().primaryKeys());
+  let orphanChunks = 0;
+  for (const table of [db.packetChunks, db.frameChunks]) {
+    const orphans = (await table.toCollection().primaryKeys()).filter(([captureId]) => !ids.has(captureId));
+    if (orphans.length) await table.bulkDelete(orphans);
+    orphanChunks += orphans.length;
+  }
+  return { interrupted, deleted, orphanChunks };
 }
 
 /**

@@ -1,19 +1,22 @@
 /// <reference lib="webworker" />
 // Imports one capture file off the UI thread: streams the File through the shared loader,
-// writes fixed-size packet chunks straight to IndexedDB, reports throttled progress, and
-// honours cancel (what was already written stays, the capture is marked 'cancelled').
+// writes fixed-size packet chunks straight to IndexedDB and reports throttled progress.
+// Cancel terminates this worker (see import-jobs.ts). Every chunk write updates the capture's
+// packet count in the same transaction, so whatever moment the worker dies at, the record and
+// its chunks agree. A file that yields nothing is removed again; a write that fails (storage
+// full) rolls the whole capture back.
 
-import { loadCapture, type LoadSummary } from '../../../shared/ingest/load-capture.ts';
+import { loadCapture } from '../../../shared/ingest/load-capture.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
-import { CHUNK_SIZE, openDb, packFrames, type CaptureRecord, type Timestamp } from '../db/schema.ts';
-import type { FromImportWorker, ToImportWorker } from './import-messages.ts';
+import { CHUNK_SIZE, chunkRange, openDb, packFrames, type CaptureRecord, type Timestamp } from '../db/schema.ts';
+import { describeOutcome, errorText, fileLabel, storageFailure, type Outcome } from '../features/import/import-text.ts';
+import { importLockName, type FromImportWorker, type ImportDone, type ToImportWorker } from './import-messages.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 const db = openDb();
 const PROGRESS_INTERVAL_MS = 100;
 const MAX_WRITES_IN_FLIGHT = 3;
-let controller: AbortController | null = null;
 
 function post(msg: FromImportWorker): void {
   self.postMessage(msg);
@@ -21,20 +24,18 @@ function post(msg: FromImportWorker): void {
 
 self.onmessage = (ev: MessageEvent<ToImportWorker>) => {
   const msg = ev.data;
-  if (msg.type === 'cancel') {
-    controller?.abort();
-  } else if (msg.type === 'start') {
-    controller = new AbortController();
-    void importFile(msg.captureId, msg.file, controller.signal);
-  }
+  if (msg.type !== 'start') return;
+  const run = () => importFile(msg.captureId, msg.file, msg.maxInflatedBytes);
+  const locks = (self.navigator as Navigator & { locks?: LockManager }).locks;
+  if (locks) void locks.request(importLockName(msg.captureId), run);
+  else void run();
 };
 
 /** Reads the file as a stream, counting consumed bytes for the progress bar. */
-async function* fileBytes(file: File, signal: AbortSignal, counter: { read: number }): AsyncGenerator<Uint8Array> {
+async function* fileBytes(file: File, counter: { read: number }): AsyncGenerator<Uint8Array> {
   const reader = file.stream().getReader();
   try {
     for (;;) {
-      if (signal.aborted) return;
       const { done, value } = await reader.read();
       if (done) return;
       counter.read += value.byteLength;
@@ -45,25 +46,24 @@ async function* fileBytes(file: File, signal: AbortSignal, counter: { read: numb
   }
 }
 
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
 function isEarlier(a: Timestamp, b: Timestamp): boolean {
   return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
 }
 
-function describeProblem(fileName: string, summary: LoadSummary): string | undefined {
-  const p = summary.problems.find((x) => x.fatal) ?? summary.problems[0];
-  if (p) return `${fileName}: ${p.message} at byte ${p.offset}`;
-  if (!summary.complete) return `${fileName}: the file ends early`;
-  return undefined;
+/** Removes the capture and every chunk written for it, all or nothing. */
+async function removeCapture(captureId: number): Promise<void> {
+  const [lo, hi] = chunkRange(captureId);
+  await db.transaction('rw', [db.captures, db.packetChunks, db.frameChunks], async () => {
+    await db.packetChunks.where('[captureId+chunk]').between(lo, hi, true, true).delete();
+    await db.frameChunks.where('[captureId+chunk]').between(lo, hi, true, true).delete();
+    await db.captures.delete(captureId);
+  });
 }
 
-async function importFile(captureId: number, file: File, signal: AbortSignal): Promise<void> {
+async function importFile(captureId: number, file: File, maxInflatedBytes: number | undefined): Promise<void> {
   const started = performance.now();
   const counter = { read: 0 };
-  let stored = 0;
+  let queued = 0;
   let packets: Packet[] = [];
   let frames: Uint8Array[] = [];
   let chunkNo = 0;
@@ -86,14 +86,15 @@ async function importFile(captureId: number, file: File, signal: AbortSignal): P
     const { bytes, offsets } = packFrames(chunkFrames);
     while (inFlight.length >= MAX_WRITES_IN_FLIGHT) await inFlight.shift();
     if (writeError) throw writeError;
-    stored += chunkPackets.length;
-    const count = stored;
+    queued += chunkPackets.length;
+    const count = queued;
     const span = { firstTs, lastTs };
+    const bytesRead = counter.read;
     const write = db
       .transaction('rw', [db.packetChunks, db.frameChunks, db.captures], async () => {
         await db.packetChunks.put({ captureId, chunk, packets: chunkPackets });
         await db.frameChunks.put({ captureId, chunk, bytes, offsets });
-        await db.captures.update(captureId, { packetCount: count, ...span });
+        await db.captures.update(captureId, { packetCount: count, bytesRead, ...span });
       })
       .then(
         () => {
@@ -106,49 +107,64 @@ async function importFile(captureId: number, file: File, signal: AbortSignal): P
     inFlight.push(write);
   };
 
-  const finish = async (fields: Partial<CaptureRecord>, status: 'complete' | 'partial' | 'cancelled'): Promise<void> => {
-    try {
-      await flush();
-    } catch {
-      // writeError is reported below.
-    }
-    await Promise.all(inFlight);
-    if (writeError) {
-      status = 'partial';
-      fields = { ...fields, problem: `${file.name}: could not store packets (${errorText(writeError)}); ${written} kept` };
-    }
+  const done = (o: Outcome, extra: Partial<ImportDone> = {}): void => {
     const ms = Math.round(performance.now() - started);
-    try {
-      await db.captures.update(captureId, { ...fields, status, packetCount: written, firstTs, lastTs, importMs: ms });
-    } catch (err) {
-      fields = { ...fields, problem: `${file.name}: could not store the import result (${errorText(err)})` };
-    }
-    post({ type: 'progress', captureId, bytesRead: counter.read, totalBytes: file.size, packets: written });
-    post({ type: 'done', captureId, status, packets: written, ms, ...(fields.problem ? { problem: fields.problem } : {}) });
+    post({ type: 'progress', captureId, bytesRead: counter.read, totalBytes: file.size, packets: o.status === 'complete' || o.status === 'partial' ? written : 0 });
+    post({ type: 'done', captureId, status: o.status, packets: written, ms, ...(o.problem ? { problem: o.problem } : {}), ...(o.next ? { next: o.next } : {}), ...extra });
   };
 
-  const gen = loadCapture(fileBytes(file, signal, counter), { signal, keepBytes: true, batchSize: CHUNK_SIZE });
+  /** A write failed: roll the capture back so no half-written record is left. */
+  const rollBack = async (err: unknown): Promise<void> => {
+    const outcome = storageFailure(file.name, err, written);
+    let removed = true;
+    try {
+      await removeCapture(captureId);
+    } catch {
+      removed = false;
+      // The UI thread tries again; if that fails too, start-up marks it failed (never analysed).
+      await db.captures.update(captureId, { status: 'failed', problem: outcome.problem }).catch(() => undefined);
+    }
+    done(outcome, { removed });
+  };
+
+  const gen = loadCapture(fileBytes(file, counter), { keepBytes: true, batchSize: CHUNK_SIZE, ...(maxInflatedBytes ? { maxInflatedBytes } : {}) });
   let ifaceCount = -1;
   try {
     for (;;) {
       const step = await gen.next();
       if (step.done) {
         const summary = step.value;
-        const problem = describeProblem(file.name, summary);
+        await flush();
+        await Promise.all(inFlight);
+        if (writeError) throw writeError;
+        const outcome = describeOutcome(file.name, summary, written);
+        const skipped = summary.skipped && summary.skipped.count > 0 ? summary.skipped : undefined;
+        if (outcome.status === 'unreadable') {
+          await stored(removeCapture(captureId));
+          done(outcome, { removed: true, ...(skipped ? { skipped } : {}) });
+          return;
+        }
         const fields: Partial<CaptureRecord> = {
           format: summary.format,
           compressed: summary.compressed,
           sectionComments: summary.sectionComments,
+          status: outcome.status === 'partial' ? 'partial' : 'complete',
+          packetCount: written,
+          bytesRead: counter.read,
+          firstTs,
+          lastTs,
+          importMs: Math.round(performance.now() - started),
+          ...(outcome.problem ? { problem: outcome.problem } : {}),
+          ...(skipped ? { skipped } : {}),
         };
-        if (problem) fields.problem = problem;
-        const status = signal.aborted ? 'cancelled' : problem ? 'partial' : 'complete';
-        await finish(fields, status);
+        await stored(db.captures.update(captureId, fields));
+        done(outcome, skipped ? { skipped } : {});
         return;
       }
       const loaded = step.value;
       if (loaded.interfaces.length !== ifaceCount) {
         ifaceCount = loaded.interfaces.length;
-        await db.captures.update(captureId, { interfaces: loaded.interfaces });
+        await stored(db.captures.update(captureId, { interfaces: loaded.interfaces }));
       }
       for (let i = 0; i < loaded.packets.length; i++) {
         const p = loaded.packets[i]!;
@@ -162,16 +178,30 @@ async function importFile(captureId: number, file: File, signal: AbortSignal): P
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
         lastProgress = now;
-        post({ type: 'progress', captureId, bytesRead: counter.read, totalBytes: file.size, packets: stored + packets.length });
+        post({ type: 'progress', captureId, bytesRead: counter.read, totalBytes: file.size, packets: queued + packets.length });
       }
     }
   } catch (err) {
-    if (signal.aborted) {
-      await finish({ problem: `${file.name}: import cancelled at byte ${counter.read}` }, 'cancelled');
-    } else if (err === writeError) {
-      await finish({}, 'partial');
-    } else {
-      await finish({ problem: `${file.name}: ${errorText(err)}` }, 'partial');
+    await Promise.all(inFlight);
+    // Any database failure (the chunk writes, the interface or final update) rolls back.
+    if (writeError || err instanceof StoreFailure) {
+      await rollBack(writeError ?? (err as StoreFailure).cause);
+      return;
     }
+    // The reader never throws for bad input, so this is a bug: keep nothing half-done either.
+    const problem = `${fileLabel(file.name)} could not be imported: ${errorText(err)}, so nothing was kept.`;
+    await removeCapture(captureId).catch(() => db.captures.update(captureId, { status: 'failed', problem }).catch(() => undefined));
+    done({ status: 'failed', problem, next: 'Reload the window and import the file again; if it happens again, please report it with the file.' }, { removed: true });
   }
+}
+
+/** Marks a database failure, so it is told apart from a bug in reading. */
+class StoreFailure {
+  constructor(readonly cause: unknown) {}
+}
+
+function stored<T>(p: Promise<T>): Promise<T> {
+  return p.catch((e: unknown) => {
+    throw new StoreFailure(e);
+  });
 }

@@ -14,7 +14,9 @@ import { buildAnnotatedPcapng, renderHtmlReport, renderJsonReport, renderMarkdow
 import type { ReportCapture, ReportInput } from '../../../shared/report/types.ts';
 import { toReportNote } from '../db/note-targets.ts';
 import { chunkRange, openDb, type CaptureRecord, type HostSide } from '../db/schema.ts';
-import type { ExportFormat, FromSessionWorker, SideTimes, ToSessionWorker } from './session-messages.ts';
+import type { ClockPairs, Conversation, ExportFormat, FromSessionWorker, SideTimes, SortKey, ToSessionWorker } from './session-messages.ts';
+import { packetInfo } from '../../../shared/protocols/info.ts';
+import type { Packet } from '../../../shared/protocols/packet.ts';
 import { compileFilter } from '../../../shared/filter/index.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -30,6 +32,9 @@ interface Side {
 let sessionId = 0;
 let sides: Partial<Record<HostSide, Side>> = {};
 let loading: Promise<void> | null = null;
+/** Origin of every time shown: A's first packet, to the nanosecond. */
+let base = { sec: 0, nsec: 0 };
+const rel = (p: Packet): number => p.tsSec - base.sec + (p.tsNsec - base.nsec) / 1e9;
 
 function post(msg: FromSessionWorker, transfer: Transferable[] = []): void {
   self.postMessage(msg, transfer);
@@ -39,9 +44,9 @@ function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The capture used for each host: the newest one (a re-import replaces the old record anyway). */
+/** The capture used for each host: the newest usable one (cancelled, failed or importing ones are never analysed). */
 async function sessionCaptures(id: number): Promise<Partial<Record<HostSide, CaptureRecord>>> {
-  const all = await db.captures.where('sessionId').equals(id).toArray();
+  const all = (await db.captures.where('sessionId').equals(id).toArray()).filter((c) => c.status === 'complete' || c.status === 'partial');
   const out: Partial<Record<HostSide, CaptureRecord>> = {};
   for (const c of all) if (!out[c.host] || out[c.host]!.id < c.id) out[c.host] = c;
   return out;
@@ -84,22 +89,26 @@ async function load(id: number): Promise<void> {
   }
   sides = next;
   const first = next.A?.packets.at(0) ?? next.B?.packets.at(0);
-  const baseSec = first ? first.tsSec : 0;
+  // The exact first packet, not its whole second: "since A's first packet" then reads 0.000000 on it.
+  base = first ? { sec: first.tsSec, nsec: first.tsNsec } : { sec: 0, nsec: 0 };
+  const baseSec = base.sec;
   const times = (s: Side | undefined): SideTimes | null => {
     if (!s) return null;
     const t = new Float64Array(s.packets.length);
+    let maxLen = 0;
     for (let i = 0; i < t.length; i++) {
       const p = s.packets.at(i)!;
-      t[i] = p.tsSec - baseSec + p.tsNsec / 1e9;
+      t[i] = rel(p);
+      if (p.len > maxLen) maxLen = p.len;
     }
-    return { captureId: s.capture.id, count: s.packets.length, times: t };
+    return { captureId: s.capture.id, count: s.packets.length, times: t, maxLen };
   };
   const A = times(next.A);
   const B = times(next.B);
   const transfer: Transferable[] = [];
   if (A) transfer.push(A.times.buffer);
   if (B) transfer.push(B.times.buffer);
-  post({ type: 'loaded', A, B, baseSec, ms: Math.round(performance.now() - started) }, transfer);
+  post({ type: 'loaded', A, B, baseSec, baseNsec: base.nsec, ms: Math.round(performance.now() - started) }, transfer);
 }
 
 function captureInput(s: Side): CaptureInput {
@@ -110,7 +119,7 @@ function captureInput(s: Side): CaptureInput {
   };
 }
 
-async function runAnalysis(inputs: string): Promise<void> {
+async function runAnalysis(inputs: string, keepGivenRoles: boolean): Promise<void> {
   const started = performance.now();
   const settings = (await db.settings.get(sessionId)) ?? { sessionId, options: {} };
   const a = sides.A;
@@ -123,6 +132,7 @@ async function runAnalysis(inputs: string): Promise<void> {
     const opts: Parameters<typeof analyze>[2] = {};
     if (settings.options.flow?.trim()) opts.flow = settings.options.flow.trim();
     if (settings.options.clockOverride) opts.clockOverride = settings.options.clockOverride;
+    if (keepGivenRoles) opts.keepGivenRoles = true;
     result = analyze(captureInput(a), captureInput(b), opts);
   } catch (err) {
     error = errorText(err);
@@ -202,6 +212,163 @@ async function runFilter(id: number, src: string): Promise<void> {
   if (A) transfer.push(A.buffer);
   if (B) transfer.push(B.buffer);
   post({ type: 'filtered', id, ok: true, A, B, ms }, transfer);
+}
+
+// ---- sorting, conversations and cross-host pairs: passes over every packet, so they live here
+
+function ifaceText(p: Packet): string {
+  return p.iface || (p.ifindex !== undefined ? `if${p.ifindex}` : '');
+}
+
+/** Sort key of one packet: numbers compare as numbers, the rest as text. */
+function sortValue(p: Packet, key: SortKey): number | string {
+  switch (key) {
+    case 'no': return p.frame;
+    case 'time': return rel(p);
+    case 'len': return p.len;
+    case 'iface': return ifaceText(p);
+    case 'src': return p.src ?? p.arp?.spa ?? '';
+    case 'dst': return p.dst ?? p.arp?.tpa ?? '';
+    case 'proto': return p.proto;
+    case 'info': return packetInfo(p);
+  }
+}
+
+function runSort(id: number, host: HostSide, key: SortKey, desc: boolean, rows: Uint32Array | null): void {
+  const started = performance.now();
+  const s = sides[host];
+  if (!s) return;
+  const ps = s.packets;
+  const order = rows ? rows.slice() : Uint32Array.from({ length: ps.length }, (_, i) => i);
+  const sign = desc ? -1 : 1;
+  if (key === 'no' || key === 'time' || key === 'len') {
+    const k = new Float64Array(ps.length);
+    for (let i = 0; i < order.length; i++) k[order[i]!] = sortValue(ps.at(order[i]!)!, key) as number;
+    // Ties keep file order, so a sort is stable and repeatable.
+    order.sort((x, y) => (k[x]! - k[y]!) * sign || x - y);
+  } else {
+    const k: string[] = new Array<string>(ps.length);
+    for (let i = 0; i < order.length; i++) k[order[i]!] = sortValue(ps.at(order[i]!)!, key) as string;
+    // Addresses sort by their numeric value where both are IPv4; other text by code point.
+    const num4 = key === 'src' || key === 'dst' ? ipv4Keys(k, order) : null;
+    order.sort((x, y) => {
+      if (num4) {
+        const a = num4[x]!, b = num4[y]!;
+        if (a >= 0 && b >= 0 && a !== b) return (a - b) * sign;
+      }
+      const a = k[x]!, b = k[y]!;
+      return (a < b ? -1 : a > b ? 1 : 0) * sign || x - y;
+    });
+  }
+  const pos = new Int32Array(ps.length).fill(-1);
+  for (let i = 0; i < order.length; i++) pos[order[i]!] = i;
+  post({ type: 'sorted', id, host, order, pos, ms: Math.round(performance.now() - started) }, [order.buffer, pos.buffer]);
+}
+
+function ipv4Keys(k: string[], rows: Uint32Array): Float64Array {
+  const out = new Float64Array(k.length).fill(-1);
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(k[r]!);
+    if (m) out[r] = ((Number(m[1]) * 256 + Number(m[2])) * 256 + Number(m[3])) * 256 + Number(m[4]);
+  }
+  return out;
+}
+
+const MAX_CONVERSATIONS = 300;
+
+function conversationsOf(s: Side | undefined): Conversation[] {
+  if (!s) return [];
+  const byKey = new Map<string, Conversation>();
+  for (const p of s.packets) {
+    const src = p.src;
+    const dst = p.dst;
+    if (src === undefined || dst === undefined) continue;
+    const proto = p.tcp ? 'tcp' : p.udp ? 'udp' : p.icmp ? (p.icmp.v === 6 ? 'icmpv6' : 'icmp') : p.esp ? 'esp' : p.proto;
+    const sp = p.sport ?? null;
+    const dp = p.dport ?? null;
+    // One conversation for both directions: the lower endpoint first.
+    const fwd = src < dst || (src === dst && (sp ?? 0) <= (dp ?? 0));
+    const a = fwd ? src : dst, ap = fwd ? sp : dp, b = fwd ? dst : src, bp = fwd ? dp : sp;
+    const key = `${proto} ${a} ${ap} ${b} ${bp}`;
+    const t = rel(p);
+    const c = byKey.get(key);
+    if (c) {
+      c.packets++;
+      c.bytes += p.len;
+      if (t < c.first) c.first = t;
+      if (t > c.last) c.last = t;
+    } else byKey.set(key, { proto, a, aPort: ap, b, bPort: bp, packets: 1, bytes: p.len, initiator: fwd ? 'a' : 'b', first: t, last: t });
+  }
+  return [...byKey.values()].sort((x, y) => y.packets - x.packets || x.first - y.first).slice(0, MAX_CONVERSATIONS);
+}
+
+function runConversations(id: number): void {
+  const started = performance.now();
+  const A = conversationsOf(sides.A);
+  const B = conversationsOf(sides.B);
+  post({ type: 'conversations', id, A, B, ms: Math.round(performance.now() - started) });
+}
+
+/** The identity a tunnel packet keeps across the path (NAT changes addresses and ports, never these). */
+function carrierKey(p: Packet): string | null {
+  if (p.wg) return `wg${p.wg.type}:${p.wg.sender ?? ''}:${p.wg.receiver ?? ''}:${p.wg.counter ?? ''}:${p.udp?.len ?? ''}`;
+  if (p.esp) return `esp:${p.esp.spi}:${p.esp.seq}`;
+  if (p.ike) return `ike:${p.ike.ispi}:${p.ike.rspi}:${p.ike.msgid}:${p.ike.flags ?? ''}:${p.udp?.len ?? ''}`;
+  return null;
+}
+
+const MAX_CLOCK_PAIRS = 1500;
+
+function runClockPairs(id: number): void {
+  const started = performance.now();
+  const a = sides.A;
+  const b = sides.B;
+  const empty: ClockPairs = { tA: new Float64Array(0), tB: new Float64Array(0), aToB: new Uint8Array(0), total: 0 };
+  if (!a || !b) {
+    post({ type: 'clockPairs', id, pairs: empty, ms: 0 });
+    return;
+  }
+  // First sighting per identity on each host (a packet seen on two interfaces counts once).
+  const inB = new Map<string, { t: number; dir: Packet['dir'] }>();
+  for (const p of b.packets) {
+    const k = carrierKey(p);
+    if (k !== null && !inB.has(k)) inB.set(k, { t: rel(p), dir: p.dir });
+  }
+  // WireGuard: the index in a message's receiver field belongs to the host it is sent to, so the
+  // senders of A's initiations (A's own indexes) tell which transport messages travel B → A.
+  const aIndexes = new Set<number>();
+  for (const p of a.packets) if (p.wg?.type === 1 && p.wg.sender !== undefined) aIndexes.add(p.wg.sender);
+  const tA: number[] = [];
+  const tB: number[] = [];
+  const dirs: number[] = [];
+  const seen = new Set<string>();
+  for (const p of a.packets) {
+    const k = carrierKey(p);
+    if (k === null || seen.has(k)) continue;
+    seen.add(k);
+    const m = inB.get(k);
+    if (!m) continue;
+    let aToB: boolean | null = null;
+    if (p.dir === 'out' || m.dir === 'in') aToB = true;
+    else if (p.dir === 'in' || m.dir === 'out') aToB = false;
+    else if (p.wg) aToB = p.wg.type === 1 ? true : p.wg.type === 2 ? false : p.wg.receiver !== undefined ? !aIndexes.has(p.wg.receiver) : null;
+    else if (p.ike?.flags !== undefined) aToB = (p.ike.flags & 0x08) !== 0;
+    if (aToB === null) continue;
+    tA.push(rel(p));
+    tB.push(m.t);
+    dirs.push(aToB ? 1 : 0);
+  }
+  // Thinned evenly for the plot; the count of all pairs goes with it.
+  const step = Math.max(1, Math.ceil(tA.length / MAX_CLOCK_PAIRS));
+  const n = Math.ceil(tA.length / step);
+  const pairs: ClockPairs = { tA: new Float64Array(n), tB: new Float64Array(n), aToB: new Uint8Array(n), total: tA.length };
+  for (let i = 0, j = 0; i < tA.length; i += step, j++) {
+    pairs.tA[j] = tA[i]!;
+    pairs.tB[j] = tB[i]!;
+    pairs.aToB[j] = dirs[i]!;
+  }
+  post({ type: 'clockPairs', id, pairs, ms: Math.round(performance.now() - started) }, [pairs.tA.buffer, pairs.tB.buffer, pairs.aToB.buffer]);
 }
 
 /** Raw bytes per packet from frameChunks, views into each chunk's buffer (no copies). */
@@ -304,7 +471,7 @@ self.onmessage = (ev: MessageEvent<ToSessionWorker>) => {
         return;
       case 'analyze':
         await loading;
-        await runAnalysis(msg.inputs);
+        await runAnalysis(msg.inputs, msg.keepGivenRoles === true);
         return;
       case 'filter':
         await loading;
@@ -317,6 +484,18 @@ self.onmessage = (ev: MessageEvent<ToSessionWorker>) => {
       case 'relink':
         await loading;
         await relink(msg.host, msg.text);
+        return;
+      case 'sort':
+        await loading;
+        runSort(msg.id, msg.host, msg.key, msg.desc, msg.rows);
+        return;
+      case 'conversations':
+        await loading;
+        runConversations(msg.id);
+        return;
+      case 'clockPairs':
+        await loading;
+        runClockPairs(msg.id);
         return;
     }
   };

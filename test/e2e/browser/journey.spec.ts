@@ -53,6 +53,11 @@ async function importFiles(page: Page, files: Parameters<Locator['setInputFiles'
   const expected = Array.isArray(files) ? files.length : 1;
   const started = Date.now();
   await page.getByTestId('file-input').setInputFiles(files);
+  // Two files are shown as "A ← first, B ← second" and start on confirmation.
+  if (expected > 1) {
+    await expect(page.getByTestId('plan-A')).toBeVisible();
+    await page.getByTestId('import-plan-start').click();
+  }
   // Jobs appear one after another; count the finished ones until all files are there.
   await expect
     .poll(async () => page.locator('[data-testid="import-job"][data-state="done"]').count(), { timeout: 45_000, intervals: [50, 100, 200] })
@@ -285,7 +290,8 @@ test('import speed and cancel on a large capture', async ({ page }, testInfo) =>
   await shot(page, '08-large-capture');
 
   // Cancel an import into host B (a file big enough to still be running when Cancel is clicked):
-  // it stops, keeps what it wrote, says 'cancelled'.
+  // it stops at once, offers to keep what was read, and keeps the complete capture it was meant to
+  // replace until then. Here the user keeps it: B becomes the partial capture with its reason.
   const bigger = testInfo.outputPath('arp-x240.pcap');
   execFileSync('mergecap', ['-a', '-F', 'pcap', '-w', bigger, ...Array<string>(4).fill(big)]);
   const biggerPackets = bigPackets * 4;
@@ -296,10 +302,19 @@ test('import speed and cancel on a large capture', async ({ page }, testInfo) =>
   await expect(page.getByTestId('import-progress')).not.toHaveAttribute('aria-valuenow', '0');
   await cancel.click();
   await expect(page.locator('[data-testid="import-job"]').first()).toHaveAttribute('data-status', 'cancelled', { timeout: 20_000 });
-  await expect(page.getByTestId('capture-status')).toHaveText('cancelled');
-  const kept = Number((await page.getByTestId('packet-count').textContent())!.replace(/\D/g, ''));
+  // Still the complete x60 capture in B's tab until the user decides.
+  await page.locator('[data-testid="capture-tab"][data-host="B"][data-status="complete"]').click();
+  await expect(page.getByTestId('packet-count')).toHaveText(`${bigPackets.toLocaleString('en-US')} packets`);
+  const keep = page.getByTestId('keep-partial');
+  const kept = Number((await keep.textContent())!.replace(/\D/g, ''));
+  expect(kept).toBeGreaterThan(0);
   expect(kept).toBeLessThan(biggerPackets);
-  await expect(page.getByTestId('capture-problem')).toHaveText(/^arp-x240\.pcap: import cancelled at byte \d+$/);
+  await keep.click();
+  await expect(page.locator('[data-testid="capture-tab"][data-host="B"]')).toHaveCount(1);
+  await page.locator('[data-testid="capture-tab"][data-host="B"]').click();
+  await expect(page.getByTestId('capture-status')).toHaveText('partial');
+  await expect(page.getByTestId('packet-count')).toHaveText(`${kept.toLocaleString('en-US')} packets`);
+  await expect(page.getByTestId('capture-problem')).toHaveText(/^arp-x240\.pcap: import cancelled at byte \d+; the [\d,]+ packets read before it are kept$/);
   console.log(`cancel: kept ${kept} of ${biggerPackets} packets`);
   await shot(page, '09-cancelled');
 });

@@ -36,6 +36,8 @@ async function newSessionWith(page: Page, files: string[]): Promise<void> {
   await page.getByTestId(before === 0 ? 'create-first-session' : 'new-session').click();
   await expect(page.getByTestId('empty-session')).toBeVisible();
   await page.getByTestId('file-input').setInputFiles(files);
+  // Two files: the import shows which becomes A and which B, and starts on confirmation.
+  if (files.length > 1) await page.getByTestId('import-plan-start').click();
   await expect
     .poll(async () => page.locator('[data-testid="import-job"][data-state="done"]').count(), { timeout: 30_000 })
     .toBe(files.length);

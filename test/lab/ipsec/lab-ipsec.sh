@@ -7,9 +7,10 @@
 #   lab-ipsec.sh [--out DIR] SCENARIO...   one capture set per scenario into DIR/SCENARIO/
 #   lab-ipsec.sh [--out DIR] all           every scenario listed in scenarios.json
 #   lab-ipsec.sh --list                    scenario names
-#   lab-ipsec.sh --checked-in SCENARIO...|all
+#   lab-ipsec.sh [--out DIR] --checked-in SCENARIO...|all
 #                                          refresh the copies kept in the repo (captures/SCENARIO/):
 #                                          every input form the tests read, without the daemon logs
+#                                          (those stay in DIR when --out is given)
 #
 # Topology (addresses exist only inside the namespaces):
 #
@@ -66,6 +67,10 @@ set_scenario() {
   A_START=none            # swanctl start_action of A's child SA; "trap" also installs the routes early
   INIT_BG=0               # bring the tunnel up in the background, concurrently with the test connection
   IKE_PROPOSAL=aes128-sha256-modp2048
+  B_IKE_PROPOSAL=""       # gateway B's IKE proposal when it differs from A's
+  IKE_VERSION=2           # 1: IKEv1 main mode on both gateways
+  B_PSK_WRONG=0           # gateway B holds a different pre-shared key than A
+  B_REMOTE_TS=10.1.0.0/24 # what gateway B accepts from A's side
   URL_PATH=/
   CURL_MAX=3
   TAIL_WAIT=1
@@ -105,6 +110,38 @@ set_scenario() {
       # "fragmentation needed" is dropped: full-size ESP from B never reaches A.
       PATH_MTU=1400; URL_PATH=/big.bin; CURL_MAX=4
       R_NFT_OUTPUT='icmp type destination-unreachable icmp code frag-needed drop' ;;
+    ikev2-psk-mismatch)
+      # IKE_SA_INIT succeeds (the key is not used yet); B cannot verify A's AUTH payload and answers
+      # IKE_AUTH with an encrypted AUTHENTICATION_FAILED notify. No CHILD_SA, no ESP.
+      B_PSK_WRONG=1; A_START=trap; INIT_BG=1 ;;
+    ikev2-proposal-mismatch)
+      # Disjoint IKE proposals (cipher, integrity and DH group all differ): B answers IKE_SA_INIT
+      # with a clear-text N(NO_PROPOSAL_CHOSEN) and no SA payload.
+      B_IKE_PROPOSAL=aes256-sha512-modp3072; A_START=trap; INIT_BG=1 ;;
+    ikev2-ts-refused)
+      # The IKE SA comes up, but B's remote_ts does not cover A's LAN: the CHILD_SA piggybacked on
+      # IKE_AUTH is refused with TS_UNACCEPTABLE, so nothing is ever encrypted.
+      B_REMOTE_TS=10.1.99.0/24; A_START=trap; INIT_BG=1 ;;
+    ikev1-psk-mismatch)
+      # IKEv1 main mode: MI1/MR1, MI2/MR2 pass (on 500, NAT detected), MI3 moves to 4500 and reaches
+      # B, which derives different keys, cannot read it and never sends MR3; A repeats MI3.
+      IKE_VERSION=1; B_PSK_WRONG=1; CURL_MAX=7; A_START=trap; INIT_BG=1 ;;
+    ikev1-natt-4500-blocked)
+      # IKEv1 main mode behind the NAT router: MI1..MR2 on UDP 500 detect the NAT, MI3 moves to UDP
+      # 4500, which the router drops: MI3 repeats and never reaches B.
+      IKE_VERSION=1; R_NFT_FORWARD='udp dport 4500 drop'; CURL_MAX=7; A_START=trap; INIT_BG=1 ;;
+    ikev1-proposal-mismatch)
+      # The IKEv1 neighbour of ikev2-proposal-mismatch: B answers MI1 with a clear-text
+      # informational N(NO_PROPOSAL_CHOSEN) instead of MR1.
+      IKE_VERSION=1; B_IKE_PROPOSAL=aes256-sha512-modp3072; A_START=trap; INIT_BG=1 ;;
+    ikev1-ts-refused)
+      # The IKEv1 neighbour of ikev2-ts-refused: main mode completes, quick mode (QI1) is refused
+      # by B's selectors with an encrypted informational; no QR1, no ESP.
+      IKE_VERSION=1; B_REMOTE_TS=10.1.99.0/24; CURL_MAX=5; A_START=trap; INIT_BG=1 ;;
+    ikev2-invalid-ke-retry)
+      # Not a fault: A proposes two DH groups and sends its key share for the first (modp2048), B
+      # accepts only the second, answers INVALID_KE_PAYLOAD, and A retries with modp3072: up.
+      IKE_PROPOSAL=aes128-sha256-modp2048-modp3072; B_IKE_PROPOSAL=aes128-sha256-modp3072 ;;
     *) die "unknown scenario '$1' (try --list)" ;;
   esac
 }
@@ -112,6 +149,11 @@ set_scenario() {
 # strongswan NS NAME LOCAL REMOTE LOCAL_ID REMOTE_ID LOCAL_TS REMOTE_TS: config under /etc/netns/NS.
 strongswan_conf() {
   local ns=$1 name=$2 la=$3 ra=$4 lid=$5 rid=$6 lts=$7 rts=$8 START=${9:-none}
+  local proposal=$IKE_PROPOSAL psk="tandem-lab-psk-$ID"
+  if [ "$name" = b ]; then
+    [ -n "$B_IKE_PROPOSAL" ] && proposal=$B_IKE_PROPOSAL
+    [ "$B_PSK_WRONG" = 1 ] && psk="tandem-lab-other-psk-$ID"
+  fi
   local d=/etc/netns/$ns
   mkdir -p "$d/swanctl/conf.d"
   cat >"$d/strongswan.conf" <<EOF
@@ -129,6 +171,8 @@ charon {
   filelog {
     lab { path = $WORK/charon-$name.log
       time_format = %T
+      # Written line by line, so the copy taken while charon still runs is complete.
+      flush_line = yes
       default = 1
       ike = 2
       cfg = 2
@@ -143,10 +187,10 @@ EOF
   cat >"$d/swanctl/swanctl.conf" <<EOF
 connections {
   s2s {
-    version = 2
+    version = $IKE_VERSION
     local_addrs = $la
     remote_addrs = $ra
-    proposals = $IKE_PROPOSAL
+    proposals = $proposal
     # kernel-libipsec only sends ESP through the IKE socket, i.e. UDP-encapsulated.
     encap = yes
     local { auth = psk
@@ -166,7 +210,7 @@ connections {
 secrets {
   ike-lab { id-a = gwa.lab
     id-b = gwb.lab
-    secret = "tandem-lab-psk-$ID" }
+    secret = "$psk" }
 }
 EOF
 }
@@ -250,7 +294,7 @@ table ip lab {
 EOF
 
   strongswan_conf "$NS_A" a 192.168.1.2 198.51.100.2 gwa.lab gwb.lab 10.1.0.0/24 "$A_REMOTE_TS" "$A_START"
-  strongswan_conf "$NS_B" b 198.51.100.2 198.51.100.1 gwb.lab gwa.lab "$B_LOCAL_TS" 10.1.0.0/24
+  strongswan_conf "$NS_B" b 198.51.100.2 198.51.100.1 gwb.lab gwa.lab "$B_LOCAL_TS" "$B_REMOTE_TS"
   # B accepts A from whatever address the NAT router gives it.
   sed -i 's/remote_addrs = 198.51.100.1/remote_addrs = %any/' "/etc/netns/$NS_B/swanctl/swanctl.conf"
   start_charon "$NS_A" a
@@ -322,10 +366,10 @@ keep_in_repo() {
 }
 
 main() {
-  local names=() repo=0
+  local names=() repo=0 out_given=0
   while [ $# -gt 0 ]; do
     case "$1" in
-      --out) OUT=$2; shift 2 ;;
+      --out) OUT=$2; out_given=1; shift 2 ;;
       --checked-in) repo=1; shift ;;
       --list) scenario_names; exit 0 ;;
       -h|--help) sed -n '2,28p' "${BASH_SOURCE[0]}"; exit 0 ;;
@@ -333,13 +377,14 @@ main() {
       *) names+=("$1"); shift ;;
     esac
   done
-  need_tools ip nft dumpcap tcpdump curl swanctl "$CHARON"
+  need_tools ip nft dumpcap tcpdump curl node swanctl "$CHARON"
   [ -c /dev/net/tun ] || die "no /dev/net/tun"
   if [ "$repo" = 1 ]; then
-    OUT=$(mktemp -d /tmp/tdi-lab-repo.XXXXXX)
+    # With --out the full sets (daemon logs, SA lists) stay there for reading; else a temp folder.
+    [ "$out_given" = 1 ] || OUT=$(mktemp -d /tmp/tdi-lab-repo.XXXXXX)
     run_named "${names[@]}"
     keep_in_repo "${names[@]}"
-    rm -rf "$OUT"
+    [ "$out_given" = 1 ] || rm -rf "$OUT"
   else
     run_named "${names[@]}"
   fi

@@ -12,12 +12,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeJson, assertRun, assertVerdict, context, missingTools, setUpLab, show, type AnalyzeResult, type LabScenario } from '../harness.ts';
+import { analyzeJson, assertMentions, assertRun, assertVerdict, context, missingTools, setUpLab, show, type AnalyzeResult, type LabScenario } from '../harness.ts';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 interface Scenario extends LabScenario { flow: string; present: string[] }
-const table = JSON.parse(readFileSync(join(here, 'scenarios.json'), 'utf8')) as { scenarios: Scenario[] };
+/** A scenario's captures given the other way round: gateway B's files in A's place. */
+interface Swapped extends LabScenario { of: string }
+const table = JSON.parse(readFileSync(join(here, 'scenarios.json'), 'utf8')) as { scenarios: Scenario[]; swapped: Swapped[] };
 const scenarios = table.scenarios;
 
 const haveCaptures = (dir: string): boolean => scenarios.every((s) => existsSync(join(dir, s.name, 'run.json')) && existsSync(join(dir, s.name, 'B.txt')));
@@ -36,7 +38,7 @@ const lab = setUpLab({
   },
   script: join(here, 'lab-ipsec.sh'),
   tempPrefix: 'tandem-ipsec-lab-',
-  timeoutMs: 170_000,
+  timeoutMs: 240_000,
   scenarioCount: scenarios.length,
 });
 const skip = lab.skip;
@@ -80,8 +82,32 @@ for (const s of scenarios) {
       const r = analyze(join(lab.dir(), s.name), s.flow, form);
       assert.equal(r.variant.tunnel, 'ipsec', context(s, r));
       assertVerdict(s, r);
+      assertMentions(s, r);
+      // Gateway A initiates in every scenario (IKE Initiator flag, first SYN): the order given is right.
+      assert.notEqual(r.captures.A.role_swapped, true, `${s.name}: A is the initiator, nothing to swap; ${show(r)}`);
       const got = new Set(r.checkpoints.map((c) => c.label));
       assert.deepEqual(s.present.filter((l) => !got.has(l)), [], `${s.name}: checkpoints the captures show are missing; ${show(r)}`);
+    });
+  }
+}
+
+// Roles come from the data (IKE Initiator flag, first main-mode message, first SYN): B's files given
+// as A must give the unswapped verdict with the swap reported, or "inconclusive" about the roles.
+for (const w of table.swapped) {
+  const of = scenarios.find((s) => s.name === w.of)!;
+  for (const form of FORMS) {
+    test(`IPsec lab ${w.name}: ${w.of} with A and B given the other way round, ${form.title}`, { skip }, () => {
+      const dir = join(lab.dir(), w.of);
+      const args = ['analyze', join(dir, form.b), join(dir, form.a)];
+      if (form.links) args.push('--a-links', join(dir, 'B-links.txt'), '--b-links', join(dir, 'A-links.txt'));
+      args.push('--flow', of.flow);
+      const r = analyzeJson<Result>(args);
+      if (r.verdict.status === 'inconclusive') {
+        assert.match(r.verdict.summary, /role|swap|order|initiat/i, `${w.name}: an inconclusive answer must say it is about the roles; ${show(r)}`);
+        return;
+      }
+      assertVerdict(w, r);
+      assert.equal(r.captures.A.role_swapped, true, `${w.name}: the swap must be reported (captures.A.role_swapped); ${show(r)}`);
     });
   }
 }

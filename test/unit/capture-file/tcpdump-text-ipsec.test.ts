@@ -41,8 +41,8 @@ function tcpdump(file: string, ...flags: string[]): string {
   return r.stdout;
 }
 
-interface Tally { esp: number; ike: number; ikeSpi: number; ikeMsgid: number; keepalive: number; udpLen: number; ipsec: number; laterFrag: number }
-const tally = (): Tally => ({ esp: 0, ike: 0, ikeSpi: 0, ikeMsgid: 0, keepalive: 0, udpLen: 0, ipsec: 0, laterFrag: 0 });
+interface Tally { esp: number; ike: number; ikeFlags: number; ikeNotify: number; ikeSpi: number; ikeMsgid: number; keepalive: number; udpLen: number; ipsec: number; laterFrag: number }
+const tally = (): Tally => ({ esp: 0, ike: 0, ikeFlags: 0, ikeNotify: 0, ikeSpi: 0, ikeMsgid: 0, keepalive: 0, udpLen: 0, ipsec: 0, laterFrag: 0 });
 
 /** Compares text packets with the decoded ones, field by field where the text knows the field. */
 function compare(label: string, text: Packet[], bin: Packet[], t: Tally): void {
@@ -81,6 +81,13 @@ function compare(label: string, text: Packet[], bin: Packet[], t: Tally): void {
       if (x.ike.msgid >= 0) { assert.equal(x.ike.msgid, b.ike.msgid, at); t.ikeMsgid++; }
       if (x.ike.ispi !== '') { assert.equal(x.ike.ispi, b.ike.ispi, at); t.ikeSpi++; }
       if (x.ike.rspi !== '') assert.equal(x.ike.rspi, b.ike.rspi, at);
+      // The flag bits tcpdump prints (IKEv2 I/V/R, IKEv1 E/C), at every verbosity.
+      if (b.ike.flags !== undefined) {
+        assert.equal(x.ike.flags, b.ike.flags & (b.ike.version === 2 ? 0x38 : 0x03), `${at}: flags`);
+        t.ikeFlags++;
+      }
+      // Notifies are printed from -v on; what the text names must be what the bytes hold.
+      if (x.ike.notify !== undefined) { assert.deepEqual(x.ike.notify, b.ike.notify, `${at}: notify`); t.ikeNotify++; }
       t.ike++;
     }
     if (x.udp !== undefined && (x.esp !== undefined || x.ike !== undefined || x.nattKeepalive)) {
@@ -185,6 +192,9 @@ test('IPsec lab captures: tcpdump text of every interface agrees with the binary
   // Message IDs from -v on, SPIs from -vv on.
   assert.equal(byFlags.get('-v')!.ikeMsgid, byFlags.get('-v')!.ike);
   assert.equal(byFlags.get('-vv')!.ikeSpi, byFlags.get('-vv')!.ike);
+  // Flags from every IKE line; the lab's IKE_SA_INIT messages carry clear notifies (NAT-D, fragmentation…).
+  for (const [k, t] of byFlags) assert.equal(t.ikeFlags, t.ike, k);
+  assert.ok(byFlags.get('-v')!.ikeNotify > 0 && byFlags.get('-n')!.ikeNotify === 0);
 });
 
 test('plain -n text: a later IPv4 fragment ("ip-proto-17") is a fragment, not a line the importer failed to read', () => {

@@ -134,7 +134,9 @@ test('IKE on 500 and behind the non-ESP marker on 4500, NAT-T keepalive, ESP-in-
   assert.equal(p.get(3)!.ike!.nonEspMarker, undefined);
   // IKEv2 over BSD loopback (null link type).
   const v2 = await packets(CORPUS + 'ikev2four.pcap');
-  assert.deepEqual(v2.get(4)!.ike, { ispi: 'a88875a8198992a6', rspi: '71be8358efae7663', version: 2, exchange: 34, msgid: 0 });
+  assert.deepEqual(v2.get(4)!.ike, {
+    ispi: 'a88875a8198992a6', rspi: '71be8358efae7663', version: 2, exchange: 34, msgid: 0, flags: 0x20, payloads: [33, 34, 40, 41, 41], notify: [16388, 16389],
+  });
   assert.equal(v2.get(5)!.ike!.exchange, 35);
   assert.equal(v2.get(5)!.ike!.msgid, 1);
 });

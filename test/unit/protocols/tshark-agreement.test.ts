@@ -13,9 +13,9 @@ import { CORPUS, FIXTURES, load } from './corpus.ts';
 const run = promisify(execFile);
 const hasTshark = spawnSync('tshark', ['-v'], { stdio: 'ignore' }).status === 0;
 
-const SUPPORTED_LINKTYPES = new Set([0, 1, 12, 14, 101, 108, 113, 228, 229, 276]);
+const SUPPORTED_LINKTYPES = new Set([0, 1, 9, 12, 14, 50, 101, 108, 109, 113, 117, 228, 229, 239, 276]);
 /** Files that exercise what tunnel troubleshooting needs; all of them are compared when readable. */
-const WANTED = /sunrise-sunset-esp|espudp|esp_|isakmp|ike|wg|gre[-_.]|_gre|vxlan|geneve|mpls-|qinq|icmp-|icmpv6[-_]|ipv6-|frag|mtu|tcp-|tcp_rst|LINKTYPE|gso-ipv4-v/i;
+const WANTED = /sunrise-sunset-esp|espudp|esp_|isakmp|ike|wg|gre[-_.]|_gre|vxlan|geneve|mpls-|qinq|icmp-|icmpv6[-_]|ipv6-|frag|mtu|tcp-|tcp_rst|LINKTYPE|gso-ipv4-v|pptp|nflog|_AH|ah-|ppp/i;
 
 type Extract = (p: Packet) => Array<string | number | boolean | undefined>;
 
@@ -79,7 +79,12 @@ const FIELDS: Record<string, Extract> = {
   'isakmp.rspi': (p) => [p.ike?.rspi],
   'isakmp.exchangetype': (p) => [p.ike?.exchange],
   'isakmp.messageid': (p) => [p.ike?.msgid],
-  'gre.key': (p) => [p.gre?.key],
+  // GRE version 1 (PPTP) splits the key into payload length and call ID; tshark names only those.
+  'gre.key': (p) => [p.gre?.proto === 0x880b ? undefined : p.gre?.key],
+  'gre.key.call_id': (p) => [p.gre?.proto === 0x880b && p.gre.key !== undefined ? p.gre.key & 0xffff : undefined],
+  'ppp.protocol': (p) => [p.ppp?.proto],
+  'ah.spi': (p) => [p.ah?.spi],
+  'nflog.res_id': (p) => [p.fwlog?.source === 'nflog' ? p.fwlog.group : undefined],
   'vxlan.vni': (p) => [p.vxlan?.vni],
   'arp.src.proto_ipv4': (p) => [p.arp?.spa],
   'arp.dst.proto_ipv4': (p) => [p.arp?.tpa],

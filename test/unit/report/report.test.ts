@@ -91,11 +91,13 @@ test('Markdown: verdict, findings, checkpoint table, clock, all notes', () => {
   const md = renderMarkdownReport({ a, b, result, notes });
   assert.match(md, new RegExp(`^### Tandem: ${result.verdict.status.toUpperCase()}`));
   for (const c of result.checkpoints) assert.match(md, new RegExp(`^\\| ${c.label} \\| ${c.capture}#${c.frame} \\|`, 'm'));
-  for (const n of notes) assert.ok(md.includes(n.text.replace(/([\\*_[\]<>#])/g, '\\$1')), `note ${n.id}`);
+  // Note text is escaped Markdown: every character that could open markup or HTML carries a backslash.
+  for (const n of notes) assert.ok(md.includes(n.text.replace(/[\\`*_[\]()<>&!|~]/g, '\\$&')), `note ${n.id}`);
+  assert.ok(!md.includes('<script>'), 'no raw tag from a note');
   assert.match(md, /#### Clock\n\nB's clock reads/);
   const fail = renderMarkdownReport({ a, b, result: handFailure(a, b), notes });
   assert.match(fail, /### Tandem: FAIL — first missing B5/);
-  assert.match(fail, /^1\. \*\*\[error\] B5\*\*/m);
+  assert.match(fail, /^1\. \*\*\\\[error\\\] B5\*\*/m);
 });
 
 test('JSON: the analysis contract unchanged, plus notes, tool version and time', () => {
@@ -255,5 +257,5 @@ test('notes travel: a JSON export read back with --notes gives the same notes; b
   assert.throws(() => exportOptionsFromFlags({ 'per-host': true }), /--per-host needs --pcapng/);
   const { notes: ok, problems } = parseNotes([{ text: 'x', target: { kind: 'packet', capture: 'C', frame: 1 } }, { text: 'y' }]);
   assert.deepEqual(ok.map((n) => n.text), ['y']);
-  assert.match(problems[0]!, /^note 1: target/);
+  assert.match(problems[0]!, /^note 1: packet target needs capture "A" or "B" \(got "C"\)/);
 });

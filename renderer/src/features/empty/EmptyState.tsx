@@ -10,7 +10,7 @@ export function NoSessions({ onCreate }: { onCreate: () => void }) {
       </p>
       <ol className="intro-steps">
         <li>Capture on both ends at the same time with tcpdump (the session shows the commands).</li>
-        <li>Create a session and drop both files into it: the first is host A, the second host B.</li>
+        <li>Create a session and drop both files into it: you see which becomes host A and which host B (and can swap them) before the import starts.</li>
         <li>Read both packet lists side by side; everything stays in this browser&apos;s storage.</li>
       </ol>
       <button type="button" className="btn primary" data-testid="create-first-session" onClick={onCreate}>
@@ -38,8 +38,9 @@ export function NoCaptures() {
       <p className="muted">
         Use your tunnel&apos;s UDP port (IPsec: <code>udp port 500 or udp port 4500 or esp</code>) and the address of the
         host you test against. <code>-i any</code> records the tunnel and the physical interfaces in one file.
-        Drop the files here or use <b>Open capture…</b>: the first becomes host A, the second host B.
-        pcap, pcapng, gzip&apos;d files and tcpdump&apos;s text output are accepted.
+        Drop both files here or use <b>Open capture…</b>: you see which becomes host A and which host B, and can swap
+        them, before the import starts. pcap, pcapng, gzip&apos;d files and tcpdump&apos;s text output are accepted;
+        anything else is refused with the reason, and nothing is stored.
       </p>
     </div>
   );

@@ -1,11 +1,21 @@
 // Running imports, one Web Worker each, observable from React with useSyncExternalStore.
+//
+// Trust rules: a file that yields nothing is not stored; a storage failure rolls the capture back;
+// a cancelled import is never analysed and is deleted unless the user keeps what was read. A
+// capture being replaced is removed only once its successor is stored, so a bad file never costs
+// the user the good capture it was meant to replace.
 
 import { useSyncExternalStore } from 'react';
-import { addCapture, deleteCapture } from '../../db/store.ts';
+import type { SkippedLines } from '../../../../shared/capture-file/reader.ts';
+import { addCapture, db, deleteCapture } from '../../db/store.ts';
 import type { HostSide } from '../../db/schema.ts';
 import type { FromImportWorker, ToImportWorker } from '../../workers/import-messages.ts';
+import { errorText, fileLabel, storageFailure } from './import-text.ts';
+
+export type JobStatus = 'complete' | 'partial' | 'cancelled' | 'unreadable' | 'failed';
 
 export interface ImportJob {
+  /** The capture record; negative when none could be created (the job only reports why). */
   captureId: number;
   sessionId: number;
   host: HostSide;
@@ -13,15 +23,23 @@ export interface ImportJob {
   bytesRead: number;
   totalBytes: number;
   packets: number;
-  state: 'running' | 'cancelling' | 'done';
-  status?: 'complete' | 'partial' | 'cancelled';
+  state: 'running' | 'done';
+  status?: JobStatus;
   problem?: string;
+  next?: string;
+  skipped?: SkippedLines;
   ms?: number;
+  /** The usable capture of the same host that this import replaces once it is stored. */
+  replaces?: number;
 }
+
+/** gzip'd files inflate to at most the reader's default (4 GiB) unless set otherwise under this localStorage key. */
+export const MAX_INFLATE_KEY = 'tandem.maxInflatedBytes';
 
 const COMPLETE_JOB_LINGER_MS = 8000;
 const workers = new Map<number, Worker>();
 let jobs: ImportJob[] = [];
+let nextFailedId = -1;
 const listeners = new Set<() => void>();
 
 function emit(): void {
@@ -33,63 +51,165 @@ function patch(captureId: number, fields: Partial<ImportJob>): void {
   emit();
 }
 
-export async function startImport(sessionId: number, host: HostSide, file: File, replaceCaptureId?: number): Promise<number> {
-  if (replaceCaptureId !== undefined) {
-    cancelImport(replaceCaptureId);
-    await deleteCapture(replaceCaptureId);
+function jobOf(captureId: number): ImportJob | undefined {
+  return jobs.find((j) => j.captureId === captureId);
+}
+
+/** The user's inflate limit, or undefined for the shared reader's default. */
+function maxInflatedBytes(): number | undefined {
+  const v = Number(globalThis.localStorage?.getItem(MAX_INFLATE_KEY));
+  return Number.isSafeInteger(v) && v > 0 ? v : undefined;
+}
+
+/** Removes a capture whose import did not produce a usable one; if even that fails, marks it failed. */
+async function removeUnusable(captureId: number, problem: string | undefined): Promise<void> {
+  try {
+    await deleteCapture(captureId);
+  } catch {
+    await db.captures.update(captureId, { status: 'failed', ...(problem ? { problem } : {}) }).catch(() => undefined);
   }
-  const captureId = await addCapture(sessionId, host, file);
+}
+
+/** A usable capture replaced a previous one of the same host: the old one goes now. */
+async function retire(job: ImportJob | undefined): Promise<void> {
+  if (job?.replaces !== undefined) await deleteCapture(job.replaces).catch(() => undefined);
+}
+
+function finishWorker(captureId: number): void {
+  workers.get(captureId)?.terminate();
+  workers.delete(captureId);
+}
+
+export async function startImport(sessionId: number, host: HostSide, file: File, replaceCaptureId?: number): Promise<number> {
+  let captureId: number;
+  try {
+    captureId = await addCapture(sessionId, host, file);
+  } catch (err) {
+    // Not even the record could be written (storage full): say so where the file was dropped.
+    const o = storageFailure(file.name, err, 0);
+    captureId = nextFailedId--;
+    jobs = [...jobs, { captureId, sessionId, host, fileName: file.name, bytesRead: 0, totalBytes: file.size, packets: 0, state: 'done', status: 'failed', ...(o.problem ? { problem: o.problem } : {}), ...(o.next ? { next: o.next } : {}) }];
+    emit();
+    return captureId;
+  }
   const worker = new Worker(new URL('../../workers/import.worker.ts', import.meta.url), { type: 'module', name: 'import' });
   workers.set(captureId, worker);
   jobs = [
-    ...jobs.filter((j) => !(j.sessionId === sessionId && j.state === 'done')),
-    { captureId, sessionId, host, fileName: file.name, bytesRead: 0, totalBytes: file.size, packets: 0, state: 'running' },
+    ...jobs.filter((j) => !(j.sessionId === sessionId && j.state === 'done' && j.status !== 'cancelled')),
+    { captureId, sessionId, host, fileName: file.name, bytesRead: 0, totalBytes: file.size, packets: 0, state: 'running', ...(replaceCaptureId !== undefined ? { replaces: replaceCaptureId } : {}) },
   ];
   emit();
   worker.onmessage = (ev: MessageEvent<FromImportWorker>) => {
     const m = ev.data;
+    if (!workers.has(captureId)) return; // cancelled meanwhile
     if (m.type === 'progress') {
       patch(captureId, { bytesRead: m.bytesRead, totalBytes: m.totalBytes, packets: m.packets });
-    } else {
-      patch(captureId, { state: 'done', status: m.status, packets: m.packets, ms: m.ms, ...(m.problem ? { problem: m.problem } : {}) });
-      worker.terminate();
-      workers.delete(captureId);
-      // A clean import needs no lingering bar (its tab says so); partial and cancelled ones stay until dismissed.
-      if (m.status === 'complete') setTimeout(() => dismissJob(captureId), COMPLETE_JOB_LINGER_MS);
+      return;
+    }
+    finishWorker(captureId);
+    patch(captureId, {
+      state: 'done',
+      status: m.status,
+      packets: m.packets,
+      ms: m.ms,
+      ...(m.problem ? { problem: m.problem } : {}),
+      ...(m.next ? { next: m.next } : {}),
+      ...(m.skipped ? { skipped: m.skipped } : {}),
+    });
+    if (m.status === 'complete' || m.status === 'partial') {
+      void retire(jobOf(captureId));
+      // A clean import needs no lingering bar (its pane says so); the others stay until dismissed.
+      if (m.status === 'complete' && !m.problem && !m.skipped) setTimeout(() => dismissJob(captureId), COMPLETE_JOB_LINGER_MS);
+    } else if (!m.removed) {
+      void removeUnusable(captureId, m.problem);
     }
   };
   worker.onerror = (ev) => {
-    patch(captureId, { state: 'done', status: 'partial', problem: `${file.name}: import worker failed (${ev.message})` });
-    worker.terminate();
-    workers.delete(captureId);
+    ev.preventDefault();
+    if (!workers.has(captureId)) return;
+    finishWorker(captureId);
+    const problem = `${fileLabel(file.name)} could not be imported: the import worker stopped (${errorText(ev.message || 'no reason given')}), so nothing was kept.`;
+    patch(captureId, { state: 'done', status: 'failed', packets: 0, problem, next: 'Reload the window and import the file again.' });
+    void removeUnusable(captureId, problem);
   };
-  const start: ToImportWorker = { type: 'start', captureId, file };
+  const limit = maxInflatedBytes();
+  const start: ToImportWorker = { type: 'start', captureId, file, ...(limit ? { maxInflatedBytes: limit } : {}) };
   worker.postMessage(start);
   return captureId;
 }
 
-export function cancelImport(captureId: number): void {
-  const w = workers.get(captureId);
-  if (!w) return;
-  const msg: ToImportWorker = { type: 'cancel' };
-  w.postMessage(msg);
-  patch(captureId, { state: 'cancelling' });
+/**
+ * Stops an import at once by terminating its worker (a message could wait behind a long
+ * synchronous parse). Chunk writes commit with the packet count, so the record tells exactly what
+ * was stored; it becomes 'cancelled' (never analysed) until the user keeps or discards it.
+ */
+export async function cancelImport(captureId: number): Promise<void> {
+  const job = jobOf(captureId);
+  if (!job || !workers.has(captureId)) return;
+  finishWorker(captureId);
+  const name = fileLabel(job.fileName);
+  try {
+    // A read-write transaction on captures runs after every chunk write the worker had already
+    // started (IndexedDB orders overlapping transactions), so the count read here is final.
+    const rec = await db.transaction('rw', db.captures, async () => {
+      const r = await db.captures.get(captureId);
+      if (r && r.packetCount > 0) await db.captures.update(captureId, { status: 'cancelled', problem: `${name}: import cancelled at byte ${r.bytesRead ?? 0}` });
+      return r;
+    });
+    const packets = rec?.packetCount ?? 0;
+    if (packets === 0) {
+      await deleteCapture(captureId);
+      patch(captureId, { state: 'done', status: 'cancelled', packets: 0, problem: `${name}: import cancelled before any packet was stored; nothing was kept.` });
+      return;
+    }
+    patch(captureId, { state: 'done', status: 'cancelled', packets, problem: `${name}: import cancelled at byte ${rec?.bytesRead ?? 0}` });
+  } catch (err) {
+    await removeUnusable(captureId, undefined);
+    patch(captureId, { state: 'done', status: 'cancelled', packets: 0, problem: `${name}: import cancelled; ${errorText(err)}` });
+  }
+}
+
+/** "Keep the N packets read so far": the cancelled capture becomes a partial, usable one. */
+export async function keepCancelled(captureId: number): Promise<void> {
+  const job = jobOf(captureId);
+  const rec = await db.captures.get(captureId);
+  if (!rec || (rec.status !== 'cancelled' && rec.status !== 'failed')) return;
+  const why = rec.status === 'cancelled' ? `${fileLabel(rec.fileName)}: import cancelled at byte ${rec.bytesRead ?? 0}` : rec.problem ?? `${fileLabel(rec.fileName)}: import stopped`;
+  const problem = `${why}; the ${rec.packetCount.toLocaleString('en-US')} packets read before it are kept`;
+  await db.captures.update(captureId, { status: 'partial', problem });
+  if (job) {
+    patch(captureId, { status: 'partial', packets: rec.packetCount, problem });
+    await retire(job);
+  } else {
+    // Kept later from the Captures view: the capture it was meant to replace goes now.
+    const older = await db.captures.where('sessionId').equals(rec.sessionId).filter((c) => c.host === rec.host && c.id !== rec.id && (c.status === 'complete' || c.status === 'partial')).primaryKeys();
+    for (const id of older) await deleteCapture(id).catch(() => undefined);
+  }
+}
+
+/** Deletes a cancelled or failed capture (from its import bar or from the Captures view). */
+export async function discardCapture(captureId: number): Promise<void> {
+  finishWorker(captureId);
+  if (jobOf(captureId)) dismissJob(captureId);
+  else if (captureId > 0) await removeUnusable(captureId, undefined);
 }
 
 /** Stops a session's imports at once (before the session is deleted) and forgets its jobs. */
 export function dropJobs(sessionId: number): void {
   for (const j of jobs) {
     if (j.sessionId !== sessionId) continue;
-    workers.get(j.captureId)?.terminate();
-    workers.delete(j.captureId);
+    finishWorker(j.captureId);
   }
   jobs = jobs.filter((j) => j.sessionId !== sessionId);
   emit();
 }
 
+/** Hides a finished job; a cancelled import nobody chose to keep is deleted with it. */
 export function dismissJob(captureId: number): void {
+  const job = jobOf(captureId);
   jobs = jobs.filter((j) => j.captureId !== captureId);
   emit();
+  if (job?.status === 'cancelled' && captureId > 0) void removeUnusable(captureId, undefined);
 }
 
 function subscribe(l: () => void): () => void {

@@ -1,5 +1,6 @@
 // Text for the packet list cells. Pure functions so they are cheap to call per visible row.
 
+import { packetInfo } from '../../../../shared/protocols/info.ts';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
 import type { Timestamp } from '../../db/schema.ts';
 
@@ -69,10 +70,9 @@ export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** The summary without tcpdump's leading "IP src > dst: ", which the Source/Destination columns already show. */
+/** The Info column: tunnel messages named as Wireshark names them, otherwise the summary without its address lead-in. */
 export function formatInfo(p: Packet): string {
-  const text = p.src !== undefined ? p.summary.replace(/^IP6? \S+ > \S+: /, '') : p.summary;
-  return p.truncated ? `${text} [${p.truncated}]` : text;
+  return packetInfo(p);
 }
 
 /** A time span for humans: "0.123 s", "12.5 s", "4 min 03 s", "2 h 52 min". */

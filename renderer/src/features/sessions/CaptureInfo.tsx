@@ -2,16 +2,22 @@
 
 import type { CaptureRecord } from '../../db/schema.ts';
 import { formatBytes, formatDate, formatSpan } from '../packets/format.ts';
+import { discardCapture, keepCancelled } from '../import/import-jobs.ts';
+import { SkippedList } from '../import/ImportControls.tsx';
+import { skippedSummary } from '../import/import-text.ts';
 
 const STATUS_TEXT: Record<CaptureRecord['status'], string> = {
   importing: 'importing…',
   complete: 'complete',
   partial: 'partial',
   cancelled: 'cancelled',
+  failed: 'failed',
 };
 
 export function CaptureInfo({ capture: c }: { capture: CaptureRecord }) {
   const names = c.interfaces.map((i) => i.name).filter(Boolean);
+  const skipped = skippedSummary(c.skipped);
+  const unusable = c.status === 'cancelled' || c.status === 'failed';
   const rate = c.importMs && c.importMs > 0 ? Math.round((c.packetCount / c.importMs) * 1000) : null;
   return (
     <div className="capture-info">
@@ -40,6 +46,20 @@ export function CaptureInfo({ capture: c }: { capture: CaptureRecord }) {
           {c.problem}
         </div>
       )}
+      {unusable && (
+        <div className="capture-unusable" data-testid="capture-unusable">
+          <span>Not used for the analysis until you keep it.</span>
+          {c.packetCount > 0 && (
+            <button type="button" className="btn small primary" data-testid="capture-keep" onClick={() => void keepCancelled(c.id)}>
+              Keep the {c.packetCount.toLocaleString('en-US')} packets read so far
+            </button>
+          )}
+          <button type="button" className="btn small" data-testid="capture-delete" onClick={() => void discardCapture(c.id)}>
+            Delete
+          </button>
+        </div>
+      )}
+      {skipped && <SkippedList summary={skipped} />}
     </div>
   );
 }

@@ -1,7 +1,7 @@
 // Left sidebar: the session library (create, select).
 
 import { useEffect, useState } from 'react';
-import type { CaptureRecord, NoteRecord, SessionRecord } from '../../db/schema.ts';
+import { isUsable, type CaptureRecord, type NoteRecord, type SessionRecord } from '../../db/schema.ts';
 import { formatCount, formatSpan } from '../packets/format.ts';
 import { NameInput } from './NameInput.tsx';
 
@@ -84,7 +84,8 @@ export function SessionList({ sessions, captures, selectedId, onSelect, onCreate
       {sessions.length > 0 && shown.length === 0 && <p className="sidebar-empty">Nothing matches “{query}”.</p>}
       <ul className="session-list" data-testid="session-list">
         {shown.map((s) => {
-          const own = captures.filter((c) => c.sessionId === s.id).sort((a, b) => a.host.localeCompare(b.host));
+          // Cancelled and failed captures wait in the Captures view; the library lists what the session uses.
+          const own = captures.filter((c) => c.sessionId === s.id && (isUsable(c) || c.status === 'importing')).sort((a, b) => a.host.localeCompare(b.host));
           const verdict = verdicts.get(s.id);
           const span = sessionSpan(own);
           if (s.id === editingId) {

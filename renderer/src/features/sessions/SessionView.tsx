@@ -2,7 +2,7 @@
 // file facts and full packet list (the "Captures" view).
 
 import { useEffect, useState } from 'react';
-import type { CaptureRecord, HostSide, SessionRecord } from '../../db/schema.ts';
+import { isUsable, type CaptureRecord, type HostSide, type SessionRecord } from '../../db/schema.ts';
 import { db, deleteSession, duplicateSession, renameSession, saveLinks, saveOptions } from '../../db/store.ts';
 import { useLiveQuery } from '../../db/use-live-query.ts';
 import { ExportMenu, FlowInput, LinkNamesDialog, TaskBar } from '../workbench/SessionTools.tsx';
@@ -10,8 +10,8 @@ import { analysisInputs, useSessionEngine } from '../workbench/session-engine.ts
 import { Workbench } from '../workbench/Workbench.tsx';
 import { NoCaptures } from '../empty/EmptyState.tsx';
 import { DropZone } from '../import/DropZone.tsx';
-import { ImportProgress, OpenCapture } from '../import/ImportControls.tsx';
-import { dropJobs, startImport, useImportJobs } from '../import/import-jobs.ts';
+import { ImportPlanView, ImportProgress, OpenCapture } from '../import/ImportControls.tsx';
+import { discardCapture, dropJobs, startImport, useImportJobs } from '../import/import-jobs.ts';
 import { PacketList } from '../packets/PacketList.tsx';
 import { CaptureButton, LiveCaptures } from '../capture/CaptureControls.tsx';
 import { dropLiveCaptures } from '../capture/live-capture.ts';
@@ -27,10 +27,19 @@ interface Props {
 
 type View = 'workbench' | 'captures';
 
-const other = (h: HostSide): HostSide => (h === 'A' ? 'B' : 'A');
+interface Plan {
+  /** files[0] becomes host A, files[1] host B. */
+  files: [File, File];
+  /** Names of further files that were dropped but are not imported. */
+  left: string[];
+}
 
-export function SessionView({ session, captures, onDeleted, onDuplicated }: Props) {
+export function SessionView({ session, captures: all, onDeleted, onDuplicated }: Props) {
   const jobs = useImportJobs(session.id);
+  const [plan, setPlan] = useState<Plan | null>(null);
+  // Cancelled and failed captures wait for Keep or Delete in the Captures view: they never reach the
+  // workbench or the analysis. Importing ones are passed on so the engine waits for them.
+  const captures = all.filter((c) => isUsable(c) || c.status === 'importing');
   const [activeId, setActiveId] = useState<number | null>(null);
   const [hostChoice, setHostChoice] = useState<HostSide | null>(null);
   const [view, setView] = useState<View>('workbench');
@@ -44,7 +53,7 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
   const newest = (h: HostSide) => captures.filter((c) => c.host === h).sort((x, y) => y.id - x.id)[0];
   const byHost = { A: newest('A'), B: newest('B') };
 
-  const sorted = [...captures].sort((a, b) => a.host.localeCompare(b.host) || a.id - b.id);
+  const sorted = [...all].sort((a, b) => a.host.localeCompare(b.host) || a.id - b.id);
   const freeHost: HostSide = !captures.some((c) => c.host === 'A') ? 'A' : !captures.some((c) => c.host === 'B') ? 'B' : 'A';
   const host = hostChoice ?? freeHost;
   const active = sorted.find((c) => c.id === activeId) ?? sorted[0];
@@ -55,15 +64,30 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
     setHostChoice(null);
   }, [session.id]);
 
+  /** Starts one import into host h: leftovers of that host go, a usable capture is replaced once the new one is stored. */
+  const importInto = async (h: HostSide, file: File) => {
+    for (const c of all) if (c.host === h && (c.status === 'cancelled' || c.status === 'failed')) await discardCapture(c.id);
+    const replace = captures.filter((c) => c.host === h && isUsable(c)).sort((x, y) => y.id - x.id)[0];
+    const id = await startImport(session.id, h, file, replace?.id);
+    if (id > 0) setActiveId(id);
+  };
+
   const onFiles = async (files: File[]) => {
     if (running) return;
-    let h = host;
-    for (const file of files.slice(0, 2)) {
-      const replace = captures.find((c) => c.host === h);
-      const id = await startImport(session.id, h, file, replace?.id);
-      setActiveId(id);
-      h = other(h);
+    if (files.length >= 2) {
+      setPlan({ files: [files[0]!, files[1]!], left: files.slice(2).map((f) => f.name) });
+      return;
     }
+    setPlan(null);
+    await importInto(host, files[0]!);
+    setHostChoice(null);
+  };
+
+  const startPlan = async () => {
+    if (!plan || running) return;
+    setPlan(null);
+    await importInto('A', plan.files[0]);
+    await importInto('B', plan.files[1]);
     setHostChoice(null);
   };
 
@@ -119,6 +143,15 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
             }}
           />
         )}
+        {plan && (
+          <ImportPlanView
+            files={plan.files}
+            left={plan.left}
+            onSwap={() => setPlan({ ...plan, files: [plan.files[1], plan.files[0]] })}
+            onStart={() => void startPlan()}
+            onCancel={() => setPlan(null)}
+          />
+        )}
         {jobs.length > 0 && (
           <div className="import-jobs">
             {jobs.map((j) => (
@@ -129,7 +162,10 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
         {sorted.length === 0 ? (
           <NoCaptures />
         ) : view === 'workbench' ? (
+          <>
+          <HostProblems captures={byHost} />
           <Workbench sessionId={session.id} captures={byHost} analysis={stored?.rec} options={options} notes={notes} engine={engine} links={settings?.links ?? {}} onOpenLinks={() => setLinksOpen(true)} />
+          </>
         ) : (
           <>
             <div className="capture-tabs" role="tablist" aria-label="Captures">
@@ -161,5 +197,23 @@ export function SessionView({ session, captures, onDeleted, onDuplicated }: Prop
         )}
       </main>
     </DropZone>
+  );
+}
+
+/** A partial capture's reason, shown above the workbench panes (not only in the Captures view). */
+function HostProblems({ captures }: { captures: Partial<Record<HostSide, CaptureRecord>> }) {
+  const lines = (['A', 'B'] as const).flatMap((h) => {
+    const c = captures[h];
+    return c && c.status === 'partial' && c.problem ? [{ h, text: c.problem }] : [];
+  });
+  if (lines.length === 0) return null;
+  return (
+    <div className="host-problems" role="status">
+      {lines.map(({ h, text }) => (
+        <p key={h} className="capture-problem" data-testid={`host-problem-${h}`}>
+          <span className="host-badge" data-host={h}>{h}</span> partial: {text}
+        </p>
+      ))}
+    </div>
   );
 }

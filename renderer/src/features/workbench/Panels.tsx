@@ -10,6 +10,7 @@ import { addNote, deleteNote, parseTargetKey, targetKey } from '../../db/store.t
 import { PacketDetail } from '../detail/PacketDetail.tsx';
 import { refKey, type PacketRef } from './model.ts';
 import { readFrameBytes } from './packets-by-ref.ts';
+import type { ClockPairs } from '../../workers/session-messages.ts';
 
 export function RefLink({ r, onSelect, label }: { r: PacketRef; onSelect: (r: PacketRef) => void; label?: string }) {
   return (
@@ -105,16 +106,19 @@ export function FindingsPanel({ result, notes, onSelect, onNote }: { result: Ana
   );
 }
 
-/** Cross-host hop delays from the lineage (after clock correction): what the clock estimate rests on. */
-function hopDelays(result: AnalysisResult): Array<{ i: number; d: number; dir: 'AB' | 'BA' }> {
-  const out: Array<{ i: number; d: number; dir: 'AB' | 'BA' }> = [];
-  let i = 0;
-  for (const l of result.lineage) {
-    for (let k = 1; k < l.hops.length; k++) {
-      const prev = l.hops[k - 1]!;
-      const h = l.hops[k]!;
-      if (prev.capture !== h.capture && h.latency_s !== null) out.push({ i: i++, d: h.latency_s, dir: prev.capture === 'A' ? 'AB' : 'BA' });
-    }
+interface Delay { t: number; d: number; dir: 'AB' | 'BA' }
+
+/**
+ * One-way delay of every tunnel packet seen on both hosts, after clock correction: sent → received
+ * on the common clock, so A→B is B's time minus A's and B→A the other way round.
+ */
+function pairDelays(pairs: ClockPairs, mapB: (t: number) => number): Delay[] {
+  const out: Delay[] = [];
+  for (let i = 0; i < pairs.tA.length; i++) {
+    const a = pairs.tA[i]!;
+    const b = mapB(pairs.tB[i]!);
+    const ab = pairs.aToB[i] === 1;
+    out.push({ t: a, d: ab ? b - a : a - b, dir: ab ? 'AB' : 'BA' });
   }
   return out;
 }
@@ -127,9 +131,22 @@ function fmtS(s: number): string {
   return `${(s * 1e6).toFixed(1)} µs`;
 }
 
-export function ClockPanel({ result, options, onOverride }: { result: AnalysisResult; options: AnalysisOptionsRecord; onOverride: (o: AnalysisOptionsRecord['clockOverride'] | null) => void }) {
+export function ClockPanel({ result, options, onOverride, pairs, mapB, onLoadPairs }: {
+  result: AnalysisResult;
+  options: AnalysisOptionsRecord;
+  onOverride: (o: AnalysisOptionsRecord['clockOverride'] | null) => void;
+  pairs: ClockPairs | null;
+  mapB: (t: number) => number;
+  onLoadPairs: () => void;
+}) {
   const c = result.clock;
-  const delays = useMemo(() => hopDelays(result), [result]);
+  useEffect(() => {
+    if (!pairs) onLoadPairs();
+  }, [pairs]);
+  const delays = useMemo(() => (pairs ? pairDelays(pairs, mapB) : []), [pairs, mapB]);
+  const nAB = delays.filter((d) => d.dir === 'AB').length;
+  const t0 = delays.length ? Math.min(...delays.map((d) => d.t)) : 0;
+  const t1 = delays.length ? Math.max(...delays.map((d) => d.t)) : 1;
   const [offsetMs, setOffsetMs] = useState(options.clockOverride ? String(options.clockOverride.offset_s * 1e3) : '');
   const [skew, setSkew] = useState(options.clockOverride?.skew_ppm !== undefined ? String(options.clockOverride.skew_ppm) : '');
   const W = 360;
@@ -138,7 +155,7 @@ export function ClockPanel({ result, options, onOverride }: { result: AnalysisRe
   // The range always includes zero: a point under the zero line is a packet that "arrived before it left".
   const hi = Math.max(1e-6, ...delays.map((d) => d.d)) * 1.15;
   const lo = Math.min(0, ...delays.map((d) => d.d * 1.15));
-  const n = Math.max(1, delays.length - 1);
+  const x = (t: number) => P + 6 + (t1 > t0 ? (t - t0) / (t1 - t0) : 0.5) * (W - 12);
   const y = (d: number) => 10 + ((hi - d) / (hi - lo)) * (H - 20);
   const valid = offsetMs.trim() !== '' && Number.isFinite(Number(offsetMs)) && (skew.trim() === '' || Number.isFinite(Number(skew)));
   return (
@@ -156,15 +173,28 @@ export function ClockPanel({ result, options, onOverride }: { result: AnalysisRe
           <text x={2} y={y(hi) + 4} className="tick">{fmtS(hi)}</text>
           <text x={2} y={y(0) - 3} className="tick">0</text>
           {lo < 0 && <text x={2} y={y(lo)} className="tick">{fmtS(lo)}</text>}
-          {delays.map((d) => (
-            <circle key={d.i} cx={P + 6 + (d.i / n) * (W - 12)} cy={y(d.d)} r={3.2} className={`pt ${d.dir}`}>
-              <title>{`${d.dir === 'AB' ? 'A→B' : 'B→A'} ${fmtS(d.d)}`}</title>
-            </circle>
-          ))}
+          {/* A→B as filled dots, B→A as open diamonds drawn last: both directions stay visible where they overlap. */}
+          {delays.map((d, i) =>
+            d.dir === 'AB' ? (
+              <circle key={i} cx={x(d.t)} cy={y(d.d)} r={3} className="pt AB" data-testid="clock-pt" data-dir="AB">
+                <title>{`A→B ${fmtS(d.d)} at ${d.t.toFixed(6)} s`}</title>
+              </circle>
+            ) : null,
+          )}
+          {delays.map((d, i) =>
+            d.dir === 'BA' ? (
+              <path key={i} d={`M${x(d.t)},${y(d.d) - 4.5} l4.5,4.5 l-4.5,4.5 l-4.5,-4.5 z`} className="pt BA" data-testid="clock-pt" data-dir="BA">
+                <title>{`B→A ${fmtS(d.d)} at ${d.t.toFixed(6)} s`}</title>
+              </path>
+            ) : null,
+          )}
         </svg>
-        <figcaption className="muted small">
-          One-way delay of each matched hop across hosts after correction (<span className="AB-key">● A→B</span>, <span className="BA-key">● B→A</span>).
-          Points below zero mean the estimate is off: a packet cannot arrive before it was sent.
+        <figcaption className="muted small" data-testid="clock-caption">
+          {pairs
+            ? <>{pairs.total} tunnel packets seen on both hosts ({nAB} A→B <span className="AB-key">●</span>, {delays.length - nAB} B→A <span className="BA-key">◇</span>
+              {pairs.total > delays.length ? `; ${delays.length} drawn` : ''}), matched by WireGuard index and counter, ESP SPI and sequence, IKE SPIs and message ID.</>
+            : 'Matching the tunnel packets of both hosts…'}{' '}
+          One-way delay after correction, over time; points below zero mean the estimate is off: a packet cannot arrive before it was sent.
         </figcaption>
       </figure>
       <form

@@ -1,7 +1,8 @@
 // Session-level tools: exports, the flow selector, interface names for SLL2 captures, and the bar
 // that shows the session worker's long jobs with a cancel button.
 
-import { useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useDismiss } from './Extras.tsx';
 import { parseIpLink } from '../../../../shared/capture-file/links.ts';
 import { desktopApi } from '../../../../shared/ipc/client.ts';
 import type { AnalysisResult } from '../../../../shared/analysis/types.ts';
@@ -59,6 +60,10 @@ async function saveFile(name: string, mime: string, data: Uint8Array | string): 
 export function ExportMenu({ disabled, sessionName, engine }: { disabled: boolean; sessionName: string; engine: Engine }) {
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const box = useRef<HTMLDivElement>(null);
+  const close = useCallback(() => setOpen(false), []);
+  // Escape anywhere, a click elsewhere, switching away from the window or tab: the menu closes.
+  useDismiss(open, box, close);
   const run = async (f: MenuKey) => {
     setOpen(false);
     setError(null);
@@ -74,12 +79,12 @@ export function ExportMenu({ disabled, sessionName, engine }: { disabled: boolea
     }
   };
   return (
-    <div className="export-menu">
+    <div className="export-menu" ref={box}>
       <button type="button" className="btn" data-testid="export" disabled={disabled} aria-expanded={open} onClick={() => setOpen((o) => !o)}>
         Export ▾
       </button>
       {open && (
-        <div className="menu" role="menu" onKeyDown={(e) => e.key === 'Escape' && setOpen(false)}>
+        <div className="menu" role="menu" data-testid="export-menu">
           {menuFormats().map((f) => (
             <button key={f.key} type="button" role="menuitem" className="menu-item" data-testid={`export-${f.key}`} onClick={() => void run(f.key)}>
               {f.label}
@@ -94,6 +99,8 @@ export function ExportMenu({ disabled, sessionName, engine }: { disabled: boolea
 
 export function FlowInput({ value, detected, onApply }: { value: string; detected: AnalysisResult['flow']; onApply: (flow: string) => void }) {
   const [draft, setDraft] = useState(value);
+  // A flow picked elsewhere (the conversations table) replaces the draft.
+  useEffect(() => setDraft(value), [value]);
   const auto = detected ? `${detected.proto} ${detected.src ?? ''}${detected.sport != null ? `:${detected.sport}` : ''} > ${detected.dst}${detected.dport != null ? `:${detected.dport}` : ''}` : 'automatic';
   return (
     <form className="flow-input" onSubmit={(e) => { e.preventDefault(); onApply(draft.trim()); }}>

@@ -1,14 +1,17 @@
 // One host's packets in the workbench: a virtualized list (H3's chunk cache underneath) showing the
-// rows that pass the display filter, with checkpoint badges, the selected packet, its twin from the
-// other host, and the traced packets that never made it across.
+// rows that pass the display filter, in file order or sorted by a column, with checkpoint badges,
+// the selected packet, its twin from the other host, marks, and the traced packets that never made
+// it across. Columns can be resized (drag a header edge) and sorted (click a header).
 
-import { memo, useEffect, useImperativeHandle, useRef, type KeyboardEvent, type Ref } from 'react';
+import { memo, useEffect, useImperativeHandle, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent as ReactMouseEvent, type Ref } from 'react';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
 import type { CaptureRecord, HostSide } from '../../db/schema.ts';
+import type { SortKey } from '../../workers/session-messages.ts';
 import { usePacketRows } from '../packets/chunk-cache.ts';
 import { useFixedRows } from '../packets/fixed-rows.ts';
-import { formatAddr, formatInfo } from '../packets/format.ts';
+import { cellText, COLUMNS, fitWidths, gridTemplate, totalWidth, type ColumnKey, type Widths } from './columns.ts';
 import { lowerBound, type WorkbenchModel } from './model.ts';
+import type { SortState } from './session-engine.ts';
 
 const ROW_HEIGHT = 22;
 const HEAD_HEIGHT = 24;
@@ -16,9 +19,15 @@ const HEAD_HEIGHT = 24;
 export interface PaneHandle {
   /** Scrolls so that view row `index` is at the top (scroll sync). */
   scrollToViewIndex(index: number): void;
-  /** Brings capture row `row` into view (centred), if it passes the filter. */
-  revealRow(row: number): void;
+  /** Brings capture row `row` into view (centred), if it is displayed; false when it is not. */
+  revealRow(row: number): boolean;
   focus(): void;
+}
+
+/** What a time cell shows and its tooltip. */
+export interface TimeCell {
+  text: string;
+  title: string;
 }
 
 interface Props {
@@ -26,21 +35,29 @@ interface Props {
   capture: CaptureRecord;
   /** Capture rows passing the filter, ascending; null = all rows. */
   rows: Uint32Array | null;
+  /** Column sort of this pane (its order replaces `rows` once the worker has it). */
+  sort: SortState | undefined;
+  /** A filter is being computed: the count says so instead of showing a stale total. */
+  filtering: boolean;
+  filterActive: boolean;
   model: WorkbenchModel;
   noted: Set<string>;
+  marked: Set<string>;
   selectedRow: number | null;
   twinRow: number | null;
-  /** Common-timeline seconds of a packet (B corrected onto A's clock). */
-  timeOf: (p: Packet) => number;
+  widths: Widths;
+  /** The widths the user dragged (kept as they are when the pane is narrow). */
+  userSized: Widths;
+  /** Time cell of capture row `row` displayed at view index `vi`. */
+  timeCell: (p: Packet, row: number, prevRow: number | null) => TimeCell;
+  timeTitle: string;
   onSelect: (row: number) => void;
   onTopRow: (viewIndex: number) => void;
   onTwin: () => void;
+  onSort: (key: SortKey | null, desc: boolean) => void;
+  onResize: (key: ColumnKey, width: number) => void;
+  onContextMenu: (e: ReactMouseEvent, p: Packet, row: number, col: ColumnKey) => void;
   handle: Ref<PaneHandle>;
-}
-
-/** Index of `row` in the ascending list, or of the nearest row after it. */
-function viewIndexOf(rows: Uint32Array | null, row: number): number {
-  return rows ? lowerBound(rows, row) : row;
 }
 
 interface RowProps {
@@ -51,11 +68,15 @@ interface RowProps {
   badges: string[] | undefined;
   mark: 'unmatched' | 'lost' | undefined;
   noted: boolean;
+  marked: boolean;
   selected: boolean;
   twin: boolean;
+  /** Memo-friendly: two strings rather than a fresh object per render. */
   time: string;
+  timeTip: string;
   host: HostSide;
   onSelect: (row: number) => void;
+  onContextMenu: Props['onContextMenu'];
 }
 
 const TraceRow = memo(function TraceRow(r: RowProps) {
@@ -63,11 +84,15 @@ const TraceRow = memo(function TraceRow(r: RowProps) {
   const cls = ['packet-row', 'trace-row', r.viewIndex % 2 ? 'odd' : 'even'];
   if (r.selected) cls.push('selected');
   if (r.twin) cls.push('twin');
+  if (r.marked) cls.push('marked');
   if (r.mark) cls.push(`mark-${r.mark}`);
   if (r.badges) cls.push('has-checkpoint');
   if (!p) cls.push('loading');
   else cls.push(`proto-${p.proto}`);
-  const iface = p ? `${p.iface || (p.ifindex !== undefined ? `if${p.ifindex}` : '')}${p.dir === 'in' || p.dir === 'out' ? ` ${p.dir}` : ''}` : '';
+  const cell = (key: Exclude<ColumnKey, 'cp' | 'time'>) => {
+    const text = p ? cellText(p, key) : '';
+    return <div className={`cell col-${key}`} role="gridcell" data-col={key} title={text}>{key === 'info' && r.noted ? <span className="note-mark" title="Has a note">✎ </span> : null}{text}</div>;
+  };
   return (
     <div
       role="row"
@@ -80,10 +105,18 @@ const TraceRow = memo(function TraceRow(r: RowProps) {
       data-frame={p?.frame}
       data-checkpoints={r.badges?.join(' ')}
       data-twin={r.twin ? 'true' : undefined}
+      data-marked={r.marked ? 'true' : undefined}
       data-mark={r.mark}
       onClick={() => r.onSelect(r.row)}
+      onContextMenu={(e) => {
+        if (!p) return;
+        e.preventDefault();
+        const col = ((e.target as HTMLElement).closest('[data-col]') as HTMLElement | null)?.dataset['col'] as ColumnKey | undefined;
+        r.onSelect(r.row);
+        r.onContextMenu(e, p, r.row, col ?? 'info');
+      }}
     >
-      <div className="cell col-cp" role="gridcell">
+      <div className="cell col-cp" role="gridcell" data-col="cp">
         {r.badges?.map((b) => (
           <span key={b} className="cp-badge" data-host={b[0]}>{b}</span>
         ))}
@@ -92,15 +125,14 @@ const TraceRow = memo(function TraceRow(r: RowProps) {
       </div>
       {p ? (
         <>
-          <div className="cell col-no" role="gridcell">{p.frame}</div>
-          <div className="cell col-time" role="gridcell">{r.time}</div>
-          <div className="cell col-iface" role="gridcell" title={iface}>{iface}</div>
-          <div className="cell col-src" role="gridcell" title={formatAddr(p.src ?? p.arp?.spa, p.sport)}>{formatAddr(p.src ?? p.arp?.spa, p.sport)}</div>
-          <div className="cell col-dst" role="gridcell" title={formatAddr(p.dst ?? p.arp?.tpa, p.dport)}>{formatAddr(p.dst ?? p.arp?.tpa, p.dport)}</div>
-          <div className="cell col-info" role="gridcell" title={p.summary}>
-            {r.noted && <span className="note-mark" title="Has a note">✎ </span>}
-            {formatInfo(p)}
-          </div>
+          {cell('no')}
+          <div className="cell col-time" role="gridcell" data-col="time" title={r.timeTip}>{r.time}</div>
+          {cell('iface')}
+          {cell('src')}
+          {cell('dst')}
+          {cell('proto')}
+          {cell('len')}
+          {cell('info')}
         </>
       ) : (
         <div className="cell col-no">{r.row + 1}</div>
@@ -110,31 +142,36 @@ const TraceRow = memo(function TraceRow(r: RowProps) {
 });
 
 export function TracePane(props: Props) {
-  const { host, capture, rows, model, selectedRow, twinRow, handle } = props;
+  const { host, capture, rows, sort, model, selectedRow, twinRow, handle, widths } = props;
   const scrollRef = useRef<HTMLDivElement>(null);
   const data = usePacketRows(capture.id, capture.packetCount);
-  const count = rows ? rows.length : capture.packetCount;
+  const order = sort?.order ?? null;
+  const count = order ? order.length : rows ? rows.length : capture.packetCount;
   const userScroll = useRef(true);
 
   // Fixed row height: the window is arithmetic, a new filter result (row count) costs nothing here.
   // A small overscan: every extra row is rendered again on each frame of a fast scroll.
   const win = useFixedRows(scrollRef, count, ROW_HEIGHT, HEAD_HEIGHT, 4);
   const { first, last } = win;
-  const rowAt = (vi: number) => (rows ? rows[vi]! : vi);
+  const rowAt = (vi: number) => (order ? order[vi]! : rows ? rows[vi]! : vi);
+  /** View index of capture row `row`, or -1 when it is not displayed. */
+  const viewIndexOf = (row: number): number => {
+    if (order) return sort?.pos?.[row] ?? -1;
+    if (!rows) return row < capture.packetCount ? row : -1;
+    const i = lowerBound(rows, row);
+    return rows[i] === row ? i : -1;
+  };
 
   useEffect(() => {
     if (last < first) return;
-    if (!rows) {
+    if (!rows && !order) {
       data.want(first, last);
       return;
     }
-    // Filtered rows may sit in several chunks: ask for each distinct one.
-    let prev = -1;
+    // Filtered or sorted rows may sit in several chunks: ask for each distinct one.
     for (let i = first; i <= last; i++) {
-      const r = rows[i]!;
-      const c = Math.floor(r / 2000);
-      if (c !== prev) data.want(r, r);
-      prev = c;
+      const r = rowAt(i);
+      data.want(r, r);
     }
   });
 
@@ -146,14 +183,15 @@ export function TracePane(props: Props) {
       el.scrollTop = Math.max(0, index) * ROW_HEIGHT;
     },
     revealRow(row: number) {
-      const vi = viewIndexOf(rows, row);
-      if (vi >= count) return;
+      const vi = viewIndexOf(row);
+      if (vi < 0 || vi >= count) return false;
       win.scrollToIndex(vi, 'center');
+      return true;
     },
     focus() {
       scrollRef.current?.focus();
     },
-  }), [rows, count, win]);
+  }), [rows, order, count, win]);
 
   const onScroll = () => {
     const el = scrollRef.current;
@@ -169,7 +207,7 @@ export function TracePane(props: Props) {
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (count === 0) return;
-    if (e.key === 't' || e.key === 'T') {
+    if ((e.key === 't' || e.key === 'T') && !e.ctrlKey && !e.metaKey) {
       e.preventDefault();
       props.onTwin();
       return;
@@ -179,20 +217,85 @@ export function TracePane(props: Props) {
     const delta = moves[e.key];
     if (delta === undefined) return;
     e.preventDefault();
-    const cur = selectedRow === null ? -1 : viewIndexOf(rows, selectedRow);
+    const cur = selectedRow === null ? -1 : viewIndexOf(selectedRow);
     const next = Math.min(count - 1, Math.max(0, cur + delta));
-    props.onSelect(rowAt(next));
+    // Scroll first: the scroll event then carries the other pane along (scroll together).
     win.scrollToIndex(next, 'auto');
+    props.onSelect(rowAt(next));
   };
 
+  const startResize = (e: ReactMouseEvent, key: ColumnKey) => {
+    e.preventDefault();
+    e.stopPropagation();
+    const startX = e.clientX;
+    const def = COLUMNS.find((c) => c.key === key)!;
+    // The width on screen (a flexible column is wider than its least width).
+    const head = (e.currentTarget as HTMLElement).parentElement;
+    const startW = head ? Math.round(head.getBoundingClientRect().width) : fitted[key] ?? def.width;
+    const move = (ev: PointerEvent) => props.onResize(key, Math.max(def.min, Math.round(startW + ev.clientX - startX)));
+    const up = () => {
+      window.removeEventListener('pointermove', move);
+      window.removeEventListener('pointerup', up);
+    };
+    window.addEventListener('pointermove', move);
+    window.addEventListener('pointerup', up);
+  };
+
+  const clickHeader = (key: ColumnKey) => {
+    if (key === 'cp') return;
+    // Ascending, descending, then back to file order (Wireshark's three-state header).
+    if (!sort || sort.key !== key) props.onSort(key, false);
+    else if (!sort.desc) props.onSort(key, true);
+    else props.onSort(null, false);
+  };
+
+  const timeProps = (p: Packet | undefined, row: number, vi: number) => {
+    if (!p) return { time: '', timeTip: '' };
+    const c = props.timeCell(p, row, vi > 0 ? rowAt(vi - 1) : null);
+    return { time: c.text, timeTip: c.title };
+  };
+
+  const [avail, setAvail] = useState(0);
+  useLayoutEffect(() => {
+    const el = scrollRef.current;
+    if (!el) return;
+    setAvail(el.clientWidth);
+    const ro = new ResizeObserver(() => setAvail(el.clientWidth));
+    ro.observe(el);
+    return () => ro.disconnect();
+  }, []);
+  const fitted = useMemo(
+    () => (avail > 0 ? fitWidths(widths, avail, new Set(Object.keys(props.userSized) as ColumnKey[])) : widths),
+    [widths, avail, props.userSized],
+  );
+  const template = gridTemplate(fitted, props.userSized);
+  const minWidth = totalWidth(fitted);
+  const importing = capture.status === 'importing';
+  const total = capture.packetCount.toLocaleString('en-US');
+  const countText = props.filtering
+    ? `filtering… of ${total}`
+    : rows ? `${rows.length.toLocaleString('en-US')} of ${total}` : total;
+  const emptyText = importing
+    ? `Importing…${capture.bytes > 0 && capture.bytesRead ? ` ${Math.min(100, Math.round((capture.bytesRead / capture.bytes) * 100))}% read;` : ''} packets appear here as they are read.`
+    : capture.packetCount === 0
+      ? 'This capture holds no packets.'
+      : props.filtering || (sort && !order)
+        ? ''
+        : props.filterActive ? 'No packet of this host passes the filter.' : '';
+
   return (
-    <div className="trace-pane" data-testid={`pane-${host}`} data-host={host}>
+    <div className="trace-pane" data-testid={`pane-${host}`} data-host={host} style={{ ['--cols' as string]: template, ['--cols-min' as string]: `${minWidth}px` }}>
       <div className="trace-pane-head">
         <span className="host-badge" data-host={host}>{host}</span>
         <span className="trace-file" title={capture.fileName}>{capture.fileName}</span>
-        <span className="muted small" data-testid={`pane-count-${host}`}>
-          {rows ? `${rows.length.toLocaleString('en-US')} of ${capture.packetCount.toLocaleString('en-US')}` : capture.packetCount.toLocaleString('en-US')} packets
+        <span className="muted small" data-testid={`pane-count-${host}`} data-filtering={props.filtering ? 'true' : undefined}>
+          {countText} packets
         </span>
+        {sort && (
+          <span className="muted small sort-note" data-testid={`pane-sort-${host}`}>
+            sorted by {COLUMNS.find((c) => c.key === sort.key)?.label} {sort.desc ? '↓' : '↑'}{sort.order ? '' : ' …'}
+          </span>
+        )}
       </div>
       <div
         className="packet-scroll trace-scroll"
@@ -205,13 +308,29 @@ export function TracePane(props: Props) {
         onScroll={onScroll}
       >
         <div className="packet-row trace-row packet-head" role="row">
-          <div className="cell col-cp" role="columnheader">CP</div>
-          <div className="cell col-no" role="columnheader">No.</div>
-          <div className="cell col-time" role="columnheader" title="Seconds since A's first packet; B's times moved onto A's clock by the estimated offset and skew">Time</div>
-          <div className="cell col-iface" role="columnheader">Iface</div>
-          <div className="cell col-src" role="columnheader">Source</div>
-          <div className="cell col-dst" role="columnheader">Destination</div>
-          <div className="cell col-info" role="columnheader">Info</div>
+          {COLUMNS.map((c) => (
+            <div
+              key={c.key}
+              className={`cell col-${c.key}${sort?.key === c.key ? ' sorted' : ''}`}
+              role="columnheader"
+              data-testid={`col-${c.key}`}
+              aria-sort={sort?.key === c.key ? (sort.desc ? 'descending' : 'ascending') : undefined}
+              title={(c.key === 'time' ? props.timeTitle : c.title) + (c.key === 'cp' ? '' : ' · click to sort')}
+              onClick={() => clickHeader(c.key)}
+            >
+              {c.label}
+              {sort?.key === c.key ? (sort.desc ? ' ▾' : ' ▴') : ''}
+              {c.key !== 'info' && (
+                <span
+                  className="col-resize"
+                  data-testid={`resize-${c.key}`}
+                  aria-hidden="true"
+                  onPointerDown={(e) => startResize(e, c.key)}
+                  onClick={(e) => e.stopPropagation()}
+                />
+              )}
+            </div>
+          ))}
         </div>
         <div className="packet-body trace-body" style={{ height: win.totalHeight }}>
           {Array.from({ length: Math.max(0, last - first + 1) }, (_, k) => {
@@ -229,17 +348,20 @@ export function TracePane(props: Props) {
                 badges={p ? model.badges.get(key) : undefined}
                 mark={p ? model.marks.get(key) : undefined}
                 noted={p ? props.noted.has(key) : false}
+                marked={p ? props.marked.has(key) : false}
                 selected={selectedRow === row}
                 twin={twinRow === row}
-                time={p ? props.timeOf(p).toFixed(6) : ''}
+                {...timeProps(p, row, vi)}
                 host={host}
                 onSelect={props.onSelect}
+                onContextMenu={props.onContextMenu}
               />
             );
           })}
         </div>
-        {count === 0 && <div className="pane-empty muted">No packet of this host passes the filter.</div>}
+        {count === 0 && emptyText && <div className="pane-empty muted" data-testid={`pane-empty-${host}`}>{emptyText}</div>}
       </div>
     </div>
   );
 }
+

@@ -4,7 +4,7 @@
 
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AnalysisOptionsRecord, CaptureRecord, HostSide } from '../../db/schema.ts';
-import type { ExportFormat, FromSessionWorker, SideTimes, ToSessionWorker } from '../../workers/session-messages.ts';
+import type { ClockPairs, Conversation, ExportFormat, FromSessionWorker, SideTimes, SortKey, ToSessionWorker } from '../../workers/session-messages.ts';
 
 export interface EngineTask {
   task: 'load' | 'analyze' | 'relink' | 'export' | 'filter';
@@ -22,8 +22,19 @@ export interface FilterState {
   ms?: number;
 }
 
+export interface SortState {
+  key: SortKey;
+  desc: boolean;
+  /** View order (capture rows) and its inverse (row → view index, -1 when filtered out); null while the worker sorts. */
+  order: Uint32Array | null;
+  pos: Int32Array | null;
+}
+
 export interface EngineState {
-  loaded: { A: SideTimes | null; B: SideTimes | null; baseSec: number } | null;
+  loaded: { A: SideTimes | null; B: SideTimes | null; baseSec: number; baseNsec: number } | null;
+  sort: Partial<Record<HostSide, SortState>>;
+  conversations: { A: Conversation[]; B: Conversation[]; ms: number } | null;
+  clockPairs: ClockPairs | null;
   task: EngineTask | null;
   /** Set after the user cancelled: the automatic analysis waits for an explicit re-run. */
   cancelled: boolean;
@@ -42,9 +53,19 @@ export function analysisInputs(captures: CaptureRecord[], options: AnalysisOptio
 
 const EMPTY_FILTER: FilterState = { src: '', status: 'idle', A: null, B: null };
 
+/** The user's "keep the order I gave" choice after a role swap, per session. */
+const keepRolesKey = (sessionId: number) => `tandem.keepRoles.${sessionId}`;
+export function keepsGivenRoles(sessionId: number): boolean {
+  return globalThis.localStorage?.getItem(keepRolesKey(sessionId)) === '1';
+}
+
 export function useSessionEngine(sessionId: number, captures: CaptureRecord[], inputs: string, storedInputs: string | undefined | null) {
   const worker = useRef<Worker | null>(null);
-  const [state, setState] = useState<EngineState>({ loaded: null, task: null, cancelled: false, error: null, filter: EMPTY_FILTER });
+  const [state, setState] = useState<EngineState>({ loaded: null, sort: {}, conversations: null, clockPairs: null, task: null, cancelled: false, error: null, filter: EMPTY_FILTER });
+  const sortId = useRef(0);
+  const sortLatest = useRef<Partial<Record<HostSide, number>>>({});
+  const sortWanted = useRef<Partial<Record<HostSide, { key: SortKey; desc: boolean }>>>({});
+  const filterRows = useRef<{ A: Uint32Array | null; B: Uint32Array | null }>({ A: null, B: null });
   const [generation, setGeneration] = useState(0);
   const filterId = useRef(0);
   const filterSrc = useRef('');
@@ -55,6 +76,24 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
   const loadKey = ready ? analysisInputs(captures, {}) : '';
 
   const send = (m: ToSessionWorker) => worker.current?.postMessage(m);
+
+  /** Asks again for every pane's sort over the current filter result (a copy: the UI keeps its own). */
+  const resort = (w: Worker | null = worker.current) => {
+    for (const host of ['A', 'B'] as const) {
+      const want = sortWanted.current[host];
+      if (!want || !w) continue;
+      const rows = filterRows.current[host]?.slice() ?? null;
+      const id = ++sortId.current;
+      sortLatest.current[host] = id;
+      w.postMessage({ type: 'sort', id, host, key: want.key, desc: want.desc, rows } satisfies ToSessionWorker, rows ? [rows.buffer] : []);
+    }
+    // The old order indexes rows of the old filter: dropped until the new one arrives.
+    setState((s) => {
+      let sort = s.sort;
+      for (const host of ['A', 'B'] as const) if (sort[host]) sort = { ...sort, [host]: { ...sort[host], order: null, pos: null } };
+      return sort === s.sort ? s : { ...s, sort };
+    });
+  };
 
   useEffect(() => {
     if (!ready) return;
@@ -69,15 +108,39 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
           setState((s) => ({ ...s, task: m.done >= m.total && m.task !== 'load' ? null : { task: m.task as EngineTask['task'], done: m.done, total: m.total } }));
           break;
         case 'loaded':
-          setState((s) => ({ ...s, loaded: { A: m.A, B: m.B, baseSec: m.baseSec }, task: null }));
-          // Re-apply the filter the user had typed to the new packets.
-          if (filterSrc.current) w.postMessage({ type: 'filter', id: ++filterId.current, src: filterSrc.current } satisfies ToSessionWorker);
+          setState((s) => ({ ...s, loaded: { A: m.A, B: m.B, baseSec: m.baseSec, baseNsec: m.baseNsec }, conversations: null, clockPairs: null, task: null }));
+          // Re-apply the filter the user had typed to the new packets (the sort follows the filter).
+          if (filterSrc.current) {
+            setState((s) => ({ ...s, filter: { ...s.filter, src: filterSrc.current, status: 'running' } }));
+            w.postMessage({ type: 'filter', id: ++filterId.current, src: filterSrc.current } satisfies ToSessionWorker);
+          } else {
+            filterRows.current = { A: null, B: null };
+            resort(w);
+          }
+          break;
+        case 'sorted':
+          // Only the newest request of that pane counts (the user may click headers faster than a sort).
+          if (m.id !== sortLatest.current[m.host]) break;
+          setState((s) => {
+            const cur = s.sort[m.host];
+            return cur ? { ...s, sort: { ...s.sort, [m.host]: { ...cur, order: m.order, pos: m.pos } } } : s;
+          });
+          break;
+        case 'conversations':
+          setState((s) => ({ ...s, conversations: { A: m.A, B: m.B, ms: m.ms } }));
+          break;
+        case 'clockPairs':
+          setState((s) => ({ ...s, clockPairs: m.pairs }));
           break;
         case 'analyzed':
           setState((s) => ({ ...s, task: null, error: m.error ? `analysis failed: ${m.error}` : null }));
           break;
         case 'filtered':
           if (m.id !== filterId.current) break;
+          if (m.ok) {
+            filterRows.current = { A: m.A, B: m.B };
+            resort(w);
+          }
           setState((s) => ({
             ...s,
             filter: m.ok
@@ -115,7 +178,7 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
     if (storedInputs === inputs || requested.current === inputs) return;
     requested.current = inputs;
     setState((s) => ({ ...s, task: { task: 'analyze', done: 0, total: 1 } }));
-    send({ type: 'analyze', inputs });
+    send({ type: 'analyze', inputs, keepGivenRoles: keepsGivenRoles(sessionId) });
   }, [ready, both, inputs, storedInputs, state.cancelled, generation, loadKey]);
 
   const cancel = useCallback(() => {
@@ -131,9 +194,40 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
   const rerun = useCallback(() => {
     requested.current = null;
     setState((s) => ({ ...s, cancelled: false, task: { task: 'analyze', done: 0, total: 1 } }));
-    send({ type: 'analyze', inputs });
+    send({ type: 'analyze', inputs, keepGivenRoles: keepsGivenRoles(sessionId) });
     requested.current = inputs;
-  }, [inputs]);
+  }, [inputs, sessionId]);
+
+  /** Undo of a role swap (or back to the data's roles): remembered for the session, then analysed again. */
+  const setKeepGivenRoles = useCallback((keep: boolean) => {
+    if (keep) globalThis.localStorage?.setItem(keepRolesKey(sessionId), '1');
+    else globalThis.localStorage?.removeItem(keepRolesKey(sessionId));
+    setState((s) => ({ ...s, cancelled: false, task: { task: 'analyze', done: 0, total: 1 } }));
+    send({ type: 'analyze', inputs, keepGivenRoles: keep });
+    requested.current = inputs;
+  }, [inputs, sessionId]);
+
+  /** Column sort of one pane; null goes back to file order. */
+  const setSort = useCallback((host: HostSide, key: SortKey | null, desc = false) => {
+    if (key === null) {
+      delete sortWanted.current[host];
+      setState((s) => {
+        const sort = { ...s.sort };
+        delete sort[host];
+        return { ...s, sort };
+      });
+      return;
+    }
+    sortWanted.current[host] = { key, desc };
+    setState((s) => ({ ...s, sort: { ...s.sort, [host]: { key, desc, order: s.sort[host]?.order ?? null, pos: s.sort[host]?.pos ?? null } } }));
+    const rows = filterRows.current[host]?.slice() ?? null;
+    const id = ++sortId.current;
+    sortLatest.current[host] = id;
+    worker.current?.postMessage({ type: 'sort', id, host, key, desc, rows } satisfies ToSessionWorker, rows ? [rows.buffer] : []);
+  }, []);
+
+  const requestConversations = useCallback(() => send({ type: 'conversations', id: Date.now() }), []);
+  const requestClockPairs = useCallback(() => send({ type: 'clockPairs', id: Date.now() }), []);
 
   const setFilter = useCallback((src: string) => {
     // Enter and the debounce both ask for the same text: filter it once.
@@ -141,6 +235,8 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
     filterSrc.current = src;
     const id = ++filterId.current;
     if (src.trim() === '') {
+      filterRows.current = { A: null, B: null };
+      resort();
       setState((s) => ({ ...s, filter: EMPTY_FILTER }));
       return;
     }
@@ -162,5 +258,5 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
     send({ type: 'relink', host, text });
   }, []);
 
-  return { state, cancel, rerun, setFilter, exportAs, relink };
+  return { state, cancel, rerun, setFilter, exportAs, relink, setSort, setKeepGivenRoles, requestConversations, requestClockPairs };
 }

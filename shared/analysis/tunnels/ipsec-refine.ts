@@ -1,12 +1,14 @@
-// IPsec refinements of the two-host analysis (see README-ipsec.md). The core engine already treats
+// IPsec refinements of the two-host analysis (see ../README-ipsec.md), the IPsec module's post-pass. The core engine already treats
 // IKE like a handshake and ESP like transport data (SPI + sequence pairing); this pass adds what only
 // site-to-site IPsec gateways show: the LAN-side checkpoints A0/A7 on gateway A, traffic that leaves
 // the WAN unencrypted, NAT applied before encryption, ESP lost one way while IKE passes, IKE that
 // repeats unanswered, IKE messages lost as IP fragments, and "some hosts work" (selectors).
 // Pure: reads the captures and the result, returns an amended copy.
 
-import type { Packet } from '../protocols/packet.ts';
-import type { AnalysisResult, CaptureInput, CaptureKey, Checkpoint, CheckpointLabel, Finding, IfaceKind } from './types.ts';
+import type { Packet } from '../../protocols/packet.ts';
+import { cmd, isInterfaceName, shellQuote, visible } from '../../util/shell.ts';
+import { code } from '../facts.ts';
+import type { AnalysisResult, CaptureInput, CaptureKey, Checkpoint, CheckpointLabel, Finding, IfaceKind } from '../types.ts';
 
 type Kinds = Map<string, IfaceKind>;
 
@@ -76,12 +78,40 @@ const verdictFinding = (r: AnalysisResult): Finding | undefined =>
  */
 export function ikeLocalAddresses(packets: Iterable<Packet>, initiator: boolean): Set<string> {
   const out = new Set<string>();
+  const seen = new Set<string>();
   for (const p of packets) {
     if (p.ike === undefined || p.src === undefined || p.dst === undefined) continue;
-    if (p.ike.rspi !== '0000000000000000') continue;
+    const k = p.ike;
+    let fromInitiator: boolean;
+    if (k.version === 2 && k.flags !== undefined) {
+      // The header says it: Initiator bit set by the original initiator, Response bit on answers.
+      if ((k.flags & 0x20) !== 0 || k.exchange !== 34) continue;
+      fromInitiator = (k.flags & 0x08) !== 0;
+    } else {
+      // No flags (IKEv1, or text without them): a zero responder SPI on the first message of an
+      // SA only. A refusal (NO_PROPOSAL_CHOSEN) also carries a zero responder SPI but comes second.
+      if (k.rspi !== '0000000000000000') continue;
+      const key = k.ispi !== '' ? k.ispi : `${p.src}|${p.dst}`;
+      const back = k.ispi !== '' ? k.ispi : `${p.dst}|${p.src}`;
+      if (seen.has(back)) continue;
+      seen.add(key);
+      fromInitiator = true;
+    }
+    if (!fromInitiator) continue;
     out.add(initiator ? p.src : p.dst);
   }
   return out;
+}
+
+/**
+ * Whether an IKE packet opens an SA as its initiator: IKEv2 by the header flags (Initiator set,
+ * Response clear, IKE_SA_INIT); without flags, by the zero responder SPI.
+ */
+export function opensIke(p: Packet): boolean {
+  const k = p.ike;
+  if (k === undefined) return false;
+  if (k.version === 2 && k.flags !== undefined) return k.exchange === 34 && (k.flags & 0x20) === 0 && (k.flags & 0x08) !== 0;
+  return k.rspi === '0000000000000000';
 }
 
 /** Amends an IPsec analysis result; anything else is returned unchanged. */
@@ -132,10 +162,10 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
     if (a7 !== undefined) r.checkpoints.push({ label: gw('A7'), capture: 'A', frame: a7.frame, iface: ifName(a7), dir: a7.dir === 'out' ? 'out' : null, t_s: time(a7) - A.t0 });
     else if (r.verdict.status === 'ok') {
       const f: Finding = {
-        severity: 'error', checkpoint: gw('A7'), host: 'A', class: 'firewall-or-routing',
+        rule: 'ipsec-gateway-a7', severity: 'error', checkpoint: gw('A7'), host: 'A', class: 'firewall-or-routing',
         title: `Gateway A decrypts the reply but does not pass it to ${a0.src} on its LAN`,
         detail: 'The reply comes out of the tunnel interface and never leaves the LAN side: forward firewall or routing on gateway A.',
-        evidence: [ev(A, a6)], next_steps: ['On gateway A: `ip route get ' + a0.src + '`, the forward chain (`nft list ruleset`), `sysctl net.ipv4.ip_forward`.'],
+        evidence: [ev(A, a6)], next_steps: [`On gateway A: ${code(cmd`ip route get ${a0.src ?? '?'}`)}, the forward chain (\`nft list ruleset\`), \`sysctl net.ipv4.ip_forward\`.`],
       };
       r.findings.push(f);
       r.verdict = { status: 'fail', first_missing: gw('A7'), class: f.class, host: f.host, summary: f.title };
@@ -177,11 +207,11 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
     if (clear.length > 0 || working.length > 0) {
       const some = working.length > 0;
       const f: Finding = {
-        severity: 'error', checkpoint: 'A1', host: 'A', class: some ? 'ipsec-config' : 'routing',
+        rule: 'ipsec-bypass', severity: 'error', checkpoint: 'A1', host: 'A', class: some ? 'ipsec-config' : 'routing',
         title: some
           ? `Traffic to ${flow.dst} bypasses the tunnel while ${working.slice(0, 2).join(', ')} goes through it: the traffic selectors do not cover ${flow.dst}`
-          : `A sends the test connection to ${flow.dst} out ${clear[0] !== undefined ? ifName(clear[0]) : wanA} unencrypted instead of into the tunnel`,
-        detail: (clear.length > 0 ? `The request leaves ${ifName(clear[0]!)} in clear text (${clear.length} time${clear.length > 1 ? 's' : ''}). ` : '') +
+          : `A sends the test connection to ${flow.dst} out ${clear[0] !== undefined ? visible(ifName(clear[0])) : visible(wanA)} unencrypted instead of into the tunnel`,
+        detail: (clear.length > 0 ? `The request leaves ${visible(ifName(clear[0]!))} in clear text (${clear.length} time${clear.length > 1 ? 's' : ''}). ` : '') +
           (some
             ? 'Some hosts behind the peer work and this one does not: the child SA\'s local/remote subnets (or their netmask) leave it out on one side, so no route or policy sends it into the tunnel.'
             : ikeUp
@@ -190,7 +220,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
         evidence: (a0 ? [ev(A, a0)] : []).concat(clear.slice(0, 3).map((p) => ev(A, p)), working.slice(0, 2).map((h) => ev(A, through.get(h)!))),
         next_steps: [
           `On gateway A: \`swanctl --list-sas\` — the child SA's remote traffic selectors must include ${flow.dst}; the peer must list it as local.`,
-          `On gateway A: \`ip route get ${flow.dst}\` (and \`ip route show table 220\` for strongSwan) must point into ${tunA}.`,
+          `On gateway A: ${code(cmd`ip route get ${flow.dst ?? '?'}`)} (and \`ip route show table 220\` for strongSwan) must point into ${isInterfaceName(tunA) ? shellQuote(tunA) : 'the tunnel interface'}.`,
           'Selectors and subnet masks must agree on both gateways (a /24 on one side and a /16 on the other narrows or fails the child SA).',
         ],
       };
@@ -203,7 +233,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
     const what = a0.src !== a1.src ? `source ${a0.src} → ${a1.src}` : `destination ${a0.dst} → ${a1.dst}`;
     const breaks = r.verdict.status === 'fail' && ['A4', 'B3', 'B4'].includes(r.verdict.first_missing ?? '');
     const f: Finding = {
-      severity: breaks ? 'error' : 'warning', checkpoint: breaks ? r.verdict.first_missing as CheckpointLabel : 'A1', host: 'A', class: 'nat',
+      rule: 'ipsec-nat-before-encryption', severity: breaks ? 'error' : 'warning', checkpoint: breaks ? r.verdict.first_missing as CheckpointLabel : 'A1', host: 'A', class: 'nat',
       title: `Gateway A applies NAT to tunnel traffic (${what}) before encryption`,
       detail: breaks
         ? 'The rewritten packet no longer matches the traffic selectors, so it is not encrypted (or the peer discards it after decryption). NAT rules must exempt traffic between the two sites.'
@@ -232,7 +262,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
         (toA ? p.src === carrier.src : p.dst === carrier.dst) && (!udp || p.dport === carrier.dport));
       if (ikeIn !== undefined) {
         const f: Finding = {
-          severity: 'error', checkpoint: r.verdict.first_missing as CheckpointLabel, host: 'path', class: 'firewall',
+          rule: 'ipsec-esp-one-way', severity: 'error', checkpoint: r.verdict.first_missing as CheckpointLabel, host: 'path', class: 'firewall',
           title: `ESP from ${toA ? 'B' : 'A'} is lost between the gateways while IKE on the same ${udp ? `UDP port ${carrier.dport}` : 'path'} gets through`,
           detail: `ESP flows one way only. The address pair is reachable (IKE from ${toA ? 'B' : 'A'} arrived), so a filter between the gateways drops ${udp ? 'UDP-encapsulated ' : ''}ESP${udp ? '' : ' (IP protocol 50)'}.`,
           evidence: [ev(sent, carrier), ev(recv, ikeIn)],
@@ -276,13 +306,15 @@ function ikeRetransmits(r: AnalysisResult, A: View, B: View): void {
       if (m.answered || m.sends.length < 2) continue;
       const first = m.sends[0]!;
       const gaps = m.sends.slice(1).map((p, i) => (time(p) - time(m.sends[i]!)).toFixed(1));
-      const size = first.udp !== undefined ? first.udp.len + 8 + (first.ip?.v === 6 ? 40 : 20) : (first.ip?.len ?? first.len);
+      const size = first.udp !== undefined && first.udp.len > 0 ? first.udp.len + 8 + (first.ip?.v === 6 ? 40 : 20) : (first.ip?.len ?? first.len);
+      // Short text may print no length: say nothing rather than "0-byte".
+      const sized = size > 28 ? `A ${size}-byte IKE message` : 'An IKE message';
       if (m.fragmented) {
         const cpl: CheckpointLabel = v.key === 'A' ? 'B1' : 'A3';
         const vf = r.verdict.status === 'fail' && r.verdict.first_missing === cpl ? verdictFinding(r) : undefined;
         replaceFinding(r, vf, {
-          severity: 'error', checkpoint: cpl, host: 'path', class: 'mtu',
-          title: `A ${size}-byte IKE message leaves ${v.key} as IP fragments ${m.sends.length} times and is never answered: the fragments are lost`,
+          rule: 'ike-fragments-lost', severity: 'error', checkpoint: cpl, host: 'path', class: 'mtu',
+          title: `${sized} leaves ${v.key} as IP fragments ${m.sends.length} times and is never answered: the fragments are lost`,
           detail: 'Large IKE messages (IKE_AUTH with certificates) do not fit the path MTU and travel as IP fragments; a firewall or NAT device in between drops the fragments.',
           evidence: m.sends.slice(0, 4).map((p) => ev(v, p)),
           next_steps: ['Enable IKEv2 fragmentation on both gateways (strongSwan `fragmentation = yes`), or allow IP fragments on the path.',
@@ -294,7 +326,7 @@ function ikeRetransmits(r: AnalysisResult, A: View, B: View): void {
         // path filters by port (NAT-T moves IKE from 500 to 4500) or by size, not by address.
         const port = first.dport ?? 0;
         replaceFinding(r, verdictFinding(r), {
-          severity: 'error', checkpoint: r.verdict.first_missing, host: 'path', class: 'firewall',
+          rule: 'ike-port-blocked', severity: 'error', checkpoint: r.verdict.first_missing, host: 'path', class: 'firewall',
           title: `IKE on UDP ${port} is lost between the gateways (${m.sends.length} tries) after the exchange on UDP ${answeredPort(msgs) ?? '?'} succeeded`,
           detail: port === 4500
             ? 'IKE_SA_INIT found a NAT and both gateways moved to UDP 4500 (NAT-T), which a firewall on the way drops; without the IKE_AUTH exchange no SA exists and no ESP can flow.'
@@ -305,7 +337,7 @@ function ikeRetransmits(r: AnalysisResult, A: View, B: View): void {
         });
       } else {
         r.findings.push({
-          severity: 'warning', checkpoint: v.key === 'A' ? 'A3' : 'B2', host: v.key === 'A' ? 'path' : v.key, class: 'firewall-or-routing',
+          rule: 'ike-unanswered-retries', severity: 'warning', checkpoint: v.key === 'A' ? 'A3' : 'B2', host: v.key === 'A' ? 'path' : v.key, class: 'firewall-or-routing',
           title: `IKE ${first.sport === 4500 || first.dport === 4500 ? '(UDP 4500) ' : ''}request repeated ${m.sends.length} times without an answer`,
           detail: `${v.key} retransmits the same IKE message (intervals ${gaps.join(', ')} s) and nothing comes back. ` +
             (first.dport === 4500 ? 'The exchange moved to UDP 4500 (NAT-T): a firewall may allow 500 but not 4500.' :

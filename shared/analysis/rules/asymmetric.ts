@@ -1,0 +1,46 @@
+// Replies that come back by another interface than the request left (rp_filter, stateful firewalls).
+
+import { cmd, visible } from '../../util/shell.ts';
+import { ifaceNameOf } from '../prepare.ts';
+import { code, ev } from '../facts.ts';
+import type { Finding } from '../types.ts';
+import { registerRule } from './registry.ts';
+
+registerRule({
+  id: 'asymmetric-lan-reply', sign: 'Replies from the destination enter B on another interface than the request left',
+  classes: ['asymmetric-routing'], host: 'siteB (fatal) or B', evidence: 'the replies on the other interface',
+  tunnels: ['*'], applies: (f) => f.L('B5') !== undefined && !f.hub,
+  evaluate: (f) => {
+    const b5 = f.L('B5')!;
+    const odd = f.fB2.filter((x) => !x.fwd && x.rec.dir !== 'out' && x.rec.kind !== 'tunnel' && x.rec.ifKey !== b5.r.ifKey);
+    if (odd.length === 0) return [];
+    const first = odd.at(0)!;
+    const fatal = f.L('B7') === undefined && first.rec.is(f.L('B6')?.r);
+    const out: Finding = {
+      rule: 'asymmetric-lan-reply', severity: fatal ? 'error' : 'warning', checkpoint: 'B6', host: fatal ? 'siteB' : 'B', class: 'asymmetric-routing',
+      title: `${odd.length} repl${odd.length === 1 ? 'y' : 'ies'} from ${f.lanTuple?.dst ?? '?'} entered B on ${visible(ifaceNameOf(first.rec.p))}, not on ${visible(ifaceNameOf(b5.r.p))} where the request left`,
+      detail: 'Replies that come back by another interface than the request left are dropped by rp_filter and stateful firewalls.',
+      evidence: odd.slice(0, 4).map((x) => ev(f.B, x.rec)),
+      next_steps: [`On B: ${code('sysctl net.ipv4.conf.all.rp_filter')} and per-interface values.`,
+        `On the server side: ${code(cmd`ip route get ${b5.r.p.src ?? '?'}`)} must point back via B's ${f.ifw.lanB}.`],
+    };
+    return [out];
+  },
+});
+
+registerRule({
+  id: 'asymmetric-carrier', sign: 'B answers A\'s carrier traffic out another interface than it arrived on',
+  classes: ['asymmetric-routing'], host: 'B', evidence: 'B1/B3 and B2/B8',
+  tunnels: ['*'], applies: (f) => (f.L('B1') ?? f.L('B3')) !== undefined && (f.L('B2') ?? f.L('B8')) !== undefined,
+  evaluate: (f) => {
+    const b1 = f.L('B1') ?? f.L('B3')!;
+    const b2 = f.L('B2') ?? f.L('B8')!;
+    if (b1.r.ifKey === b2.r.ifKey) return [];
+    return [{
+      rule: 'asymmetric-carrier', severity: 'warning', checkpoint: b2 === f.L('B2') ? 'B2' : 'B8', host: 'B', class: 'asymmetric-routing',
+      title: `B answers A's carrier traffic out ${visible(ifaceNameOf(b2.r.p))} though it arrived on ${visible(ifaceNameOf(b1.r.p))}`,
+      evidence: [ev(f.B, b1.r), ev(f.B, b2.r)],
+      next_steps: [`On B: ${code(cmd`ip route get ${b1.r.p.src ?? '?'}`)} and ${code('ip rule')}.`],
+    }];
+  },
+});
