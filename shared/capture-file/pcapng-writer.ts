@@ -230,7 +230,7 @@ export function synthesizeFrame(p: Packet): SynthesizedFrame {
       ack >>> 24, (ack >>> 16) & 0xff, (ack >>> 8) & 0xff, ack & 0xff, ((20 + opts.length) / 4) << 4, flags,
       (t.win >> 8) & 0xff, t.win & 0xff, 0, 0, 0, 0, ...opts];
     payload = lengthFromText(t.len);
-  } else if (p.udp || p.proto === 'udp' || p.proto === 'isakmp' || p.proto === 'wireguard') {
+  } else if (p.udp || p.proto === 'udp' || p.proto === 'isakmp' || p.proto === 'nat-keepalive' || p.proto === 'wireguard') {
     proto = 17;
     payload = lengthFromText(p.udp?.len);
     const sp = p.sport ?? 0, dp = p.dport ?? 0, n = Math.min(8 + payload, 0xffff);

@@ -582,11 +582,13 @@ export class TcpdumpTextParser {
       proto = 17;
       const nonEsp = /(?:^|: |\] )NONESP-encap: /.test(payload);
       if (payload.includes('isakmp-nat-keep-alive')) {
+        // Named as the file decoders name it: a keepalive is not an IKE message.
+        p.proto = 'nat-keepalive';
         p.nattKeepalive = true;
         // RFC 3948: the keepalive is the single byte 0xff.
         l4 = 8 + 1;
       }
-      const ike = ikeFromText(payload);
+      const ike = p.nattKeepalive === true ? null : ikeFromText(payload);
       if (ike) {
         if (nonEsp) ike.nonEspMarker = true;
         p.ike = ike;

@@ -128,7 +128,7 @@ function findingsHtml(m: ReportModel): string {
     }).join('');
     out.push(`<article class="finding ${sev}" id="finding-${i + 1}">` +
       `<h3><span class="badge ${sev}">${sev}</span>${f.checkpoint ? `<span class="badge cp">${esc(f.checkpoint)}</span>` : ''}${i + 1}. ${esc(f.title)}</h3>` +
-      `<div class="where">fix on host <b>${esc(f.host)}</b> · class <b>${esc(f.class)}</b></div>` +
+      `<div class="where">fix on host <b>${esc(f.host)}</b> · class <b>${esc(f.class)}</b>${f.rule ? ` · rule <code>${esc(f.rule)}</code>` : ''}</div>` +
       (f.detail ? `<p>${richText(f.detail)}</p>` : '') +
       (f.evidence.length ? `<table><thead><tr><th>packet</th><th>time</th><th>on A's clock</th><th>iface</th><th>dir</th><th>summary</th></tr></thead><tbody>${ev}</tbody></table>` : '') +
       (f.host_evidence?.length ? `<div class="host-ev"><b>Host evidence</b><ul>${f.host_evidence.map((h) => `<li>host ${esc(h.host)} · ${esc(h.source)}<pre>${esc(h.text)}</pre></li>`).join('')}</ul></div>` : '') +

@@ -221,6 +221,10 @@ test('a failing lab pair: verdict names the missing checkpoint, the ladder draws
 
   // A note on the first finding goes into the annotated pcapng as a comment.
   await page.getByTestId('tab-findings').click();
+  // The finding names its rule, and its commands read as code, not as text between backticks.
+  await expect(page.getByTestId('finding').first().getByTestId('finding-rule')).toHaveText('missing-b5');
+  await expect(page.getByTestId('finding').first().locator('.next-steps code').first()).toHaveText(/^sysctl net\.ipv4\.ip_forward$/);
+  await expect(page.getByTestId('finding').first().locator('.next-steps')).not.toContainText('`');
   await page.getByTestId('finding').first().getByTitle('Add a note to this finding').click();
   await expect(page.getByTestId('note-target').locator('option:checked')).toHaveText('finding 1');
   await page.getByTestId('note-text').fill('ip_forward was 0 on B');

@@ -37,3 +37,11 @@ export function groundTruth(name: string): Map<string, number> {
   }
   return m;
 }
+
+/** The four input forms the lab writes for each capture set: files for A and B, and whether SLL2 needs the `ip -o link` names. */
+export const LAB_FORMS = [
+  { title: 'pcapng', a: 'A.pcapng', b: 'B.pcapng', links: false },
+  { title: 'SLL2 + ip -o link', a: 'A-any.pcap', b: 'B-any.pcap', links: true },
+  { title: 'A pcapng + B text', a: 'A.pcapng', b: 'B.txt', links: false },
+  { title: 'text on both ends', a: 'A.txt', b: 'B.txt', links: false },
+] as const;

@@ -14,7 +14,7 @@ import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import { openCapture } from '../../../bin/cli/io.ts';
 import { analyze, type AnalysisResult, type CaptureInput } from '../../../shared/analysis/index.ts';
 import { ikeLocalAddresses, refineIpsec } from '../../../shared/analysis/tunnels/ipsec-refine.ts';
-import { seedInput } from './helpers.ts';
+import { LAB_FORMS, seedInput } from './helpers.ts';
 
 const LAB = fileURLToPath(new URL('../../lab/ipsec/', import.meta.url));
 const table = JSON.parse(readFileSync(`${LAB}scenarios.json`, 'utf8')) as {
@@ -32,13 +32,7 @@ async function load(path: string, links?: string): Promise<CaptureInput> {
   return { name: path, file: path, packets: r.packets, interfaces: r.interfaces, ...(linkNames !== undefined ? { links: [...linkNames.values()] } : {}) };
 }
 
-/** The input forms (as the lab tests read them): files for A and B, and whether SLL2 needs the link names. */
-const FORMS = [
-  { title: 'pcapng', a: 'A.pcapng', b: 'B.pcapng', links: false },
-  { title: 'SLL2 + ip -o link', a: 'A-any.pcap', b: 'B-any.pcap', links: true },
-  { title: 'A pcapng + B text', a: 'A.pcapng', b: 'B.txt', links: false },
-  { title: 'text on both ends', a: 'A.txt', b: 'B.txt', links: false },
-] as const;
+const FORMS = LAB_FORMS;
 type Form = (typeof FORMS)[number];
 
 async function run(name: string, flow: string, form: Form = FORMS[0]): Promise<{ r: AnalysisResult; a: CaptureInput; b: CaptureInput }> {

@@ -12,6 +12,7 @@ import { openCapture } from '../../../bin/cli/io.ts';
 import { analyze, type AnalysisResult, type CaptureInput } from '../../../shared/analysis/index.ts';
 import { decideRoles } from '../../../shared/analysis/roles.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
+import { LAB_FORMS } from './helpers.ts';
 
 const IPSEC = fileURLToPath(new URL('../../lab/ipsec/', import.meta.url));
 const E2E = fileURLToPath(new URL('../../e2e/fixtures/', import.meta.url));
@@ -48,12 +49,7 @@ async function checkBothOrders(dir: string, fa: string, fb: string, flow: string
   assert.match(swapNote!.detail ?? '', /from the packets/);
 }
 
-const FORMS = [
-  { title: 'pcapng', a: 'A.pcapng', b: 'B.pcapng', links: false },
-  { title: 'SLL2 + ip -o link', a: 'A-any.pcap', b: 'B-any.pcap', links: true },
-  { title: 'A pcapng + B text', a: 'A.pcapng', b: 'B.txt', links: false },
-  { title: 'text on both ends', a: 'A.txt', b: 'B.txt', links: false },
-] as const;
+const FORMS = LAB_FORMS;
 
 const ipsec = JSON.parse(readFileSync(`${IPSEC}scenarios.json`, 'utf8')) as { scenarios: Array<{ name: string; flow: string }> };
 for (const s of ipsec.scenarios) {

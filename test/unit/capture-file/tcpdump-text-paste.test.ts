@@ -71,7 +71,7 @@ test('code block neighbours: tabs, no-break spaces, CRLF, first line flush and t
 test('mail/forum quote marks ("> ", ">>", ">\\t"): packets read, IKE flags from [I]/[R], the rest reported', async () => {
   const { packets, summary } = await load('quoted-reply.txt');
   assert.equal(packets.length, 5);
-  assert.deepEqual(packets.map((p) => p.proto), ['isakmp', 'isakmp', 'isakmp', 'isakmp', 'isakmp']);
+  assert.deepEqual(packets.map((p) => p.proto), ['isakmp', 'isakmp', 'isakmp', 'isakmp', 'nat-keepalive']);
   assert.deepEqual(packets.map((p) => p.ike?.flags), [0x08, 0x20, 0x08, 0x08, undefined]);
   assert.deepEqual(packets.map((p) => p.ike?.exchange), [34, 34, 35, 35, undefined]);
   assert.equal(packets[2]!.ike?.nonEspMarker, true);
@@ -217,7 +217,7 @@ test('pflog -e text: fwlog {rule, reason, action, ifname, dir}; -ttt deltas; IPv
     { source: 'pflog', rule: '3.vpn/sub.1/10', reason: 'state-mismatch', action: 'block', ifname: 'lagg0.20', dir: 'in' },
     { source: 'pflog', rule: '4/99', reason: 'unkn(99)', action: 'unkn(42)', ifname: 'em0' },
   ]);
-  assert.deepEqual(bsd.map((p) => p.proto), ['isakmp', 'isakmp', 'tcp', 'icmp']);
+  assert.deepEqual(bsd.map((p) => p.proto), ['isakmp', 'nat-keepalive', 'tcp', 'icmp']);
   // -ttt: each line is the gap since the one before.
   assert.deepEqual(packets.map((p) => [p.tsSec, p.tsNsec]), [[0, 0], [1, 2011000], [5, 5538000], [5, 505538000], [7, 505538000]]);
 });

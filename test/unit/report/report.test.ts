@@ -202,7 +202,7 @@ test('annotated pcapng (binary corpus captures): original bytes and link types k
 });
 
 test('annotated pcapng (lab captures, when present): checkpoint comments sit on the original bytes', { skip: NO_TSHARK }, async (t) => {
-  const LAB = process.env.TANDEM_LAB_OUT ?? '/tmp/tandem-lab';
+  const LAB = process.env.TANDEM_LAB_DIR ?? process.env.TANDEM_LAB_OUT ?? '/tmp/tandem-lab';
   // Each scenario holds multi-interface pcapng (A.pcapng) or `-i any` SLL2 with the `ip -o link` text.
   // Healthy in both forms; the failures in the first form found.
   const sets = ['healthy', 'b-no-forward', 'path-drop-udp'].map((d) => join(LAB, d)).flatMap((dir) => {

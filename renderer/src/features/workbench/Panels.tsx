@@ -78,10 +78,10 @@ export function FindingsPanel({ result, notes, onSelect, onNote }: { result: Ana
               {f.checkpoint && <span className="cp-badge" data-host={f.checkpoint[0]}>{f.checkpoint}</span>}
               <span className="finding-title">{f.title}</span>
               <span className="spacer" />
-              <span className="muted small">{f.class} · fix on {f.host}</span>
+              <span className="muted small" title={f.rule !== undefined ? `rule ${f.rule} (shared/analysis/RULES.md)` : undefined}>{f.class} · fix on {f.host}{f.rule !== undefined && <> · <code data-testid="finding-rule">{f.rule}</code></>}</span>
               <button type="button" className="btn small ghost" title="Add a note to this finding" onClick={() => onNote({ kind: 'finding', index: i })}>✎</button>
             </div>
-            {f.detail && <div className="finding-detail">{f.detail}</div>}
+            {f.detail && <div className="finding-detail"><EngineText text={f.detail} /></div>}
             {f.evidence.length > 0 && (
               <div className="finding-evidence">
                 evidence:{' '}
@@ -91,10 +91,18 @@ export function FindingsPanel({ result, notes, onSelect, onNote }: { result: Ana
                 {f.evidence.length > 12 && <span className="muted"> +{f.evidence.length - 12}</span>}
               </div>
             )}
+            {f.host_evidence !== undefined && f.host_evidence.length > 0 && (
+              <div className="finding-host-evidence" data-testid="host-evidence">
+                host evidence:
+                {f.host_evidence.map((h, j) => (
+                  <div key={j}><span className="muted small">host {h.host} · {h.source}</span><pre>{h.text}</pre></div>
+                ))}
+              </div>
+            )}
             {f.next_steps.length > 0 && (
               <ul className="next-steps">
                 {f.next_steps.map((s, j) => (
-                  <li key={j}>{s}</li>
+                  <li key={j}><EngineText text={s} /></li>
                 ))}
               </ul>
             )}
@@ -104,6 +112,24 @@ export function FindingsPanel({ result, notes, onSelect, onNote }: { result: Ana
       </ol>
     </div>
   );
+}
+
+/**
+ * The engine's text marks commands as `code` spans (a longer backtick fence when the command holds
+ * backticks): commands are shown as code, the rest as plain text. React escapes both.
+ */
+function EngineText({ text }: { text: string }): React.JSX.Element {
+  const parts: React.ReactNode[] = [];
+  let rest = text;
+  let k = 0;
+  for (;;) {
+    const m = /(`+)([\s\S]*?[^`])\1(?!`)/.exec(rest);
+    if (m === null) { parts.push(rest); break; }
+    parts.push(rest.slice(0, m.index));
+    parts.push(<code key={k++}>{m[2]!.length > 2 && m[2]!.startsWith(' ') && m[2]!.endsWith(' ') ? m[2]!.slice(1, -1) : m[2]}</code>);
+    rest = rest.slice(m.index + m[0].length);
+  }
+  return <>{parts}</>;
 }
 
 interface Delay { t: number; d: number; dir: 'AB' | 'BA' }
@@ -162,9 +188,13 @@ export function ClockPanel({ result, options, onOverride, pairs, mapB, onLoadPai
     <div className="clock-panel" data-testid="clock-panel">
       <dl className="clock-facts">
         <dt>offset (B − A)</dt><dd data-testid="clock-offset">{fmtS(c.offset_s)}</dd>
-        <dt>skew</dt><dd>{c.skew_ppm.toFixed(2)} ppm</dd>
+        <dt>skew</dt><dd data-testid="clock-skew">{c.skew_ppm.toFixed(2)} ppm{c.skew_observable === false && c.pairs > 0
+          ? ` (not observable: the pairs span ${fmtS((c.pairs_to_s ?? 0) - (c.pairs_from_s ?? 0))})` : ''}</dd>
         <dt>uncertainty</dt><dd>± {c.uncertainty_s === null || !Number.isFinite(c.uncertainty_s) ? 'unbounded' : fmtS(c.uncertainty_s)}</dd>
-        <dt>matched pairs</dt><dd>{c.pairs} ({c.pairs_a_to_b} A→B, {c.pairs_b_to_a} B→A)</dd>
+        {c.uncertainty_max_s != null && Number.isFinite(c.uncertainty_max_s) && c.uncertainty_max_s > (c.uncertainty_s ?? 0) * 1.01 && (
+          <><dt>far from the pairs</dt><dd data-testid="clock-far">± {fmtS(c.uncertainty_max_s)} at the farthest packet ({((c.drift_per_s ?? 0) * 1e6).toFixed(1)} µs per second away)</dd></>
+        )}
+        <dt>matched pairs</dt><dd>{c.pairs} used by the estimate ({c.pairs_a_to_b} A→B, {c.pairs_b_to_a} B→A)</dd>
         <dt>method</dt><dd data-testid="clock-method">{c.method}</dd>
       </dl>
       <figure className="clock-plot">
