@@ -5,6 +5,7 @@
 // the readers produced.
 import { readFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import MarkdownIt from 'markdown-it';
 import { loadAll, loadCapture } from '../../shared/ingest/load-capture.ts';
@@ -19,7 +20,8 @@ import { parseNotes } from '../../shared/report/notes.ts';
 import type { ReportCapture } from '../../shared/report/types.ts';
 import { SEEDS, seedPcapng } from './make-fixtures.ts';
 
-const CORPUS_DIR = '/work/shared/corpus/tcpdump-tests/';
+// tcpdump's test corpus sits in shared/ beside the checkout (as laid out for sessions and CI).
+const CORPUS_DIR = fileURLToPath(new URL('../../../shared/corpus/tcpdump-tests/', import.meta.url));
 const PROTOCOLS = new URL('../fixtures/protocols/', import.meta.url);
 
 interface Entry { name: string; kind: 'text' | 'pcap' | 'pcapng'; bytes: Uint8Array }
