@@ -92,7 +92,8 @@ export default tseslint.config(
           group: [
             '**/shared/protocols/**', '!**/shared/protocols/packet.ts', '!**/shared/protocols/fields.ts', '!**/shared/protocols/info.ts',
             '**/shared/capture-file/**', '!**/shared/capture-file/types.ts', '!**/shared/capture-file/links.ts',
-            '**/shared/ingest/**', '**/shared/analysis/**', '!**/shared/analysis/types.ts',
+            // packet-columns reads the stored column chunks (the packet list's rows): no parsing.
+            '**/shared/ingest/**', '!**/shared/ingest/packet-columns.ts', '**/shared/analysis/**', '!**/shared/analysis/types.ts',
           ],
           allowTypeImports: true,
           message: 'Bad layering: packet parsing and analysis run in a worker, not on the UI thread; import their types only.',

@@ -7,6 +7,9 @@ const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'l
 const entries = [
   { entryPoints: ['bin/cli/main.ts'], outfile: 'out/cli/tandem.mjs', format: 'esm', external: ['cap'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } },
+  // analyze's decode worker (bin/cli/parallel-load.ts starts it from beside tandem.mjs).
+  { entryPoints: ['bin/cli/decode-worker.ts'], outfile: 'out/cli/decode-worker.mjs', format: 'esm', external: ['cap'],
+    banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } },
   { entryPoints: ['electron/capture/helper.ts'], outfile: 'out/electron/capture-helper.mjs', format: 'esm', external: ['cap'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" } },
   // electron/capture/client.ts reads import.meta.url only when no helperPath is given; main always gives one.

@@ -1,6 +1,7 @@
 // `tandem analyze A B`: both ends through the shared analysis engine, then any exports asked for.
 import { writeFileSync } from 'node:fs';
-import { fillSummaries, loadCompact } from '../../shared/ingest/load-capture.ts';
+import { fillSummaries } from '../../shared/ingest/load-capture.ts';
+import { loadFiles, loadThreads, type LoadedFile } from './parallel-load.ts';
 import type { Note } from '../../shared/report/notes.ts';
 import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { analyze, parseFlowSpec, type AnalysisResult } from '../../shared/analysis/index.ts';
@@ -11,7 +12,8 @@ import { INFLATE_LIMIT_MESSAGE, type SkippedLines } from '../../shared/capture-f
 import { skippedLinesNote } from '../../shared/capture-file/text/skipped.ts';
 import { jsonVisible } from '../../shared/util/shell.ts';
 import { visible } from '../../shared/util/shell.ts';
-import { addEvidence, detectAndParse, emptyEvidence, EvidenceFormatError, type HostEvidence } from '../../shared/evidence/index.ts';
+import type { HostEvidence } from '../../shared/evidence/index.ts';
+import { evidenceSizeError, hostsEvidence, type EvidenceText } from '../../shared/evidence/collect.ts';
 
 export async function analyzeCommand(argv: string[]): Promise<number> {
   const { rest, files: evidenceFiles } = evidenceArgs(argv);
@@ -33,8 +35,12 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   // engine never reads it); the frames the output shows get theirs in a second, cheap pass.
   // Text captures: the lines the reader skipped, per capture as given (reported on stderr and in --json).
   const skippedBy: { A?: SkippedLines; B?: SkippedLines } = {};
-  const load = async (file: string, linkNames: Map<number, string> | undefined, given: 'A' | 'B'): Promise<LoadedCapture> => {
-    const r = await loadCompact(openCapture(file), { linkNames, keepBytes: exports.needsBytes, summary: false, ...inflate });
+  // Both captures are read and decoded at once, each in its own worker thread where there are the cores for it.
+  const loaded = await loadFiles([
+    { file: fa, linkNames: linksA, keepBytes: exports.needsBytes, ...inflate },
+    { file: fb, linkNames: linksB, keepBytes: exports.needsBytes, ...inflate },
+  ], loadThreads([fa, fb]));
+  const take = (file: string, r: LoadedFile, linkNames: Map<number, string> | undefined, given: 'A' | 'B'): LoadedCapture => {
     const fatal = r.summary.problems.find((p) => p.fatal);
     // A refused inflate is not damage: the file may be fine, just larger than allowed, so no verdict on a prefix.
     if (fatal?.message.startsWith(INFLATE_LIMIT_MESSAGE)) throw new InflateLimit(problemLine(file, fatal));
@@ -50,7 +56,8 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   };
   let a: LoadedCapture, b: LoadedCapture;
   try {
-    [a, b] = await Promise.all([load(fa, linksA, 'A'), load(fb, linksB, 'B')]);
+    a = take(fa, loaded[0]!, linksA, 'A');
+    b = take(fb, loaded[1]!, linksB, 'B');
   } catch (e) {
     if (!(e instanceof InflateLimit)) throw e;
     process.stderr.write(`error: ${e.message}\n`);
@@ -107,7 +114,7 @@ function shownFrames(r: AnalysisResult, notes: readonly Note[]): { A: Set<number
 class InflateLimit extends Error {}
 
 /** The verdict as text for a terminal: titles, steps and names come from capture data, so no control byte passes. */
-function renderText(r: AnalysisResult): string {
+export function renderText(r: AnalysisResult): string {
   const lines: string[] = [];
   const v = r.verdict;
   lines.push(`verdict: ${v.status.toUpperCase()}${v.first_missing ? ` — first missing ${v.first_missing}` : ''}${v.class && v.class !== 'none' ? ` (${v.class}, fix on ${v.host})` : ''}`);
@@ -146,24 +153,22 @@ function evidenceArgs(argv: string[]): { rest: string[]; files: { A: string[]; B
   return { rest, files };
 }
 
-/** Each host's evidence files, recognised by content; a line a parser could not read is a warning naming file and line. */
+/** Each host's evidence files, recognised by content (shared with the app: shared/evidence/collect.ts); a line a parser could not read is a warning naming file and line. */
 function loadEvidence(files: { A: string[]; B: string[] }): { A?: HostEvidence; B?: HostEvidence } | undefined {
   if (files.A.length === 0 && files.B.length === 0) return undefined;
-  const out: { A?: HostEvidence; B?: HostEvidence } = {};
+  const texts = (host: 'A' | 'B'): EvidenceText[] => files[host].map((file) => {
+    const text = readText(file);
+    const big = evidenceSizeError(displayName(file), text.length);
+    if (big !== null) throw new UsageError(`--${host.toLowerCase()}-evidence ${big}`);
+    return { name: displayName(file), text };
+  });
+  const { evidence, readings } = hostsEvidence({ A: texts('A'), B: texts('B') });
   for (const host of ['A', 'B'] as const) {
-    if (files[host].length === 0) continue;
-    const h = emptyEvidence();
-    for (const file of files[host]) {
-      let parsed;
-      try { parsed = detectAndParse(readText(file), displayName(file)); } catch (e) {
-        if (e instanceof EvidenceFormatError) throw new UsageError(`--${host.toLowerCase()}-evidence ${e.message}`);
-        throw e;
-      }
-      addEvidence(h, parsed);
-      for (const p of parsed.problems.slice(0, 5)) process.stderr.write(`warning: ${displayName(file)} line ${p.line}: ${visible(p.message)}\n`);
-      if (parsed.problems.length > 5) process.stderr.write(`warning: ${displayName(file)}: ${parsed.problems.length - 5} more lines not understood\n`);
+    for (const r of readings[host]) {
+      if (r.error !== undefined) throw new UsageError(`--${host.toLowerCase()}-evidence ${r.error}`);
+      for (const p of r.problems.slice(0, 5)) process.stderr.write(`warning: ${r.name} line ${p.line}: ${visible(p.message)}\n`);
+      if (r.problemCount > 5) process.stderr.write(`warning: ${r.name}: ${r.problemCount - 5} more lines not understood\n`);
     }
-    out[host] = h;
   }
-  return out;
+  return evidence;
 }

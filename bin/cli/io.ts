@@ -7,11 +7,12 @@ import { INFLATE_LIMIT_MESSAGE } from '../../shared/capture-file/reader.ts';
 /** A CLI failure the user caused (bad file, bad flag): printed as one line, never a stack trace. */
 export class UsageError extends Error {}
 
-export function openCapture(file: string): AsyncIterable<Uint8Array> {
+/** `chunkBytes`: read size (analyze's decode workers read in smaller pieces, see bin/cli/parallel-load.ts). */
+export function openCapture(file: string, chunkBytes = 1 << 20): AsyncIterable<Uint8Array> {
   let st;
   try { st = statSync(file); } catch { throw new UsageError(`${file}: cannot open (no such file)`); }
   if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
-  return createReadStream(file, { highWaterMark: 1 << 20 });
+  return createReadStream(file, { highWaterMark: chunkBytes >= 4096 ? chunkBytes : 1 << 20 });
 }
 
 export function readText(file: string): string {

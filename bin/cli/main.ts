@@ -5,6 +5,7 @@ import { inspect } from './inspect.ts';
 import { analyzeCommand } from './analyze.ts';
 import { EXPORT_HELP } from './export.ts';
 import { captureCommand } from './capture.ts';
+import { probeCommand, PROBE_HELP } from './probe.ts';
 
 const HELP = `tandem — two-ended capture analysis (WireGuard, IPsec)
 
@@ -23,6 +24,7 @@ ${EXPORT_HELP}
       Capture live through libpcap (needs CAP_NET_RAW) in a helper process; every packet is spooled to FILE as it arrives.
   tandem capture --setup-privileges
       Print (not run) the commands that give capture rights to a dedicated runtime for one group, and how to undo them.
+${PROBE_HELP}
 
 Exit status: 0 success, 1 damaged input (everything before the damage is still printed), 2 usage error.`;
 
@@ -33,6 +35,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'inspect': return await inspect(rest);
       case 'analyze': return await analyzeCommand(rest);
       case 'capture': return await captureCommand(rest);
+      case 'probe': return await probeCommand(rest);
       case undefined: case '-h': case '--help': case 'help':
         process.stdout.write(HELP + '\n');
         return cmd === undefined ? 2 : 0;

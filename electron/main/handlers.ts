@@ -1,11 +1,14 @@
 // Implementations of the IPC operations. Arguments arrive already validated (ipc-dispatch.ts).
-import { app, dialog, type BrowserWindow } from 'electron';
+import { app, dialog, webContents, type BrowserWindow } from 'electron';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { MAX_OPEN_BYTES, type FileFilter } from '../../shared/ipc/contract.ts';
 import type { CaptureManager } from './capture-manager.ts';
 import { UserFacingError, type Handlers } from './ipc-dispatch.ts';
 import { printHtmlToPdf } from './pdf.ts';
+import { deliverProbeEvent, ProbeManager } from './probe.ts';
+import { runProbe } from '../probe/index.ts';
+import { checkOptions } from '../probe/script.ts';
 
 export interface HandlerContext {
   /** The window that asked; dialogs are modal to it. Undefined if it closed meanwhile. */
@@ -26,8 +29,48 @@ function exactBytes(buf: Buffer): Uint8Array {
   return new Uint8Array(buf); // copies into a buffer of its own
 }
 
-export function createHandlers(captures: CaptureManager): Handlers<HandlerContext> {
-  return { ...fileHandlers, ...captureHandlers(captures), 'report.pdf': async (_ctx, req) => exactBytes(await printHtmlToPdf(req.html)) };
+export function createHandlers(captures: CaptureManager, probes: ProbeManager = appProbeManager()): Handlers<HandlerContext> {
+  return { ...fileHandlers, ...captureHandlers(captures), ...probeHandlers(probes), 'report.pdf': async (_ctx, req) => exactBytes(await printHtmlToPdf(req.html)) };
+}
+
+/**
+ * The app's guided tests: folders under the system temp directory, events to the starting window
+ * only, cancelled when that window closes, crashes or loads another page, all removed on quit.
+ */
+function appProbeManager(): ProbeManager {
+  const probes = new ProbeManager({
+    run: runProbe,
+    check: checkOptions,
+    send: (ownerId, ev) => void deliverProbeEvent(webContents.fromId(ownerId), ev),
+    watchOwner: (ownerId, gone) => {
+      const contents = webContents.fromId(ownerId);
+      if (!contents || contents.isDestroyed()) {
+        gone();
+        return () => undefined;
+      }
+      const onNavigate = (details: Electron.Event<Electron.WebContentsDidStartNavigationEventParams>) => {
+        if (details.isMainFrame && !details.isSameDocument) gone();
+      };
+      contents.once('destroyed', gone);
+      contents.on('render-process-gone', gone);
+      contents.on('did-start-navigation', onNavigate);
+      return () => {
+        contents.removeListener('destroyed', gone);
+        contents.removeListener('render-process-gone', gone);
+        contents.removeListener('did-start-navigation', onNavigate);
+      };
+    },
+  });
+  app.once('will-quit', () => void probes.disposeAll());
+  return probes;
+}
+
+function probeHandlers(probes: ProbeManager): Pick<Handlers<HandlerContext>, 'probe.start' | 'probe.cancel' | 'probe.file'> {
+  return {
+    'probe.start': (ctx, req) => probes.start(ctx.senderId, req),
+    'probe.cancel': (ctx, id) => probes.cancel(ctx.senderId, id),
+    'probe.file': (ctx, id, name) => probes.readFile(ctx.senderId, id, name),
+  };
 }
 
 function captureHandlers(captures: CaptureManager): Pick<Handlers<HandlerContext>, 'capture.devices' | 'capture.start' | 'capture.stop' | 'capture.startPaired'> {

@@ -7,6 +7,7 @@ import {
   eventChannelOf,
   type CaptureEvent,
   type IpcReply,
+  type ProbeEvent,
   type Operation,
   type OperationArgs,
   type OperationResult,
@@ -26,6 +27,7 @@ async function call<K extends Operation>(op: K, ...args: OperationArgs<K>): Prom
 }
 
 const CAPTURE_EVENTS = eventChannelOf('capture');
+const PROBE_EVENTS = eventChannelOf('probe');
 
 const api: TandemBridge = {
   'app.info': () => call('app.info'),
@@ -36,6 +38,9 @@ const api: TandemBridge = {
   'capture.stop': (id) => call('capture.stop', id),
   'capture.startPaired': (req) => call('capture.startPaired', req),
   'report.pdf': (req) => call('report.pdf', req),
+  'probe.start': (req) => call('probe.start', req),
+  'probe.cancel': (id) => call('probe.cancel', id),
+  'probe.file': (id, name) => call('probe.file', id, name),
   // One fixed channel; the page gets the payload only, never the IpcRendererEvent (its `sender`
   // would hand the page ipcRenderer itself).
   onCaptureEvent: (listener) => {
@@ -44,6 +49,14 @@ const api: TandemBridge = {
     ipcRenderer.on(CAPTURE_EVENTS, wrapped);
     return () => {
       ipcRenderer.removeListener(CAPTURE_EVENTS, wrapped);
+    };
+  },
+  onProbeEvent: (listener) => {
+    if (typeof listener !== 'function') throw new TypeError('onProbeEvent needs a function');
+    const wrapped = (_event: Electron.IpcRendererEvent, payload: ProbeEvent) => listener(payload);
+    ipcRenderer.on(PROBE_EVENTS, wrapped);
+    return () => {
+      ipcRenderer.removeListener(PROBE_EVENTS, wrapped);
     };
   },
 };

@@ -105,9 +105,11 @@ export class InnerList implements Iterable<Inner> {
   some(pred: (x: Inner) => boolean): boolean { return this.find(pred) !== undefined; }
   /** Members matching `pred` (at most `limit`), as a list of their own: positions only. */
   filter(pred: (x: Inner) => boolean, limit = Infinity): InnerList {
-    const out: number[] = [];
-    for (let j = 0; j < this.length && out.length < limit; j++) { const k = this.pos(j); if (pred(new Inner(this.fc, k))) out.push(k); }
-    return new InnerList(this.fc, Int32Array.from(out), out.length);
+    // Positions straight into a typed array (a bulk flow's half is hundreds of thousands of them).
+    const out = new Int32Array(Math.min(this.length, limit));
+    let n = 0;
+    for (let j = 0; j < this.length && n < limit; j++) { const k = this.pos(j); if (pred(new Inner(this.fc, k))) out[n++] = k; }
+    return new InnerList(this.fc, n === out.length ? out : out.slice(0, n), n);
   }
   /** Members from..to-1 as plain objects (for short excerpts). */
   slice(from: number, to = this.length): Inner[] {
@@ -239,9 +241,11 @@ export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined =
 export function collectFlow(side: Side, tuple: Tuple): InnerList {
   const fc = new FlowCols(side);
   const st: ConnState = { known: false, f: 0, r: 0 };
+  const tm = side.tm, perm = tm.perm, packets = tm.packets;
   for (let i = 0; i < side.recs.length; i++) {
-    if (outerAt(side.tm, i) !== null) continue;
-    const p = side.rec(i).p;
+    if (outerAt(tm, i) !== null) continue;
+    // The packet straight from the list (what side.rec(i).p reads), without a record object per packet.
+    const p = packets.at(perm === null ? i : perm[i]!)!;
     let d = tupleDir(p, tuple);
     // An ICMP error about the flow is the flow's answer too (a reject, an unreachable).
     const err = d === 0 && p.icmp !== undefined && isIcmpErrorAbout(p, tuple);
@@ -251,7 +255,7 @@ export function collectFlow(side: Side, tuple: Tuple): InnerList {
     const tcp = p.tcp;
     const isTcp = tcp !== undefined;
     if (isTcp) tcpRel(p, tcp, st, d === 1);
-    fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p), err);
+    fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p, tcp), err);
   }
   fc.grow(fc.n);
   return new InnerList(fc, null, fc.n);

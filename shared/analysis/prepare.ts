@@ -242,26 +242,36 @@ function timeOrder(t: Float64Array, ifc: Int32Array): Int32Array {
   const order = new Int32Array(n);
   for (let j = 0; j < n; j++) order[j] = j;
   const full = (): Int32Array => order.sort((x, y) => t[x]! - t[y]! || x - y);
-  const runs = new Map<number, number[]>();
+  // Per interface: its run number, the last position seen on it, and how many it has (typed: a run may hold millions).
+  const runOf = new Map<number, number>();
+  const lastAt: number[] = [];
+  const counts: number[] = [];
   for (let j = 0; j < n; j++) {
-    let l = runs.get(ifc[j]!);
-    if (l === undefined) { l = []; runs.set(ifc[j]!, l); }
-    const prev = l[l.length - 1];
-    if (prev !== undefined && t[j]! < t[prev]!) return nearlySorted(order, t) ? order : full();
-    l.push(j);
+    let k = runOf.get(ifc[j]!);
+    if (k === undefined) { k = counts.length; runOf.set(ifc[j]!, k); lastAt.push(-1); counts.push(0); }
+    const prev = lastAt[k]!;
+    if (prev >= 0 && t[j]! < t[prev]!) return nearlySorted(order, t) ? order : full();
+    lastAt[k] = j;
+    counts[k]!++;
   }
-  const lists = [...runs.values()];
-  if (lists.length > 16) return full();
-  const pos = new Int32Array(lists.length);
+  const runs = counts.length;
+  if (runs > 16) return full();
+  // Each run's positions, file order, side by side in one array.
+  const start = new Int32Array(runs + 1);
+  for (let k = 0; k < runs; k++) start[k + 1] = start[k]! + counts[k]!;
+  const lists = new Int32Array(n);
+  const fill = start.slice(0, runs);
+  for (let j = 0; j < n; j++) { const k = runOf.get(ifc[j]!)!; lists[fill[k]!++] = j; }
+  const pos = start.slice(0, runs);
   for (let j = 0; j < n; j++) {
     let best = -1;
     let bt = Infinity, bf = Infinity;
-    for (let k = 0; k < lists.length; k++) {
-      const x = lists[k]![pos[k]!];
-      if (x === undefined) continue;
+    for (let k = 0; k < runs; k++) {
+      if (pos[k]! >= start[k + 1]!) continue;
+      const x = lists[pos[k]!]!;
       if (t[x]! < bt || (t[x] === bt && x < bf)) { best = k; bt = t[x]!; bf = x; }
     }
-    order[j] = lists[best]![pos[best]!++]!;
+    order[j] = lists[pos[best]!++]!;
   }
   return order;
 }
@@ -360,7 +370,13 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     else if (f.outer > 0) f.kind = 'wan';
     else if (noLinkLayer) f.kind = 'tunnel';
   }
-  const outerIdx: number[] = [];
+  // Carrier positions straight into a typed array (a bulk capture has hundreds of thousands).
+  const outerIdx = new Int32Array(n);
+  let nOuter = 0;
+  // The host's own addresses: the source of what it sends, the destination of what it receives.
+  // Gathered in the same pass (the kinds set here leave the direction bits alone).
+  const local = new Set<string>();
+  let lastAdded = '';
   // One kind per interface: look each up once per run of packets on it.
   let kindKey = '', kindId = -1, kindIdx: number | undefined = -1, kindOf: IfaceKind | undefined;
   for (let i = 0; i < n; i++) {
@@ -371,20 +387,14 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis (kind, no outer, no type).
     if (kindOf === 'tunnel') tm.bits[i] = (tm.bits[i]! & 0x180) | kindCode('tunnel');
     else tm.bits[i] = (tm.bits[i]! & ~3) | kindCode(kindOf);
-    if (isOuter(i)) outerIdx.push(i);
-  }
-  const outerList = new RecList(rec, Int32Array.from(outerIdx), outerIdx.length);
-  outerIdx.length = 0;
-
-  const local = new Set<string>();
-  let lastAdded = '';
-  for (let i = 0; i < n; i++) {
+    if (isOuter(i)) outerIdx[nOuter++] = i;
     const d = dirAt(tm, i);
     if (d === null) continue;
-    const p = packetOf(i);
     const x = d === 'out' ? p.src : p.dst;
     if (x !== undefined && x !== lastAdded) { local.add(x); lastAdded = x; }
   }
+  const outerList = new RecList(rec, outerIdx.slice(0, nOuter), nOuter);
+
   if (!hasDirInfo) inferLocal(key, outerList, local);
   if (!hasDirInfo) {
     for (const r of outerList) {
@@ -487,11 +497,13 @@ export function resolveDirections(a: Side, b: Side): void {
 function* packetsOf(list: RecList): Generator<Packet> { for (const r of list) yield r.p; }
 
 /** IP total length; estimated from the printed fields for tcpdump text (which has no IP length). */
-export function innerLength(p: Packet): number {
-  if (p.ip !== undefined && p.ip.len > 0) return p.ip.len;
-  const ipHdr = p.ip?.v === 6 || (p.src !== undefined && p.src.includes(':')) ? 40 : 20;
-  if (p.tcp !== undefined) {
-    const t = p.tcp;
+export function innerLength(p: Packet, tcp: Packet['tcp'] = p.tcp): number {
+  // Each field read once: packets may be views that build the sub-object on every read.
+  const ip = p.ip;
+  if (ip !== undefined && ip.len > 0) return ip.len;
+  const ipHdr = ip?.v === 6 || (p.src !== undefined && p.src.includes(':')) ? 40 : 20;
+  if (tcp !== undefined) {
+    const t = tcp;
     let o = 0;
     if (t.mss !== undefined) o += 4;
     if (t.sackOk) o += 2;
@@ -501,7 +513,7 @@ export function innerLength(p: Packet): number {
     o = Math.ceil(o / 4) * 4;
     return ipHdr + 20 + o + t.len;
   }
-  if (p.udp !== undefined) return ipHdr + 8 + p.udp.len;
-  if (p.ip !== undefined && p.ip.len > 0) return p.ip.len;
+  const udp = p.udp;
+  if (udp !== undefined) return ipHdr + 8 + udp.len;
   return p.len;
 }

@@ -13,6 +13,7 @@ import { ownerOf, routeLookup, type RouteDecision } from './iproute.ts';
 import { counterDelta, evaluateFirewall, policyDelta, quoteRule, type FwDecision, type FwPacket } from './firewall.ts';
 import { forwardingEnabled, quoteSysctl, rpFilter } from './sysctl.ts';
 import { proposalMismatch, selectorsCover } from './ipsec.ts';
+import { checkNat } from './nat.ts';
 
 export interface TestFlow { proto: string; src: string; dst: string; sport?: number; dport?: number }
 export interface Quote { host: CaptureKey; source: string; text: string }
@@ -20,7 +21,8 @@ export interface Quote { host: CaptureKey; source: string; text: string }
 export type IssueId =
   | 'evidence-wg-allowedips' | 'evidence-wg-keys' | 'evidence-wg-endpoint-port' | 'evidence-wg-keepalive'
   | 'evidence-fw-drop' | 'evidence-route-missing' | 'evidence-forwarding-off' | 'evidence-rp-filter'
-  | 'evidence-ipsec-ts' | 'evidence-ipsec-proposal' | 'evidence-ipsec-auth';
+  | 'evidence-ipsec-ts' | 'evidence-ipsec-proposal' | 'evidence-ipsec-auth'
+  | 'evidence-nat-no-masquerade' | 'evidence-nat-snat-foreign' | 'evidence-nat-dnat-listen' | 'evidence-nat-endpoint' | 'evidence-nat-tunnel';
 
 export interface Issue {
   id: IssueId;
@@ -35,8 +37,9 @@ export interface Issue {
 }
 
 const v = visible;
-const src = (h: HostEvidence, k: keyof HostEvidence['from'], line?: number): string =>
-  `${h.from[k] ?? k}${line !== undefined && line > 0 ? ` line ${line}` : ''}`;
+/** "FILE line N" for a quote: the fact's own item when it has one, else the last item of that kind. */
+const src = (h: HostEvidence, k: keyof HostEvidence['from'], line?: number, file?: string): string =>
+  `${file ?? h.from[k] ?? k}${line !== undefined && line > 0 ? ` line ${line}` : ''}`;
 
 /** B's tunnel interface: the WireGuard device, or the one that owns B's address in A's tunnel subnet. */
 function tunnelIface(h: HostEvidence): string | undefined {
@@ -184,8 +187,8 @@ export function checkFirewall(h: HostEvidence | undefined, host: CaptureKey, hoo
 
 function routeQuote(h: HostEvidence, host: CaptureKey, d: RouteDecision): Quote[] {
   const q: Quote[] = [];
-  if (d.rule && d.rule.line > 0) q.push({ host, source: src(h, 'ip-rule', d.rule.line), text: d.rule.text });
-  if (d.route) q.push({ host, source: src(h, 'ip-route', d.route.line), text: d.route.text });
+  if (d.rule && d.rule.line > 0) q.push({ host, source: src(h, 'ip-rule', d.rule.line, d.rule.file), text: d.rule.text });
+  if (d.route) q.push({ host, source: src(h, 'ip-route', d.route.line, d.route.file), text: d.route.text });
   return q;
 }
 
@@ -226,6 +229,12 @@ export function checkRoute(h: HostEvidence | undefined, host: CaptureKey, q: { d
   return [];
 }
 
+/** Whether `addr` is one of the host's own addresses (its `ip -o addr`, or a local route). */
+function isOwnAddress(h: HostEvidence, addr: string): boolean {
+  if (h.addrs && ownerOf(h.addrs, addr) !== null) return true;
+  return h.routes?.some((r) => r.type === 'local' && r.dst.len === (familyOf(addr) === 6 ? 128 : 32) && prefixContains(r.dst, addr)) ?? false;
+}
+
 export function checkForwarding(h: HostEvidence | undefined, host: CaptureKey, family: Family, explains: CheckpointLabel[]): Issue[] {
   if (!h?.sysctl) return [];
   const on = forwardingEnabled(h.sysctl, family);
@@ -264,13 +273,14 @@ export function checkIpsecSelectors(a: HostEvidence | undefined, b: HostEvidence
     if (!h || (!h.ipsecConns?.length && !h.xfrmPolicies?.length)) continue;
     const c = selectorsCover(h.ipsecConns ?? [], h.xfrmPolicies ?? [], flow.src, flow.dst, side);
     if (c.covered || c.candidates.length === 0) continue;
-    const first = h.ipsecConns?.flatMap((x) => x.children)[0];
+    const firstConn = h.ipsecConns?.find((x) => x.children.length > 0);
+    const first = firstConn?.children[0];
     out.push({
       id: 'evidence-ipsec-ts', host, class: 'ipsec-config', explains: host === 'A' ? ['A1', 'A2', 'A4'] : ['B3', 'B4', 'B5'],
       title: `${host}'s IPsec selectors do not cover ${v(flow.src)} → ${v(flow.dst)}`,
       detail: `No child SA or policy on ${host} matches the flow, so ${host === 'A' ? 'A does not encrypt it (it leaves in clear or is dropped)' : 'B does not accept it from the tunnel'}: it dies at tunnel policy. Present: ${c.candidates.slice(0, 4).map(v).join('; ')}.`,
-      quotes: first ? [{ host, source: src(h, h.from.swanctl ? 'swanctl' : h.from['ipsec-status'] ? 'ipsec-status' : 'xfrm-policy', first.line), text: first.text }]
-        : (h.xfrmPolicies ?? []).slice(0, 2).map((p) => ({ host, source: src(h, 'xfrm-policy', p.line), text: p.text })),
+      quotes: first ? [{ host, source: src(h, h.from.swanctl ? 'swanctl' : h.from['ipsec-status'] ? 'ipsec-status' : 'xfrm-policy', first.line, firstConn?.file), text: first.text }]
+        : (h.xfrmPolicies ?? []).slice(0, 2).map((p) => ({ host, source: src(h, 'xfrm-policy', p.line, p.file), text: p.text })),
       next_steps: [`On ${host}: widen local_ts/remote_ts of the child SA to include ${v(host === 'A' ? flow.src : flow.dst)} and ${v(host === 'A' ? flow.dst : flow.src)} (both gateways, mirrored), then reload (\`swanctl --load-all\`).`],
     });
   }
@@ -281,7 +291,7 @@ export function checkIpsecSelectors(a: HostEvidence | undefined, b: HostEvidence
       id: 'evidence-ipsec-ts', host: host === 'A' ? 'B' : 'A', class: 'ipsec-config', explains: ['A4', 'B3', 'B4'],
       title: `The traffic selectors were refused (${host}'s log)`,
       detail: 'The IKE SA came up but the child SA did not: one side proposed selectors the other does not accept. They must mirror each other.',
-      quotes: [{ host, source: src(h, 'ipsec-log', ts.line), text: ts.text }],
+      quotes: [{ host, source: src(h, 'ipsec-log', ts.line, ts.file), text: ts.text }],
       next_steps: ['Compare local_ts/remote_ts on both gateways: A\'s local must be B\'s remote and the other way round.'],
     });
   }
@@ -296,9 +306,9 @@ export function checkIpsecLogs(a: HostEvidence | undefined, b: HostEvidence | un
     const np = h.ipsecLog.find((e) => e.kind === 'proposal');
     if (mm || np) {
       const quotes: Quote[] = mm
-        ? [mm.received, mm.configured].map((e) => ({ host, source: src(h, 'ipsec-log', e.line), text: e.text }))
-        : [{ host, source: src(h, 'ipsec-log', np!.line), text: np!.text }];
-      if (mm && np) quotes.push({ host, source: src(h, 'ipsec-log', np.line), text: np.text });
+        ? [mm.received, mm.configured].map((e) => ({ host, source: src(h, 'ipsec-log', e.line, e.file), text: e.text }))
+        : [{ host, source: src(h, 'ipsec-log', np!.line, np!.file), text: np!.text }];
+      if (mm && np) quotes.push({ host, source: src(h, 'ipsec-log', np.line, np.file), text: np.text });
       out.push({
         id: 'evidence-ipsec-proposal', host: 'B', class: 'ipsec-config', explains: ['B2', 'A3', 'A4'],
         title: mm ? 'The IKE/ESP proposals of the two gateways have no algorithm set in common' : `No proposal was chosen (${host}'s log)`,
@@ -310,7 +320,7 @@ export function checkIpsecLogs(a: HostEvidence | undefined, b: HostEvidence | un
     const auth = h.ipsecLog.find((e) => e.kind === 'auth');
     const id = h.ipsecLog.find((e) => e.kind === 'id');
     if (auth || id) {
-      const quotes = [id, auth].filter((e) => e !== undefined).map((e) => ({ host, source: src(h, 'ipsec-log', e!.line), text: e!.text }));
+      const quotes = [id, auth].filter((e) => e !== undefined).map((e) => ({ host, source: src(h, 'ipsec-log', e!.line, e!.file), text: e!.text }));
       const psk = auth && /MAC mismatched|preshared|pre-shared|PSK/i.test(auth.text);
       out.push({
         id: 'evidence-ipsec-auth', host: 'B', class: 'ipsec-config', explains: ['B2', 'A3', 'A4', 'B3'],
@@ -333,6 +343,22 @@ export interface CheckContext {
   bDst?: string; bDport?: number;
   /** Interface names from the captures, used when the evidence does not name them. */
   tunA?: string; tunB?: string; lanB?: string;
+  /** The source B5 carried in B's capture (after any source NAT on B), when the captures show B5. */
+  b5Src?: string;
+  /** The source A0 carried on IPsec gateway A's LAN side (before A's own NAT), when the captures show A0. */
+  a0Src?: string;
+  /** The captures' first missing checkpoint, for checks whose finding is no fault by itself (no masquerade). */
+  firstMissing?: CheckpointLabel | null;
+  /** A's handshake as B captured it (B1): the carrier's addresses and ports after any NAT on the way. */
+  bCarrier?: { src: string; dst: string; sport: number; dport: number };
+}
+
+/** WireGuard when a host has a wg device, IPsec when a host has IKE connections, SAs or xfrm policies and none has one. */
+function tunnelOfEvidence(a: HostEvidence | undefined, b: HostEvidence | undefined): CheckContext['tunnel'] {
+  const hosts = [a, b].filter((h): h is HostEvidence => h !== undefined);
+  if (hosts.some((h) => (h.wg?.interfaces.length ?? 0) > 0)) return 'wireguard';
+  if (hosts.some((h) => (h.ipsecConns?.length ?? 0) > 0 || (h.xfrmPolicies?.length ?? 0) > 0 || (h.xfrmStates?.length ?? 0) > 0)) return 'ipsec';
+  return 'unknown';
 }
 
 /**
@@ -341,6 +367,9 @@ export interface CheckContext {
  * then the reply's way back.
  */
 export function runChecks(a: HostEvidence | undefined, b: HostEvidence | undefined, flow: TestFlow, ctx: CheckContext): Issue[] {
+  // The captures may show no tunnel packet at all (the test never entered the tunnel): the hosts' own
+  // state then says which kind it is.
+  if (ctx.tunnel === 'unknown') ctx = { ...ctx, tunnel: tunnelOfEvidence(a, b) };
   const out: Issue[] = [];
   const fam = familyOf(flow.dst) ?? 4;
   const bSrc = ctx.bSrc ?? flow.src;
@@ -354,11 +383,16 @@ export function runChecks(a: HostEvidence | undefined, b: HostEvidence | undefin
     const aPeer = a?.wg && b?.wg ? pairDumps(a.wg, b.wg).peerOnA : a?.wg?.peers.length === 1 ? a.wg.peers[0]! : null;
     const bPeer = a && b ? peerForA(a, b) : null;
     const aPort = a?.wg?.interfaces[0]?.listenPort ?? undefined, bPort = b?.wg?.interfaces[0]?.listenPort ?? undefined;
-    if (bPeer?.endpoint && bPort !== undefined && b?.firewall) {
-      const ownB = aPeer?.endpoint?.host ?? b.addrs?.find((x) => x.family === familyOf(bPeer.endpoint!.host) && x.dev !== tunB && x.dev !== 'lo')?.addr;
+    // Where A's handshake comes from: B's peer Endpoint, else (a server that waits for its clients) the
+    // handshake as B captured it; where it goes: A's Endpoint for B, else B's own address of that family.
+    const from = bPeer?.endpoint ? { host: bPeer.endpoint.host, port: bPeer.endpoint.port }
+      : ctx.bCarrier && (bPort === undefined || ctx.bCarrier.dport === bPort) ? { host: ctx.bCarrier.src, port: ctx.bCarrier.sport } : null;
+    if (from !== null && bPort !== undefined && b?.firewall) {
+      const ownB = aPeer?.endpoint?.host ?? (ctx.bCarrier && b.addrs && ownerOf(b.addrs, ctx.bCarrier.dst) ? ctx.bCarrier.dst : undefined)
+        ?? b.addrs?.find((x) => x.family === familyOf(from.host) && x.dev !== tunB && x.dev !== 'lo')?.addr;
       if (ownB) {
-        const iif = b.routes ? routeLookup(b.routes, b.rules ?? null, { dst: bPeer.endpoint.host }).route?.dev ?? undefined : undefined;
-        out.push(...checkFirewall(b, 'B', 'input', { family: familyOf(ownB) ?? 4, proto: 'udp', src: bPeer.endpoint.host, dst: ownB, sport: bPeer.endpoint.port, dport: bPort, iif, ctstate: 'new' }, ['B2'], 'A\'s handshake'));
+        const iif = b.routes ? routeLookup(b.routes, b.rules ?? null, { dst: from.host }).route?.dev ?? undefined : undefined;
+        out.push(...checkFirewall(b, 'B', 'input', { family: familyOf(ownB) ?? 4, proto: 'udp', src: from.host, dst: ownB, sport: from.port, dport: bPort, iif, ctstate: 'new' }, ['B2'], 'A\'s handshake'));
       }
     }
     if (aPeer?.endpoint && aPort !== undefined && a?.firewall && a.addrs) {
@@ -369,9 +403,29 @@ export function runChecks(a: HostEvidence | undefined, b: HostEvidence | undefin
   } else {
     out.push(...checkIpsecSelectors(a, b, flow), ...checkIpsecLogs(a, b));
   }
+  // NAT on B (nat.ts): the forwarded packet's source towards the LAN, WireGuard's own port and answers;
+  // on IPsec gateway A: a source NAT that moves LAN traffic out of the selectors.
+  const nat = checkNat(a, b, flow, ctx);
+  if (nat.some((x) => x.id === 'evidence-nat-tunnel' && x.title.endsWith(`→ ${v(flow.src)}`))) {
+    // The flow's source is A's NAT result: selectors "not covering" it are that NAT's echo, not a second fault.
+    for (let i = out.length - 1; i >= 0; i--) if (out[i]!.id === 'evidence-ipsec-ts' && out[i]!.title.includes(v(flow.src))) out.splice(i, 1);
+  }
+  out.push(...nat);
   // B: forward the decrypted packet to the destination, and the reply back into the tunnel.
   if (b) {
     flow = { ...flow, dst: ctx.bDst ?? flow.dst, ...(ctx.bDport !== undefined ? { dport: ctx.bDport } : {}) };
+    if (isOwnAddress(b, flow.dst)) {
+      // The target is B itself: nothing is forwarded, so forwarding and the LAN route do not apply;
+      // the decrypted packet meets B's input hook, and the reply leaves through output.
+      const iif = tunB ?? undefined;
+      const inPkt: FwPacket = { family: fam, proto: flow.proto, src: bSrc, dst: flow.dst, ...(flow.sport !== undefined ? { sport: flow.sport } : {}), ...(flow.dport !== undefined ? { dport: flow.dport } : {}), ...(iif !== undefined ? { iif } : {}), ctstate: 'new' };
+      out.push(...checkFirewall(b, 'B', 'input', inPkt, ['B5'], 'the test packet to B itself'));
+      const outPkt: FwPacket = { family: fam, proto: flow.proto, src: flow.dst, dst: bSrc, ...(flow.dport !== undefined ? { sport: flow.dport } : {}), ...(flow.sport !== undefined ? { dport: flow.sport } : {}), ...(iif !== undefined ? { oif: iif } : {}), ctstate: 'established' };
+      out.push(...checkFirewall(b, 'B', 'output', outPkt, ['B7'], 'B\'s reply'));
+      if (tunB !== null && ctx.tunnel !== 'ipsec') out.push(...checkRoute(b, 'B', { dst: bSrc, src: flow.dst }, tunB, ['B7'], 'the reply'));
+      confirmWithCounters(b, out, tunB, null, a);
+      return out;
+    }
     out.push(...checkForwarding(b, 'B', fam, ['B5']));
     const iif = tunB ?? undefined;
     if (iif !== undefined) out.push(...checkRpFilter(b, 'B', { src: bSrc, dst: flow.dst, iif }, ['B5']));

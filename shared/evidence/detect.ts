@@ -109,6 +109,11 @@ export function emptyEvidence(): HostEvidence {
  * Add a parsed text to a host's bundle. A second reading of counters (nft, iptables, wg, ip -s
  * link) makes the earlier one the "before" reading; a name with "before" goes there directly.
  */
+/** Each fact remembers its item, so a quote names the file its line is in when several were merged. */
+function fromFile<T extends { file?: string }>(facts: readonly T[], name: string): T[] {
+  return facts.map((f) => ({ ...f, file: name }));
+}
+
 export function addEvidence(h: HostEvidence, p: Parsed & { name: string }): HostEvidence {
   const named = /before|pre\b|start/i.test(p.name) ? 'before' : /after|post\b|end\b/i.test(p.name) ? 'after' : null;
   let when: 'before' | 'after' | null = named;
@@ -132,10 +137,10 @@ export function addEvidence(h: HostEvidence, p: Parsed & { name: string }): Host
       else { if (h.wgTransfer) { h.wgBefore = h.wgTransfer; when = 'after'; } h.wgTransfer = t; }
       break;
     }
-    case 'ip-addr': h.addrs = [...(h.addrs ?? []), ...(p.facts as NonNullable<HostEvidence['addrs']>)]; h.from['ip-addr'] = p.name; break;
-    case 'ip-route': h.routes = [...(h.routes ?? []), ...(p.facts as NonNullable<HostEvidence['routes']>)]; h.from['ip-route'] = p.name; break;
-    case 'ip-route-get': h.routeGet = [...(h.routeGet ?? []), ...(p.facts as NonNullable<HostEvidence['routeGet']>)]; h.from['ip-route-get'] = p.name; break;
-    case 'ip-rule': h.rules = [...(h.rules ?? []), ...(p.facts as NonNullable<HostEvidence['rules']>)]; h.from['ip-rule'] = p.name; break;
+    case 'ip-addr': h.addrs = [...(h.addrs ?? []), ...fromFile(p.facts as NonNullable<HostEvidence['addrs']>, p.name)]; h.from['ip-addr'] = p.name; break;
+    case 'ip-route': h.routes = [...(h.routes ?? []), ...fromFile(p.facts as NonNullable<HostEvidence['routes']>, p.name)]; h.from['ip-route'] = p.name; break;
+    case 'ip-route-get': h.routeGet = [...(h.routeGet ?? []), ...fromFile(p.facts as NonNullable<HostEvidence['routeGet']>, p.name)]; h.from['ip-route-get'] = p.name; break;
+    case 'ip-rule': h.rules = [...(h.rules ?? []), ...fromFile(p.facts as NonNullable<HostEvidence['rules']>, p.name)]; h.from['ip-rule'] = p.name; break;
     case 'nft-json': case 'nft-text': case 'iptables-save': setFirewall(p.facts as FwRuleset); break;
     case 'sysctl': {
       const s = p.facts as NonNullable<HostEvidence['sysctl']>;
@@ -149,10 +154,10 @@ export function addEvidence(h: HostEvidence, p: Parsed & { name: string }): Host
       else { if (h.links) { h.linksBefore = h.links; when = 'after'; } h.links = l; }
       break;
     }
-    case 'swanctl': case 'ipsec-status': h.ipsecConns = [...(h.ipsecConns ?? []), ...(p.facts as NonNullable<HostEvidence['ipsecConns']>)]; h.from[p.format] = p.name; break;
-    case 'xfrm-policy': h.xfrmPolicies = [...(h.xfrmPolicies ?? []), ...(p.facts as NonNullable<HostEvidence['xfrmPolicies']>)]; h.from['xfrm-policy'] = p.name; break;
+    case 'swanctl': case 'ipsec-status': h.ipsecConns = [...(h.ipsecConns ?? []), ...fromFile(p.facts as NonNullable<HostEvidence['ipsecConns']>, p.name)]; h.from[p.format] = p.name; break;
+    case 'xfrm-policy': h.xfrmPolicies = [...(h.xfrmPolicies ?? []), ...fromFile(p.facts as NonNullable<HostEvidence['xfrmPolicies']>, p.name)]; h.from['xfrm-policy'] = p.name; break;
     case 'xfrm-state': h.xfrmStates = [...(h.xfrmStates ?? []), ...(p.facts as NonNullable<HostEvidence['xfrmStates']>)]; h.from['xfrm-state'] = p.name; break;
-    case 'ipsec-log': h.ipsecLog = [...(h.ipsecLog ?? []), ...(p.facts as NonNullable<HostEvidence['ipsecLog']>)]; h.from['ipsec-log'] = p.name; break;
+    case 'ipsec-log': h.ipsecLog = [...(h.ipsecLog ?? []), ...fromFile(p.facts as NonNullable<HostEvidence['ipsecLog']>, p.name)]; h.from['ipsec-log'] = p.name; break;
   }
   h.sources.push({ name: p.name, format: p.format, when, problems: p.problems });
   return h;

@@ -26,10 +26,44 @@ export interface FwRule {
   vmap?: { key: FwKey; family?: Family; entries: Array<{ values: string[]; verdict: { kind: FwVerdictKind; target?: string } }> };
   counter: { packets: number; bytes: number } | null;
   comment: string | null;
+  /** For a rule whose verdict is 'nat': what it rewrites to (shared/evidence/nat.ts evaluates it). */
+  nat?: FwNat;
   /** As printed (nft text or iptables-save), or rebuilt from JSON. */
   text: string;
   line: number;
 }
+/** A NAT statement: masquerade/snat rewrite the source, dnat/redirect the destination. */
+export interface FwNat {
+  type: 'masquerade' | 'snat' | 'dnat' | 'redirect';
+  /** The address (or "a-b" range) it maps to; null for masquerade/redirect or when not given. */
+  addr: string | null;
+  /** The port (or "p-q" range) it maps to, or null. */
+  port: string | null;
+}
+
+/** "192.0.2.1:80", "[fd00::1]:80", ":80", "fd00::1", "192.0.2.1-192.0.2.9:1024-2000" → address and port. */
+export function splitNatTarget(t: string): { addr: string | null; port: string | null } {
+  const s = t.trim();
+  if (s === '') return { addr: null, port: null };
+  if (s.startsWith('[')) {
+    const end = s.indexOf(']');
+    // An unclosed bracket is kept as written, so natTargetOk refuses it.
+    if (end < 0) return { addr: s, port: null };
+    const rest = s.slice(end + 1);
+    return { addr: s.slice(1, end) || null, port: rest.startsWith(':') ? rest.slice(1) || null : null };
+  }
+  if (s.startsWith(':')) return { addr: null, port: s.slice(1) || null };
+  // More than one colon without brackets: an IPv6 address, no port.
+  if (s.indexOf(':') !== s.lastIndexOf(':')) return { addr: s, port: null };
+  const c = s.indexOf(':');
+  return c < 0 ? { addr: s, port: null } : { addr: s.slice(0, c) || null, port: s.slice(c + 1) || null };
+}
+
+/** An address (or "a-b" range) and a port (or "p-q" range) as written, not a map or an expression. */
+export function natTargetOk(n: FwNat): boolean {
+  return (n.addr === null || /^[0-9a-fA-F:.]+(?:-[0-9a-fA-F:.]+)?$/.test(n.addr)) && (n.port === null || /^\d+(?:-\d+)?$/.test(n.port));
+}
+
 export interface FwChain {
   name: string;
   hook: string | null;
@@ -190,7 +224,17 @@ export function parseNftRuleText(text: string, line: number, index: number): FwR
     if (w === 'reject') { rule.verdict = { kind: 'reject' }; i++; if (t[i] === 'with') i = t.length; continue; }
     if (w === 'jump' || w === 'goto') { rule.verdict = { kind: w, target: unq(n1 ?? '') }; i += 2; continue; }
     if (w === 'queue') { rule.verdict = { kind: 'queue' }; i = t.length; continue; }
-    if (['masquerade', 'snat', 'dnat', 'redirect'].includes(w)) { rule.verdict = { kind: 'nat' }; i = t.length; continue; }
+    if (['masquerade', 'snat', 'dnat', 'redirect'].includes(w)) {
+      rule.verdict = { kind: 'nat' };
+      // "snat [ip|ip6] to ADDR[:PORT]", "dnat to …", "redirect to :PORT", "masquerade [to :PORT]", then flags.
+      let j = i + 1;
+      if (t[j] === 'ip' || t[j] === 'ip6') j++;
+      const to = t[j] === 'to' ? splitNatTarget(t[j + 1] ?? '') : { addr: null, port: null };
+      rule.nat = { type: w as FwNat['type'], ...to };
+      // A mapped target ("dnat to ip saddr map { … }"): where it goes depends on the packet; not modelled.
+      if (!natTargetOk(rule.nat)) { rule.nat = { type: rule.nat.type, addr: null, port: null }; rule.matches.push({ key: 'unknown', neg: false, values: [], text: t.slice(i).join(' ') }); }
+      i = t.length; continue;
+    }
     if (w === 'notrack') { i++; continue; }
     unknownUntilKeyword();
   }
@@ -368,7 +412,20 @@ export function parseNftJson(text: string): { facts: FwRuleset; problems: ParseP
           parts.push(`counter packets ${rule.counter.packets} bytes ${rule.counter.bytes}`);
         } else if (k === 'accept' || k === 'drop' || k === 'return' || k === 'continue' || k === 'reject' || k === 'queue') { rule.verdict = { kind: k }; parts.push(k); }
         else if ((k === 'jump' || k === 'goto') && isObj(v)) { rule.verdict = { kind: k, target: String(v.target) }; parts.push(`${k} ${String(v.target)}`); }
-        else if (['masquerade', 'snat', 'dnat', 'redirect'].includes(k)) { rule.verdict = { kind: 'nat' }; parts.push(k); }
+        else if (['masquerade', 'snat', 'dnat', 'redirect'].includes(k)) {
+          rule.verdict = { kind: 'nat' };
+          const one = (x: unknown): string | null => (x === undefined || x === null ? null : jsonValue(x).join(','));
+          const addr = isObj(v) ? one(v.addr) : null, port = isObj(v) ? one(v.port) : null;
+          rule.nat = { type: k as FwNat['type'], addr, port };
+          if (!natTargetOk(rule.nat)) {
+            rule.nat = { type: rule.nat.type, addr: null, port: null };
+            rule.matches.push({ key: 'unknown', neg: false, values: [], text: `${k} to (a map)` });
+            parts.push(`${k} to (a map)`);
+          } else {
+            const target = addr !== null ? (addr.includes(':') && port !== null ? `[${addr}]` : addr) + (port !== null ? `:${port}` : '') : port !== null ? `:${port}` : '';
+            parts.push(target ? `${k} to ${target}` : k);
+          }
+        }
         else if (k === 'vmap' && isObj(v)) {
           const keyed = jsonMatch({ op: '==', left: v.key, right: '' }).at(-1)!;
           const data = isObj(v.data) ? v.data.set : v.data;
@@ -454,6 +511,17 @@ export function parseIptablesSave(text: string): { facts: FwRuleset; problems: P
             : tg === 'ACCEPT' ? 'accept' : tg === 'DROP' ? 'drop' : tg === 'REJECT' ? 'reject' : tg === 'RETURN' ? 'return'
               : ['MASQUERADE', 'SNAT', 'DNAT', 'REDIRECT'].includes(tg) ? 'nat' : ['LOG', 'NFLOG', 'MARK', 'CONNMARK', 'TCPMSS', 'CT', 'NOTRACK', 'TRACE'].includes(tg) ? 'continue' : 'jump';
           rule.verdict = kind === 'jump' || kind === 'goto' ? { kind, target: tg } : { kind };
+          if (kind === 'nat') {
+            // --to-source / --to-destination ADDR[:PORT], --to-ports P[-Q] (MASQUERADE, REDIRECT).
+            const opt = (name: string): string | null => { const k = w.indexOf(name, i + 2); return k < 0 ? null : w[k + 1] ?? null; };
+            const to = opt(tg === 'SNAT' ? '--to-source' : '--to-destination');
+            const ports = opt('--to-ports');
+            rule.nat = {
+              type: tg.toLowerCase() as FwNat['type'],
+              ...(to !== null && (tg === 'SNAT' || tg === 'DNAT') ? splitNatTarget(to) : { addr: null, port: ports }),
+            };
+            if (!natTargetOk(rule.nat)) { rule.nat = { type: rule.nat.type, addr: null, port: null }; rule.matches.push({ key: 'unknown', neg: false, values: [], text: `-j ${tg} (target not read)` }); }
+          }
           i++;
           // The target's own options (--reject-with, --to-source, --log-prefix …).
           while (i + 1 < w.length && w[i + 1]!.startsWith('--')) { i++; while (i + 1 < w.length && !w[i + 1]!.startsWith('-')) i++; }
@@ -564,7 +632,7 @@ function matchOne(m: FwMatch, t: FwTable, p: FwPacket): boolean | null {
 }
 
 /** The verdict the map gives this packet; undefined when no entry matches, null when the key cannot be evaluated. */
-function vmapVerdict(m: NonNullable<FwRule['vmap']>, t: FwTable, p: FwPacket): FwRule['verdict'] | null | undefined {
+export function vmapVerdict(m: NonNullable<FwRule['vmap']>, t: FwTable, p: FwPacket): FwRule['verdict'] | null | undefined {
   if (m.family !== undefined && m.family !== p.family) return undefined;
   for (const e of m.entries) {
     const r = matchOne({ key: m.key, neg: false, values: e.values, text: '' }, t, p);
@@ -574,7 +642,8 @@ function vmapVerdict(m: NonNullable<FwRule['vmap']>, t: FwTable, p: FwPacket): F
   return undefined;
 }
 
-function ruleMatch(rule: FwRule, t: FwTable, p: FwPacket): boolean | null {
+/** true / false, or null when one of the rule's matches cannot be decided for this packet (nat.ts uses it too). */
+export function ruleMatch(rule: FwRule, t: FwTable, p: FwPacket): boolean | null {
   let unknown = false;
   for (const m of rule.matches) {
     const r = matchOne(m, t, p);
@@ -584,16 +653,21 @@ function ruleMatch(rule: FwRule, t: FwTable, p: FwPacket): boolean | null {
   return unknown ? null : true;
 }
 
-const familyFits = (f: string, fam: Family): boolean => f === 'inet' || (f === 'ip' && fam === 4) || (f === 'ip6' && fam === 6);
+export const familyFits = (f: string, fam: Family): boolean => f === 'inet' || (f === 'ip' && fam === 4) || (f === 'ip6' && fam === 6);
 
 /** The base chains of a hook that filter (nft type filter; iptables' filter table), by priority. */
 export function baseChains(rs: FwRuleset, hook: string, fam: Family): Array<{ table: FwTable; chain: FwChain }> {
+  return hookChains(rs, hook, fam, 'filter');
+}
+
+/** The base chains of a hook of one kind (nft chain type; the iptables table of that name), lowest priority first. */
+export function hookChains(rs: FwRuleset, hook: string, fam: Family, kind: 'filter' | 'nat'): Array<{ table: FwTable; chain: FwChain }> {
   const out: Array<{ table: FwTable; chain: FwChain }> = [];
   for (const table of rs.tables) {
     if (!familyFits(table.family, fam)) continue;
     for (const chain of table.chains) {
       if (chain.hook !== hook) continue;
-      if (rs.kind === 'nft' ? chain.type !== 'filter' : table.name !== 'filter') continue;
+      if (rs.kind === 'nft' ? chain.type !== kind : table.name !== kind) continue;
       out.push({ table, chain });
     }
   }

@@ -9,4 +9,5 @@ export * from './firewall.ts';
 export * from './sysctl.ts';
 export * from './links.ts';
 export * from './ipsec.ts';
+export * from './nat.ts';
 export * from './detect.ts';

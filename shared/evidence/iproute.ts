@@ -4,7 +4,8 @@
 import { cleanLines, num, words, type ParseProblem } from './text.ts';
 import { parseAddr, parsePrefix, prefixContains, type Family, type Prefix } from './net.ts';
 
-export interface IfAddress { ifindex: number | null; dev: string; family: Family; addr: string; prefix: Prefix; line: number }
+/** `file`: the evidence item a fact came from, when a host's facts were merged from several (set by addEvidence). */
+export interface IfAddress { ifindex: number | null; dev: string; family: Family; addr: string; prefix: Prefix; line: number; file?: string }
 
 export type RouteType = 'unicast' | 'local' | 'broadcast' | 'blackhole' | 'unreachable' | 'prohibit' | 'throw' | 'multicast' | 'anycast' | 'nat';
 export interface Route {
@@ -18,6 +19,7 @@ export interface Route {
   line: number;
   /** The line as printed (for quoting). */
   text: string;
+  file?: string;
 }
 
 export interface IpRule {
@@ -38,6 +40,7 @@ export interface IpRule {
   family: Family | null;
   line: number;
   text: string;
+  file?: string;
 }
 
 const TABLE_NAMES: Record<string, string> = { '254': 'main', '255': 'local', '253': 'default', '0': 'unspec' };
@@ -85,7 +88,10 @@ export function parseIpAddr(text: string): { facts: IfAddress[]; problems: Parse
 export function parseIpRoute(text: string): { facts: Route[]; problems: ParseProblem[] } {
   const { lines, problems, commands } = cleanLines(text);
   const cmdFamily = familyOfCommands(commands);
-  const cmdTable = /\btable\s+(\S+)/.exec(commands.at(-1) ?? '')?.[1];
+  // `ip route show table 100` omits "table 100" from its lines; `table all` (or 0) lists every table,
+  // each line naming its own, so a line without one there is main's.
+  const asked = /\btable\s+(\S+)/.exec(commands.at(-1) ?? '')?.[1];
+  const cmdTable = asked === 'all' || asked === '0' || asked === 'unspec' ? undefined : asked;
   const out: Route[] = [];
   for (const { n, text: t } of lines) {
     const w = words(t.replace(/\\/g, ' '));
@@ -283,7 +289,7 @@ export function ownerOf(addrs: readonly IfAddress[], addr: string): IfAddress | 
   return addrs.find((x) => { const b = parseAddr(x.addr); return b !== null && b.family === a.family && b.addr === a.addr; }) ?? null;
 }
 
-export interface RouteGetAnswer { dst: string; type: string; from: string | null; via: string | null; dev: string | null; table: string; src: string | null; iif: string | null; error: string | null; line: number; text: string }
+export interface RouteGetAnswer { dst: string; type: string; from: string | null; via: string | null; dev: string | null; table: string; src: string | null; iif: string | null; error: string | null; line: number; text: string; file?: string }
 
 /** `ip route get …` answers (the kernel's own decision, to quote beside ours). */
 export function parseRouteGet(text: string): { facts: RouteGetAnswer[]; problems: ParseProblem[] } {

@@ -33,6 +33,7 @@ export interface IpsecConn {
   proposal: string | null;
   children: IpsecChild[];
   line: number;
+  file?: string;
 }
 
 const tsList = (s: string): Prefix[] => s.trim().split(/[\s,]+/).map((x) => parsePrefix(x.replace(/\[.*\]$/, '').replace(/^dynamic$/, ''))).filter((p): p is Prefix => p !== null);
@@ -149,6 +150,7 @@ export interface XfrmPolicy {
   tmpl: Array<{ src: string | null; dst: string | null; proto: string | null; mode: string | null; reqid: number | null }>;
   line: number;
   text: string;
+  file?: string;
 }
 export interface XfrmState {
   src: string; dst: string; proto: string | null; spi: string | null; reqid: number | null; mode: string | null;
@@ -224,6 +226,7 @@ export interface LogEvent {
   text: string;
   /** For "received/configured proposals:" lines. */
   proposals?: { side: 'received' | 'configured'; list: string[] };
+  file?: string;
 }
 
 const LOG_PATTERNS: Array<[LogKind, RegExp]> = [

@@ -170,7 +170,8 @@ def(['natt.keepalive'], bool('NAT-T keepalive (one 0xff byte on UDP 4500)', (p) 
 // ---- tunnels and links
 def('gre', proto('GRE-encapsulated', (p) => p.gre !== undefined));
 def('gre.proto', num('GRE protocol type', (p) => p.gre?.proto));
-def('gre.key', num('GRE key', (p) => p.gre?.key));
+// PPTP's enhanced GRE has no key but payload length and call ID in its place (gre.key.call_id), as in Wireshark.
+def('gre.key', num('GRE key', (p) => (p.gre?.proto === 0x880b ? undefined : p.gre?.key)));
 def('vxlan', proto('VXLAN-encapsulated', (p) => p.vxlan !== undefined));
 def('vxlan.vni', num('VXLAN network identifier', (p) => p.vxlan?.vni));
 def('vlan', proto('802.1Q tagged', (p) => p.vlan !== undefined && p.vlan.length > 0));
@@ -182,6 +183,87 @@ def('arp', proto('ARP packet', (p) => p.arp !== undefined));
 def('arp.opcode', num('1 request, 2 reply', (p) => p.arp?.op));
 def(['arp.src.proto_ipv4', 'arp.spa'], { type: 'addr', gets: [(p) => p.arp?.spa], doc: 'sender IP address' });
 def(['arp.dst.proto_ipv4', 'arp.tpa'], { type: 'addr', gets: [(p) => p.arp?.tpa], doc: 'target IP address' });
+
+// ---- IPsec AH, BSD enc0
+def('ah', proto('IPsec AH header', (p) => p.ah !== undefined));
+def('ah.spi', num('AH security parameter index', (p) => p.ah?.spi));
+def(['ah.sequence', 'ah.seq'], num('AH sequence number', (p) => p.ah?.seq));
+def(['ah.next_header', 'ah.next'], num('protocol AH protects (50 ESP, 6 TCP, 17 UDP, …)', (p) => p.ah?.next));
+def('enc', proto('BSD enc0 record (LINKTYPE_ENC)', (p) => p.enc !== undefined));
+def('enc.spi', num('SPI of the SA', (p) => p.enc?.spi));
+def('enc.flags', num('M_* flags (0x400 confidential, 0x800 authentic)', (p) => p.enc?.flags));
+const encBit = (bit: number): Get<boolean> => (p) => (p.enc === undefined ? undefined : (p.enc.flags & bit) !== 0);
+def('enc.flags.payload_enc', bool('the payload was encrypted (M_CONF)', encBit(0x400)));
+def('enc.flags.payload_auth', bool('the payload was authenticated (M_AUTH)', encBit(0x800)));
+
+// ---- PPP and PPTP's enhanced GRE (version 1, protocol 0x880b): the key is payload length and call ID.
+const PPTP_GRE = 0x880b;
+const greV1 = (p: Packet) => (p.gre !== undefined && p.gre.proto === PPTP_GRE ? p.gre : undefined);
+def('ppp', proto('PPP frame (PPTP, PPP links)', (p) => p.ppp !== undefined));
+def('ppp.protocol', num('PPP protocol (0x0021 IPv4, 0x0057 IPv6, 0xc021 LCP, …)', (p) => p.ppp?.proto));
+def('gre.key.call_id', num('PPTP call ID (enhanced GRE)', (p) => { const g = greV1(p); return g?.key === undefined ? undefined : g.key & 0xffff; }));
+def('gre.key.payload_length', num('PPTP payload length (enhanced GRE)', (p) => { const g = greV1(p); return g?.key === undefined ? undefined : g.key >>> 16; }));
+def(['gre.sequence_number', 'gre.seq'], num('GRE sequence number', (p) => p.gre?.seq));
+def(['gre.ack_number', 'gre.ack'], num('PPTP acknowledgment number', (p) => p.gre?.ack));
+
+// ---- firewall log records (NFLOG, pflog captures and pflog text): fwlog.* whatever the source,
+// and Wireshark's nflog.* / pflog.* names for the same values. Every string here came from a capture.
+const fw = (p: Packet) => p.fwlog;
+const nf = (p: Packet) => (p.fwlog?.source === 'nflog' ? p.fwlog : undefined);
+const pf = (p: Packet) => (p.fwlog?.source === 'pflog' ? p.fwlog : undefined);
+def('fwlog', proto('a firewall log record came with the packet (NFLOG or pflog)', (p) => p.fwlog !== undefined));
+def('fwlog.source', str('"nflog" or "pflog"', (p) => fw(p)?.source));
+def('fwlog.prefix', str('NFLOG: the rule\'s log prefix', (p) => fw(p)?.prefix));
+def('fwlog.action', str('pass, block, reject, … (pflog; NFLOG when the prefix says so)', (p) => fw(p)?.action));
+def('fwlog.reason', str('pflog reason (match, short, …)', (p) => fw(p)?.reason));
+def('fwlog.rule', str('pflog rule as tcpdump prints it ("5/0")', (p) => fw(p)?.rule));
+def('fwlog.ifname', str('interface the firewall saw the packet on', (p) => fw(p)?.ifname));
+def('fwlog.dir', str('"in" or "out"', (p) => fw(p)?.dir));
+def('fwlog.hook', str('NFLOG: netfilter hook (prerouting, input, forward, output, postrouting)', (p) => fw(p)?.hook));
+def(['fwlog.group', 'nflog.res_id'], num('NFLOG group', (p) => nf(p)?.group));
+def('nflog', proto('NFLOG record', (p) => nf(p) !== undefined));
+def('nflog.prefix', str('log prefix', (p) => nf(p)?.prefix));
+const NF_HOOKS = ['prerouting', 'input', 'forward', 'output', 'postrouting'];
+def('nflog.hook', num('netfilter hook number (0 prerouting … 4 postrouting)', (p) => { const h = nf(p)?.hook; const i = h === undefined ? -1 : NF_HOOKS.indexOf(h); return i < 0 ? undefined : i; }));
+def(['nflog.ifindex_indev', 'fwlog.indev'], num('input interface index', (p) => nf(p)?.indev));
+def(['nflog.ifindex_outdev', 'fwlog.outdev'], num('output interface index', (p) => nf(p)?.outdev));
+// pflog's numeric header fields, recovered from the names the decoder keeps (pf's own tables).
+const PF_ACTIONS = ['pass', 'block', 'scrub', 'noscrub', 'nat', 'nonat', 'binat', 'nobinat', 'rdr', 'nordr', 'synproxy-drop', 'defer', 'match', 'divert', 'rt', 'afrt'];
+const PF_REASONS = ['match', 'bad-offset', 'fragment', 'short', 'normalize', 'memory', 'bad-timestamp', 'congestion', 'ip-option',
+  'proto-cksum', 'state-mismatch', 'state-insert', 'state-limit', 'src-limit', 'synproxy'];
+/** A name from the table, or the decoder's "unkn(N)" for a code it had no name for. */
+const code = (names: string[], s: string | undefined): number | undefined => {
+  if (s === undefined) return undefined;
+  const i = names.indexOf(s);
+  if (i >= 0) return i;
+  const m = /^unkn\((\d+)\)$/.exec(s);
+  return m ? Number(m[1]) : undefined;
+};
+/** "5/0" → rule 5, no anchor; "12.anchor.3/0" → rule 12, ruleset "anchor", sub-rule 3 (the ruleset may hold dots). */
+const pfRule = (p: Packet): { nr: number; set: string; sub: number } | undefined => {
+  const r = pf(p)?.rule;
+  if (r === undefined) return undefined;
+  const slash = r.lastIndexOf('/');
+  const head = slash < 0 ? r : r.slice(0, slash);
+  const m = /^(\d+)(?:\.(.*)\.(\d+))?$/s.exec(head);
+  if (!m) return undefined;
+  return m[2] === undefined ? { nr: Number(m[1]), set: '', sub: -1 } : { nr: Number(m[1]), set: m[2], sub: Number(m[3]) };
+};
+def('pflog', proto('pflog record', (p) => pf(p) !== undefined));
+def('pflog.action', num('0 pass, 1 block, … (pf action code)', (p) => code(PF_ACTIONS, pf(p)?.action)));
+def('pflog.reason', num('0 match, 3 short, … (pf reason code)', (p) => code(PF_REASONS, pf(p)?.reason)));
+def('pflog.dir', num('1 in, 2 out', (p) => { const d = pf(p)?.dir; return d === 'in' ? 1 : d === 'out' ? 2 : undefined; }));
+def('pflog.ifname', str('interface pf saw the packet on', (p) => pf(p)?.ifname));
+def('pflog.rulenr', num('rule number', (p) => pfRule(p)?.nr));
+def('pflog.subrulenr', num('rule number inside the anchor (-1: none)', (p) => pfRule(p)?.sub));
+def('pflog.ruleset', str('anchor (ruleset) name', (p) => { const r = pfRule(p); return r === undefined || r.set === '' ? undefined : r.set; }));
+
+// ---- DNS: the decoder names it (UDP 53, mDNS on 5353) without reading the message, so the filter
+// goes by port as Wireshark's table does: any UDP payload or TCP segment with data on port 53 (a
+// message too short to decode is still DNS there, shown malformed); 5353 to anything but 53 is mDNS.
+const onPort = (p: Packet, port: number) => p.sport === port || p.dport === port;
+def('dns', proto('DNS on port 53 (UDP, or TCP segments with data)', (p) => ((p.udp !== undefined && p.udp.len > 0) || (p.tcp !== undefined && p.tcp.len > 0)) && onPort(p, 53)));
+def('mdns', proto('multicast DNS on UDP port 5353', (p) => p.udp !== undefined && p.udp.len > 0 && onPort(p, 5353) && !onPort(p, 53)));
 
 // Field widths: a literal no packet can carry is refused at compile time, as Wireshark does.
 const U8 = 255, U16 = 65535, U32 = 0xffffffff;
@@ -195,6 +277,10 @@ const WIDTHS: Record<string, number> = {
   'wg.type': U8, 'wg.sender': U32, 'wg.receiver': U32, 'esp.spi': U32, 'esp.seq': U32,
   'ike.version': 15, 'ike.exchange': U8, 'ike.msgid': U32, 'gre.proto': U16, 'gre.key': U32,
   'vxlan.vni': 0xffffff, 'vlan.id': 4095, 'arp.opcode': U16, 'iface.index': U32,
+  'ah.spi': U32, 'ah.sequence': U32, 'ah.next_header': U8, 'enc.spi': U32, 'enc.flags': U32, 'ppp.protocol': U16,
+  'gre.key.call_id': U16, 'gre.key.payload_length': U16, 'gre.sequence_number': U32, 'gre.ack_number': U32,
+  'fwlog.group': U16, 'nflog.hook': U8, 'nflog.ifindex_indev': U32, 'nflog.ifindex_outdev': U32,
+  'pflog.action': U8, 'pflog.reason': U8, 'pflog.dir': U8, 'pflog.rulenr': U32,
 };
 for (const [name, max] of Object.entries(WIDTHS)) {
   const spec = F[name];

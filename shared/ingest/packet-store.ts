@@ -1,10 +1,11 @@
 // Compact in-memory form of a whole capture for bulk analysis. A decoded Packet with its ip/tcp
 // objects and boxed numbers costs ~450 bytes in V8; the common shapes (IP + TCP, IP + UDP with or
-// without WireGuard, ESP) are kept here as typed-array columns (~80 bytes) behind a small view
+// without WireGuard, ESP) are kept here as typed-array columns (~60 bytes) behind a small view
 // object that reads them through getters; the views are built on each read (`at`), not kept, so a
 // million packets cost their columns and nothing per packet on the JS heap. Anything else (ICMP,
 // ARP, tunnels, IKE, fragments, truncated frames, comments) stays the decoder's own Packet object.
-// SACK blocks (a few per cent of a bulk download's ACKs) sit in a per-page side table.
+// SACK blocks (a few per cent of a bulk download's ACKs) sit in per-page number lists.
+// toImage/fromImage turn a store into structured-clone data and back (worker transfer, storage).
 // Sub-objects (ip, tcp, udp, wg, esp) are built on each read: fine for reading, not for mutation.
 // Only `summary` may be written (the CLI fills it for the frames it shows).
 
@@ -32,10 +33,15 @@ const dirCode = (d: Direction | null): number => DIRS.indexOf(d);
 
 /** Interning table: string ↔ small id. */
 class Table {
-  readonly list: string[] = [];
+  readonly list: string[];
   private ids = new Map<string, number>();
   private last = '';
   private lastId = -1;
+  /** `list`: an image's table, kept as is (its positions are the ids the columns hold). */
+  constructor(list: string[] = []) {
+    this.list = list;
+    for (let k = list.length - 1; k >= 0; k--) this.ids.set(list[k]!, k);
+  }
   id(s: string): number {
     if (s === this.last && this.lastId >= 0) return this.lastId;
     let k = this.ids.get(s);
@@ -57,6 +63,7 @@ function fits(p: Packet): boolean {
   if (ip.ttl > 0xff || ip.proto > 0xff || ip.len > 0xffff) return false;
   // Whole seconds within 32 bits, as every capture format stores them (2106 and earlier).
   if (!(p.tsSec >= 0 && p.tsSec <= 0xffffffff && Number.isInteger(p.tsSec))) return false;
+  if (!(p.frame >= 0 && p.frame <= 0xffffffff && Number.isInteger(p.frame))) return false;
   if (p.ifaceId > 0xffff || p.linktype > 0xffff || (p.ifindex !== undefined && p.ifindex > 0xffff) || (p.hatype !== undefined && p.hatype > 0xffff)) return false;
   const t = p.tcp, u = p.udp;
   if (t !== undefined && u !== undefined) return false;
@@ -81,60 +88,209 @@ function fits(p: Packet): boolean {
 const PAGE_BITS = 15;
 const PAGE = 1 << PAGE_BITS;
 
-/** Columns for PAGE packets; each view points at its page and its offset in it. */
+type Col = Uint8Array | Uint16Array | Uint32Array;
+type ColType = typeof Uint8Array | typeof Uint16Array | typeof Uint32Array;
+
+/**
+ * The columns of a page, with the narrowest type each starts at and the widest it may grow to.
+ * A column-held packet is never both TCP and WireGuard/ESP, so those share the TCP columns:
+ * WireGuard sender/receiver or ESP spi/seq in seq/ack, the WireGuard counter (below 2^53) as
+ * low/high 32-bit halves in tsval/tsecr. `l4len` is the TCP payload length or the UDP length;
+ * `wgType` is 0 when not WireGuard; `frame` holds the distance from the page's first frame
+ * number plus the row (0 for consecutive frames, the usual case).
+ */
+const COLUMN_SPEC = [
+  ['frame', Uint8Array, Uint32Array], ['tsSec', Uint32Array, Uint32Array], ['tsNsec', Uint32Array, Uint32Array],
+  ['name', Uint8Array, Uint16Array], ['ifaceId', Uint8Array, Uint16Array], ['linktype', Uint16Array, Uint16Array],
+  ['dir', Uint8Array, Uint8Array], ['caplen', Uint16Array, Uint32Array], ['len', Uint16Array, Uint32Array],
+  ['ifindex', Uint8Array, Uint16Array], ['hatype', Uint16Array, Uint16Array], ['fl', Uint16Array, Uint16Array],
+  ['proto', Uint8Array, Uint8Array], ['src', Uint16Array, Uint32Array], ['dst', Uint16Array, Uint32Array],
+  ['sport', Uint16Array, Uint16Array], ['dport', Uint16Array, Uint16Array], ['ipId', Uint16Array, Uint16Array],
+  ['ttl', Uint8Array, Uint8Array], ['ipLen', Uint16Array, Uint16Array], ['ipProto', Uint8Array, Uint8Array],
+  ['tflags', Uint8Array, Uint8Array], ['seq', Uint32Array, Uint32Array], ['ack', Uint32Array, Uint32Array],
+  ['win', Uint16Array, Uint16Array], ['l4len', Uint16Array, Uint16Array], ['mss', Uint16Array, Uint16Array],
+  ['wscale', Uint8Array, Uint8Array], ['tsval', Uint32Array, Uint32Array], ['tsecr', Uint32Array, Uint32Array],
+  ['wgType', Uint8Array, Uint8Array], ['hash', Uint32Array, Uint32Array],
+] as const satisfies ReadonlyArray<readonly [string, ColType, ColType]>;
+export type ColumnName = (typeof COLUMN_SPEC)[number][0];
+const NCOL = COLUMN_SPEC.length;
+const COLUMN_NAMES: readonly ColumnName[] = COLUMN_SPEC.map((c) => c[0]);
+/** Columns every page holds in full, as fields of their own: read for nearly every packet, and fastest so. */
+const DIRECT_NAMES = ['tsNsec', 'dir', 'fl', 'proto', 'sport', 'dport', 'ipId', 'ttl', 'ipLen', 'ipProto', 'tflags', 'seq', 'ack', 'win',
+  'l4len', 'tsval', 'tsecr', 'wgType', 'hash', 'hatype'] as const satisfies readonly ColumnName[];
+type DirectName = (typeof DIRECT_NAMES)[number];
+const DIRECT: ReadonlySet<ColumnName> = new Set<ColumnName>(DIRECT_NAMES);
+// The others are flexible (one value, or an array as narrow as their values allow), read by number.
+const colId = (n: ColumnName): number => COLUMN_NAMES.indexOf(n);
+const C_FRAME = colId('frame'), C_TSSEC = colId('tsSec'), C_NAME = colId('name'), C_IFACEID = colId('ifaceId'), C_LINKTYPE = colId('linktype'),
+  C_CAPLEN = colId('caplen'), C_LEN = colId('len'), C_IFINDEX = colId('ifindex'), C_SRC = colId('src'), C_DST = colId('dst'),
+  C_MSS = colId('mss'), C_WSCALE = colId('wscale');
+const maxOf = (t: ColType): number => (t === Uint8Array ? 0xff : t === Uint16Array ? 0xffff : 0xffffffff);
+const wider = (t: ColType): ColType => (t === Uint8Array ? Uint16Array : Uint32Array);
+
+/**
+ * Columns for PAGE packets; each view points at its page and its offset in it. The dense columns
+ * (DIRECT) are plain typed arrays. A flexible column whose rows so far all hold one value is that
+ * value alone (no array: most pages have one interface, one link type, consecutive frames, few
+ * SYNs, often one second); otherwise it starts at its narrowest type and is widened (copied once)
+ * when a value needs more (over 65 536 addresses, frames over 64 KiB). Rows whose flags say a
+ * field is absent may read anything from its column: readers check the flags first.
+ */
 class Page {
   n = 0;
+  /** Frame number of row 0. */
+  frame0 = 0;
   /** Summaries written after loading (CLI), by offset. */
   summaries: Map<number, string> | null = null;
-  /** SACK blocks by offset: left and right edges in one array of doubles (no object per block). */
-  sack: Map<number, number[]> | null = null;
+  /** SACK blocks: rows that have them (ascending), where each row's edges start in `sackEdges`, the edges (left, right, …). */
+  sackRows: number[] | null = null;
+  sackStart: number[] | null = null;
+  sackEdges: number[] | null = null;
   /** Packets the columns cannot hold, by offset (their row stays unused). */
   plain: Map<number, Packet> | null = null;
-  readonly frame = new Uint32Array(PAGE);
-  readonly tsSec = new Uint32Array(PAGE);
-  readonly tsNsec = new Uint32Array(PAGE);
-  readonly name = new Uint16Array(PAGE);
-  readonly ifaceId = new Uint16Array(PAGE);
-  readonly linktype = new Uint16Array(PAGE);
-  readonly dir = new Uint8Array(PAGE);
-  readonly caplen = new Uint32Array(PAGE);
-  readonly len = new Uint32Array(PAGE);
-  readonly ifindex = new Uint16Array(PAGE);
-  readonly hatype = new Uint16Array(PAGE);
-  readonly fl = new Uint16Array(PAGE);
-  readonly proto = new Uint8Array(PAGE);
-  readonly src = new Uint32Array(PAGE);
-  readonly dst = new Uint32Array(PAGE);
-  readonly sport = new Uint16Array(PAGE);
-  readonly dport = new Uint16Array(PAGE);
-  readonly ipId = new Uint16Array(PAGE);
-  readonly ttl = new Uint8Array(PAGE);
-  readonly ipLen = new Uint16Array(PAGE);
-  readonly ipProto = new Uint8Array(PAGE);
-  readonly tflags = new Uint8Array(PAGE);
-  readonly seq = new Uint32Array(PAGE);
-  readonly ack = new Uint32Array(PAGE);
-  readonly win = new Uint16Array(PAGE);
-  /** TCP payload length, or the UDP length. */
-  readonly l4len = new Uint16Array(PAGE);
-  readonly mss = new Uint16Array(PAGE);
-  readonly wscale = new Uint8Array(PAGE);
-  readonly tsval = new Uint32Array(PAGE);
-  readonly tsecr = new Uint32Array(PAGE);
   /**
-   * WireGuard type (0 when none). A column-held packet is never both TCP and WireGuard/ESP, so
-   * those share the TCP columns: sender/receiver or ESP spi/seq in seq/ack, the WireGuard
-   * counter (below 2^53) as low/high 32-bit halves in tsval/tsecr.
+   * Per column: its width (0 while every row holds `one[c]`, or nothing was written yet: `seen[c]`
+   * 0; else 1, 2 or 4 bytes) and its array in the list of that width. One list per element type
+   * keeps each read site seeing a single array type, which V8 reads fastest.
    */
-  readonly wgType = new Uint8Array(PAGE);
-  readonly hash = new Uint32Array(PAGE);
+  readonly width = new Uint8Array(NCOL);
+  readonly c8: Array<Uint8Array | null> = new Array<Uint8Array | null>(NCOL).fill(null);
+  readonly c16: Array<Uint16Array | null> = new Array<Uint16Array | null>(NCOL).fill(null);
+  readonly c32: Array<Uint32Array | null> = new Array<Uint32Array | null>(NCOL).fill(null);
+  /** Dense columns every page has in full (read on nearly every packet: direct fields read fastest). */
+  tsNsec = new Uint32Array(PAGE);
+  dir = new Uint8Array(PAGE);
+  fl = new Uint16Array(PAGE);
+  proto = new Uint8Array(PAGE);
+  sport = new Uint16Array(PAGE);
+  dport = new Uint16Array(PAGE);
+  ipId = new Uint16Array(PAGE);
+  ttl = new Uint8Array(PAGE);
+  ipLen = new Uint16Array(PAGE);
+  ipProto = new Uint8Array(PAGE);
+  tflags = new Uint8Array(PAGE);
+  seq = new Uint32Array(PAGE);
+  ack = new Uint32Array(PAGE);
+  win = new Uint16Array(PAGE);
+  l4len = new Uint16Array(PAGE);
+  tsval = new Uint32Array(PAGE);
+  tsecr = new Uint32Array(PAGE);
+  wgType = new Uint8Array(PAGE);
+  hash = new Uint32Array(PAGE);
+  hatype = new Uint16Array(PAGE);
+  readonly one = new Float64Array(NCOL);
+  readonly seen = new Uint8Array(NCOL);
+  /** Largest value each column's array holds (-1 while there is none). */
+  readonly lim = new Float64Array(NCOL).fill(-1);
   constructor(readonly t: Tables) {}
+
+  get(c: number, k: number): number {
+    switch (this.width[c]) {
+      case 1: return this.c8[c]![k]!;
+      case 2: return this.c16[c]![k]!;
+      case 4: return this.c32[c]![k]!;
+      default: return this.one[c]!;
+    }
+  }
+
+  set(c: number, k: number, v: number): void {
+    if (v <= this.lim[c]!) {
+      const w = this.width[c];
+      if (w === 1) this.c8[c]![k] = v; else if (w === 2) this.c16[c]![k] = v; else this.c32[c]![k] = v;
+      return;
+    }
+    if (this.width[c] === 0) {
+      if (this.seen[c] === 0) { this.seen[c] = 1; this.one[c] = v; return; }
+      if (v === this.one[c]) return;
+    }
+    this.materialize(c, k, v);
+  }
+
+  /** Column c's array, null while it is one value. */
+  col(c: number): Col | null {
+    const name = COLUMN_NAMES[c]!;
+    if (DIRECT.has(name)) return this[name as DirectName];
+    const w = this.width[c];
+    return w === 1 ? this.c8[c]! : w === 2 ? this.c16[c]! : w === 4 ? this.c32[c]! : null;
+  }
+
+  /** A real array for column c (from its single value, or wider than before) so that `v` fits. */
+  private materialize(c: number, k: number, v: number): void {
+    const [, base, widest] = COLUMN_SPEC[c]!;
+    const old = this.col(c);
+    let t: ColType = old !== null ? (old.constructor as ColType) : base;
+    const need = Math.max(v, old === null ? this.one[c]! : 0);
+    while (need > maxOf(t) && t !== widest) t = wider(t);
+    const a = new t(PAGE);
+    if (old !== null) a.set(old); else if (this.one[c] !== 0) a.fill(this.one[c]!, 0, k);
+    a[k] = v;
+    this.adopt(c, a, t);
+  }
+
+  /** Puts `a` (of type `t`) in as column c. */
+  adopt(c: number, a: Col, t: ColType): void {
+    const name = COLUMN_NAMES[c]!;
+    if (DIRECT.has(name)) { (this as Record<DirectName, Col>)[name as DirectName] = a; return; }
+    this.c8[c] = null; this.c16[c] = null; this.c32[c] = null;
+    if (t === Uint8Array) { this.c8[c] = a as Uint8Array; this.width[c] = 1; } else if (t === Uint16Array) { this.c16[c] = a as Uint16Array; this.width[c] = 2; } else { this.c32[c] = a as Uint32Array; this.width[c] = 4; }
+    this.lim[c] = maxOf(t);
+  }
+
+  sack(k: number): number[] | undefined {
+    const rows = this.sackRows;
+    if (rows === null) return undefined;
+    let lo = 0, hi = rows.length;
+    while (lo < hi) { const m = (lo + hi) >> 1; if (rows[m]! < k) lo = m + 1; else hi = m; }
+    if (rows[lo] !== k) return undefined;
+    const end = lo + 1 < rows.length ? this.sackStart![lo + 1]! : this.sackEdges!.length;
+    return this.sackEdges!.slice(this.sackStart![lo]!, end);
+  }
+
+  addSack(k: number, blocks: Array<[number, number]>): void {
+    (this.sackRows ??= []).push(k);
+    (this.sackStart ??= []).push((this.sackEdges ??= []).length);
+    for (const [l, r] of blocks) this.sackEdges.push(l, r);
+  }
 }
 
 interface Tables { names: Table; protos: Table; flagStrs: Table; addrs: Table }
 
+/** One page of a PacketStoreImage. */
+export interface PacketStorePageImage {
+  /** Rows used (32 768 on every page but the last). */
+  n: number;
+  /** Frame number of row 0 (the `frame` column holds each row's distance from frame0 + row). */
+  frame0: number;
+  /** Columns held as arrays, at least `n` entries each (Uint8Array, Uint16Array or Uint32Array, by need). */
+  cols: Partial<Record<ColumnName, Col>>;
+  /** Columns whose rows all hold one value: that value (a column in neither was never written). */
+  one: Partial<Record<ColumnName, number>>;
+  summaries: Array<[number, string]> | null;
+  /** SACK blocks: rows, where each row's edges start, the edges. */
+  sack: { rows: Uint16Array; start: Uint32Array; edges: Float64Array } | null;
+  /** Packets the columns could not hold, by row: plain decoder objects. */
+  plain: Array<[number, Packet]> | null;
+}
+
+/**
+ * A PacketStore as structured-clone-safe data (typed arrays, strings, plain objects): posted
+ * between threads (with `transfer`, the column buffers move instead of being copied) or stored
+ * in IndexedDB, and turned back into a store by PacketStore.fromImage.
+ */
+export interface PacketStoreImage {
+  kind: 'tandem-packet-store';
+  version: 1;
+  length: number;
+  /** Interned strings the columns refer to by index. */
+  tables: { names: string[]; protos: string[]; flagStrs: string[]; addrs: string[] };
+  pages: PacketStorePageImage[];
+}
+
+/** Thrown by fromImage for data that is not a store image this version wrote. */
+export class PacketStoreImageError extends Error {}
+
 export class PacketStore implements PacketList {
-  private readonly tables: Tables = { names: new Table(), protos: new Table(), flagStrs: new Table(), addrs: new Table() };
+  private tables: Tables = { names: new Table(), protos: new Table(), flagStrs: new Table(), addrs: new Table() };
   private readonly pages: Page[] = [];
   length = 0;
 
@@ -150,32 +306,128 @@ export class PacketStore implements PacketList {
     for (let i = 0; i < this.length; i++) yield this.at(i)!;
   }
 
+  /** Bytes the columns take (typed arrays only; strings, SACK blocks and plain packets not counted). */
+  columnBytes(): number {
+    let b = 0;
+    for (const g of this.pages) for (let c = 0; c < NCOL; c++) b += g.col(c)?.byteLength ?? 0;
+    return b;
+  }
+
+  /**
+   * The store as an image. Full pages hand over their own column buffers (listed in `transfer`
+   * for postMessage), so after a transferring post this store must not be read again; the last,
+   * partly filled page is copied at its used length.
+   */
+  toImage(): { image: PacketStoreImage; transfer: ArrayBuffer[] } {
+    const transfer: ArrayBuffer[] = [];
+    const pages = this.pages.map((g): PacketStorePageImage => {
+      const cols: Partial<Record<ColumnName, Col>> = {};
+      const one: Partial<Record<ColumnName, number>> = {};
+      for (let c = 0; c < NCOL; c++) {
+        const a = g.col(c), name = COLUMN_NAMES[c]!;
+        if (a === null) { if (g.seen[c] === 1) one[name] = g.one[c]!; continue; }
+        const col = g.n === a.length ? a : a.slice(0, g.n);
+        cols[name] = col;
+        transfer.push(col.buffer as ArrayBuffer);
+      }
+      let sack: PacketStorePageImage['sack'] = null;
+      if (g.sackRows !== null) {
+        sack = { rows: Uint16Array.from(g.sackRows), start: Uint32Array.from(g.sackStart!), edges: Float64Array.from(g.sackEdges!) };
+        transfer.push(sack.rows.buffer as ArrayBuffer, sack.start.buffer as ArrayBuffer, sack.edges.buffer as ArrayBuffer);
+      }
+      return {
+        n: g.n, frame0: g.frame0, cols, one,
+        summaries: g.summaries !== null ? [...g.summaries] : null,
+        sack,
+        plain: g.plain !== null ? [...g.plain] : null,
+      };
+    });
+    const tb = this.tables;
+    const image: PacketStoreImage = {
+      kind: 'tandem-packet-store', version: 1, length: this.length,
+      tables: { names: [...tb.names.list], protos: [...tb.protos.list], flagStrs: [...tb.flagStrs.list], addrs: [...tb.addrs.list] },
+      pages,
+    };
+    return { image, transfer };
+  }
+
+  /** A store over an image's columns (used in place, not copied; only a short last page is widened for further pushes). */
+  static fromImage(image: PacketStoreImage): PacketStore {
+    const bad = (why: string): never => { throw new PacketStoreImageError(`not a packet store image: ${why}`); };
+    if (image === null || typeof image !== 'object' || image.kind !== 'tandem-packet-store') bad('wrong kind');
+    if (image.version !== 1) bad(`version ${String(image.version)} (this build reads 1)`);
+    const s = new PacketStore();
+    const table = (name: keyof PacketStoreImage['tables']): Table => {
+      const list = image.tables?.[name];
+      if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) bad(`table ${name}`);
+      return new Table([...list]);
+    };
+    s.tables = { names: table('names'), protos: table('protos'), flagStrs: table('flagStrs'), addrs: table('addrs') };
+    if (!Array.isArray(image.pages)) bad('no pages');
+    let total = 0;
+    image.pages.forEach((pi, j) => {
+      const last = j === image.pages.length - 1;
+      if (!(Number.isInteger(pi?.n) && pi.n >= 0 && pi.n <= PAGE && (last || pi.n === PAGE))) bad(`page ${j} has ${String(pi?.n)} rows`);
+      const g = new Page(s.tables);
+      g.n = pi.n;
+      g.frame0 = Number(pi.frame0);
+      for (let c = 0; c < NCOL; c++) {
+        const name = COLUMN_NAMES[c]!;
+        const a = pi.cols?.[name];
+        const v = pi.one?.[name];
+        if (a === undefined) {
+          if (v === undefined) continue;
+          if (typeof v !== 'number') bad(`page ${j} column ${name}`);
+          if (DIRECT.has(name)) g.col(c)!.fill(v, 0, pi.n); else { g.seen[c] = 1; g.one[c] = v; }
+          continue;
+        }
+        const [, base, widest] = COLUMN_SPEC[c]!;
+        let t: ColType | null = null;
+        for (let x: ColType = base; ; x = wider(x)) { if (a instanceof x) { t = x; break; } if (x === widest) break; }
+        if (t === null || a.length < pi.n) bad(`page ${j} column ${name}`);
+        let col = a as Col;
+        if (col.length !== PAGE) { const w = new t!(PAGE); w.set(col.subarray(0, pi.n)); col = w; }
+        g.adopt(c, col, t!);
+      }
+      if (pi.summaries) g.summaries = new Map(pi.summaries);
+      if (pi.sack) { g.sackRows = Array.from(pi.sack.rows); g.sackStart = Array.from(pi.sack.start); g.sackEdges = Array.from(pi.sack.edges); }
+      if (pi.plain) g.plain = new Map(pi.plain);
+      s.pages.push(g);
+      total += pi.n;
+    });
+    if (total !== image.length) bad(`${total} rows for ${image.length} packets`);
+    s.length = total;
+    return s;
+  }
+
   /** Adds one decoded packet (kept as columns when it fits, as is otherwise). */
   push(p: Packet): void {
     let g = this.pages[this.pages.length - 1];
     if (g === undefined || g.n === PAGE) { g = new Page(this.tables); this.pages.push(g); }
     const k = g.n++;
     this.length++;
-    if (!fits(p)) {
+    const tb = this.tables;
+    // Interned ids must fit their columns (a hostile file can make up many protocol names).
+    if (!fits(p) || tb.protos.id(p.proto) > 0xff || (p.tcp !== undefined && tb.flagStrs.id(p.tcp.flags) > 0xff) || tb.names.id(p.iface) > 0xffff) {
       (g.plain ??= new Map()).set(k, p);
       return;
     }
-    const tb = this.tables;
-    g.frame[k] = p.frame;
-    g.tsSec[k] = p.tsSec;
+    if (k === 0) g.frame0 = p.frame;
+    g.set(C_FRAME, k, (p.frame - g.frame0 - k) >>> 0);
+    g.set(C_TSSEC, k, p.tsSec);
     g.tsNsec[k] = p.tsNsec;
-    g.name[k] = tb.names.id(p.iface);
-    g.ifaceId[k] = p.ifaceId;
-    g.linktype[k] = p.linktype;
+    g.set(C_NAME, k, tb.names.id(p.iface));
+    g.set(C_IFACEID, k, p.ifaceId);
+    g.set(C_LINKTYPE, k, p.linktype);
     g.dir[k] = dirCode(p.dir);
-    g.caplen[k] = p.caplen;
-    g.len[k] = p.len;
+    g.set(C_CAPLEN, k, p.caplen);
+    g.set(C_LEN, k, p.len);
     let fl = 0;
-    if (p.ifindex !== undefined) { fl |= F_IFINDEX; g.ifindex[k] = p.ifindex; }
+    if (p.ifindex !== undefined) { fl |= F_IFINDEX; g.set(C_IFINDEX, k, p.ifindex); }
     if (p.hatype !== undefined) { fl |= F_HATYPE; g.hatype[k] = p.hatype; }
     g.proto[k] = tb.protos.id(p.proto);
-    g.src[k] = tb.addrs.id(p.src!);
-    g.dst[k] = tb.addrs.id(p.dst!);
+    g.set(C_SRC, k, tb.addrs.id(p.src!));
+    g.set(C_DST, k, tb.addrs.id(p.dst!));
     const ip = p.ip!;
     if (ip.v === 6) fl |= F_V6;
     else { g.ipId[k] = ip.id!; if (ip.df) fl |= F_DF; }
@@ -188,11 +440,11 @@ export class PacketStore implements PacketList {
       fl |= F_TCP;
       g.tflags[k] = tb.flagStrs.id(t.flags);
       g.seq[k] = t.seq; g.ack[k] = t.ack; g.win[k] = t.win; g.l4len[k] = t.len;
-      if (t.mss !== undefined) { fl |= F_MSS; g.mss[k] = t.mss; }
-      if (t.wscale !== undefined) { fl |= F_WSCALE; g.wscale[k] = t.wscale; }
+      if (t.mss !== undefined) { fl |= F_MSS; g.set(C_MSS, k, t.mss); }
+      if (t.wscale !== undefined) { fl |= F_WSCALE; g.set(C_WSCALE, k, t.wscale); }
       if (t.sackOk !== undefined) fl |= F_SACKOK;
       if (t.tsval !== undefined) { fl |= F_TS; g.tsval[k] = t.tsval; g.tsecr[k] = t.tsecr!; }
-      if (t.sack !== undefined) { fl |= F_SACK; (g.sack ??= new Map()).set(k, t.sack.flat()); }
+      if (t.sack !== undefined) { fl |= F_SACK; g.addSack(k, t.sack); }
     } else if (p.udp !== undefined) {
       fl |= F_UDP;
       g.l4len[k] = p.udp.len;
@@ -203,8 +455,8 @@ export class PacketStore implements PacketList {
       if (w.sender !== undefined) { fl |= F_WG_SENDER; g.seq[k] = w.sender; }
       if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; g.ack[k] = w.receiver; }
       if (w.counter !== undefined) {
-        const c = Number(w.counter);
-        fl |= F_WG_COUNTER; g.tsval[k] = c % 4294967296; g.tsecr[k] = Math.floor(c / 4294967296);
+        const n = Number(w.counter);
+        fl |= F_WG_COUNTER; g.tsval[k] = n % 4294967296; g.tsecr[k] = Math.floor(n / 4294967296);
       }
     } else if (p.esp !== undefined) {
       fl |= F_ESP; g.seq[k] = p.esp.spi; g.ack[k] = p.esp.seq;
@@ -216,21 +468,44 @@ export class PacketStore implements PacketList {
 }
 
 /** Read-only view of one column-held packet; reads like the decoder's Packet. */
-class StoredPacket implements Packet {
-  constructor(private readonly s: Page, private readonly k: number) {}
-  get frame(): number { return this.s.frame[this.k]!; }
-  get tsSec(): number { return this.s.tsSec[this.k]!; }
+/**
+ * The fields a column view never holds (packets with them stay the decoder's objects). Shared by the
+ * in-memory store's views and the stored chunks' views (packet-columns.ts).
+ */
+export abstract class ColumnView {
+  get icmp(): undefined { return undefined; }
+  get ike(): undefined { return undefined; }
+  get nattKeepalive(): undefined { return undefined; }
+  get gre(): undefined { return undefined; }
+  get vxlan(): undefined { return undefined; }
+  get outer(): undefined { return undefined; }
+  get vlan(): undefined { return undefined; }
+  get arp(): undefined { return undefined; }
+  get truncated(): undefined { return undefined; }
+  get comments(): undefined { return undefined; }
+  get origin(): undefined { return undefined; }
+  get timeUnknown(): undefined { return undefined; }
+  get fwlog(): undefined { return undefined; }
+  get ah(): undefined { return undefined; }
+  get ppp(): undefined { return undefined; }
+  get enc(): undefined { return undefined; }
+}
+
+class StoredPacket extends ColumnView implements Packet {
+  constructor(private readonly s: Page, private readonly k: number) { super(); }
+  get frame(): number { return (this.s.frame0 + this.k + this.s.get(C_FRAME, this.k)) >>> 0; }
+  get tsSec(): number { return this.s.get(C_TSSEC, this.k); }
   get tsNsec(): number { return this.s.tsNsec[this.k]!; }
-  get iface(): string { return this.s.t.names.list[this.s.name[this.k]!]!; }
-  get ifaceId(): number { return this.s.ifaceId[this.k]!; }
-  get ifindex(): number | undefined { return (this.s.fl[this.k]! & F_IFINDEX) !== 0 ? this.s.ifindex[this.k]! : undefined; }
+  get iface(): string { return this.s.t.names.list[this.s.get(C_NAME, this.k)]!; }
+  get ifaceId(): number { return this.s.get(C_IFACEID, this.k); }
+  get ifindex(): number | undefined { return (this.s.fl[this.k]! & F_IFINDEX) !== 0 ? this.s.get(C_IFINDEX, this.k) : undefined; }
   get hatype(): number | undefined { return (this.s.fl[this.k]! & F_HATYPE) !== 0 ? this.s.hatype[this.k]! : undefined; }
   get dir(): Direction | null { return DIRS[this.s.dir[this.k]!]!; }
-  get linktype(): number { return this.s.linktype[this.k]!; }
-  get caplen(): number { return this.s.caplen[this.k]!; }
-  get len(): number { return this.s.len[this.k]!; }
-  get src(): string { return this.s.t.addrs.list[this.s.src[this.k]!]!; }
-  get dst(): string { return this.s.t.addrs.list[this.s.dst[this.k]!]!; }
+  get linktype(): number { return this.s.get(C_LINKTYPE, this.k); }
+  get caplen(): number { return this.s.get(C_CAPLEN, this.k); }
+  get len(): number { return this.s.get(C_LEN, this.k); }
+  get src(): string { return this.s.t.addrs.list[this.s.get(C_SRC, this.k)]!; }
+  get dst(): string { return this.s.t.addrs.list[this.s.get(C_DST, this.k)]!; }
   get proto(): string { return this.s.t.protos.list[this.s.proto[this.k]!]!; }
   get sport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.sport[this.k]! : undefined; }
   get dport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.dport[this.k]! : undefined; }
@@ -243,12 +518,12 @@ class StoredPacket implements Packet {
     const s = this.s, k = this.k, fl = s.fl[k]!;
     if ((fl & F_TCP) === 0) return undefined;
     const t: TcpInfo = { flags: s.t.flagStrs.list[s.tflags[k]!]!, seq: s.seq[k]!, ack: s.ack[k]!, win: s.win[k]!, len: s.l4len[k]! };
-    if ((fl & F_MSS) !== 0) t.mss = s.mss[k]!;
-    if ((fl & F_WSCALE) !== 0) t.wscale = s.wscale[k]!;
+    if ((fl & F_MSS) !== 0) t.mss = s.get(C_MSS, k);
+    if ((fl & F_WSCALE) !== 0) t.wscale = s.get(C_WSCALE, k);
     if ((fl & F_SACKOK) !== 0) t.sackOk = true;
     if ((fl & F_TS) !== 0) { t.tsval = s.tsval[k]!; t.tsecr = s.tsecr[k]!; }
     if ((fl & F_SACK) !== 0) {
-      const e = s.sack!.get(k)!;
+      const e = s.sack(k)!;
       const blocks: Array<[number, number]> = [];
       for (let j = 0; j < e.length; j += 2) blocks.push([e[j]!, e[j + 1]!]);
       t.sack = blocks;
@@ -275,23 +550,6 @@ class StoredPacket implements Packet {
   get payloadHash(): number | undefined { return (this.s.fl[this.k]! & F_HASH) !== 0 ? this.s.hash[this.k]! : undefined; }
   get summary(): string { return this.s.summaries?.get(this.k) ?? ''; }
   set summary(v: string) { (this.s.summaries ??= new Map()).set(this.k, v); }
-  // Fields the columns never hold (such packets stay Packet objects).
-  get icmp(): undefined { return undefined; }
-  get ike(): undefined { return undefined; }
-  get nattKeepalive(): undefined { return undefined; }
-  get gre(): undefined { return undefined; }
-  get vxlan(): undefined { return undefined; }
-  get outer(): undefined { return undefined; }
-  get vlan(): undefined { return undefined; }
-  get arp(): undefined { return undefined; }
-  get truncated(): undefined { return undefined; }
-  get comments(): undefined { return undefined; }
-  get origin(): undefined { return undefined; }
-  get timeUnknown(): undefined { return undefined; }
-  get fwlog(): undefined { return undefined; }
-  get ah(): undefined { return undefined; }
-  get ppp(): undefined { return undefined; }
-  get enc(): undefined { return undefined; }
 
   /** The same packet as a plain object (JSON, spreading, structured clone). */
   toJSON(): Packet { return toPlainPacket(this); }
@@ -299,7 +557,11 @@ class StoredPacket implements Packet {
 
 /** A plain-object copy of a packet, whichever form it has (the decoder's key order where it matters). */
 export function toPlainPacket(p: Packet): Packet {
-  if (!(p instanceof StoredPacket)) return p;
+  return p instanceof ColumnView ? plainCopy(p) : p;
+}
+
+/** The plain object a column view stands for. */
+export function plainCopy(p: Packet): Packet {
   const o: Packet = {
     frame: p.frame, tsSec: p.tsSec, tsNsec: p.tsNsec, iface: p.iface, ifaceId: p.ifaceId, dir: p.dir,
     linktype: p.linktype, caplen: p.caplen, len: p.len, proto: p.proto, summary: p.summary,

@@ -80,6 +80,16 @@ export interface TandemApi {
   'capture.startPaired'(req: PairedCaptureRequest): Promise<PairedCaptureStarted>;
   /** Prints self-contained report HTML to PDF in a sandboxed, script-free offscreen window. */
   'report.pdf'(req: ReportPdfRequest): Promise<Uint8Array>;
+  /**
+   * Starts the guided test (issue 16): evidence, captures on A and B, one test connection, evidence
+   * again. Resolves once it runs; progress and the end arrive through `onProbeEvent`, to this window
+   * only. One test at a time in the whole app.
+   */
+  'probe.start'(req: ProbeStartRequest): Promise<{ probeId: string }>;
+  /** Stops a test this window started on both hosts; the end event follows with `cancelled`. */
+  'probe.cancel'(probeId: string): Promise<void>;
+  /** The bytes of one file the finished test collected, by the name its end event listed. */
+  'probe.file'(probeId: string, name: string): Promise<Uint8Array>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -203,9 +213,68 @@ export interface ReportPdfRequest {
   html: string;
 }
 
+// ---------------------------------------------------------------------------------------------
+// The guided test, "Run a test" (issue 16 §2). The engine is electron/probe (ProbeOptions there);
+// these are the parts the renderer sends and sees. The main process checks that both stay in step.
+
+export type ProbeTestKind = 'tcp' | 'http' | 'ping' | 'udp';
+export const PROBE_TEST_KINDS: readonly ProbeTestKind[] = ['tcp', 'http', 'ping', 'udp'];
+export type ProbeStepName = 'connect' | 'evidence-before' | 'capture-start' | 'test' | 'settle' | 'capture-stop' | 'evidence-after' | 'analyze';
+export const PROBE_STEP_NAMES: readonly ProbeStepName[] = ['connect', 'evidence-before', 'capture-start', 'test', 'settle', 'capture-stop', 'evidence-after', 'analyze'];
+
+/** One end of the test: this machine, or a host over SSH (key file or agent, never a password). */
+export type ProbeEndRequest =
+  | { kind: 'local'; sudo: boolean }
+  | { kind: 'ssh'; host: string; user?: string; port?: number; sudo: boolean };
+
+export interface ProbeStartRequest {
+  /** Host A starts the test connection: this machine or a host over SSH. */
+  a: ProbeEndRequest;
+  /** Host B, in front of the target: always over SSH. */
+  b: ProbeEndRequest;
+  /** Absolute path of the private key for the SSH ends; without it ssh uses the agent and default keys. */
+  identityFile?: string;
+  /** The target behind B: an IPv4 or IPv6 address. */
+  target: string;
+  test: ProbeTestKind;
+  /** tcp, http, udp: the destination port (refused for ping). */
+  port?: number;
+  snaplen?: number;
+  /** Seconds to keep capturing after the test, for retransmissions and replies. */
+  settleSec?: number;
+}
+
+export interface ProbeProgressInfo {
+  step: ProbeStepName;
+  host?: 'A' | 'B';
+  state: 'running' | 'done' | 'failed' | 'skipped';
+  /** One line, control characters already made visible. */
+  detail?: string;
+}
+
+/** What one host contributed, as names for `probe.file` ('' when none). */
+export interface ProbeHostFileNames {
+  capture: string;
+  links: string;
+  evidence: string[];
+}
+
+/** The end of a test as the renderer sees it: no host paths, no analysis (the app analyses itself). */
+export interface ProbeOutcome {
+  files: { A: ProbeHostFileNames; B: ProbeHostFileNames };
+  test?: { command: string; exitCode: number | null; ok: boolean; output: string };
+  failed?: { step: ProbeStepName; host?: 'A' | 'B'; message: string };
+  cancelled?: boolean;
+}
+
+export type ProbeEvent =
+  | { type: 'progress'; probeId: string; progress: ProbeProgressInfo }
+  | { type: 'end'; probeId: string; outcome: ProbeOutcome };
+
 /** Main → renderer pushes: event name → payload. One channel each, `tandem:event:<name>`. */
 export interface TandemEvents {
   capture: CaptureEvent;
+  probe: ProbeEvent;
 }
 export type EventName = keyof TandemEvents;
 
@@ -216,6 +285,7 @@ export function eventChannelOf<K extends EventName>(name: K): `tandem:event:${K}
 /** The subscriptions the preload adds next to the operations; each returns its unsubscribe. */
 export interface TandemSubscriptions {
   onCaptureEvent(listener: (event: CaptureEvent) => void): () => void;
+  onProbeEvent(listener: (event: ProbeEvent) => void): () => void;
 }
 
 /** Everything `window.tandem` holds in the desktop app. */
@@ -238,6 +308,9 @@ const OPERATION_SET: Record<Operation, true> = {
   'capture.stop': true,
   'capture.startPaired': true,
   'report.pdf': true,
+  'probe.start': true,
+  'probe.cancel': true,
+  'probe.file': true,
 };
 export const OPERATIONS = Object.freeze(Object.keys(OPERATION_SET) as Operation[]);
 
@@ -458,6 +531,104 @@ export function validateReportPdf(v: unknown): ReportPdfRequest {
   return { html: v.html };
 }
 
+// The guided test's request: the same host, user, port and key rules as the far-end capture, since
+// these fields become ssh arguments too; the target becomes an argument of the test command on A.
+
+/** True for a plain dotted-quad IPv4 address (no leading zeros, which some tools read as octal). */
+export function isIpv4Address(s: string): boolean {
+  const parts = s.split('.');
+  return parts.length === 4 && parts.every((p) => /^(?:0|[1-9]\d{0,2})$/.test(p) && Number(p) <= 255);
+}
+
+/** True for an IPv6 address in text form ("::" once at most, an optional dotted IPv4 tail, no zone). */
+export function isIpv6Address(s: string): boolean {
+  if (s.length < 2 || s.length > 45 || !s.includes(':')) return false;
+  const halves = s.split('::');
+  if (halves.length > 2) return false;
+  let groups = 0;
+  for (let h = 0; h < halves.length; h++) {
+    const half = halves[h]!;
+    if (half === '') continue;
+    const parts = half.split(':');
+    for (let i = 0; i < parts.length; i++) {
+      const g = parts[i]!;
+      const last = h === halves.length - 1 && i === parts.length - 1;
+      if (last && g.includes('.')) {
+        if (!isIpv4Address(g)) return false;
+        groups += 2;
+      } else if (/^[0-9A-Fa-f]{1,4}$/.test(g)) groups++;
+      else return false;
+    }
+  }
+  return halves.length === 2 ? groups <= 7 : groups === 8;
+}
+
+export function validateProbeTarget(v: unknown, what = 'target'): string {
+  if (typeof v !== 'string' || !(isIpv4Address(v) || isIpv6Address(v))) fail(`${what} must be an IPv4 or IPv6 address`);
+  return v;
+}
+
+function validateProbeEnd(v: unknown, what: string, mayBeLocal: boolean): ProbeEndRequest {
+  if (!isPlainObject(v)) fail(`${what} must be an object`);
+  if (typeof v.sudo !== 'boolean') fail(`${what}.sudo must be a boolean`);
+  if (v.kind === 'local') {
+    if (!mayBeLocal) fail(`${what} must be a host over SSH`);
+    onlyKeys(v, ['kind', 'sudo'], what);
+    return { kind: 'local', sudo: v.sudo };
+  }
+  if (v.kind !== 'ssh') fail(`${what}.kind must be ${mayBeLocal ? '"local" or "ssh"' : '"ssh"'}`);
+  onlyKeys(v, ['kind', 'host', 'user', 'port', 'sudo'], what);
+  const end: ProbeEndRequest = { kind: 'ssh', host: validateSshHost(v.host, `${what}.host`), sudo: v.sudo };
+  if (v.user !== undefined) end.user = validateSshUser(v.user, `${what}.user`);
+  if (v.port !== undefined) end.port = positiveInt(v.port, 65535, `${what}.port`);
+  return end;
+}
+
+export const MAX_PROBE_SETTLE_SEC = 120;
+export const MAX_PROBE_SNAPLEN = 262144;
+/** Below this the tunnel headers and the inner packet's no longer fit. */
+export const MIN_PROBE_SNAPLEN = 64;
+
+export function validateProbeStart(v: unknown): ProbeStartRequest {
+  const what = 'probe.start';
+  if (!isPlainObject(v)) fail(`${what}: request must be an object`);
+  onlyKeys(v, ['a', 'b', 'identityFile', 'target', 'test', 'port', 'snaplen', 'settleSec'], what);
+  const a = validateProbeEnd(v.a, `${what}: a`, true);
+  const b = validateProbeEnd(v.b, `${what}: b`, false);
+  const target = validateProbeTarget(v.target, `${what}: target`);
+  if (typeof v.test !== 'string' || !(PROBE_TEST_KINDS as readonly string[]).includes(v.test)) fail(`${what}: test must be one of ${PROBE_TEST_KINDS.join(', ')}`);
+  const test = v.test as ProbeTestKind;
+  const req: ProbeStartRequest = { a, b, target, test };
+  if (test === 'ping') {
+    if (v.port !== undefined) fail(`${what}: port is not used by a ping test`);
+  } else {
+    req.port = positiveInt(v.port, 65535, `${what}: port`);
+  }
+  if (v.identityFile !== undefined) req.identityFile = validateKeyPath(v.identityFile, `${what}: identityFile`);
+  if (v.snaplen !== undefined) {
+    req.snaplen = positiveInt(v.snaplen, MAX_PROBE_SNAPLEN, `${what}: snaplen`);
+    if (req.snaplen < MIN_PROBE_SNAPLEN) fail(`${what}: snaplen must be from ${MIN_PROBE_SNAPLEN} to ${MAX_PROBE_SNAPLEN}`);
+  }
+  if (v.settleSec !== undefined) req.settleSec = positiveInt(v.settleSec, MAX_PROBE_SETTLE_SEC, `${what}: settleSec`);
+  return req;
+}
+
+const PROBE_ID = /^[A-Za-z0-9-]{1,64}$/;
+
+export function validateProbeId(v: unknown): string {
+  if (typeof v !== 'string' || !PROBE_ID.test(v)) fail('probe id is not valid');
+  return v;
+}
+
+// A name from the test's end event: "A/capture.pcap" style, one folder deep at most, plain
+// characters only. The main process also insists the name is one it listed for that test.
+const PROBE_FILE_NAME = /^(?:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\/)?[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+
+export function validateProbeFileName(v: unknown): string {
+  if (typeof v !== 'string' || !PROBE_FILE_NAME.test(v) || v.split('/').some((p) => p === '.' || p === '..')) fail('probe.file: name is not a file of the test');
+  return v;
+}
+
 /** One validator per operation: raw IPC arguments in, typed arguments out, or IpcValidationError. */
 export const validators: { [K in Operation]: (args: readonly unknown[]) => OperationArgs<K> } = {
   'app.info': (args) => {
@@ -491,6 +662,18 @@ export const validators: { [K in Operation]: (args: readonly unknown[]) => Opera
   'report.pdf': (args) => {
     argCount(args, 1, 1, 'report.pdf');
     return [validateReportPdf(args[0])];
+  },
+  'probe.start': (args) => {
+    argCount(args, 1, 1, 'probe.start');
+    return [validateProbeStart(args[0])];
+  },
+  'probe.cancel': (args) => {
+    argCount(args, 1, 1, 'probe.cancel');
+    return [validateProbeId(args[0])];
+  },
+  'probe.file': (args) => {
+    argCount(args, 2, 2, 'probe.file');
+    return [validateProbeId(args[0]), validateProbeFileName(args[1])];
   },
 };
 

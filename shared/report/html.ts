@@ -12,6 +12,7 @@ import {
 import { CHECKPOINTS } from './labels.ts';
 import { layoutLadder, renderLadderSvg } from './ladder.ts';
 import { esc } from './svg.ts';
+import { visible } from '../util/shell.ts';
 
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -273,6 +274,17 @@ function strayNotesHtml(m: ReportModel): string {
   }).join('');
 }
 
+/**
+ * The finished document with every control and bidi/invisible format character that came from a
+ * capture, a note or a host shown as a visible escape (`\u202e`), as the terminal and Markdown
+ * outputs do: an override in a packet summary must not reorder the text after it, in the tables or
+ * in the SVG ladder alike. The template itself holds none, so one pass over the whole page catches
+ * every field; tab, line feed and carriage return stay (notes keep their line breaks).
+ */
+function visibleHtml(doc: string): string {
+  return doc.replace(/[^\t\n\r]+/g, (run) => visible(run));
+}
+
 export function renderHtmlReport(input: ReportInput): string {
   const m = buildModel(input);
   const a = input.a, b = input.b;
@@ -291,7 +303,7 @@ export function renderHtmlReport(input: ReportInput): string {
     strayNotesHtml(m),
     `<footer>Made with Tandem ${esc(m.toolVersion)}. Frame numbers are 1-based positions in each capture file, as Wireshark counts them.</footer>`,
   ].filter(Boolean).join('\n');
-  return `<!DOCTYPE html>
+  return visibleHtml(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -307,5 +319,5 @@ ${body}
 </main>
 </body>
 </html>
-`;
+`);
 }

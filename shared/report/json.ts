@@ -2,6 +2,7 @@
 // `tandem analyze --json` read it as is), plus the user's notes and where the file came from.
 import type { Note } from './notes.ts';
 import type { ReportAnalysis, ReportInput } from './types.ts';
+import { jsonVisible } from '../util/shell.ts';
 
 export interface ReportJson extends ReportAnalysis {
   notes: Note[];
@@ -19,5 +20,6 @@ export function buildReportJson(input: ReportInput): ReportJson {
 }
 
 export function renderJsonReport(input: ReportInput): string {
-  return JSON.stringify(buildReportJson(input), null, 2) + '\n';
+  // Bidi and C1 characters from captures, notes or host evidence as \u escapes (same values once parsed), as `analyze --json -` does.
+  return jsonVisible(JSON.stringify(buildReportJson(input), null, 2)) + '\n';
 }

@@ -11,6 +11,8 @@ import type { Packet } from '../../../shared/protocols/packet.ts';
 import type { CaptureInterface } from '../../../shared/capture-file/types.ts';
 import type { SkippedLines } from '../../../shared/capture-file/reader.ts';
 import type { AnalysisResult } from '../../../shared/analysis/types.ts';
+import type { ColumnChunk } from '../../../shared/ingest/packet-columns.ts';
+import type { EvidenceFormat } from '../../../shared/evidence/types.ts';
 
 export const DB_NAME = 'tandem';
 export const CHUNK_SIZE = 2000;
@@ -65,11 +67,17 @@ export interface CaptureRecord {
   importMs?: number;
 }
 
-/** CHUNK_SIZE decoded packets; row r of a capture is packets[r % CHUNK_SIZE] of chunk floor(r / CHUNK_SIZE). */
+/**
+ * CHUNK_SIZE packets; row r of a capture is row r % CHUNK_SIZE of chunk floor(r / CHUNK_SIZE). New
+ * chunks hold columns (`cols`, shared/ingest/packet-columns.ts: a few buffers, fast to write and
+ * read back); chunks written before, and by live capture, hold `packets`. Read them with
+ * fromStoredChunk, which takes either (no store changed, so no schema version).
+ */
 export interface PacketChunkRecord {
   captureId: number;
   chunk: number;
-  packets: Packet[];
+  cols?: ColumnChunk;
+  packets?: Packet[];
 }
 
 /** The raw bytes of one packet chunk: frame i is bytes[offsets[i] .. offsets[i+1]). */
@@ -118,6 +126,26 @@ export interface SessionSettingsRecord {
   links?: Partial<Record<HostSide, string>>;
   /** Only in the app-wide row (APP_SETTINGS_ID): the capture dialog's far-end (SSH) choices. */
   farEnd?: FarEndSettings;
+  /** Host evidence per host, in the order added (no index, so no schema version change; see db/evidence.ts). */
+  evidence?: Partial<Record<HostSide, EvidenceRecord[]>>;
+}
+
+/** One command output of a host (`wg show all dump`, `nft -j list ruleset` …), pasted or from a file. */
+export interface EvidenceRecord {
+  /** Unique within the session; the analysis key names it, so a removed-then-added text never looks unchanged. */
+  id: string;
+  /** File name, or the label given to a paste. */
+  name: string;
+  /** As given (at most 16 MiB). */
+  text: string;
+  addedAt: number;
+  /** What detectAndParse recognised. */
+  format: EvidenceFormat;
+  /** Lines the parser could not read (the first ones; `problemCount` is the total). */
+  problems: Array<{ line: number; message: string; text?: string }>;
+  problemCount?: number;
+  /** Private/preshared or ESP keys replaced in `text` before it was stored. */
+  secretsRemoved?: number;
 }
 
 /**
@@ -156,8 +184,9 @@ export type TandemDb = Dexie & {
   settings: Dexie.Table<SessionSettingsRecord, number>;
 };
 
-export function openDb(name = DB_NAME): TandemDb {
-  const db = new Dexie(name) as TandemDb;
+/** relaxed: commit once the OS has the data (bulk imports; a crash loses at most the import in progress). */
+export function openDb(name = DB_NAME, opts: { relaxed?: boolean } = {}): TandemDb {
+  const db = new Dexie(name, opts.relaxed ? { chromeTransactionDurability: 'relaxed' } : {}) as TandemDb;
   db.version(1).stores({
     sessions: '++id, updatedAt',
     captures: '++id, sessionId',

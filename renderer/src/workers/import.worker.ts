@@ -1,22 +1,30 @@
 /// <reference lib="webworker" />
-// Imports one capture file off the UI thread: streams the File through the shared loader,
+// Imports one capture file off the UI thread: streams the File through the shared reader and decoder,
 // writes fixed-size packet chunks straight to IndexedDB and reports throttled progress.
-// Cancel terminates this worker (see import-jobs.ts). Every chunk write updates the capture's
-// packet count in the same transaction, so whatever moment the worker dies at, the record and
-// its chunks agree. A file that yields nothing is removed again; a write that fails (storage
-// full) rolls the whole capture back.
+// Cancel terminates this worker (see import-jobs.ts). Chunks are written in batches, each in one
+// transaction with the capture's packet count, so whatever moment the worker dies at, the record
+// and its chunks agree. Chunks hold columns (shared/ingest/packet-columns.ts), not Packet objects.
+// A file that yields nothing is removed again; a write that fails (storage full) rolls the whole
+// capture back.
 
-import { loadCapture } from '../../../shared/ingest/load-capture.ts';
+import { readCapture } from '../../../shared/capture-file/reader.ts';
+import type { LoadSummary } from '../../../shared/ingest/load-capture.ts';
+import { encodeChunk } from '../../../shared/ingest/packet-columns.ts';
+import { decodeFrame } from '../../../shared/protocols/index.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
-import { CHUNK_SIZE, chunkRange, openDb, packFrames, type CaptureRecord, type Timestamp } from '../db/schema.ts';
+import { CHUNK_SIZE, chunkRange, openDb, type CaptureRecord, type FrameChunkRecord, type PacketChunkRecord, type Timestamp } from '../db/schema.ts';
 import { describeOutcome, errorText, fileLabel, storageFailure, type Outcome } from '../features/import/import-text.ts';
 import { importLockName, type FromImportWorker, type ImportDone, type ToImportWorker } from './import-messages.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
-const db = openDb();
-const PROGRESS_INTERVAL_MS = 100;
-const MAX_WRITES_IN_FLIGHT = 3;
+// Relaxed durability: an import that a crash cuts short is marked interrupted at start-up anyway.
+const db = openDb(undefined, { relaxed: true });
+// Each progress message re-renders the session view on the UI thread: four a second move the bar smoothly enough.
+const PROGRESS_INTERVAL_MS = 250;
+const MAX_WRITES_IN_FLIGHT = 2;
+/** Chunks per transaction, at most (32 000 packets). */
+const MAX_BATCH = 16;
 
 function post(msg: FromImportWorker): void {
   self.postMessage(msg);
@@ -46,9 +54,42 @@ async function* fileBytes(file: File, counter: { read: number }): AsyncGenerator
   }
 }
 
-function isEarlier(a: Timestamp, b: Timestamp): boolean {
-  return a.sec < b.sec || (a.sec === b.sec && a.nsec < b.nsec);
+/**
+ * The raw frames of the chunk being filled, packed as they are read: one growing buffer per chunk
+ * instead of a copy per packet (a million small ArrayBuffers cost more than the decode).
+ */
+class FramePacker {
+  private buf = new Uint8Array(1 << 18);
+  private pos = 0;
+  private offsets = new Uint32Array(CHUNK_SIZE + 1);
+  private n = 0;
+
+  add(data: Uint8Array): void {
+    if (this.pos + data.byteLength > this.buf.byteLength) {
+      const grown = new Uint8Array(Math.max(this.buf.byteLength * 2, this.pos + data.byteLength));
+      grown.set(this.buf.subarray(0, this.pos));
+      this.buf = grown;
+    }
+    this.buf.set(data, this.pos);
+    this.pos += data.byteLength;
+    if (this.n + 1 >= this.offsets.length) {
+      const more = new Uint32Array(this.offsets.length * 2);
+      more.set(this.offsets);
+      this.offsets = more;
+    }
+    this.offsets[++this.n] = this.pos;
+  }
+
+  /** The packed frames (frame i is bytes[offsets[i] .. offsets[i+1])), and a fresh start. */
+  take(): { bytes: ArrayBuffer; offsets: Uint32Array } {
+    const out = { bytes: this.buf.buffer.slice(0, this.pos), offsets: this.offsets.slice(0, this.n + 1) };
+    this.pos = 0;
+    this.n = 0;
+    return out;
+  }
 }
+
+const NO_BYTES = new Uint8Array(0);
 
 /** Removes the capture and every chunk written for it, all or nothing. */
 async function removeCapture(captureId: number): Promise<void> {
@@ -65,36 +106,39 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
   const counter = { read: 0 };
   let queued = 0;
   let packets: Packet[] = [];
-  let frames: Uint8Array[] = [];
+  const frames = new FramePacker();
   let chunkNo = 0;
-  let firstTs: Timestamp | null = null;
-  let lastTs: Timestamp | null = null;
+  // Earliest and latest time seen, as numbers (no object per packet).
+  let firstSec = Infinity, firstNsec = 0, lastSec = -Infinity, lastNsec = 0;
+  const span = (): { firstTs: Timestamp | null; lastTs: Timestamp | null } =>
+    firstSec === Infinity ? { firstTs: null, lastTs: null } : { firstTs: { sec: firstSec, nsec: firstNsec }, lastTs: { sec: lastSec, nsec: lastNsec } };
   let lastProgress = 0;
-  // Up to MAX_WRITES_IN_FLIGHT chunk writes overlap with parsing the next chunks. They never
-  // reject: the first failure is kept and stops the import at the next flush.
+  // Chunks are committed in batches, one transaction each: few transactions is what makes the
+  // writes fast (their count, not their bytes, dominates). Batches start at one chunk and double
+  // up to MAX_BATCH, so a small file, an early Cancel or a full disk still has its first packets
+  // committed at once. Up to MAX_WRITES_IN_FLIGHT commits overlap with parsing the next chunks;
+  // they never reject: the first failure is kept and stops the import at the next flush.
   const inFlight: Promise<void>[] = [];
   let written = 0;
   let writeError: unknown = null;
+  let batch: { packets: PacketChunkRecord[]; frames: FrameChunkRecord[] } = { packets: [], frames: [] };
+  let batchLimit = 1;
 
-  const flush = async (): Promise<void> => {
-    if (packets.length === 0) return;
-    const chunkPackets = packets;
-    const chunkFrames = frames;
-    const chunk = chunkNo++;
-    packets = [];
-    frames = [];
-    const { bytes, offsets } = packFrames(chunkFrames);
+  const commit = async (): Promise<void> => {
+    if (batch.packets.length === 0) return;
+    const { packets: pc, frames: fc } = batch;
+    batch = { packets: [], frames: [] };
+    batchLimit = Math.min(MAX_BATCH, batchLimit * 2);
     while (inFlight.length >= MAX_WRITES_IN_FLIGHT) await inFlight.shift();
     if (writeError) throw writeError;
-    queued += chunkPackets.length;
     const count = queued;
-    const span = { firstTs, lastTs };
+    const times = span();
     const bytesRead = counter.read;
     const write = db
       .transaction('rw', [db.packetChunks, db.frameChunks, db.captures], async () => {
-        await db.packetChunks.put({ captureId, chunk, packets: chunkPackets });
-        await db.frameChunks.put({ captureId, chunk, bytes, offsets });
-        await db.captures.update(captureId, { packetCount: count, bytesRead, ...span });
+        await db.packetChunks.bulkPut(pc);
+        await db.frameChunks.bulkPut(fc);
+        await db.captures.update(captureId, { packetCount: count, bytesRead, ...times });
       })
       .then(
         () => {
@@ -105,6 +149,21 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
         },
       );
     inFlight.push(write);
+  };
+
+  /** Closes the chunk being filled; commits the batch when it is full (or `last`). */
+  const flush = async (last = false): Promise<void> => {
+    if (packets.length > 0) {
+      const chunkPackets = packets;
+      const chunk = chunkNo++;
+      packets = [];
+      const { bytes, offsets } = frames.take();
+      // Columns, not objects: IndexedDB then copies a few buffers instead of cloning 2000 object trees.
+      batch.packets.push({ captureId, chunk, cols: encodeChunk(chunkPackets).chunk });
+      batch.frames.push({ captureId, chunk, bytes, offsets });
+      queued += chunkPackets.length;
+    }
+    if (last || batch.packets.length >= batchLimit) await commit();
   };
 
   const done = (o: Outcome, extra: Partial<ImportDone> = {}): void => {
@@ -127,14 +186,25 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
     done(outcome, { removed });
   };
 
-  const gen = loadCapture(fileBytes(file, counter), { keepBytes: true, batchSize: CHUNK_SIZE, ...(maxInflatedBytes ? { maxInflatedBytes } : {}) });
+  /** One decoded packet and its raw bytes into the chunk being filled. */
+  const add = (p: Packet, data: Uint8Array): void => {
+    const sec = p.tsSec, nsec = p.tsNsec;
+    if (sec < firstSec || (sec === firstSec && nsec < firstNsec)) { firstSec = sec; firstNsec = nsec; }
+    if (sec > lastSec || (sec === lastSec && nsec > lastNsec)) { lastSec = sec; lastNsec = nsec; }
+    packets.push(p);
+    frames.add(data);
+  };
+
+  // The reader and the decoder directly (what loadCapture does), so each frame's bytes are packed
+  // from the reader's buffer straight into the chunk.
+  const gen = readCapture(fileBytes(file, counter), { batchSize: CHUNK_SIZE, ...(maxInflatedBytes ? { maxInflatedBytes } : {}) });
   let ifaceCount = -1;
   try {
     for (;;) {
       const step = await gen.next();
       if (step.done) {
-        const summary = step.value;
-        await flush();
+        const summary = step.value as LoadSummary;
+        await flush(true);
         await Promise.all(inFlight);
         if (writeError) throw writeError;
         const outcome = describeOutcome(file.name, summary, written);
@@ -151,8 +221,7 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
           status: outcome.status === 'partial' ? 'partial' : 'complete',
           packetCount: written,
           bytesRead: counter.read,
-          firstTs,
-          lastTs,
+          ...span(),
           importMs: Math.round(performance.now() - started),
           ...(outcome.problem ? { problem: outcome.problem } : {}),
           ...(skipped ? { skipped } : {}),
@@ -161,19 +230,23 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
         done(outcome, skipped ? { skipped } : {});
         return;
       }
-      const loaded = step.value;
-      if (loaded.interfaces.length !== ifaceCount) {
-        ifaceCount = loaded.interfaces.length;
-        await stored(db.captures.update(captureId, { interfaces: loaded.interfaces }));
+      const read = step.value;
+      if (read.interfaces.length !== ifaceCount) {
+        ifaceCount = read.interfaces.length;
+        await stored(db.captures.update(captureId, { interfaces: read.interfaces }));
       }
-      for (let i = 0; i < loaded.packets.length; i++) {
-        const p = loaded.packets[i]!;
-        const ts = { sec: p.tsSec, nsec: p.tsNsec };
-        if (!firstTs || isEarlier(ts, firstTs)) firstTs = ts;
-        if (!lastTs || isEarlier(lastTs, ts)) lastTs = ts;
-        packets.push(p);
-        frames.push(loaded.frames[i] ?? new Uint8Array(0));
-        if (packets.length === CHUNK_SIZE) await flush();
+      if (read.packets && read.packets.length > 0) {
+        // tcpdump text: decoded by the reader, no bytes.
+        for (const p of read.packets) {
+          add(p, NO_BYTES);
+          if (packets.length === CHUNK_SIZE) await flush();
+        }
+      } else {
+        // Frame bytes are views valid until the next gen.next(): add() copies them at once.
+        for (const f of read.frames) {
+          add(decodeFrame(f, read.interfaces[f.ifaceId]!), f.data);
+          if (packets.length === CHUNK_SIZE) await flush();
+        }
       }
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_INTERVAL_MS) {

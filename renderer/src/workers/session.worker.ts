@@ -8,8 +8,7 @@ import type { AnalysisResult, CaptureInput } from '../../../shared/analysis/type
 import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import type { CaptureInterface, RawFrame } from '../../../shared/capture-file/types.ts';
 import { decodeFrame } from '../../../shared/protocols/index.ts';
-import type { PacketList } from '../../../shared/protocols/packet.ts';
-import { PacketStore } from '../../../shared/ingest/packet-store.ts';
+import { ChunkPackets, chunkFilter, encodeChunk, filterRows, fromStoredChunk, type LoadedChunk } from '../../../shared/ingest/packet-columns.ts';
 import { buildAnnotatedPcapng, renderHtmlReport, renderJsonReport, renderMarkdownReport } from '../../../shared/report/index.ts';
 import type { ReportCapture, ReportInput } from '../../../shared/report/types.ts';
 import { toReportNote } from '../db/note-targets.ts';
@@ -18,6 +17,8 @@ import type { ClockPairs, Conversation, ExportFormat, FromSessionWorker, SideTim
 import { packetInfo } from '../../../shared/protocols/info.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import { compileFilter } from '../../../shared/filter/index.ts';
+import { hostsEvidence } from '../../../shared/evidence/collect.ts';
+import { visible } from '../../../shared/util/shell.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
@@ -25,8 +26,8 @@ const db = openDb();
 
 interface Side {
   capture: CaptureRecord;
-  /** Column store (a fraction of the memory of the stored objects); packets are read-only views. */
-  packets: PacketList;
+  /** The stored column chunks as they were read (one copy of every packet); packets are read-only views. */
+  packets: ChunkPackets;
 }
 
 let sessionId = 0;
@@ -52,18 +53,26 @@ async function sessionCaptures(id: number): Promise<Partial<Record<HostSide, Cap
   return out;
 }
 
-async function readPackets(c: CaptureRecord, onChunk: (n: number) => void): Promise<PacketList> {
+/** Chunks per IndexedDB request: few round trips, and progress still moves on a big capture. */
+const READ_BATCH = 48;
+
+async function readPackets(c: CaptureRecord, onChunk: (n: number) => void): Promise<ChunkPackets> {
   const [lo, hi] = chunkRange(c.id);
-  const packets = new PacketStore();
-  // Chunk by chunk (not one toArray) so progress moves and memory peaks at one chunk of clones.
   const keys = await db.packetChunks.where('[captureId+chunk]').between(lo, hi, true, true).primaryKeys();
-  for (const key of keys) {
-    const rec = await db.packetChunks.get(key);
-    if (!rec) continue;
-    for (const p of rec.packets) packets.push(p);
-    onChunk(rec.packets.length);
+  // Every batch asked for at once: IndexedDB reads the next ones while this thread takes in the
+  // first. Column chunks are used as read (their buffers become the columns); old ones are converted.
+  const batches: Array<Promise<LoadedChunk[]>> = [];
+  for (let i = 0; i < keys.length; i += READ_BATCH) {
+    const last = keys[Math.min(keys.length, i + READ_BATCH) - 1]!;
+    batches.push(
+      db.packetChunks.where('[captureId+chunk]').between(keys[i]!, last, true, true).toArray().then((recs) => {
+        const out = recs.map(fromStoredChunk);
+        onChunk(out.reduce((n, c) => n + c.length, 0));
+        return out;
+      }),
+    );
   }
-  return packets;
+  return new ChunkPackets((await Promise.all(batches)).flat());
 }
 
 async function load(id: number): Promise<void> {
@@ -74,32 +83,43 @@ async function load(id: number): Promise<void> {
   let done = 0;
   let lastPost = 0;
   const next: Partial<Record<HostSide, Side>> = {};
-  for (const host of ['A', 'B'] as const) {
+  const progress = (n: number): void => {
+    done += n;
+    const now = performance.now();
+    if (now - lastPost > 100) {
+      lastPost = now;
+      post({ type: 'progress', task: 'load', done, total });
+    }
+  };
+  // Both hosts at once, for the same reason as the batches.
+  await Promise.all((['A', 'B'] as const).map(async (host) => {
     const c = caps[host];
-    if (!c) continue;
-    const packets = await readPackets(c, (n) => {
-      done += n;
-      const now = performance.now();
-      if (now - lastPost > 100) {
-        lastPost = now;
-        post({ type: 'progress', task: 'load', done, total });
-      }
-    });
-    next[host] = { capture: c, packets };
-  }
+    if (c) next[host] = { capture: c, packets: await readPackets(c, progress) };
+  }));
   sides = next;
   const first = next.A?.packets.at(0) ?? next.B?.packets.at(0);
   // The exact first packet, not its whole second: "since A's first packet" then reads 0.000000 on it.
   base = first ? { sec: first.tsSec, nsec: first.tsNsec } : { sec: 0, nsec: 0 };
   const baseSec = base.sec;
+  // Straight from the time and length columns, which every row has (no packet views).
   const times = (s: Side | undefined): SideTimes | null => {
     if (!s) return null;
     const t = new Float64Array(s.packets.length);
     let maxLen = 0;
-    for (let i = 0; i < t.length; i++) {
-      const p = s.packets.at(i)!;
-      t[i] = rel(p);
-      if (p.len > maxLen) maxLen = p.len;
+    let i = 0;
+    for (const c of s.packets.chunks) {
+      const { tsSec, tsNsec, len, n, isPlain } = c.cols;
+      for (let k = 0; k < n; k++, i++) {
+        // A plain row's own values may not fit 32 bits (that is why it is plain): read them from it.
+        if (isPlain[k] === 1) {
+          const p = c.at(k)!;
+          t[i] = rel(p);
+          if (p.len > maxLen) maxLen = p.len;
+          continue;
+        }
+        t[i] = tsSec[k]! - base.sec + (tsNsec[k]! - base.nsec) / 1e9;
+        if (len[k]! > maxLen) maxLen = len[k]!;
+      }
     }
     return { captureId: s.capture.id, count: s.packets.length, times: t, maxLen };
   };
@@ -133,6 +153,11 @@ async function runAnalysis(inputs: string, keepGivenRoles: boolean): Promise<voi
     if (settings.options.flow?.trim()) opts.flow = settings.options.flow.trim();
     if (settings.options.clockOverride) opts.clockOverride = settings.options.clockOverride;
     if (keepGivenRoles) opts.keepGivenRoles = true;
+    // Host evidence, keyed as the captures are stored (the engine moves it with its host on a role
+    // swap), named as the CLI names files: visibly, since a name reaches every finding that quotes it.
+    const texts = (h: HostSide) => (settings.evidence?.[h] ?? []).map((e) => ({ name: visible(e.name), text: e.text }));
+    const evidence = hostsEvidence({ A: texts('A'), B: texts('B') }).evidence;
+    if (evidence !== undefined) opts.evidence = evidence;
     result = analyze(captureInput(a), captureInput(b), opts);
   } catch (err) {
     error = errorText(err);
@@ -179,29 +204,20 @@ async function runFilter(id: number, src: string): Promise<void> {
     post({ type: 'filtered', id, ok: false, error: compiled.error, at: compiled.at });
     return;
   }
-  // Checkpoint labels by frame, one context object per labelled packet; every other packet shares
-  // one empty context (no per-packet allocation or string keys in the hot loop).
+  // Checkpoint labels by frame, one context object per labelled packet; every other packet gets
+  // filterRows' one empty context (no per-packet allocation or string keys in the hot loop).
   const analysis = analysisForKey;
-  const EMPTY: { checkpoint?: string } = {};
   const ctxs: Record<HostSide, Map<number, { checkpoint: string }>> = { A: new Map(), B: new Map() };
   for (const c of analysis?.result?.checkpoints ?? []) ctxs[c.capture].set(c.frame, { checkpoint: c.label });
   const predicate = compiled.predicate;
+  // Conditions the columns decide are answered once per distinct value, not once per packet.
+  const fast = chunkFilter(src);
+  const ctxOnly = compiled.fields.every((f) => f === 'checkpoint');
   const run = (host: HostSide): Uint32Array | null => {
     const s = sides[host];
     if (!s) return null;
-    const ps = s.packets;
-    const out = new Uint32Array(ps.length);
     const labelled = ctxs[host];
-    let n = 0;
-    if (labelled.size === 0) {
-      for (let i = 0; i < ps.length; i++) if (predicate(ps.at(i)!, EMPTY)) out[n++] = i;
-    } else {
-      for (let i = 0; i < ps.length; i++) {
-        const p = ps.at(i)!;
-        if (predicate(p, labelled.get(p.frame) ?? EMPTY)) out[n++] = i;
-      }
-    }
-    return out.slice(0, n);
+    return filterRows(s.packets, predicate, fast, (frame) => labelled.get(frame), ctxOnly);
   };
   const A = run('A');
   const B = run('B');
@@ -442,7 +458,9 @@ async function relink(host: HostSide, text: string): Promise<void> {
     const [pc, fc] = await Promise.all([db.packetChunks.get(key), db.frameChunks.get(key)]);
     if (!pc || !fc) continue;
     const bytes = new Uint8Array(fc.bytes);
-    const packets = pc.packets.map((p, i) => {
+    const stored = fromStoredChunk(pc);
+    const packets = Array.from({ length: stored.length }, (_, i) => {
+      const p = stored.at(i)!;
       const iface: CaptureInterface | undefined = c.interfaces[p.ifaceId];
       const data = bytes.subarray(fc.offsets[i]!, fc.offsets[i + 1]!);
       if (!iface || p.origin === 'text' || data.length === 0) return p;
@@ -453,7 +471,7 @@ async function relink(host: HostSide, text: string): Promise<void> {
       if (q.dir === null && p.dir !== null) q.dir = p.dir;
       return q;
     });
-    await db.packetChunks.put({ ...pc, packets });
+    await db.packetChunks.put({ captureId: pc.captureId, chunk: pc.chunk, cols: encodeChunk(packets).chunk });
     done += packets.length;
     post({ type: 'progress', task: 'relink', done, total: c.packetCount });
   }

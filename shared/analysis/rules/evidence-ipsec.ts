@@ -10,7 +10,7 @@ const has = (id: IssueId) => (f: Facts): boolean => evidenceOf(f) !== null && is
 registerRule({
   id: 'evidence-ipsec-ts', sign: 'The child SA selectors (or xfrm policies) do not cover the test flow, or a log line says they were refused',
   classes: ['ipsec-config'], host: 'A or B', evidence: 'the child SA line, or the TS_UNACCEPTABLE log line', tunnels: ['ipsec'],
-  overrides: ['missing-a1', 'missing-a2', 'missing-a4', 'missing-b3', 'missing-b4', 'missing-b5'],
+  overrides: ['missing-a1', 'a1-wrong-interface', 'missing-a2', 'missing-a4', 'missing-b3', 'missing-b4', 'missing-b5'],
   applies: has('evidence-ipsec-ts'), evaluate: (f) => findingsFor(f, 'evidence-ipsec-ts'),
 });
 

@@ -17,7 +17,7 @@ registerRule({
 registerRule({
   id: 'evidence-route-missing', sign: 'The captured routing tables give the test packet no route, a blackhole, or the wrong interface',
   classes: ['routing'], host: 'A or B', evidence: 'the policy rule and route line chosen', tunnels: ['*'],
-  overrides: ['missing-a1', 'missing-b5', 'missing-b7'],
+  overrides: ['missing-a1', 'a1-wrong-interface', 'missing-b5', 'missing-b7'],
   applies: has('evidence-route-missing'), evaluate: (f) => findingsFor(f, 'evidence-route-missing'),
 });
 

@@ -11,5 +11,6 @@ import './ipsec-post.ts';
 import './evidence-wg.ts';
 import './evidence-net.ts';
 import './evidence-ipsec.ts';
+import './evidence-nat.ts';
 
 export { ruleList, ruleById, registerRule, type Rule } from './registry.ts';

@@ -10,13 +10,15 @@ import { registerRule } from './registry.ts';
 
 /** Sorted, merged [start, end) sequence ranges. */
 function coverage(items: Iterable<Inner>): Array<[number, number]> {
-  const r: Array<[number, number]> = [];
-  for (const x of items) if (x.relSeq >= 0 && x.plen > 0) r.push([x.relSeq, x.relSeq + x.plen]);
-  r.sort((p, q) => p[0] - q[0]);
+  // The union of the segments from their starts and ends sorted apart (numeric typed-array sorts,
+  // no pair object per segment: a bulk flow has hundreds of thousands); touching segments join.
+  const st: number[] = [], en: number[] = [];
+  for (const x of items) if (x.relSeq >= 0 && x.plen > 0) { st.push(x.relSeq); en.push(x.relSeq + x.plen); }
+  const S = Float64Array.from(st).sort(), E = Float64Array.from(en).sort();
   const m: Array<[number, number]> = [];
-  for (const x of r) {
-    const last = m[m.length - 1];
-    if (last !== undefined && x[0] <= last[1]) { if (x[1] > last[1]) last[1] = x[1]; } else m.push([x[0], x[1]]);
+  let depth = 0, from = 0;
+  for (let i = 0, j = 0; j < E.length;) {
+    if (i < S.length && S[i]! <= E[j]!) { if (depth++ === 0) from = S[i]!; i++; } else { if (--depth === 0) m.push([from, E[j]!]); j++; }
   }
   return m;
 }

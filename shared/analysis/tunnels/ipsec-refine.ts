@@ -58,6 +58,12 @@ const ev = (v: View, p: Packet): { capture: CaptureKey; frame: number } => ({ ca
 
 /** Replace the verdict's finding (same checkpoint and summary) by a better one, or add it. */
 function replaceFinding(r: AnalysisResult, old: Finding | undefined, nu: Finding): void {
+  // A finding settled by the hosts' own state (the selector line, the log line) stays the verdict: the
+  // reading from the packets joins it instead of replacing it.
+  if (old?.rule?.startsWith('evidence-') === true) {
+    r.findings.splice(r.findings.indexOf(old) + 1, 0, nu);
+    return;
+  }
   if (old !== undefined) {
     const i = r.findings.indexOf(old);
     if (i >= 0) r.findings.splice(i, 1, nu);

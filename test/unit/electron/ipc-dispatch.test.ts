@@ -53,6 +53,18 @@ const handlers: Handlers<Ctx> = {
     ctx.calls.push('report.pdf');
     return new TextEncoder().encode(req.html.slice(0, 4));
   },
+  // The guided test runs for real in probe-ipc.test.ts.
+  'probe.start': (ctx, req) => {
+    ctx.calls.push(`probe.start ${req.target}`);
+    return { probeId: 'p1' };
+  },
+  'probe.cancel': (ctx, id) => {
+    ctx.calls.push(`probe.cancel ${id}`);
+  },
+  'probe.file': (ctx, id, name) => {
+    ctx.calls.push(`probe.file ${id} ${name}`);
+    return new Uint8Array(0);
+  },
 };
 
 const trusted = { url: 'app://tandem/index.html', topLevel: true };

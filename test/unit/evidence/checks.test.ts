@@ -193,3 +193,66 @@ test('forwarding is judged per family: an IPv6 flow with IPv6 forwarding off, IP
   assert.equal(out[0]!.quotes[0]!.text, 'net.ipv6.conf.all.forwarding = 0');
   assert.deepEqual(ids(runChecks(hostOf('healthy', 'A', false), b, FLOW, { tunnel: 'wireguard' })), []);
 });
+
+test('a target on B itself: no forwarding or LAN-route finding; B\'s input chain is judged instead', () => {
+  const toB = (dst: string): TestFlow => ({ ...FLOW, dst });
+  // Forwarding off does not matter to a packet B delivers to itself (its tunnel address, its LAN address).
+  for (const dst of ['10.0.0.2', '192.168.200.2']) {
+    assert.deepEqual(ids(runChecks(hostOf('no-forward', 'A'), hostOf('no-forward', 'B'), toB(dst), { tunnel: 'wireguard' })), [], dst);
+  }
+  // The same host with a drop rule in its input chain for the test port: that rule is the finding.
+  const b = addEvidence(emptyEvidence(), detectAndParse(fx('wg/healthy/B/ip-o-addr.txt'), 'ip-o-addr.txt'));
+  addEvidence(b, detectAndParse(fx('wg/healthy/B/sysctl.txt'), 'sysctl.txt'));
+  addEvidence(b, detectAndParse([
+    'table inet filter {',
+    '\tchain input {',
+    '\t\ttype filter hook input priority filter; policy accept;',
+    '\t\ttcp dport 80 counter packets 3 bytes 180 drop # handle 7',
+    '\t}',
+    '}',
+  ].join('\n'), 'nft.txt'));
+  const got = runChecks(hostOf('healthy', 'A'), b, toB('10.0.0.2'), { tunnel: 'wireguard' });
+  assert.deepEqual(ids(got), ['evidence-fw-drop@B']);
+  assert.match(got[0]!.quotes[0]!.text, /drop # handle 7$/);
+  assert.deepEqual(got[0]!.explains, ['B5']);
+  // A target behind B is still judged in the forward chain (the input rule does not apply to it).
+  assert.deepEqual(ids(runChecks(hostOf('healthy', 'A'), b, FLOW, { tunnel: 'wireguard' })), []);
+});
+
+test('a server whose input chain drops the handshake never learns A\'s endpoint: the rule is found from the captured handshake', () => {
+  // B as the dump shows it when no handshake got through: the peer has no endpoint and no traffic.
+  const dump = fx('wg/healthy/B/wg-dump-after.txt').split('\n').map((l, i) => {
+    if (i !== 1) return l;
+    const f = l.split('\t'); f[3] = '(none)'; f[5] = '0'; f[6] = '0'; f[7] = '0';
+    return f.join('\t');
+  }).join('\n');
+  const nft = ['table inet filter {', '\tchain input {', '\t\ttype filter hook input priority filter; policy accept;',
+    '\t\tudp dport 51822 counter packets 4 bytes 592 drop # handle 9', '\t}', '}'].join('\n');
+  const b = emptyEvidence();
+  for (const [name, text] of [['wg-dump.txt', dump], ['ip-o-addr.txt', fx('wg/healthy/B/ip-o-addr.txt')], ['ip-o-route-all.txt', fx('wg/healthy/B/ip-o-route-all.txt')], ['nft.txt', nft]] as const) {
+    addEvidence(b, detectAndParse(text, name));
+  }
+  const carrier = { src: '198.51.100.1', dst: '203.0.113.2', sport: 51821, dport: 51822 };
+  const withCarrier = runChecks(undefined, b, FLOW, { tunnel: 'wireguard', bCarrier: carrier });
+  const fw = withCarrier.find((x) => x.id === 'evidence-fw-drop');
+  assert.ok(fw, JSON.stringify(withCarrier.map((x) => x.title)));
+  assert.deepEqual(fw.explains, ['B2']);
+  assert.match(fw.quotes[0]!.text, /drop # handle 9$/);
+  // Without the captured handshake there is nothing to judge the chain with: no guess.
+  assert.ok(!runChecks(undefined, b, FLOW, { tunnel: 'wireguard' }).some((x) => x.id === 'evidence-fw-drop'));
+  // A handshake to another port is not this peer's: the rule on 51822 is not blamed for it.
+  assert.ok(!runChecks(undefined, b, FLOW, { tunnel: 'wireguard', bCarrier: { ...carrier, dport: 4500 } }).some((x) => x.id === 'evidence-fw-drop'));
+});
+
+test('merged route and rule files: each quote names the file its line is in, not the last file of that kind', () => {
+  const b = hostOf('policy-route', 'B');
+  // An engineer also pastes the IPv6 listings, after the IPv4 ones.
+  addEvidence(b, detectAndParse(fx('wg/policy-route/B/ip-6-rule.txt'), 'ip-6-rule.txt'));
+  addEvidence(b, detectAndParse(fx('wg/policy-route/B/ip-6-route.txt'), 'ip-6-route.txt'));
+  const pr = runChecks(hostOf('policy-route', 'A'), b, FLOW, { tunnel: 'wireguard' }).find((x) => x.id === 'evidence-route-missing')!;
+  assert.equal(pr.quotes[0]!.text, '1000: from 10.0.0.0/24 lookup 100');
+  assert.match(pr.quotes[0]!.source, /^ip-rule\.txt line \d+$/);
+  assert.match(pr.quotes[1]!.source, /^ip-o-route-all\.txt line \d+$/);
+  const lines = fx('wg/policy-route/B/ip-rule.txt').split('\n');
+  assert.equal(lines[Number(/line (\d+)/.exec(pr.quotes[0]!.source)![1]) - 1]!.replace(/\s+/g, ' ').trim(), pr.quotes[0]!.text);
+});

@@ -161,3 +161,15 @@ test('IPv6 policy routing: a from-selector rule, a v6 default in its table, metr
   // The IPv4 rules never apply to IPv6 and the other way round.
   assert.equal(routeLookup(routes, rules, { dst: '10.0.0.1' }).outcome, 'no-route');
 });
+
+test('an echoed `ip -o route show table all` keeps main\'s routes in main; `show table 100` puts its lines in 100', () => {
+  const text = fx('wg/healthy/B/ip-o-route-all.txt');
+  const plain = parseIpRoute(text).facts;
+  for (const echo of ['ip -o route show table all', '$ ip -o route show table all', 'root@b:~# ip route show table 0']) {
+    const got = parseIpRoute(`${echo}\n${text}`).facts;
+    assert.deepEqual(got.map((x) => x.table), plain.map((x) => x.table), echo);
+    assert.ok(got.filter((x) => x.table === 'main').length >= 9, echo);
+  }
+  const t100 = parseIpRoute('# ip route show table 100\ndefault via 203.0.113.1 dev eth0\n10.0.0.0/24 dev wg0 scope link\n').facts;
+  assert.deepEqual(t100.map((x) => x.table), ['100', '100']);
+});

@@ -15,8 +15,12 @@ import { discardCapture, dropJobs, startImport, useImportJobs } from '../import/
 import { PacketList } from '../packets/PacketList.tsx';
 import { CaptureButton, LiveCaptures } from '../capture/CaptureControls.tsx';
 import { dropLiveCaptures } from '../capture/live-capture.ts';
+import { ProbeButton, ProbePanel } from '../probe/ProbeControls.tsx';
+import { dropProbe } from '../probe/probe-run.ts';
 import { CaptureInfo } from './CaptureInfo.tsx';
 import { SessionHeader } from './SessionHeader.tsx';
+import { HostEvidenceButton } from '../evidence/HostEvidence.tsx';
+import { evidenceInputs } from '../../db/evidence.ts';
 
 interface Props {
   session: SessionRecord;
@@ -48,7 +52,8 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
   const settings = useLiveQuery(async () => (await db.settings.get(session.id)) ?? { sessionId: session.id, options: {} }, [session.id]);
   const notes = useLiveQuery(() => db.notes.where('sessionId').equals(session.id).toArray(), [session.id], []);
   const options = settings?.options ?? {};
-  const inputs = analysisInputs(captures, options);
+  // Host evidence is an input too: adding or removing an item makes the stored analysis stale.
+  const inputs = analysisInputs(captures, options) + evidenceInputs(settings?.evidence);
   const engine = useSessionEngine(session.id, captures, inputs, stored === undefined || settings === undefined ? undefined : stored.rec?.inputs ?? null);
   const newest = (h: HostSide) => captures.filter((c) => c.host === h).sort((x, y) => y.id - x.id)[0];
   const byHost = { A: newest('A'), B: newest('B') };
@@ -94,6 +99,7 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
   const remove = async () => {
     dropJobs(session.id);
     dropLiveCaptures(session.id);
+    dropProbe(session.id);
     await deleteSession(session.id);
     onDeleted();
   };
@@ -113,9 +119,11 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
         <div className="import-bar">
           <OpenCapture captures={captures} host={host} onHostChange={setHostChoice} onFiles={(f) => void onFiles(f)} disabled={running} />
           <CaptureButton sessionId={session.id} host={host} disabled={running} />
+          <ProbeButton sessionId={session.id} disabled={running} />
           <button type="button" className="btn small" data-testid="link-names" disabled={captures.length === 0} onClick={() => setLinksOpen(true)} title="Interface names for tcpdump -i any captures (SLL2)">
             Interface names…
           </button>
+          <HostEvidenceButton sessionId={session.id} evidence={settings?.evidence} captures={byHost} links={settings?.links ?? {}} onLinks={(h, text) => { void saveLinks(session.id, h, text); engine.relink(h, text); }} />
           <FlowInput value={options.flow ?? ''} detected={stored?.rec?.result?.flow ?? null} onApply={(flow) => void saveOptions(session.id, { ...options, flow })} />
           <span className="spacer" />
           {sorted.length > 0 && (
@@ -131,6 +139,7 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
         </div>
         <TaskBar engine={engine} />
         <LiveCaptures sessionId={session.id} />
+        <ProbePanel sessionId={session.id} />
         {linksOpen && (
           <LinkNamesDialog
             captures={byHost}

@@ -11,6 +11,7 @@ import { PacketDetail } from '../detail/PacketDetail.tsx';
 import { refKey, type PacketRef } from './model.ts';
 import { readFrameBytes } from './packets-by-ref.ts';
 import type { ClockPairs } from '../../workers/session-messages.ts';
+import { visible } from '../../../../shared/util/shell.ts';
 
 export function RefLink({ r, onSelect, label }: { r: PacketRef; onSelect: (r: PacketRef) => void; label?: string }) {
   return (
@@ -95,7 +96,8 @@ export function FindingsPanel({ result, notes, onSelect, onNote }: { result: Ana
               <div className="finding-host-evidence" data-testid="host-evidence">
                 host evidence:
                 {f.host_evidence.map((h, j) => (
-                  <div key={j}><span className="muted small">host {h.host} · {h.source}</span><pre>{h.text}</pre></div>
+                  // Quoted from a host's command output: control and bidi characters are shown as escapes (line breaks and tabs kept).
+                  <div key={j} data-testid="host-evidence-quote"><span className="muted small" data-testid="host-evidence-source">host {h.host} · {visible(h.source)}</span><pre>{h.text.split(/([\n\t])/).map((x) => (x === '\n' || x === '\t' ? x : visible(x))).join('')}</pre></div>
                 ))}
               </div>
             )}

@@ -3,6 +3,7 @@
 
 import { useEffect, useState } from 'react';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
+import { fromStoredChunk, plainPacket } from '../../../../shared/ingest/packet-columns.ts';
 import { CHUNK_SIZE, type CaptureRecord, type HostSide } from '../../db/schema.ts';
 import { db } from '../../db/store.ts';
 import { refKey, type PacketRef } from './model.ts';
@@ -10,9 +11,13 @@ import { refKey, type PacketRef } from './model.ts';
 export async function readPacket(captureId: number, frame: number): Promise<Packet | undefined> {
   const row = frame - 1;
   const rec = await db.packetChunks.get([captureId, Math.floor(row / CHUNK_SIZE)]);
-  const p = rec?.packets[row % CHUNK_SIZE];
+  if (!rec) return undefined;
+  const rows = fromStoredChunk(rec);
+  const p = rows.at(row % CHUNK_SIZE);
   // Rows are stored in file order, so row = frame - 1; check rather than trust it.
-  return p && p.frame === frame ? p : rec?.packets.find((q) => q.frame === frame);
+  if (p && p.frame === frame) return plainPacket(p);
+  for (let k = 0; k < rows.length; k++) if (rows.cols.frame[k] === frame) return plainPacket(rows.at(k)!);
+  return undefined;
 }
 
 /** Raw bytes of one packet (undefined for text imports or when missing). */

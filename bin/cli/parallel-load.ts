@@ -1,0 +1,142 @@
+// Loads the captures `tandem analyze` compares: each in its own worker thread when the machine has
+// a core for each (the columns come back by transfer, nothing copied), or one after the other on
+// this thread on a one-core machine, for small inputs (a worker costs more to start than they take
+// to read) and with TANDEM_THREADS=1. Both paths run the same shared loadCompact.
+import { availableParallelism } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { getHeapStatistics } from 'node:v8';
+import { loadCompact, type LoadSummary } from '../../shared/ingest/load-capture.ts';
+import { PacketStore, type PacketStoreImage } from '../../shared/ingest/packet-store.ts';
+import type { CaptureInterface } from '../../shared/capture-file/types.ts';
+import { openCapture, UsageError } from './io.ts';
+
+export interface DecodeRequest {
+  file: string;
+  linkNames?: Map<number, string>;
+  keepBytes: boolean;
+  maxInflatedBytes?: number;
+  maxInflateRatio?: number;
+}
+
+/** Raw frames packed back to back: frame i is bytes[ends[i-1] .. ends[i]). */
+export interface PackedFrames { bytes: Uint8Array; ends: Float64Array }
+
+export type DecodeReply =
+  | { ok: true; image: PacketStoreImage; interfaces: CaptureInterface[]; summary: LoadSummary; frames: PackedFrames | null }
+  | { ok: false; usage: boolean; message: string; stack?: string };
+
+export interface LoadedFile {
+  packets: PacketStore;
+  frames: Uint8Array[];
+  interfaces: CaptureInterface[];
+  summary: LoadSummary;
+}
+
+/** One buffer for all of a capture's kept frames: a single transfer instead of one per packet. */
+export function packFrames(frames: Uint8Array[]): PackedFrames {
+  let total = 0;
+  for (const f of frames) total += f.length;
+  const bytes = new Uint8Array(total);
+  const ends = new Float64Array(frames.length);
+  let o = 0;
+  for (let i = 0; i < frames.length; i++) { bytes.set(frames[i]!, o); o += frames[i]!.length; ends[i] = o; }
+  return { bytes, ends };
+}
+
+/** Views into the packed buffer, one per frame (no copy). */
+export function unpackFrames(p: PackedFrames): Uint8Array[] {
+  const out: Uint8Array[] = new Array(p.ends.length);
+  let o = 0;
+  for (let i = 0; i < p.ends.length; i++) { const e = p.ends[i]!; out[i] = p.bytes.subarray(o, e); o = e; }
+  return out;
+}
+
+/** Below this much input in all, one thread reads it sooner than two workers start. */
+const WORKER_MIN_BYTES = 8 << 20;
+
+/**
+ * Threads to load with: TANDEM_THREADS when set (1 forces this thread, 2 or more forces workers),
+ * else one worker per capture when there are cores for them and enough bytes to be worth it.
+ */
+export function loadThreads(files: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+  const forced = Number.parseInt(env.TANDEM_THREADS ?? '', 10);
+  if (Number.isInteger(forced) && forced >= 1) return forced;
+  let bytes = 0;
+  for (const f of files) { try { bytes += statSync(f).size; } catch { /* openCapture reports it */ } }
+  if (bytes < WORKER_MIN_BYTES) return 1;
+  return Math.min(availableParallelism(), files.length);
+}
+
+/**
+ * A worker running decode-worker beside this module: the bundle when built; from the sources
+ * (tests, development) a small bootstrap registers tsx in the worker first, since the parent's
+ * command line (`-e`, `--test` …) is not the worker's to inherit.
+ */
+function startWorker(req: DecodeRequest): Worker {
+  const here = import.meta.url;
+  // The heap bound this process runs under (--max-old-space-size) holds for each worker too.
+  const opts = { workerData: req, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: Math.max(64, Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20)) } };
+  if (!/\.[cm]?ts$/.test(here)) return new Worker(new URL('./decode-worker.mjs', here), opts);
+  const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(new URL('./decode-worker.ts', here).href)}); });`;
+  return new Worker(boot, { ...opts, eval: true });
+}
+
+function inWorker(req: DecodeRequest, started: Set<Worker>): Promise<LoadedFile> {
+  return new Promise((resolve, reject) => {
+    const w = startWorker(req);
+    started.add(w);
+    let settled = false;
+    w.once('message', (m: DecodeReply) => {
+      settled = true;
+      if (!m.ok) {
+        reject(m.usage ? new UsageError(m.message) : Object.assign(new Error(m.message), { stack: m.stack }));
+        return;
+      }
+      resolve({
+        packets: PacketStore.fromImage(m.image), interfaces: m.interfaces, summary: m.summary,
+        frames: m.frames !== null ? unpackFrames(m.frames) : [],
+      });
+    });
+    w.once('error', (e) => { if (!settled) { settled = true; reject(e); } });
+    w.once('exit', (code) => {
+      started.delete(w);
+      if (!settled) { settled = true; reject(new Error(`reading ${req.file} stopped: its worker thread exited with code ${code}`)); }
+    });
+  });
+}
+
+/**
+ * Read size in a worker. glibc raises its mmap threshold to the size of a large block once one
+ * is freed, after which a thread's freed blocks stay in its arena: 1 MiB reads left some 50 MiB
+ * resident after the workers were done. Below the default threshold (128 KiB) that never starts.
+ */
+export const WORKER_CHUNK_BYTES = 64 << 10;
+
+/** One capture read and decoded on the calling thread (the worker runs this too, with WORKER_CHUNK_BYTES). */
+export async function loadHere(req: DecodeRequest, chunkBytes?: number): Promise<LoadedFile> {
+  const r = await loadCompact(openCapture(req.file, chunkBytes), {
+    linkNames: req.linkNames, keepBytes: req.keepBytes, summary: false,
+    ...(req.maxInflatedBytes !== undefined ? { maxInflatedBytes: req.maxInflatedBytes } : {}),
+    ...(req.maxInflateRatio !== undefined ? { maxInflateRatio: req.maxInflateRatio } : {}),
+  });
+  return r;
+}
+
+/**
+ * Every capture read and decoded, in the order given. With `threads` ≥ 2 each goes to its own
+ * worker; when one fails the others are stopped and the first failure is thrown (a UsageError
+ * stays one, so the message is the one the single-thread path gives).
+ */
+export async function loadFiles(reqs: DecodeRequest[], threads: number): Promise<LoadedFile[]> {
+  // A bundle built before the worker had its own entry: read on this thread rather than fail.
+  const here = import.meta.url;
+  const noWorker = !/\.[cm]?ts$/.test(here) && !existsSync(new URL('./decode-worker.mjs', here));
+  if (threads < 2 || reqs.length < 2 || noWorker) return Promise.all(reqs.map((r) => loadHere(r)));
+  const started = new Set<Worker>();
+  try {
+    return await Promise.all(reqs.map((r) => inWorker(r, started)));
+  } finally {
+    for (const w of started) void w.terminate();
+  }
+}

@@ -1,0 +1,638 @@
+// Column form of a run of packets, as the app stores it in IndexedDB (one record per chunk of rows).
+// A decoded Packet is a tree of small objects: IndexedDB clones it slowly on write, slowly again on
+// read, and the copy is large. Here the common shapes (IP with TCP, UDP, WireGuard or ESP) become
+// one ArrayBuffer of fixed-width columns, a small string table and the summaries joined into one
+// string; whatever the columns cannot hold exactly stays the decoder's own object. Reading a chunk
+// back is a few buffer copies, and rows are read through views built on access (ChunkPackets.at),
+// so a loaded capture costs its columns and nothing per packet on the JS heap.
+// The record is structured-clone safe and versioned (`v`); a reader meets old chunks that hold
+// Packet objects too (schema v1/v2 sessions), see fromStoredChunk.
+
+import type { Direction, EspInfo, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo } from '../protocols/packet.ts';
+import { ColumnView, plainCopy } from './packet-store.ts';
+import { compileAst } from '../filter/compile.ts';
+import { parse as parseFilter, type Node as FilterNode } from '../filter/parse.ts';
+
+/** One chunk in column form. */
+export interface ColumnChunk {
+  v: 1;
+  /** Rows in the chunk. */
+  n: number;
+  /** Every numeric column back to back (layout in columnsOf). */
+  buf: ArrayBuffer;
+  /** Interface names, protocol names, TCP flag texts and addresses, referred to by index. */
+  strs: string[];
+  /**
+   * Summaries joined; row i is sum.slice(sumOff[i], sumOff[i + 1]), after the lead-in rebuilt from
+   * the addresses where sumLead says so (it is a third of a typical summary).
+   */
+  sum: string;
+  sumOff: Uint32Array;
+  /** SACK blocks: per row that has them, [row, blocks, left, right, left, right, …]. */
+  sack: Uint32Array | null;
+  /** Rows the columns cannot hold, as decoded (ICMP, ARP, IKE, tunnels, text imports, truncated …). */
+  plainRows: Uint32Array | null;
+  plain: Packet[] | null;
+}
+
+const F_IFINDEX = 1;
+const F_V6 = 1 << 1;
+const F_DF = 1 << 2;
+const F_TCP = 1 << 3;
+const F_UDP = 1 << 4;
+const F_MSS = 1 << 5;
+const F_WSCALE = 1 << 6;
+const F_SACKOK = 1 << 7;
+const F_TS = 1 << 8;
+const F_WG_SENDER = 1 << 9;
+const F_WG_RECEIVER = 1 << 10;
+const F_WG_COUNTER = 1 << 11;
+const F_ESP = 1 << 12;
+const F_HASH = 1 << 13;
+const F_HATYPE = 1 << 14;
+const F_SACK = 1 << 15;
+
+const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
+
+const U32 = 10;
+const U16 = 17;
+const U8 = 7;
+
+/** Bytes per row in the column buffer. */
+export const COLUMN_BYTES_PER_ROW = U32 * 4 + U16 * 2 + U8;
+
+/**
+ * Typed views over one chunk's buffer (4-byte columns first, so every view is aligned).
+ * frame/time/lengths are filled for every row, plain ones too. Each field is assigned by name in
+ * the constructor: an object given its properties by computed keys ends up a hash table in V8,
+ * and every column read would pay a lookup.
+ */
+export class Columns {
+  readonly frame: Uint32Array; readonly tsSec: Uint32Array; readonly tsNsec: Uint32Array; readonly caplen: Uint32Array;
+  readonly len: Uint32Array; readonly seq: Uint32Array; readonly ack: Uint32Array; readonly tsval: Uint32Array;
+  readonly tsecr: Uint32Array; readonly hash: Uint32Array;
+  readonly name: Uint16Array; readonly ifaceId: Uint16Array; readonly linktype: Uint16Array; readonly ifindex: Uint16Array;
+  readonly hatype: Uint16Array; readonly fl: Uint16Array; readonly proto: Uint16Array; readonly src: Uint16Array;
+  readonly dst: Uint16Array; readonly sport: Uint16Array; readonly dport: Uint16Array; readonly ipId: Uint16Array;
+  readonly ipLen: Uint16Array; readonly win: Uint16Array; readonly l4len: Uint16Array; readonly mss: Uint16Array;
+  readonly tflags: Uint16Array;
+  readonly dir: Uint8Array; readonly ttl: Uint8Array; readonly ipProto: Uint8Array; readonly wscale: Uint8Array;
+  readonly wgType: Uint8Array;
+  /** 1 where the row is a plain Packet (no column holds it but frame/time/lengths). */
+  readonly isPlain: Uint8Array;
+  /** 1 where the stored summary lacks its "IP src.port > dst.port: " lead-in (rebuilt from the columns). */
+  readonly sumLead: Uint8Array;
+
+  constructor(buf: ArrayBuffer, readonly n: number) {
+    let off = 0;
+    const u32 = (): Uint32Array => { const a = new Uint32Array(buf, off, n); off += 4 * n; return a; };
+    const u16 = (): Uint16Array => { const a = new Uint16Array(buf, off, n); off += 2 * n; return a; };
+    const u8 = (): Uint8Array => { const a = new Uint8Array(buf, off, n); off += n; return a; };
+    this.frame = u32(); this.tsSec = u32(); this.tsNsec = u32(); this.caplen = u32(); this.len = u32();
+    this.seq = u32(); this.ack = u32(); this.tsval = u32(); this.tsecr = u32(); this.hash = u32();
+    this.name = u16(); this.ifaceId = u16(); this.linktype = u16(); this.ifindex = u16(); this.hatype = u16();
+    this.fl = u16(); this.proto = u16(); this.src = u16(); this.dst = u16(); this.sport = u16(); this.dport = u16();
+    this.ipId = u16(); this.ipLen = u16(); this.win = u16(); this.l4len = u16(); this.mss = u16(); this.tflags = u16();
+    this.dir = u8(); this.ttl = u8(); this.ipProto = u8(); this.wscale = u8(); this.wgType = u8(); this.isPlain = u8(); this.sumLead = u8();
+  }
+}
+
+/** Views over `buf` for `n` rows. */
+export function columnsOf(buf: ArrayBuffer, n: number): Columns {
+  return new Columns(buf, n);
+}
+
+const isU32 = (x: number | undefined): boolean => x !== undefined && x >>> 0 === x;
+const isU16 = (x: number | undefined): boolean => x !== undefined && (x & 0xffff) === x;
+const isU8 = (x: number | undefined): boolean => x !== undefined && (x & 0xff) === x;
+
+/** Whether the columns hold `p` exactly (what a view reads back deep-equals the decoded packet). */
+function fits(p: Packet): boolean {
+  if (p.icmp !== undefined || p.ike !== undefined || p.nattKeepalive !== undefined || p.gre !== undefined ||
+    p.vxlan !== undefined || p.outer !== undefined || p.vlan !== undefined || p.arp !== undefined ||
+    p.truncated !== undefined || p.comments !== undefined || p.origin !== undefined || p.timeUnknown !== undefined ||
+    p.fwlog !== undefined || p.ah !== undefined || p.ppp !== undefined || p.enc !== undefined) return false;
+  const ip = p.ip;
+  if (ip === undefined || p.src === undefined || p.dst === undefined || ip.frag !== undefined) return false;
+  if (ip.v === 4 ? !isU16(ip.id) || typeof ip.df !== 'boolean' : ip.v !== 6 || ip.id !== undefined || ip.df !== undefined) return false;
+  if (!isU8(ip.ttl) || !isU8(ip.proto) || !isU16(ip.len)) return false;
+  if (!isU32(p.frame) || !isU32(p.tsSec) || !isU32(p.tsNsec) || !isU32(p.caplen) || !isU32(p.len)) return false;
+  if (!isU16(p.ifaceId) || !isU16(p.linktype) || (p.ifindex !== undefined && !isU16(p.ifindex)) || (p.hatype !== undefined && !isU16(p.hatype))) return false;
+  if (DIRS.indexOf(p.dir) < 0 || (p.payloadHash !== undefined && !isU32(p.payloadHash))) return false;
+  const t = p.tcp, u = p.udp;
+  if (t !== undefined && u !== undefined) return false;
+  if ((t !== undefined || u !== undefined) !== (p.sport !== undefined && p.dport !== undefined)) return false;
+  if (p.sport !== undefined && (!isU16(p.sport) || !isU16(p.dport))) return false;
+  if (t === undefined && u === undefined && (p.sport !== undefined || p.dport !== undefined)) return false;
+  if (t !== undefined) {
+    if (t.relative !== undefined || (t.tsval === undefined) !== (t.tsecr === undefined)) return false;
+    if (!isU32(t.seq) || !isU32(t.ack) || !isU16(t.win) || !isU16(t.len)) return false;
+    if ((t.mss !== undefined && !isU16(t.mss)) || (t.wscale !== undefined && !isU8(t.wscale)) || (t.sackOk !== undefined && t.sackOk !== true)) return false;
+    if (t.tsval !== undefined && (!isU32(t.tsval) || !isU32(t.tsecr))) return false;
+    if (t.sack !== undefined) for (const [l, r] of t.sack) if (!isU32(l) || !isU32(r)) return false;
+  }
+  if (u !== undefined && !isU16(u.len)) return false;
+  const w = p.wg;
+  if (w !== undefined) {
+    if (u === undefined || !isU8(w.type) || (w.type as number) === 0) return false;
+    if ((w.sender !== undefined && !isU32(w.sender)) || (w.receiver !== undefined && !isU32(w.receiver))) return false;
+    if (w.counter !== undefined) {
+      const c = Number(w.counter);
+      if (!(c >= 0 && c <= Number.MAX_SAFE_INTEGER) || String(c) !== w.counter) return false;
+    }
+  }
+  // WireGuard and ESP fields reuse the TCP columns, so a row holds one of the three.
+  const e = p.esp;
+  if (e !== undefined && (w !== undefined || t !== undefined || !isU32(e.spi) || !isU32(e.seq))) return false;
+  return true;
+}
+
+/** The decoder's summary lead-in for an IP packet: "IP a.1 > b.2: " (ports only where the packet has them). */
+function summaryLead(p: Pick<Packet, 'ip' | 'src' | 'dst' | 'sport' | 'dport'>): string {
+  const sp = p.sport !== undefined ? `.${p.sport}` : '';
+  const dp = p.dport !== undefined ? `.${p.dport}` : '';
+  return `${p.ip?.v === 6 ? 'IP6' : 'IP'} ${p.src}${sp} > ${p.dst}${dp}: `;
+}
+
+/** Encodes packets (file order) into one column chunk; `transfer` lists its buffers for postMessage. */
+export function encodeChunk(packets: readonly Packet[]): { chunk: ColumnChunk; transfer: ArrayBuffer[] } {
+  const n = packets.length;
+  const buf = new ArrayBuffer(n * COLUMN_BYTES_PER_ROW);
+  const c = columnsOf(buf, n);
+  const strs: string[] = [];
+  const ids = new Map<string, number>();
+  const sid = (s: string): number => {
+    let k = ids.get(s);
+    if (k === undefined) { k = strs.length; strs.push(s); ids.set(s, k); }
+    return k;
+  };
+  // One remembered value per field: consecutive packets mostly repeat them (same flow, same interface).
+  const memo = (): ((s: string) => number) => {
+    let last: string | undefined;
+    let id = 0;
+    return (s) => (s === last ? id : ((last = s), (id = sid(s))));
+  };
+  const sIface = memo(), sProto = memo(), sFlags = memo(), sSrc = memo(), sDst = memo();
+  const sumOff = new Uint32Array(n + 1);
+  const sums: string[] = new Array<string>(n);
+  let sumLen = 0;
+  const sack: number[] = [];
+  const plainRows: number[] = [];
+  const plain: Packet[] = [];
+  for (let k = 0; k < n; k++) {
+    const p = packets[k]!;
+    // Kept for every row: times and lengths are read in bulk (time axis, Length column width).
+    c.frame[k] = p.frame;
+    c.tsSec[k] = p.tsSec;
+    c.tsNsec[k] = p.tsNsec;
+    c.caplen[k] = p.caplen;
+    c.len[k] = p.len;
+    sumOff[k] = sumLen;
+    // An interning table past 16 bits cannot happen with app-sized chunks; checked all the same.
+    if (!fits(p) || strs.length > 0xfff0) {
+      c.isPlain[k] = 1;
+      plainRows.push(k);
+      plain.push(p);
+      sums[k] = '';
+      continue;
+    }
+    const lead = summaryLead(p);
+    const own = p.summary.startsWith(lead) ? p.summary.slice(lead.length) : p.summary;
+    if (own.length !== p.summary.length) c.sumLead[k] = 1;
+    sums[k] = own;
+    sumLen += own.length;
+    c.name[k] = sIface(p.iface);
+    c.ifaceId[k] = p.ifaceId;
+    c.linktype[k] = p.linktype;
+    c.dir[k] = DIRS.indexOf(p.dir);
+    let fl = 0;
+    if (p.ifindex !== undefined) { fl |= F_IFINDEX; c.ifindex[k] = p.ifindex; }
+    if (p.hatype !== undefined) { fl |= F_HATYPE; c.hatype[k] = p.hatype; }
+    c.proto[k] = sProto(p.proto);
+    c.src[k] = sSrc(p.src!);
+    c.dst[k] = sDst(p.dst!);
+    const ip = p.ip!;
+    if (ip.v === 6) fl |= F_V6;
+    else { c.ipId[k] = ip.id!; if (ip.df) fl |= F_DF; }
+    c.ttl[k] = ip.ttl;
+    c.ipLen[k] = ip.len;
+    c.ipProto[k] = ip.proto;
+    if (p.sport !== undefined) { c.sport[k] = p.sport; c.dport[k] = p.dport!; }
+    const t = p.tcp;
+    if (t !== undefined) {
+      fl |= F_TCP;
+      c.tflags[k] = sFlags(t.flags);
+      c.seq[k] = t.seq; c.ack[k] = t.ack; c.win[k] = t.win; c.l4len[k] = t.len;
+      if (t.mss !== undefined) { fl |= F_MSS; c.mss[k] = t.mss; }
+      if (t.wscale !== undefined) { fl |= F_WSCALE; c.wscale[k] = t.wscale; }
+      if (t.sackOk !== undefined) fl |= F_SACKOK;
+      if (t.tsval !== undefined) { fl |= F_TS; c.tsval[k] = t.tsval; c.tsecr[k] = t.tsecr!; }
+      if (t.sack !== undefined) {
+        fl |= F_SACK;
+        sack.push(k, t.sack.length);
+        for (const [l, r] of t.sack) sack.push(l, r);
+      }
+    } else if (p.udp !== undefined) {
+      fl |= F_UDP;
+      c.l4len[k] = p.udp.len;
+    }
+    const w = p.wg;
+    if (w !== undefined) {
+      c.wgType[k] = w.type;
+      if (w.sender !== undefined) { fl |= F_WG_SENDER; c.seq[k] = w.sender; }
+      if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; c.ack[k] = w.receiver; }
+      if (w.counter !== undefined) {
+        const v = Number(w.counter);
+        fl |= F_WG_COUNTER; c.tsval[k] = v % 4294967296; c.tsecr[k] = Math.floor(v / 4294967296);
+      }
+    } else if (p.esp !== undefined) {
+      fl |= F_ESP; c.seq[k] = p.esp.spi; c.ack[k] = p.esp.seq;
+    }
+    if (p.payloadHash !== undefined) { fl |= F_HASH; c.hash[k] = p.payloadHash; }
+    c.fl[k] = fl;
+  }
+  sumOff[n] = sumLen;
+  const sackArr = sack.length ? Uint32Array.from(sack) : null;
+  const chunk: ColumnChunk = {
+    v: 1,
+    n,
+    buf,
+    strs,
+    sum: sums.join(''),
+    sumOff,
+    sack: sackArr,
+    plainRows: plainRows.length ? Uint32Array.from(plainRows) : null,
+    plain: plain.length ? plain : null,
+  };
+  const transfer = [buf, sumOff.buffer as ArrayBuffer];
+  if (sackArr) transfer.push(sackArr.buffer as ArrayBuffer);
+  if (chunk.plainRows) transfer.push(chunk.plainRows.buffer as ArrayBuffer);
+  return { chunk, transfer };
+}
+
+/** A chunk ready for reading: its views, its plain rows by offset and its SACK blocks by row. */
+export class LoadedChunk {
+  readonly cols: Columns;
+  readonly strs: string[];
+  readonly sum: string;
+  readonly sumOff: Uint32Array;
+  private readonly plainAt: Map<number, Packet> | null;
+  private sackAt: Map<number, number> | null = null;
+  private readonly sack: Uint32Array | null;
+
+  constructor(c: ColumnChunk) {
+    if (c.v !== 1) throw new Error(`packet chunk format ${String(c.v)} is newer than this version of Tandem`);
+    this.cols = columnsOf(c.buf, c.n);
+    this.strs = c.strs;
+    this.sum = c.sum;
+    this.sumOff = c.sumOff;
+    this.sack = c.sack;
+    this.plainAt = null;
+    if (c.plainRows && c.plain) {
+      const m = new Map<number, Packet>();
+      for (let i = 0; i < c.plainRows.length; i++) m.set(c.plainRows[i]!, c.plain[i]!);
+      this.plainAt = m;
+    }
+  }
+
+  get length(): number { return this.cols.n; }
+
+  /** Row k as a Packet: the decoder's object for plain rows, a read-only view otherwise. */
+  at(k: number): Packet | undefined {
+    if (!(k >= 0 && k < this.cols.n)) return undefined;
+    if (this.cols.isPlain[k] === 1) return this.plainAt?.get(k);
+    return new ColumnPacket(this, k);
+  }
+
+  /** SACK edges of row k, [left, right, …]. */
+  sackOf(k: number): number[] {
+    const s = this.sack;
+    if (!s) return [];
+    if (!this.sackAt) {
+      this.sackAt = new Map();
+      for (let i = 0; i < s.length; i += 2 + 2 * s[i + 1]!) this.sackAt.set(s[i]!, i);
+    }
+    const i = this.sackAt.get(k);
+    return i === undefined ? [] : Array.from(s.subarray(i + 2, i + 2 + 2 * s[i + 1]!));
+  }
+
+  /** Bytes held (columns, summaries, tables): for memory accounting. */
+  get bytes(): number {
+    return this.cols.frame.buffer.byteLength + this.sum.length + this.sumOff.byteLength + (this.sack?.byteLength ?? 0);
+  }
+}
+
+/**
+ * Read-only view of one column-held row; reads like the decoder's Packet. Sub-objects are built on
+ * first read and kept by the view (a filter reads p.tcp several times per packet); views are not
+ * kept by the list, so this costs nothing once the caller lets go.
+ */
+class ColumnPacket extends ColumnView implements Packet {
+  private _ip: IpInfo | undefined;
+  private _tcp: TcpInfo | undefined | null = null;
+  private readonly s: Columns;
+  constructor(private readonly c: LoadedChunk, private readonly k: number) {
+    super();
+    this.s = c.cols;
+  }
+  get frame(): number { return this.s.frame[this.k]!; }
+  get tsSec(): number { return this.s.tsSec[this.k]!; }
+  get tsNsec(): number { return this.s.tsNsec[this.k]!; }
+  get iface(): string { return this.c.strs[this.s.name[this.k]!]!; }
+  get ifaceId(): number { return this.s.ifaceId[this.k]!; }
+  get ifindex(): number | undefined { return (this.s.fl[this.k]! & F_IFINDEX) !== 0 ? this.s.ifindex[this.k]! : undefined; }
+  get hatype(): number | undefined { return (this.s.fl[this.k]! & F_HATYPE) !== 0 ? this.s.hatype[this.k]! : undefined; }
+  get dir(): Direction | null { return DIRS[this.s.dir[this.k]!]!; }
+  get linktype(): number { return this.s.linktype[this.k]!; }
+  get caplen(): number { return this.s.caplen[this.k]!; }
+  get len(): number { return this.s.len[this.k]!; }
+  get src(): string { return this.c.strs[this.s.src[this.k]!]!; }
+  get dst(): string { return this.c.strs[this.s.dst[this.k]!]!; }
+  get proto(): string { return this.c.strs[this.s.proto[this.k]!]!; }
+  get sport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.sport[this.k]! : undefined; }
+  get dport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.dport[this.k]! : undefined; }
+  get ip(): IpInfo {
+    return (this._ip ??= this.makeIp());
+  }
+  private makeIp(): IpInfo {
+    const c = this.s, k = this.k;
+    if ((c.fl[k]! & F_V6) !== 0) return { v: 6, ttl: c.ttl[k]!, len: c.ipLen[k]!, proto: c.ipProto[k]! };
+    return { v: 4, id: c.ipId[k]!, ttl: c.ttl[k]!, len: c.ipLen[k]!, df: (c.fl[k]! & F_DF) !== 0, proto: c.ipProto[k]! };
+  }
+  get tcp(): TcpInfo | undefined {
+    if (this._tcp === null) this._tcp = (this.s.fl[this.k]! & F_TCP) === 0 ? undefined : this.makeTcp();
+    return this._tcp;
+  }
+  private makeTcp(): TcpInfo {
+    const c = this.s, k = this.k, fl = c.fl[k]!;
+    const t: TcpInfo = { flags: this.c.strs[c.tflags[k]!]!, seq: c.seq[k]!, ack: c.ack[k]!, win: c.win[k]!, len: c.l4len[k]! };
+    if ((fl & F_MSS) !== 0) t.mss = c.mss[k]!;
+    if ((fl & F_WSCALE) !== 0) t.wscale = c.wscale[k]!;
+    if ((fl & F_SACKOK) !== 0) t.sackOk = true;
+    if ((fl & F_TS) !== 0) { t.tsval = c.tsval[k]!; t.tsecr = c.tsecr[k]!; }
+    if ((fl & F_SACK) !== 0) {
+      const e = this.c.sackOf(k);
+      const blocks: Array<[number, number]> = [];
+      for (let j = 0; j < e.length; j += 2) blocks.push([e[j]!, e[j + 1]!]);
+      t.sack = blocks;
+    }
+    return t;
+  }
+  get udp(): { len: number } | undefined {
+    return (this.s.fl[this.k]! & F_UDP) !== 0 ? { len: this.s.l4len[this.k]! } : undefined;
+  }
+  get wg(): WireGuardInfo | undefined {
+    const c = this.s, k = this.k;
+    const type = c.wgType[k]!;
+    if (type === 0) return undefined;
+    const fl = c.fl[k]!;
+    const w: WireGuardInfo = { type: type as 1 | 2 | 3 | 4 };
+    if ((fl & F_WG_SENDER) !== 0) w.sender = c.seq[k]!;
+    if ((fl & F_WG_RECEIVER) !== 0) w.receiver = c.ack[k]!;
+    if ((fl & F_WG_COUNTER) !== 0) w.counter = String(c.tsecr[k]! * 4294967296 + c.tsval[k]!);
+    return w;
+  }
+  get esp(): EspInfo | undefined {
+    return (this.s.fl[this.k]! & F_ESP) !== 0 ? { spi: this.s.seq[this.k]!, seq: this.s.ack[this.k]! } : undefined;
+  }
+  get payloadHash(): number | undefined { return (this.s.fl[this.k]! & F_HASH) !== 0 ? this.s.hash[this.k]! : undefined; }
+  get summary(): string {
+    const own = this.c.sum.slice(this.c.sumOff[this.k]!, this.c.sumOff[this.k + 1]!);
+    return this.s.sumLead[this.k] === 1 ? summaryLead(this) + own : own;
+  }
+
+  /** The same packet as a plain object (JSON, postMessage, React state that is cloned). */
+  toJSON(): Packet { return plainPacket(this); }
+}
+
+/** A plain-object copy of a packet in either form (views cannot be structured-cloned). */
+export function plainPacket(p: Packet): Packet {
+  return p instanceof ColumnPacket ? plainCopy(p) : p;
+}
+
+/** A stored chunk in either form: `cols` (this module) or `packets` (schema v1/v2 sessions). */
+export interface StoredChunk {
+  cols?: ColumnChunk;
+  packets?: Packet[];
+}
+
+/** Reads a stored chunk whichever form it has; an old one is converted on the fly. */
+export function fromStoredChunk(rec: StoredChunk): LoadedChunk {
+  if (rec.cols) return new LoadedChunk(rec.cols);
+  return new LoadedChunk(encodeChunk(rec.packets ?? []).chunk);
+}
+
+/**
+ * A whole capture as its loaded chunks, read by position like an array. Chunks normally hold the
+ * same number of rows (all but the last); when they do not, a position is found by binary search.
+ */
+export class ChunkPackets implements PacketList {
+  readonly length: number;
+  private readonly size: number;
+  private readonly uniform: boolean;
+  private readonly starts: Uint32Array;
+
+  constructor(readonly chunks: readonly LoadedChunk[]) {
+    this.starts = new Uint32Array(chunks.length + 1);
+    let total = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      this.starts[i] = total;
+      total += chunks[i]!.length;
+    }
+    this.starts[chunks.length] = total;
+    this.length = total;
+    this.size = chunks[0]?.length ?? 1;
+    this.uniform = chunks.every((c, i) => c.length === this.size || i === chunks.length - 1) && this.size > 0;
+  }
+
+  /** The chunk index and the row in it of position i. */
+  locate(i: number): [number, number] {
+    if (this.uniform) {
+      const c = Math.floor(i / this.size);
+      return [c, i - c * this.size];
+    }
+    let lo = 0, hi = this.chunks.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.starts[mid]! <= i) lo = mid;
+      else hi = mid - 1;
+    }
+    return [lo, i - this.starts[lo]!];
+  }
+
+  at(i: number): Packet | undefined {
+    if (!(i >= 0 && i < this.length)) return undefined;
+    if (this.uniform) {
+      const c = Math.floor(i / this.size);
+      return this.chunks[c]!.at(i - c * this.size);
+    }
+    const [c, k] = this.locate(i);
+    return this.chunks[c]!.at(k);
+  }
+
+  *[Symbol.iterator](): Iterator<Packet> {
+    for (const c of this.chunks) for (let k = 0; k < c.length; k++) yield c.at(k)!;
+  }
+}
+
+// ---- display filters over column chunks
+//
+// A filter is a tree of conditions on fields. Many fields read only one or two columns (frame.len,
+// the TCP flag text, the ports, the address pair, the interface), so a condition on them has the
+// same answer for every row with the same column values. Per chunk, each top-level condition (an
+// `&&` operand, nots and ors inside it included) is asked once per distinct value of its columns,
+// on a real row, and the answer is remembered: exact by construction, and most rows then cost a
+// few typed-array reads and a Map lookup instead of a packet view and its sub-objects.
+
+/** Which columns decide a field's value, as one number per row (chunk-local string ids included). */
+type RowKey = (c: Columns, k: number) => number;
+
+const KEY_LEN: RowKey = (c, k) => c.len[k]!;
+const KEY_CAPLEN: RowKey = (c, k) => c.caplen[k]!;
+const KEY_WG: RowKey = (c, k) => c.wgType[k]!;
+const KEY_L4: RowKey = (c, k) => c.fl[k]! & (F_TCP | F_UDP | F_ESP);
+const KEY_PORTS: RowKey = (c, k) => (c.fl[k]! & (F_TCP | F_UDP)) * 4294967296 + c.sport[k]! * 65536 + c.dport[k]!;
+const KEY_FLAGS: RowKey = (c, k) => ((c.fl[k]! & F_TCP) !== 0 ? c.tflags[k]! : -1);
+const KEY_ADDRS: RowKey = (c, k) => c.src[k]! * 65536 + c.dst[k]!;
+const KEY_IFACE: RowKey = (c, k) => c.name[k]! * 131072 + ((c.fl[k]! & F_IFINDEX) !== 0 ? c.ifindex[k]! : 65536);
+const KEY_PROTO: RowKey = (c, k) => c.proto[k]!;
+
+/**
+ * Fields whose getter (shared/filter/fields.ts) reads, for a column row, nothing but the columns of
+ * its key. Anything else (checkpoint labels, summaries, sequence numbers …) goes to the full predicate.
+ */
+const FIELD_KEYS: Record<string, RowKey> = Object.assign(Object.create(null) as Record<string, RowKey>, {
+  'frame.len': KEY_LEN,
+  'frame.cap_len': KEY_CAPLEN,
+  wg: KEY_WG, wireguard: KEY_WG, 'wg.type': KEY_WG,
+  tcp: KEY_L4, udp: KEY_L4, esp: KEY_L4,
+  'tcp.port': KEY_PORTS, 'tcp.srcport': KEY_PORTS, 'tcp.dstport': KEY_PORTS,
+  'udp.port': KEY_PORTS, 'udp.srcport': KEY_PORTS, 'udp.dstport': KEY_PORTS,
+  port: KEY_PORTS, sport: KEY_PORTS, dport: KEY_PORTS,
+  'tcp.flags': KEY_FLAGS, 'tcp.flags.str': KEY_FLAGS, 'tcp.flags.fin': KEY_FLAGS, 'tcp.flags.syn': KEY_FLAGS,
+  'tcp.flags.reset': KEY_FLAGS, 'tcp.flags.rst': KEY_FLAGS, 'tcp.flags.push': KEY_FLAGS, 'tcp.flags.psh': KEY_FLAGS,
+  'tcp.flags.ack': KEY_FLAGS, 'tcp.flags.urg': KEY_FLAGS, 'tcp.flags.urgent': KEY_FLAGS, 'tcp.flags.ece': KEY_FLAGS,
+  'tcp.flags.cwr': KEY_FLAGS,
+  'ip.addr': KEY_ADDRS, addr: KEY_ADDRS, 'ip.src': KEY_ADDRS, src: KEY_ADDRS, 'ip.dst': KEY_ADDRS, dst: KEY_ADDRS,
+  iface: KEY_IFACE,
+  proto: KEY_PROTO,
+});
+
+/** The one key that decides every field in `n`, or null when there is none. */
+function keyOf(n: FilterNode): RowKey | null {
+  if (n.k === 'not') return keyOf(n.e);
+  if ('field' in n) return FIELD_KEYS[n.field] ?? null;
+  const a = keyOf(n.a), b = keyOf(n.b);
+  return a !== null && a === b ? a : null;
+}
+
+/** Answers of one condition by key, and the last one asked (neighbouring rows mostly repeat it). */
+export interface Memo { m: Map<number, boolean>; lastKey: number; lastOk: boolean }
+
+/** A filter prepared for column chunks (see ChunkFilter.test). */
+export interface ChunkFilter {
+  /** True when every top-level condition is decided by columns: a column row needs no full predicate. */
+  readonly complete: boolean;
+  /** Fresh answers for one chunk (keys hold chunk-local string ids, so answers do not carry over). */
+  memo(): Memo[];
+  /** Column row k: false = fails the filter; true = passes; undefined = ask the full predicate. */
+  test(chunk: LoadedChunk, memo: Memo[], k: number): boolean | undefined;
+}
+
+/**
+ * Prepares `src` (already known to compile) for column chunks; null when no top-level condition can
+ * be decided by columns, or for an empty filter.
+ */
+export function chunkFilter(src: string): ChunkFilter | null {
+  let root: FilterNode;
+  try {
+    root = parseFilter(src);
+  } catch {
+    return null;
+  }
+  const parts: FilterNode[] = [];
+  const split = (n: FilterNode): void => {
+    if (n.k === 'and') { split(n.a); split(n.b); } else parts.push(n);
+  };
+  split(root);
+  const conds: Array<{ key: RowKey; pred: (p: Packet) => boolean }> = [];
+  for (const n of parts) {
+    const key = keyOf(n);
+    if (key === null) continue;
+    const pred = compileAst(n).predicate;
+    conds.push({ key, pred: (p) => pred(p, {}) });
+  }
+  if (conds.length === 0) return null;
+  const complete = conds.length === parts.length;
+  return {
+    complete,
+    memo: () => conds.map(() => ({ m: new Map<number, boolean>(), lastKey: NaN, lastOk: false })),
+    test(chunk, memo, k) {
+      const cols = chunk.cols;
+      for (let j = 0; j < conds.length; j++) {
+        const c = conds[j]!;
+        const m = memo[j]!;
+        const key = c.key(cols, k);
+        let ok: boolean | undefined;
+        if (key === m.lastKey) ok = m.lastOk;
+        else {
+          ok = m.m.get(key);
+          if (ok === undefined) {
+            ok = c.pred(chunk.at(k)!);
+            m.m.set(key, ok);
+          }
+          m.lastKey = key;
+          m.lastOk = ok;
+        }
+        if (!ok) return false;
+      }
+      return complete ? true : undefined;
+    },
+  };
+}
+
+/**
+ * Positions of the packets that pass a compiled filter, in order. `fast` (from chunkFilter) decides
+ * what it can from the columns; plain rows and undecided ones get `predicate` with their context
+ * (`ctxOf(frame)`: the checkpoint label, or undefined for the many unlabelled packets). A filter
+ * that reads nothing but the context (`ctxOnly`, e.g. "checkpoint") has one answer for every
+ * unlabelled packet: it is asked once.
+ */
+export function filterRows(
+  list: ChunkPackets,
+  predicate: (p: Packet, ctx: { checkpoint?: string }) => boolean,
+  fast: ChunkFilter | null,
+  ctxOf: (frame: number) => { checkpoint?: string } | undefined,
+  ctxOnly = false,
+): Uint32Array {
+  const EMPTY = {};
+  const out = new Uint32Array(list.length);
+  let n = 0;
+  let i = 0;
+  let unlabelled: boolean | undefined;
+  for (const c of list.chunks) {
+    const m = c.length;
+    const memo = fast?.memo();
+    const { isPlain, frame } = c.cols;
+    for (let k = 0; k < m; k++, i++) {
+      if (fast && isPlain[k] === 0) {
+        const r = fast.test(c, memo!, k);
+        if (r === false) continue;
+        if (r === true) { out[n++] = i; continue; }
+      }
+      if (ctxOnly) {
+        const ctx = ctxOf(isPlain[k] === 0 ? frame[k]! : c.at(k)!.frame);
+        if (ctx === undefined) {
+          unlabelled ??= predicate(c.at(k)!, EMPTY);
+          if (unlabelled) out[n++] = i;
+          continue;
+        }
+        if (predicate(c.at(k)!, ctx)) out[n++] = i;
+        continue;
+      }
+      const p = c.at(k)!;
+      if (predicate(p, ctxOf(p.frame) ?? EMPTY)) out[n++] = i;
+    }
+  }
+  return out.slice(0, n);
+}
