@@ -674,6 +674,21 @@ export function hookChains(rs: FwRuleset, hook: string, fam: Family, kind: 'filt
   return out.sort((a, b) => a.chain.priority - b.chain.priority);
 }
 
+/**
+ * What a rule does with `pkt`: null when it does not match it, or cannot be judged (a match or verdict
+ * map this reader cannot evaluate: the rule goes to `uncertain`); else its verdict (a map's entry).
+ */
+export function ruleVerdict(ref: FwRuleRef, pkt: FwPacket, uncertain: FwRuleRef[]): { verdict: FwRule['verdict'] } | null {
+  const { rule, table } = ref;
+  const m = ruleMatch(rule, table, pkt);
+  if (m === null) { if (rule.verdict && rule.verdict.kind !== 'continue') uncertain.push(ref); return null; }
+  if (!m) return null;
+  if (!rule.vmap) return { verdict: rule.verdict };
+  const hit = vmapVerdict(rule.vmap, table, pkt);
+  if (hit === null) uncertain.push(ref);
+  return hit === null || hit === undefined ? null : { verdict: hit };
+}
+
 /** Walk `pkt` through every filtering base chain of `hook` (forward, input, output …). */
 export function evaluateFirewall(rs: FwRuleset, hook: string, pkt: FwPacket): FwDecision {
   const trace: FwRuleRef[] = [], uncertain: FwRuleRef[] = [];
@@ -681,17 +696,10 @@ export function evaluateFirewall(rs: FwRuleset, hook: string, pkt: FwPacket): Fw
   const run = (table: FwTable, chain: FwChain, depth: number): Out => {
     if (depth > 32) return { kind: 'return' };
     for (const rule of chain.rules) {
-      const m = ruleMatch(rule, table, pkt);
       const ref = { table, chain, rule };
-      if (m === null) { if (rule.verdict && rule.verdict.kind !== 'continue') uncertain.push(ref); continue; }
-      if (!m) continue;
-      let v = rule.verdict;
-      if (rule.vmap) {
-        const hit = vmapVerdict(rule.vmap, table, pkt);
-        if (hit === null) { uncertain.push(ref); continue; }
-        if (hit === undefined) continue;
-        v = hit;
-      }
+      const hit = ruleVerdict(ref, pkt, uncertain);
+      if (hit === null) continue;
+      const v = hit.verdict;
       trace.push(ref);
       if (!v || v.kind === 'continue' || v.kind === 'nat') continue;
       if (v.kind === 'accept' || v.kind === 'drop' || v.kind === 'reject') return { kind: v.kind, ref };

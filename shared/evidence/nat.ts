@@ -8,7 +8,7 @@ import { cmd, visible } from '../util/shell.ts';
 import { familyOf, formatAddr, formatPrefix, parseAddr, prefixContains, type Family, type Prefix } from './net.ts';
 import { ownerOf, routeLookup, type IfAddress } from './iproute.ts';
 import {
-  counterDelta, hookChains, quoteRule, ruleMatch, vmapVerdict,
+  counterDelta, hookChains, quoteRule, ruleVerdict,
   type FwChain, type FwNat, type FwPacket, type FwRuleRef, type FwRuleset, type FwTable,
 } from './firewall.ts';
 import { pairDumps, type WgPeer } from './wg.ts';
@@ -46,16 +46,9 @@ export function evaluateNat(rs: FwRuleset, hook: string, pkt: FwPacket): NatDeci
     if (depth > 32) return { kind: 'return' };
     for (const rule of chain.rules) {
       const ref = { table, chain, rule };
-      const m = ruleMatch(rule, table, pkt);
-      if (m === null) { if (rule.verdict && rule.verdict.kind !== 'continue') uncertain.push(ref); continue; }
-      if (!m) continue;
-      let v = rule.verdict;
-      if (rule.vmap) {
-        const hit = vmapVerdict(rule.vmap, table, pkt);
-        if (hit === null) { uncertain.push(ref); continue; }
-        if (hit === undefined) continue;
-        v = hit;
-      }
+      const hit = ruleVerdict(ref, pkt, uncertain);
+      if (hit === null) continue;
+      const v = hit.verdict;
       trace.push(ref);
       if (!v || v.kind === 'continue') continue;
       if (v.kind === 'nat') return { kind: 'nat', ref };

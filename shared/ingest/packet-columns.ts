@@ -9,7 +9,10 @@
 // Packet objects too (schema v1/v2 sessions), see fromStoredChunk.
 
 import type { Direction, EspInfo, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo } from '../protocols/packet.ts';
-import { ColumnView, plainCopy } from './packet-store.ts';
+import {
+  ColumnView, DIRS, F_DF, F_ESP, F_HASH, F_HATYPE, F_IFINDEX, F_MSS, F_SACK, F_SACKOK, F_TCP, F_TS, F_UDP, F_V6,
+  F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, onlyColumnFields, plainCopy,
+} from './packet-store.ts';
 import { compileAst } from '../filter/compile.ts';
 import { parse as parseFilter, type Node as FilterNode } from '../filter/parse.ts';
 
@@ -35,24 +38,6 @@ export interface ColumnChunk {
   plain: Packet[] | null;
 }
 
-const F_IFINDEX = 1;
-const F_V6 = 1 << 1;
-const F_DF = 1 << 2;
-const F_TCP = 1 << 3;
-const F_UDP = 1 << 4;
-const F_MSS = 1 << 5;
-const F_WSCALE = 1 << 6;
-const F_SACKOK = 1 << 7;
-const F_TS = 1 << 8;
-const F_WG_SENDER = 1 << 9;
-const F_WG_RECEIVER = 1 << 10;
-const F_WG_COUNTER = 1 << 11;
-const F_ESP = 1 << 12;
-const F_HASH = 1 << 13;
-const F_HATYPE = 1 << 14;
-const F_SACK = 1 << 15;
-
-const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
 
 const U32 = 10;
 const U16 = 17;
@@ -108,10 +93,7 @@ const isU8 = (x: number | undefined): boolean => x !== undefined && (x & 0xff) =
 
 /** Whether the columns hold `p` exactly (what a view reads back deep-equals the decoded packet). */
 function fits(p: Packet): boolean {
-  if (p.icmp !== undefined || p.ike !== undefined || p.nattKeepalive !== undefined || p.gre !== undefined ||
-    p.vxlan !== undefined || p.outer !== undefined || p.vlan !== undefined || p.arp !== undefined ||
-    p.truncated !== undefined || p.comments !== undefined || p.origin !== undefined || p.timeUnknown !== undefined ||
-    p.fwlog !== undefined || p.ah !== undefined || p.ppp !== undefined || p.enc !== undefined) return false;
+  if (!onlyColumnFields(p)) return false;
   const ip = p.ip;
   if (ip === undefined || p.src === undefined || p.dst === undefined || ip.frag !== undefined) return false;
   if (ip.v === 4 ? !isU16(ip.id) || typeof ip.df !== 'boolean' : ip.v !== 6 || ip.id !== undefined || ip.df !== undefined) return false;

@@ -11,24 +11,26 @@
 
 import type { Direction, EspInfo, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo } from '../protocols/packet.ts';
 
-const F_IFINDEX = 1;
-const F_V6 = 1 << 1;
-const F_DF = 1 << 2;
-const F_TCP = 1 << 3;
-const F_UDP = 1 << 4;
-const F_MSS = 1 << 5;
-const F_WSCALE = 1 << 6;
-const F_SACKOK = 1 << 7;
-const F_TS = 1 << 8;
-const F_WG_SENDER = 1 << 9;
-const F_WG_RECEIVER = 1 << 10;
-const F_WG_COUNTER = 1 << 11;
-const F_ESP = 1 << 12;
-const F_HASH = 1 << 13;
-const F_HATYPE = 1 << 14;
-const F_SACK = 1 << 15;
+// The bit layout of a row's flags and the direction codes, shared by this store and the stored chunks
+// (packet-columns.ts): stored data depends on them, so they are defined once.
+export const F_IFINDEX = 1;
+export const F_V6 = 1 << 1;
+export const F_DF = 1 << 2;
+export const F_TCP = 1 << 3;
+export const F_UDP = 1 << 4;
+export const F_MSS = 1 << 5;
+export const F_WSCALE = 1 << 6;
+export const F_SACKOK = 1 << 7;
+export const F_TS = 1 << 8;
+export const F_WG_SENDER = 1 << 9;
+export const F_WG_RECEIVER = 1 << 10;
+export const F_WG_COUNTER = 1 << 11;
+export const F_ESP = 1 << 12;
+export const F_HASH = 1 << 13;
+export const F_HATYPE = 1 << 14;
+export const F_SACK = 1 << 15;
 
-const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
+export const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
 const dirCode = (d: Direction | null): number => DIRS.indexOf(d);
 
 /** Interning table: string ↔ small id. */
@@ -53,10 +55,7 @@ class Table {
 
 /** Whether the columns can hold `p` exactly. */
 function fits(p: Packet): boolean {
-  if (p.icmp !== undefined || p.ike !== undefined || p.nattKeepalive !== undefined || p.gre !== undefined ||
-    p.vxlan !== undefined || p.outer !== undefined || p.vlan !== undefined || p.arp !== undefined ||
-    p.truncated !== undefined || p.comments !== undefined || p.origin !== undefined || p.timeUnknown !== undefined ||
-    p.fwlog !== undefined || p.ah !== undefined || p.ppp !== undefined || p.enc !== undefined) return false;
+  if (!onlyColumnFields(p)) return false;
   const ip = p.ip;
   if (ip === undefined || p.src === undefined || p.dst === undefined || ip.frag !== undefined) return false;
   if (ip.v === 4 ? ip.id === undefined || ip.id > 0xffff || ip.df === undefined : ip.id !== undefined || ip.df !== undefined) return false;
@@ -468,6 +467,14 @@ export class PacketStore implements PacketList {
 }
 
 /** Read-only view of one column-held packet; reads like the decoder's Packet. */
+/** Whether `p` has none of the fields a column view never holds (ColumnView below). */
+export function onlyColumnFields(p: Packet): boolean {
+  return p.icmp === undefined && p.ike === undefined && p.nattKeepalive === undefined && p.gre === undefined &&
+    p.vxlan === undefined && p.outer === undefined && p.vlan === undefined && p.arp === undefined &&
+    p.truncated === undefined && p.comments === undefined && p.origin === undefined && p.timeUnknown === undefined &&
+    p.fwlog === undefined && p.ah === undefined && p.ppp === undefined && p.enc === undefined;
+}
+
 /**
  * The fields a column view never holds (packets with them stay the decoder's objects). Shared by the
  * in-memory store's views and the stored chunks' views (packet-columns.ts).
