@@ -109,6 +109,15 @@ export function writeEpb(out: Uint8Array, dv: DataView, pos: number, p: SpoolPac
   return q + 4;
 }
 
+/** The disk filled while a batch was written: `kept` of its packets are whole in the file, the rest are not. */
+export class SpoolFullError extends Error {
+  constructor(cause: unknown, readonly kept: number) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = 'SpoolFullError';
+    if (cause instanceof Error && 'code' in cause) (this as { code?: unknown }).code = (cause as { code?: unknown }).code;
+  }
+}
+
 export class PcapngSpool {
   private fd: number;
   private buf = new Uint8Array(1 << 20);
@@ -132,7 +141,10 @@ export class PcapngSpool {
     return this.interfaces++;
   }
 
-  /** Appends a batch with one write() call, so the file never ends inside a block unless the disk fills. */
+  /**
+   * Appends a batch with one write() call. When the disk fills part way, the file is cut back to the last
+   * whole packet block that reached it and a SpoolFullError says how many of the batch's packets are kept.
+   */
   append(packets: SpoolPacket[]): void {
     if (packets.length === 0) return;
     let size = 0;
@@ -143,18 +155,33 @@ export class PcapngSpool {
     }
     let pos = 0;
     for (const p of packets) pos = writeEpb(this.buf, this.dv, pos, p);
-    this.writeAll(this.buf.subarray(0, pos));
-    this.packets += packets.length;
+    const written = this.writeSome(this.buf.subarray(0, pos));
+    if (typeof written === 'number') { this.bytes += pos; this.packets += packets.length; return; }
+    // Keep the packets whose blocks arrived whole; cut off the half block after them.
+    let end = 0, kept = 0;
+    while (kept < packets.length && end + epbSize(packets[kept]!) <= written.offset) end += epbSize(packets[kept++]!);
+    try { ftruncateSync(this.fd, this.bytes + end); } catch { /* keep the original error */ }
+    this.bytes += end; this.packets += kept;
+    throw new SpoolFullError(written.error, kept);
   }
 
-  private writeAll(b: Uint8Array): void {
+  /** Writes all of b, or returns how far it got and why it stopped. */
+  private writeSome(b: Uint8Array): number | { offset: number; error: unknown } {
     let off = 0;
     try {
       while (off < b.length) off += writeSync(this.fd, b, off, b.length - off);
     } catch (e) {
-      // A partial write (disk full) would leave half a block: cut the file back to the last whole batch.
-      if (off > 0) { try { ftruncateSync(this.fd, this.bytes); } catch { /* keep the original error */ } }
-      throw e;
+      return { offset: off, error: e };
+    }
+    return off;
+  }
+
+  private writeAll(b: Uint8Array): void {
+    const r = this.writeSome(b);
+    if (typeof r !== 'number') {
+      // A header block cut short is no use: cut the file back to what was whole before it.
+      if (r.offset > 0) { try { ftruncateSync(this.fd, this.bytes); } catch { /* keep the original error */ } }
+      throw r.error;
     }
     this.bytes += b.length;
   }

@@ -21,7 +21,7 @@ import type { RawFrame } from '../../shared/capture-file/types.ts';
 import { performance } from 'node:perf_hooks';
 import { capLinktype, loadCap, newCap, type CapHandle, type CapStats } from './cap-binding.ts';
 import { checkCapturePrivileges, isPermissionError, privilegeMessage } from './privileges.ts';
-import { PcapngSpool } from './pcapng-spool.ts';
+import { PcapngSpool, SpoolFullError } from './pcapng-spool.ts';
 import { directionOf, type Direction } from './direction.ts';
 import { interfaceIdentity } from './devices.ts';
 
@@ -266,11 +266,16 @@ export class CaptureSession {
     try {
       this.spool.append(packets);
     } catch (e) {
-      // Nothing can be kept safe any more: stop rather than hand over packets that are not on disk.
+      // Nothing more can be kept safe: hand over only the packets that are whole on disk, then stop.
       this.failure = `Writing the capture file ${this.opts.spoolPath} failed: ${e instanceof Error ? e.message : String(e)}.`;
+      if (e instanceof SpoolFullError && e.kept > 0) this.handOver(packets.slice(0, e.kept));
       void this.stop('error');
       return;
     }
+    this.handOver(packets);
+  }
+
+  private handOver(packets: LivePacket[]): void {
     const batch: CaptureBatch = { interfaces: this.interfaces, packets };
     this.opts.onBatch?.(batch);
     if (this.iterating) { this.queue.push(batch); this.wake(); }

@@ -2,7 +2,7 @@
 // network namespaces created (and always deleted) by the test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { CaptureHelper } from '../../../electron/capture/client.ts';
@@ -147,7 +147,8 @@ test('without CAP_NET_RAW the helper says so in one sentence with the commands t
   } finally { lab.cleanup(); }
 });
 
-test('a full disk stops the capture with one sentence, keeping the packets written before', { skip: skip ?? false, timeout: 30_000 }, async () => {
+// Paced, the packets reach the file over several batches; flooded, most arrive in one batch larger than the disk.
+for (const [pace, interval] of [['paced', 1], ['flooded', 0]] as const) test(`a full disk stops the capture with one sentence, keeping every packet that fit (${pace})`, { skip: skip ?? false, timeout: 30_000 }, async () => {
   const lab = createLab();
   try {
     // A 64 KiB tmpfs in a private mount namespace stands in for a full disk.
@@ -161,13 +162,17 @@ test('a full disk stops the capture with one sentence, keeping the packets writt
     // Starting the CLI under tsx can take seconds on a loaded machine: send only once it listens.
     for (let i = 0; i < 400 && !/capturing on/.test(err); i++) await sleep(50);
     assert.match(err, /capturing on/, 'the CLI did not start capturing');
-    await lab.sendUdp(lab.nsB, lab.addrA, 5562, 200, 1);
+    await lab.sendUdp(lab.nsB, lab.addrA, 5562, 200, interval);
     assert.equal(await exit, 1, err);
     assert.match(err, /error: Writing the capture file .*f\.pcapng failed: .*ENOSPC/);
     const kept = await readBack(readFileSync(join(lab.dir, 'kept.pcapng')));
-    // How many whole batches fit before the disk fills depends on how the load split them; at least
-    // the first must survive, and the file must end on a whole block.
-    assert.ok(kept.frames.length > 0, 'no frames kept');
+    // However the load split the packets into batches, every packet block that fit is kept (the file is
+    // cut back only to the last whole block, not the last whole batch), and the file ends on a block.
     assert.equal(kept.complete, true, kept.problems.join('; '));
+    const size = statSync(join(lab.dir, 'kept.pcapng')).size;
+    assert.ok(size > 65536 - 1500, `only ${size} bytes kept of a 64 KiB disk`);
+    assert.ok(kept.frames.length > 0, 'no frames kept');
+    // They are the first datagrams sent, in order (the sender cycles its payload sizes; 42 bytes of headers).
+    assert.deepEqual(kept.frames.map((f) => f.len - 42), kept.frames.map((_, i) => 1 + ((i * 97) % 1400)));
   } finally { lab.cleanup(); }
 });
