@@ -6,7 +6,9 @@
 //  2. analyze: two >= 500 000-packet lab captures (TANDEM_BENCH_A / TANDEM_BENCH_B, or the lab's
 //     bulk run in /tmp/tandem-lab/bulk): `bin/tandem analyze` (both captures decoded at once in two
 //     worker threads, and TANDEM_THREADS=1: one after the other on one thread) vs tcpdump and tshark
-//     reading both; wall time as a ratio of tcpdump's, peak RSS, and peak bytes per packet.
+//     reading both; wall time as a ratio of tcpdump's, peak RSS, and peak bytes per packet. Each
+//     analyze run also prints its stages (TANDEM_TIMING=1: load, analysis, summaries, with the peak
+//     so far), and the load with workers beside the larger capture's own load time.
 //
 // `node scripts/bench.mjs [--only 1|2] [--runs N]`: one section only; section 2 N times in a row,
 // each row's figures printed per run and as min / median / max.
@@ -26,10 +28,12 @@ const RUNS = Math.max(1, Number(argOf('--runs') ?? process.env.TANDEM_BENCH_RUNS
 /** Runs a shell command under GNU time; returns wall seconds, CPU seconds (user + system) and peak RSS in MiB. */
 function measure(label, cmd, env) {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M %U %S', 'sh', '-c', `{ ${cmd}; } > /dev/null`], { encoding: 'utf8', env: { ...process.env, ...env } });
-  const last = r.stderr.trim().split('\n').pop() ?? '';
-  const [wall, kb, user, sys] = last.split(' ').map(Number);
+  const lines = r.stderr.trim().split('\n');
+  const [wall, kb, user, sys] = (lines.pop() ?? '').split(' ').map(Number);
   if (!Number.isFinite(wall)) return { label, ok: false, err: r.stderr.trim().split('\n').slice(-2).join(' ') };
-  return { label, ok: true, wall, rssMiB: kb / 1024, cpu: user + sys, status: r.status };
+  // `tandem analyze` with TANDEM_TIMING=1 adds a line of stage times (bin/cli/analyze.ts).
+  const timing = lines.find((l) => l.startsWith('timing: '));
+  return { label, ok: true, wall, rssMiB: kb / 1024, cpu: user + sys, status: r.status, ...(timing ? { timing: timing.slice(8) } : {}) };
 }
 
 function have(tool) { return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0; }
@@ -137,12 +141,17 @@ function section2() {
     if (RUNS > 1) console.log(`  run ${k + 1} (load average ${loadavg()[0].toFixed(2)} on ${cores} cores)`);
     // Same run, back to back: the ratios compare tools under the same load.
     const td = measure('tcpdump -nr A; tcpdump -nr B', `tcpdump -nr ${A}; tcpdump -nr ${B}`);
-    const an = measure('tandem analyze A B (workers)', analyzeCmd, { TANDEM_THREADS: '' });
-    const one = measure('tandem analyze A B (1 thread)', analyzeCmd, { TANDEM_THREADS: '1' });
+    const an = measure('tandem analyze A B (workers)', analyzeCmd, { TANDEM_THREADS: '', TANDEM_TIMING: '1' });
+    const one = measure('tandem analyze A B (1 thread)', analyzeCmd, { TANDEM_THREADS: '1', TANDEM_TIMING: '1' });
     const ts = have('tshark') ? measure('tshark -r A; tshark -r B', `tshark -n -r ${A}; tshark -n -r ${B}`) : null;
     console.log(row2(td, pk));
     console.log(row2(an, pk, td));
+    if (an.timing) console.log(`    stages: ${an.timing}`);
     console.log(row2(one, pk, td));
+    if (one.timing) console.log(`    stages: ${one.timing}`);
+    const ld = loadTimes(an);
+    // Two workers at best take as long as the larger capture alone (each worker's own time is in the stage line).
+    if (ld) console.log(`  load with workers ${ld.wall.toFixed(2)} s = ${(ld.wall / ld.larger).toFixed(2)}× the larger capture's own load (${ld.larger.toFixed(2)} s); one thread ${loadTimes(one)?.wall.toFixed(2) ?? '?'} s`);
     if (ts) console.log(row2(ts, pk, td));
     if (an.ok && one.ok) console.log(`  two workers vs one thread: ${(one.wall / an.wall).toFixed(2)}× faster wall, ${(an.cpu / one.cpu).toFixed(2)}× the CPU time, ${(an.rssMiB / one.rssMiB).toFixed(2)}× the peak`);
     runs.push({ td, an, one, ts });
@@ -168,7 +177,17 @@ function section2() {
     spread('analyze (workers) peak (target ≤ 256 MiB)', runs.map((r) => (ok(r.an) ? r.an.rssMiB : NaN)), ' MiB', 0);
     spread('analyze (workers) peak per packet (≤ 200 B)', runs.map((r) => (ok(r.an) ? (r.an.rssMiB * 2 ** 20) / pk : NaN)), ' B', 0);
     spread('analyze (1 thread) peak', runs.map((r) => (ok(r.one) ? r.one.rssMiB : NaN)), ' MiB', 0);
+    spread('load with workers, wall', runs.map((r) => loadTimes(r.an)?.wall ?? NaN), ' s');
+    spread('load with workers / the larger capture alone', runs.map((r) => { const l = loadTimes(r.an); return l ? l.wall / l.larger : NaN; }), '×');
+    spread('load on one thread, wall', runs.map((r) => loadTimes(r.one)?.wall ?? NaN), ' s');
+    spread('peak at the end of the load (workers)', runs.map((r) => loadTimes(r.an)?.peak ?? NaN), ' MiB', 0);
   }
+}
+
+/** From a TANDEM_TIMING line: the load's wall time, the larger of the two captures' own load times, and the peak RSS when it ended. */
+function loadTimes(r) {
+  const m = r?.ok && r.timing ? /^load \([^:]*: A ([\d.]+) s, B ([\d.]+) s\) ([\d.]+) s, peak (\d+) MiB/.exec(r.timing) : null;
+  return m ? { wall: Number(m[3]), larger: Math.max(Number(m[1]), Number(m[2])), peak: Number(m[4]) } : null;
 }
 
 /** A section-2 row: wall, CPU, rate, peak and bytes per packet; against tcpdump, the wall-time ratio. */

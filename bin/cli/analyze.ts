@@ -1,5 +1,6 @@
 // `tandem analyze A B`: both ends through the shared analysis engine, then any exports asked for.
 import { writeFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import { fillSummaries } from '../../shared/ingest/load-capture.ts';
 import { loadFiles, loadThreads, type LoadedFile } from './parallel-load.ts';
 import type { Note } from '../../shared/report/notes.ts';
@@ -36,10 +37,21 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   // Text captures: the lines the reader skipped, per capture as given (reported on stderr and in --json).
   const skippedBy: { A?: SkippedLines; B?: SkippedLines } = {};
   // Both captures are read and decoded at once, each in its own worker thread where there are the cores for it.
+  const timing = process.env.TANDEM_TIMING ? new StageTimes() : null;
+  const threads = loadThreads([fa, fb]);
+  // This thread's young generation stays at the size it has (1 MiB semi-spaces at first): what the
+  // load and the analysis keep is in typed arrays, and V8 growing the semi-spaces to 16 MiB cost
+  // the bulk pair's peak 25 MiB (workers) to 45 MiB (one thread). Measured: with workers, set
+  // after the load (set before, the peak stayed where it was); decoding here, set before it
+  // (~0.4 s more CPU on 1.8 M packets).
+  const keepYoung = (): void => setFlagsFromString('--semi-space-growth-factor=1');
+  if (threads < 2) keepYoung();
   const loaded = await loadFiles([
     { file: fa, linkNames: linksA, keepBytes: exports.needsBytes, ...inflate },
     { file: fb, linkNames: linksB, keepBytes: exports.needsBytes, ...inflate },
-  ], loadThreads([fa, fb]));
+  ], threads);
+  timing?.mark(`load (${threads < 2 ? 'this thread' : 'workers'}: A ${(loaded[0]!.loadMs / 1e3).toFixed(2)} s, B ${(loaded[1]!.loadMs / 1e3).toFixed(2)} s)`);
+  keepYoung();
   const take = (file: string, r: LoadedFile, linkNames: Map<number, string> | undefined, given: 'A' | 'B'): LoadedCapture => {
     const fatal = r.summary.problems.find((p) => p.fatal);
     // A refused inflate is not damage: the file may be fine, just larger than allowed, so no verdict on a prefix.
@@ -70,6 +82,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     process.stderr.write(`note: ${visible(b.name)} is the initiating host (A) and ${visible(a.name)} the receiving host (B), by the packets; ` +
       `labels A1–A6 are in ${visible(b.name)}. --keep-order analyses them as given.\n`);
   }
+  timing?.mark('analyze');
   const wanted = shownFrames(result, exports.notes ?? []);
   await Promise.all([
     fillSummaries(openCapture(fa), a.packets, wanted.A, { linkNames: linksA, ...inflate }),
@@ -87,6 +100,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   for (const [key, sk] of [['A', swapped ? skippedBy.B : skippedBy.A], ['B', swapped ? skippedBy.A : skippedBy.B]] as const) {
     if (sk !== undefined) Object.assign(result.captures[key], { skipped_lines: sk });
   }
+  timing?.mark('summaries');
   if (flags.json === '-') process.stdout.write(jsonVisible(JSON.stringify(result, null, 2)) + '\n');
   else {
     if (typeof flags.json === 'string') writeFileSync(flags.json, JSON.stringify(result, null, 2) + '\n');
@@ -95,7 +109,21 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const { needsBytes: _n, ...req } = exports;
   const written = await writeExports({ a, b, result, ...req });
   for (const f of written) process.stderr.write(`wrote ${visible(f)}\n`);
+  if (timing !== null) { timing.mark('output'); process.stderr.write(timing.line() + '\n'); }
   return 0;
+}
+
+/** TANDEM_TIMING=1: each stage's wall time and the process's peak RSS when it ended, one line on stderr (`npm run bench` reads it). */
+class StageTimes {
+  private last = performance.now();
+  private readonly parts: string[] = [];
+  mark(stage: string): void {
+    const now = performance.now();
+    // maxRSS is in KiB.
+    this.parts.push(`${stage} ${((now - this.last) / 1e3).toFixed(2)} s, peak ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MiB`);
+    this.last = now;
+  }
+  line(): string { return `timing: ${this.parts.join('; ')}`; }
 }
 
 /** Frames whose summary the output or an export may print, per capture: every frame the result names, with neighbours for excerpts. */

@@ -14,7 +14,7 @@ async function run(req: DecodeRequest): Promise<void> {
     transfer.push(...cols);
     const frames = req.keepBytes ? packFrames(r.frames) : null;
     if (frames !== null) transfer.push(frames.bytes.buffer as ArrayBuffer, frames.ends.buffer as ArrayBuffer);
-    reply = { ok: true, image, interfaces: r.interfaces, summary: r.summary, frames };
+    reply = { ok: true, image, interfaces: r.interfaces, summary: r.summary, frames, loadMs: r.loadMs };
   } catch (e) {
     reply = { ok: false, usage: e instanceof UsageError, message: e instanceof Error ? e.message : String(e), stack: e instanceof Error ? e.stack : undefined };
   }

@@ -71,7 +71,12 @@ export class Out {
   async drain(): Promise<void> {
     this.flushSync();
     const s = this.stream as NodeJS.WritableStream & { writableNeedDrain?: boolean };
-    if (s.writableNeedDrain && !this.closed) await new Promise<void>((r) => s.once('drain', () => r()));
+    if (!s.writableNeedDrain || this.closed) return;
+    // The reader may go away instead of reading on (EPIPE): that ends the wait too, or it never would.
+    await new Promise<void>((r) => {
+      const done = (): void => { s.off('drain', done); s.off('close', done); s.off('error', done); r(); };
+      s.on('drain', done); s.on('close', done); s.on('error', done);
+    });
   }
   async end(): Promise<void> { await this.drain(); }
 }

@@ -3,13 +3,13 @@
 // this thread on a one-core machine, for small inputs (a worker costs more to start than they take
 // to read) and with TANDEM_THREADS=1. Both paths run the same shared loadCompact.
 import { availableParallelism } from 'node:os';
-import { existsSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { getHeapStatistics } from 'node:v8';
 import { loadCompact, type LoadSummary } from '../../shared/ingest/load-capture.ts';
 import { PacketStore, type PacketStoreImage } from '../../shared/ingest/packet-store.ts';
 import type { CaptureInterface } from '../../shared/capture-file/types.ts';
-import { openCapture, UsageError } from './io.ts';
+import { UsageError } from './io.ts';
 
 export interface DecodeRequest {
   file: string;
@@ -23,7 +23,7 @@ export interface DecodeRequest {
 export interface PackedFrames { bytes: Uint8Array; ends: Float64Array }
 
 export type DecodeReply =
-  | { ok: true; image: PacketStoreImage; interfaces: CaptureInterface[]; summary: LoadSummary; frames: PackedFrames | null }
+  | { ok: true; image: PacketStoreImage; interfaces: CaptureInterface[]; summary: LoadSummary; frames: PackedFrames | null; loadMs: number }
   | { ok: false; usage: boolean; message: string; stack?: string };
 
 export interface LoadedFile {
@@ -31,6 +31,8 @@ export interface LoadedFile {
   frames: Uint8Array[];
   interfaces: CaptureInterface[];
   summary: LoadSummary;
+  /** Milliseconds the read and decode took where it ran (a worker's own time, without its start-up or the hand-over). */
+  loadMs: number;
 }
 
 /** One buffer for all of a capture's kept frames: a single transfer instead of one per packet. */
@@ -63,7 +65,7 @@ export function loadThreads(files: readonly string[], env: NodeJS.ProcessEnv = p
   const forced = Number.parseInt(env.TANDEM_THREADS ?? '', 10);
   if (Number.isInteger(forced) && forced >= 1) return forced;
   let bytes = 0;
-  for (const f of files) { try { bytes += statSync(f).size; } catch { /* openCapture reports it */ } }
+  for (const f of files) { try { bytes += statSync(f).size; } catch { /* readChunks reports it */ } }
   if (bytes < WORKER_MIN_BYTES) return 1;
   return Math.min(availableParallelism(), files.length);
 }
@@ -75,8 +77,14 @@ export function loadThreads(files: readonly string[], env: NodeJS.ProcessEnv = p
  */
 function startWorker(req: DecodeRequest): Worker {
   const here = import.meta.url;
-  // The heap bound this process runs under (--max-old-space-size) holds for each worker too.
-  const opts = { workerData: req, execArgv: [], resourceLimits: { maxOldGenerationSizeMb: Math.max(64, Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20)) } };
+  // The heap bound this process runs under (--max-old-space-size) holds for each worker too. A
+  // decode's garbage dies young (a batch of packets at a time), so a small young generation costs
+  // no time, where V8's default (semi-spaces grown to 16 MiB) left each worker ~25 MiB larger while
+  // both ran beside the main thread's columns: the load's peak.
+  const opts = {
+    workerData: req, execArgv: [],
+    resourceLimits: { maxOldGenerationSizeMb: Math.max(64, Math.floor(getHeapStatistics().heap_size_limit / 2 ** 20)), maxYoungGenerationSizeMb: WORKER_YOUNG_MB },
+  };
   if (!/\.[cm]?ts$/.test(here)) return new Worker(new URL('./decode-worker.mjs', here), opts);
   const boot = `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((t) => { t.register(); return import(${JSON.stringify(new URL('./decode-worker.ts', here).href)}); });`;
   return new Worker(boot, { ...opts, eval: true });
@@ -95,7 +103,7 @@ function inWorker(req: DecodeRequest, started: Set<Worker>): Promise<LoadedFile>
       }
       resolve({
         packets: PacketStore.fromImage(m.image), interfaces: m.interfaces, summary: m.summary,
-        frames: m.frames !== null ? unpackFrames(m.frames) : [],
+        frames: m.frames !== null ? unpackFrames(m.frames) : [], loadMs: m.loadMs,
       });
     });
     w.once('error', (e) => { if (!settled) { settled = true; reject(e); } });
@@ -107,20 +115,59 @@ function inWorker(req: DecodeRequest, started: Set<Worker>): Promise<LoadedFile>
 }
 
 /**
- * Read size in a worker. glibc raises its mmap threshold to the size of a large block once one
- * is freed, after which a thread's freed blocks stay in its arena: 1 MiB reads left some 50 MiB
- * resident after the workers were done. Below the default threshold (128 KiB) that never starts.
+ * Read size, in a worker and on this thread. glibc raises its mmap threshold to the size of a
+ * large block once one is freed, after which a thread's freed blocks stay in its arena (or the
+ * main heap), among the columns: 1 MiB reads left 30–50 MiB more resident after the load. Below
+ * the default threshold (128 KiB) that never starts, and the CPU time is the same.
  */
 export const WORKER_CHUNK_BYTES = 64 << 10;
 
-/** One capture read and decoded on the calling thread (the worker runs this too, with WORKER_CHUNK_BYTES). */
-export async function loadHere(req: DecodeRequest, chunkBytes?: number): Promise<LoadedFile> {
-  const r = await loadCompact(openCapture(req.file, chunkBytes), {
+/**
+ * Frames decoded per batch. A batch's packets live until they are in the columns, so they are what
+ * survives a scavenge (copied, then promoted as garbage to the old space): small batches keep that
+ * little, at no cost in time.
+ */
+const LOAD_BATCH = 128;
+
+/** A worker's young generation, MiB (see startWorker): 8 kept the load's peak lowest at the same CPU time; 4 cost a third more CPU. */
+const WORKER_YOUNG_MB = 8;
+
+/**
+ * A capture file's bytes in pieces of `chunkBytes`, each in a buffer of its own (the reader keeps
+ * views into them), read synchronously: a stream's reads go through libuv's thread pool, and with
+ * 64 KiB pieces the decoding thread sat idle waiting for them for a fifth of its time. Nothing else
+ * runs on a decode worker, and on this thread the load is all there is to do. Refuses a missing
+ * or irregular file in one line, as openCapture does.
+ */
+export function readChunks(file: string, chunkBytes = WORKER_CHUNK_BYTES): AsyncIterable<Uint8Array> {
+  let st;
+  try { st = statSync(file); } catch { throw new UsageError(`${file}: cannot open (no such file)`); }
+  if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
+  return (async function* () {
+    // Opened on the first read, so a reader that never starts leaves no descriptor open.
+    let fd: number;
+    try { fd = openSync(file, 'r'); } catch (e) { throw new UsageError(`${file}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'})`); }
+    try {
+      for (;;) {
+        const b = Buffer.allocUnsafeSlow(chunkBytes);
+        const n = readSync(fd, b, 0, chunkBytes, null);
+        if (n === 0) return;
+        yield n === chunkBytes ? b : b.subarray(0, n);
+      }
+    } finally { closeSync(fd); }
+  })();
+}
+
+/** One capture read and decoded on the calling thread (the worker runs this too). */
+export async function loadHere(req: DecodeRequest, chunkBytes = WORKER_CHUNK_BYTES): Promise<LoadedFile> {
+  const t0 = performance.now();
+  const r = await loadCompact(readChunks(req.file, chunkBytes), {
+    batchSize: LOAD_BATCH,
     linkNames: req.linkNames, keepBytes: req.keepBytes, summary: false,
     ...(req.maxInflatedBytes !== undefined ? { maxInflatedBytes: req.maxInflatedBytes } : {}),
     ...(req.maxInflateRatio !== undefined ? { maxInflateRatio: req.maxInflateRatio } : {}),
   });
-  return r;
+  return { ...r, loadMs: performance.now() - t0 };
 }
 
 /**
@@ -137,6 +184,7 @@ export async function loadFiles(reqs: DecodeRequest[], threads: number): Promise
   try {
     return await Promise.all(reqs.map((r) => inWorker(r, started)));
   } finally {
-    for (const w of started) void w.terminate();
+    // Gone before the caller goes on: a worker's heap would otherwise still be resident while the analysis builds its own.
+    await Promise.all([...started].map((w) => w.terminate()));
   }
 }

@@ -7,7 +7,7 @@ import type {
   ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
-import { conversationStats, ifaceNameOf, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
+import { conversationStats, dirAt, ifaceNameOf, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
 import { collectFlow, emptyFlow, l4Proto, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { driftPerSecond, fitClock, fitClockColumns, uncertaintyAt, type ClockColumns, type ClockFit, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
@@ -271,7 +271,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   let nab = 0, nba = 0;
   for (let ai = 0; ai < cp.aToB.to.length; ai++) {
     if (cp.aToB.to[ai]! < 0) continue;
-    if (A.rec(ai).dir === 'out') nab++; else nba++;
+    if (dirAt(A.tm, ai) === 'out') nab++; else nba++;
   }
   const cols: ClockColumns = { abA: new Float64Array(nab), abB: new Float64Array(nab), baA: new Float64Array(nba), baB: new Float64Array(nba) };
   nab = 0; nba = 0;
@@ -279,7 +279,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     const bi = cp.aToB.to[ai]!;
     if (bi < 0) continue;
     const at = A.tm.t[ai]!, bt = B.tm.t[bi]!;
-    if (A.rec(ai).dir === 'out') { cols.abA[nab] = at; cols.abB[nab++] = bt; } else { cols.baA[nba] = at; cols.baB[nba++] = bt; }
+    if (dirAt(A.tm, ai) === 'out') { cols.abA[nab] = at; cols.abB[nab++] = bt; } else { cols.baA[nba] = at; cols.baB[nba++] = bt; }
   }
   const manyCarriers = nab + nba >= 200;
   const pairs: ClockPair[] = manyCarriers ? [] : [...ip0];

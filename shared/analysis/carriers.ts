@@ -1,8 +1,8 @@
 // Carrier (encrypted) packets: pairing across the two hosts, and inner ↔ carrier association
 // on one host.
 
-import type { Rec, RecList, Side } from './prepare.ts';
-import { outerAt, wgTypeAt, type OuterKind } from './prepare.ts';
+import type { Rec, RecList, Side, Times } from './prepare.ts';
+import { dirAt, outerAt, wgTypeAt, type OuterKind } from './prepare.ts';
 import { moduleOfOuter, tunnelModules } from './tunnels/index.ts';
 import type { Inner, InnerList } from './inner.ts';
 
@@ -60,8 +60,12 @@ const dirLists = new WeakMap<Side, DirLists>();
 export function carriersOf(side: Side): DirLists {
   let l = dirLists.get(side);
   if (l === undefined) {
-    const o = side.outer;
-    l = { in: o.where((r) => r.dir === 'in'), out: o.where((r) => r.dir === 'out'), dataIn: o.where((r) => r.dir === 'in' && isData(r)), dataOut: o.where((r) => r.dir === 'out' && isData(r)) };
+    const o = side.outer, tm = side.tm;
+    const data = (i: number): boolean => isDataAt(tm, i);
+    l = {
+      in: o.whereAt((i) => dirAt(tm, i) === 'in'), out: o.whereAt((i) => dirAt(tm, i) === 'out'),
+      dataIn: o.whereAt((i) => dirAt(tm, i) === 'in' && data(i)), dataOut: o.whereAt((i) => dirAt(tm, i) === 'out' && data(i)),
+    };
     dirLists.set(side, l);
   }
   return l;
@@ -147,9 +151,12 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
 }
 
 /** Transport data that carries something (not a 32-byte keepalive, not a handshake). */
-export function isData(r: Rec): boolean {
-  if (r.outer === 'esp') return true;
-  return r.outer === 'wg' && r.wgType === 4 && r.olen !== 32;
+export function isData(r: Rec): boolean { return isDataAt(r.tm, r.i); }
+
+function isDataAt(tm: Times, i: number): boolean {
+  const o = outerAt(tm, i);
+  if (o === 'esp') return true;
+  return o === 'wg' && wgTypeAt(tm, i) === 4 && tm.olen[i] !== 32;
 }
 
 function lowerBound(list: RecList, t: Float64Array, at: number): number {

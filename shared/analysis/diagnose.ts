@@ -53,7 +53,7 @@ export function deriveFacts(e: EngineFacts): Facts {
   // The kind is what the carriers show; with none, the device names may still tell the module.
   const tunnel = found ?? defaultTunnel();
   // The kind is what the carriers show; a module found by device names alone leaves it unknown.
-  const kind: AnalysisResult['variant']['tunnel'] = found !== null && found.outers.some((o) => A.outer.some((r) => r.outer === o) || B.outer.some((r) => r.outer === o))
+  const kind: AnalysisResult['variant']['tunnel'] = found !== null && found.outers.some((o) => A.outerKinds.has(o) || B.outerKinds.has(o))
     ? found.kind : (hasCarrier ? tunnel.kind : 'unknown');
 
   const hsSeen = L('A2') !== undefined || L('B1') !== undefined;

@@ -23,21 +23,33 @@ const SIG_LO = 2097152;
  */
 export class FlowCols {
   n = 0;
-  ri = new Int32Array(64);
-  sig = new Float64Array(64);
-  rs = new Uint32Array(64);
-  plen = new Int32Array(64);
-  ilen = new Int32Array(64);
-  fl = new Uint8Array(64);
+  ri: Int32Array;
+  sig: Float64Array;
+  rs: Uint32Array;
+  plen: Int32Array;
+  ilen: Int32Array;
+  fl: Uint8Array;
   /** Record position of the associated carrier, -1 before association. */
-  car = new Int32Array(64);
-  constructor(readonly side: Side) {}
+  car: Int32Array;
+  /** `cap`: room to start with (the most entries expected: then nothing is copied while collecting). */
+  constructor(readonly side: Side, cap = 64) {
+    cap = Math.max(1, cap);
+    this.ri = new Int32Array(cap); this.sig = new Float64Array(cap); this.rs = new Uint32Array(cap);
+    this.plen = new Int32Array(cap); this.ilen = new Int32Array(cap); this.fl = new Uint8Array(cap); this.car = new Int32Array(cap);
+  }
   push(ri: number, fwd: boolean, sig: number, relSeq: number, plen: number, ilen: number, icmpErr: boolean): void {
     if (this.n === this.ri.length) this.grow(this.n * 2);
     const k = this.n++;
     this.ri[k] = ri; this.sig[k] = sig; this.rs[k] = relSeq < 0 ? 0 : relSeq; this.plen[k] = plen; this.ilen[k] = ilen;
     this.fl[k] = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0);
     this.car[k] = -1;
+  }
+  /**
+   * Done collecting: columns much longer than their content are cut to size (a copy); otherwise they
+   * stay, so a flow that filled the room it was given is never held twice.
+   */
+  trim(): void {
+    if (this.n < this.ri.length * 0.75) this.grow(this.n);
   }
   /** Resizes every column to `cap` entries (growing while collecting, trimming at the end). */
   grow(cap: number): void {
@@ -239,7 +251,8 @@ export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined =
 
 /** All inner packets of `side` that belong to `tuple` (either direction), time order. */
 export function collectFlow(side: Side, tuple: Tuple): InnerList {
-  const fc = new FlowCols(side);
+  // At most every packet that is not a carrier belongs to the flow: start with that much room.
+  const fc = new FlowCols(side, side.recs.length - side.outer.length);
   const st: ConnState = { known: false, f: 0, r: 0 };
   const tm = side.tm, perm = tm.perm, packets = tm.packets;
   for (let i = 0; i < side.recs.length; i++) {
@@ -257,7 +270,7 @@ export function collectFlow(side: Side, tuple: Tuple): InnerList {
     if (isTcp) tcpRel(p, tcp, st, d === 1);
     fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p, tcp), err);
   }
-  fc.grow(fc.n);
+  fc.trim();
   return new InnerList(fc, null, fc.n);
 }
 

@@ -88,10 +88,12 @@ export class RecList implements Iterable<Rec> {
   }
   some(pred: (r: Rec) => boolean): boolean { return this.find(pred) !== undefined; }
   /** Members matching `pred`, as a list of their own (positions only, nothing per member). */
-  where(pred: (r: Rec) => boolean): RecList {
+  where(pred: (r: Rec) => boolean): RecList { return this.whereAt((i) => pred(this.make(i))); }
+  /** Members whose record position matches `pred` (for tests on the side's arrays: no record made). */
+  whereAt(pred: (i: number) => boolean): RecList {
     const out = new Int32Array(this.length);
     let n = 0;
-    for (let k = 0; k < this.length; k++) { const i = this.index(k); if (pred(this.make(i))) out[n++] = i; }
+    for (let k = 0; k < this.length; k++) { const i = this.index(k); if (pred(i)) out[n++] = i; }
     return new RecList(this.make, n === out.length ? out : out.slice(0, n), n);
   }
 }
@@ -113,6 +115,8 @@ export interface Side {
   hasDirInfo: boolean;
   /** Whether the capture covered every interface (or at least the named list) of its host. */
   multiIface: boolean;
+  /** The outer kinds its carriers have (fixed once prepared): "any ESP at all?" without a scan. */
+  outerKinds: ReadonlySet<OuterKind>;
   /** Names of interfaces the file lists, with or without packets. */
   listed: string[];
   /** File positions of firewall-log records (NFLOG/pflog copies): evidence, never checkpoints. */
@@ -295,6 +299,15 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   let prevT = -Infinity;
   let hasDirInfo = false;
   const ifc = new Int32Array(n);
+  // Interfaces by key, counted in this same pass: each packet's interface as an index (file order).
+  type IfStat = { key: string; name: string; kind: IfaceKind; count: number; outer: number; linktype: number; hatype: number | undefined };
+  const ifById: IfStat[] = [];
+  const ifIds = new Map<string, number>();
+  let ifId = new Int32Array(n);
+  let lastKey = '', lastId = -1, lastIdx: number | undefined = -1, last = -1;
+  // The host's own addresses: the source of what it sends, the destination of what it receives.
+  const local = new Set<string>();
+  let lastAdded = '';
   for (let j = 0; j < n; j++) {
     const p = packets.at(j)!;
     const t = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
@@ -317,7 +330,26 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     tm.olen[j] = olen;
     tm.bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
     // A firewall-log record (NFLOG, pflog) is a copy of a packet, not a sighting on the path.
-    if (p.fwlog !== undefined) fwlog.push(j);
+    if (p.fwlog !== undefined) { fwlog.push(j); continue; }
+    // Consecutive packets mostly share an interface: skip building its key then.
+    const iface = p.iface;
+    if (last < 0 || !(iface !== '' ? iface === lastKey : lastKey === '' && p.ifaceId === lastId && p.ifindex === lastIdx)) {
+      const k = ifaceKeyOf(p);
+      let id = ifIds.get(k);
+      if (id === undefined) {
+        id = ifById.length; ifIds.set(k, id);
+        ifById.push({ key: k, name: ifaceNameOf(p), kind: 'lan', count: 0, outer: 0, linktype: p.linktype, hatype: p.hatype });
+      }
+      lastKey = iface; lastId = p.ifaceId; lastIdx = p.ifindex; last = id;
+    }
+    ifId[j] = last;
+    const f = ifById[last]!;
+    f.count++;
+    if (outer !== null) f.outer++;
+    if (dir !== null) {
+      const x = dir === 'out' ? p.src : p.dst;
+      if (x !== undefined && x !== lastAdded) { local.add(x); lastAdded = x; }
+    }
   }
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.
   // Firewall-log copies leave the record list here (they are kept aside in `fwlog`).
@@ -333,66 +365,40 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     const t = new Float64Array(n);
     const olen = new Int32Array(n);
     const bits = new Uint16Array(n);
-    for (let j = 0; j < n; j++) { const x = perm[j]!; t[j] = tm.t[x]!; olen[j] = tm.olen[x]!; bits[j] = tm.bits[x]!; }
-    tm.t = t; tm.olen = olen; tm.bits = bits;
+    const ids = new Int32Array(n);
+    for (let j = 0; j < n; j++) { const x = perm[j]!; t[j] = tm.t[x]!; olen[j] = tm.olen[x]!; bits[j] = tm.bits[x]!; ids[j] = ifId[x]!; }
+    tm.t = t; tm.olen = olen; tm.bits = bits; ifId = ids;
     tm.perm = perm;
   }
   // Only B's records move onto A's clock; A's corrected time is its own.
   tm.tc = key === 'B' ? tm.t.slice() : tm.t;
   const recs = new RecList(rec, null, n);
-  const perm = tm.perm;
-  const packetOf = (i: number): Packet => packets.at(perm === null ? i : perm[i]!)!;
-
-  type IfStat = { name: string; kind: IfaceKind; count: number; outer: number; linktype: number; hatype: number | undefined };
-  const ifaces = new Map<string, IfStat>();
-  let lastKey = '';
-  let last: IfStat | undefined;
-  let lastId = -1, lastIdx: number | undefined = -1;
-  const isOuter = (i: number): boolean => outerAt(tm, i) !== null;
-  for (let i = 0; i < n; i++) {
-    const p = packetOf(i);
-    // Consecutive packets mostly share an interface: skip building its key then.
-    if (last !== undefined && (p.iface !== '' ? p.iface === lastKey : lastKey === '' && p.ifaceId === lastId && p.ifindex === lastIdx)) {
-      last.count++;
-      if (isOuter(i)) last.outer++;
-      continue;
-    }
-    const k = ifaceKeyOf(p);
-    let f = ifaces.get(k);
-    if (f === undefined) { f = { name: ifaceNameOf(p), kind: 'lan', count: 0, outer: 0, linktype: p.linktype, hatype: p.hatype }; ifaces.set(k, f); }
-    lastKey = p.iface; lastId = p.ifaceId; lastIdx = p.ifindex; last = f;
-    f.count++;
-    if (isOuter(i)) f.outer++;
-  }
-  for (const f of ifaces.values()) {
+  for (const f of ifById) {
     const noLinkLayer = RAW_LINKTYPES.has(f.linktype) || (f.hatype !== undefined && TUNNEL_HATYPES.has(f.hatype));
     if (TUNNEL_NAME.test(f.name) || (f.name === '' && noLinkLayer && f.outer === 0)) f.kind = 'tunnel';
     else if (f.outer > 0) f.kind = 'wan';
     else if (noLinkLayer) f.kind = 'tunnel';
   }
+  const kindById = ifById.map((f) => kindCode(f.kind));
+  const tunnelCode = kindCode('tunnel');
   // Carrier positions straight into a typed array (a bulk capture has hundreds of thousands).
   const outerIdx = new Int32Array(n);
   let nOuter = 0;
-  // The host's own addresses: the source of what it sends, the destination of what it receives.
-  // Gathered in the same pass (the kinds set here leave the direction bits alone).
-  const local = new Set<string>();
-  let lastAdded = '';
-  // One kind per interface: look each up once per run of packets on it.
-  let kindKey = '', kindId = -1, kindIdx: number | undefined = -1, kindOf: IfaceKind | undefined;
+  let outerBits = 0;
+  // Interfaces are listed in the order they first show up in time, as the records run.
+  const firstSeen: number[] = [];
+  const seen = new Uint8Array(ifById.length);
   for (let i = 0; i < n; i++) {
-    const p = packetOf(i);
-    if (kindOf === undefined || p.iface !== kindKey || (p.iface === '' && (p.ifaceId !== kindId || p.ifindex !== kindIdx))) {
-      kindOf = ifaces.get(ifaceKeyOf(p))!.kind; kindKey = p.iface; kindId = p.ifaceId; kindIdx = p.ifindex;
-    }
+    const id = ifId[i]!;
+    if (seen[id] === 0) { seen[id] = 1; firstSeen.push(id); }
+    const kc = kindById[id]!;
     // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis (kind, no outer, no type).
-    if (kindOf === 'tunnel') tm.bits[i] = (tm.bits[i]! & 0x180) | kindCode('tunnel');
-    else tm.bits[i] = (tm.bits[i]! & ~3) | kindCode(kindOf);
-    if (isOuter(i)) outerIdx[nOuter++] = i;
-    const d = dirAt(tm, i);
-    if (d === null) continue;
-    const x = d === 'out' ? p.src : p.dst;
-    if (x !== undefined && x !== lastAdded) { local.add(x); lastAdded = x; }
+    if (kc === tunnelCode) tm.bits[i] = (tm.bits[i]! & 0x180) | tunnelCode;
+    else tm.bits[i] = (tm.bits[i]! & ~3) | kc;
+    if (outerAt(tm, i) !== null) { outerIdx[nOuter++] = i; outerBits |= 1 << ((tm.bits[i]! >> 2) & 3); }
   }
+  const outerKinds = new Set<OuterKind>();
+  for (let c = 1; c < OUTERS.length; c++) if ((outerBits & (1 << c)) !== 0) outerKinds.add(OUTERS[c]!);
   const outerList = new RecList(rec, outerIdx.slice(0, nOuter), nOuter);
 
   if (!hasDirInfo) inferLocal(key, outerList, local);
@@ -403,7 +409,7 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     }
   }
   const pub = new Map<string, { name: string; kind: IfaceKind; count: number }>();
-  for (const [k, f] of ifaces) pub.set(k, { name: f.name, kind: f.kind, count: f.count });
+  for (const id of firstSeen) { const f = ifById[id]!; pub.set(f.key, { name: f.name, kind: f.kind, count: f.count }); }
   // A cooked (SLL/SLL2) interface is tcpdump's `any`: it stands for all of them.
   const cooked = (input.interfaces ?? []).some((i) => i.linktype === 276 || i.linktype === 113);
   // Firewall-log interfaces (NFLOG 239, pflog 117) are not on the path.
@@ -415,8 +421,11 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   // The workflow captures every interface (-i any, or dumpcap with several -i): absence of packets
   // means nothing passed. Only a file that lists exactly one interface says the rest was not captured.
   const multiIface = cooked || !(listed.length === 1 && pub.size === 1);
-  const hs = [...outerList.where((r) => (r.outer === 'wg' && r.wgType >= 1 && r.wgType <= 3) || r.outer === 'ike')];
-  return { key, input, tm, rec, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed, fwlog };
+  const hs = [...outerList.whereAt((i) => {
+    const o = outerAt(tm, i), w = wgTypeAt(tm, i);
+    return (o === 'wg' && w >= 1 && w <= 3) || o === 'ike';
+  })];
+  return { key, input, tm, rec, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed, fwlog, outerKinds };
 }
 
 /**

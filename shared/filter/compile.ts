@@ -8,7 +8,7 @@ import { fieldSpec, type FieldSpec, type FilterCtx } from './fields.ts';
 import { FilterError, type Node, type ValueTok } from './parse.ts';
 
 export type Predicate = (p: Packet, ctx?: FilterCtx) => boolean;
-type Test = (v: number | string | boolean) => boolean;
+export type Test = (v: number | string | boolean) => boolean;
 
 // ---- address literals
 
@@ -181,42 +181,62 @@ function equalsTest(spec: FieldSpec, v: ValueTok, name: string): Test {
   }
 }
 
-function compileNode(n: Node, fields: Set<string>): Predicate {
-  switch (n.k) {
-    case 'and': { const a = compileNode(n.a, fields); const b = compileNode(n.b, fields); return (p, c) => a(p, c) && b(p, c); }
-    case 'or': { const a = compileNode(n.a, fields); const b = compileNode(n.b, fields); return (p, c) => a(p, c) || b(p, c); }
-    case 'not': { const e = compileNode(n.e, fields); return (p, c) => !e(p, c); }
-    default: break;
-  }
+/** A condition on one field: the AST leaves. */
+export type LeafNode = Exclude<Node, { k: 'and' | 'or' | 'not' }>;
+
+/**
+ * One leaf compiled: the packet predicate, and its parts for evaluators that read the field's
+ * values some other way (shared/filter/columns.ts): the leaf passes when some occurrence passes
+ * `test`, negated when `neg` ("!=" means no occurrence is equal).
+ */
+export interface Leaf {
+  field: string;
+  spec: FieldSpec;
+  test: Test;
+  neg: boolean;
+  pred: Predicate;
+  /** For a comparison of a numeric field: the integers `test` accepts, lo..hi inclusive. */
+  range?: [number, number];
+}
+
+export function compileLeaf(n: LeafNode): Leaf {
   const spec = fieldSpec(n.field);
   if (spec === undefined) throw new FilterError(`unknown field '${n.field}'`, n.at);
-  fields.add(n.field);
+  const leaf = (test: Test, neg = false): Leaf => {
+    const eq = any(spec, test);
+    return { field: n.field, spec, test, neg, pred: neg ? (p, c) => !eq(p, c) : eq };
+  };
   if (n.k === 'exists') {
     // A protocol or a flag is tested for truth; any other field for presence.
-    if (spec.type === 'proto' || spec.type === 'bool') return any(spec, (x) => x === true);
-    return any(spec, yes);
+    if (spec.type === 'proto' || spec.type === 'bool') return leaf((x) => x === true);
+    return leaf(yes);
   }
   if (spec.type === 'proto') {
     throw new FilterError(`'${n.field}' is a protocol: use it alone or compare one of its fields`, n.at);
   }
   if (n.k === 'cmp') {
     const v = n.value;
-    if (n.op === '==') return any(spec, equalsTest(spec, v, n.field));
-    // "!=" means no occurrence equals (Wireshark 3.6 and later), so ip.addr != X drops every packet to or from X.
-    if (n.op === '!=') { const eq = any(spec, equalsTest(spec, v, n.field)); return (p, c) => !eq(p, c); }
+    if (n.op === '==' || n.op === '!=') {
+      // "!=" means no occurrence equals (Wireshark 3.6 and later), so ip.addr != X drops every packet to or from X.
+      const l = leaf(equalsTest(spec, v, n.field), n.op === '!=');
+      if (spec.type === 'num') { const k = fieldNumber(spec, n.field, v); l.range = [k, k]; }
+      return l;
+    }
     if (spec.type !== 'num') throw new FilterError(`'${n.op}' needs a numeric field; '${n.field}' is ${typeName(spec)}`, n.at);
     const k = fieldNumber(spec, n.field, v);
     const t: Test = n.op === '<' ? (x) => (x as number) < k : n.op === '<=' ? (x) => (x as number) <= k
       : n.op === '>' ? (x) => (x as number) > k : (x) => (x as number) >= k;
-    return any(spec, t);
+    const range: [number, number] = n.op === '<' ? [-Infinity, Math.ceil(k) - 1] : n.op === '<=' ? [-Infinity, Math.floor(k)]
+      : n.op === '>' ? [Math.floor(k) + 1, Infinity] : [Math.ceil(k), Infinity];
+    return { ...leaf(t), range };
   }
   if (n.k === 'contains' || n.k === 'matches') {
     if (spec.type !== 'str') throw new FilterError(`'${n.k}' needs a string field; '${n.field}' is ${typeName(spec)}`, n.at);
-    if (n.k === 'contains') { const s = n.value.text; return any(spec, (x) => (x as string).includes(s)); }
+    if (n.k === 'contains') { const s = n.value.text; return leaf((x) => (x as string).includes(s)); }
     let re: RegExp;
     // Case-insensitive like Wireshark's matches.
     try { re = new RegExp(n.value.text, 'i'); } catch { throw new FilterError('invalid regular expression', n.value.at); }
-    return any(spec, (x) => re.test(x as string));
+    return leaf((x) => re.test(x as string));
   }
   if (n.k !== 'in') throw new FilterError('unreachable', n.at);
   const values = n.values;
@@ -231,8 +251,8 @@ function compileNode(n: Node, fields: Set<string>): Predicate {
         ranges.push([lo, hi]);
       } else singles.add(fieldNumber(spec, n.field, v));
     }
-    if (ranges.length === 0) return any(spec, (x) => singles.has(x as number));
-    return any(spec, (x) => {
+    if (ranges.length === 0) return leaf((x) => singles.has(x as number));
+    return leaf((x) => {
       if (singles.has(x as number)) return true;
       for (const [lo, hi] of ranges) if ((x as number) >= lo && (x as number) <= hi) return true;
       return false;
@@ -240,14 +260,26 @@ function compileNode(n: Node, fields: Set<string>): Predicate {
   }
   if (spec.type === 'str') {
     const set = new Set(values.map((v) => (spec.norm ? spec.norm(v.text) : v.text)));
-    return any(spec, (x) => set.has(x as string));
+    return leaf((x) => set.has(x as string));
   }
   if (spec.type === 'addr') {
     const tests = values.map(addrTest);
-    return any(spec, (x) => { for (const t of tests) if (t(x as string)) return true; return false; });
+    return leaf((x) => { for (const t of tests) if (t(x as string)) return true; return false; });
   }
   const tests = values.map((v) => equalsTest(spec, v, n.field));
-  return any(spec, (x) => tests.some((t) => t(x)));
+  return leaf((x) => tests.some((t) => t(x)));
+}
+
+function compileNode(n: Node, fields: Set<string>): Predicate {
+  switch (n.k) {
+    case 'and': { const a = compileNode(n.a, fields); const b = compileNode(n.b, fields); return (p, c) => a(p, c) && b(p, c); }
+    case 'or': { const a = compileNode(n.a, fields); const b = compileNode(n.b, fields); return (p, c) => a(p, c) || b(p, c); }
+    case 'not': { const e = compileNode(n.e, fields); return (p, c) => !e(p, c); }
+    default: break;
+  }
+  const leaf = compileLeaf(n);
+  fields.add(n.field);
+  return leaf.pred;
 }
 
 export function compileAst(n: Node): { predicate: Predicate; fields: string[] } {

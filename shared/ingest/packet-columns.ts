@@ -13,8 +13,6 @@ import {
   ColumnView, DIRS, F_DF, F_ESP, F_HASH, F_HATYPE, F_IFINDEX, F_MSS, F_SACK, F_SACKOK, F_TCP, F_TS, F_UDP, F_V6,
   F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, onlyColumnFields, plainCopy,
 } from './packet-store.ts';
-import { compileAst } from '../filter/compile.ts';
-import { parse as parseFilter, type Node as FilterNode } from '../filter/parse.ts';
 
 /** One chunk in column form. */
 export interface ColumnChunk {
@@ -286,6 +284,20 @@ export class LoadedChunk {
     return new ColumnPacket(this, k);
   }
 
+  /**
+   * Summary of column row k, built straight from the columns (no view): what ColumnPacket.summary
+   * returns, and what a filter on the summary reads for each row.
+   */
+  summaryAt(k: number): string {
+    const c = this.cols;
+    const own = this.sum.slice(this.sumOff[k]!, this.sumOff[k + 1]!);
+    if (c.sumLead[k] !== 1) return own;
+    const fl = c.fl[k]!;
+    const ports = (fl & (F_TCP | F_UDP)) !== 0;
+    // The same text summaryLead writes for the packet.
+    return `${(fl & F_V6) !== 0 ? 'IP6' : 'IP'} ${this.strs[c.src[k]!]}${ports ? `.${c.sport[k]}` : ''} > ${this.strs[c.dst[k]!]}${ports ? `.${c.dport[k]}` : ''}: ` + own;
+  }
+
   /** SACK edges of row k, [left, right, …]. */
   sackOf(k: number): number[] {
     const s = this.sack;
@@ -378,10 +390,7 @@ class ColumnPacket extends ColumnView implements Packet {
     return (this.s.fl[this.k]! & F_ESP) !== 0 ? { spi: this.s.seq[this.k]!, seq: this.s.ack[this.k]! } : undefined;
   }
   get payloadHash(): number | undefined { return (this.s.fl[this.k]! & F_HASH) !== 0 ? this.s.hash[this.k]! : undefined; }
-  get summary(): string {
-    const own = this.c.sum.slice(this.c.sumOff[this.k]!, this.c.sumOff[this.k + 1]!);
-    return this.s.sumLead[this.k] === 1 ? summaryLead(this) + own : own;
-  }
+  get summary(): string { return this.c.summaryAt(this.k); }
 
   /** The same packet as a plain object (JSON, postMessage, React state that is cloned). */
   toJSON(): Packet { return plainPacket(this); }
@@ -457,164 +466,3 @@ export class ChunkPackets implements PacketList {
   }
 }
 
-// ---- display filters over column chunks
-//
-// A filter is a tree of conditions on fields. Many fields read only one or two columns (frame.len,
-// the TCP flag text, the ports, the address pair, the interface), so a condition on them has the
-// same answer for every row with the same column values. Per chunk, each top-level condition (an
-// `&&` operand, nots and ors inside it included) is asked once per distinct value of its columns,
-// on a real row, and the answer is remembered: exact by construction, and most rows then cost a
-// few typed-array reads and a Map lookup instead of a packet view and its sub-objects.
-
-/** Which columns decide a field's value, as one number per row (chunk-local string ids included). */
-type RowKey = (c: Columns, k: number) => number;
-
-const KEY_LEN: RowKey = (c, k) => c.len[k]!;
-const KEY_CAPLEN: RowKey = (c, k) => c.caplen[k]!;
-const KEY_WG: RowKey = (c, k) => c.wgType[k]!;
-const KEY_L4: RowKey = (c, k) => c.fl[k]! & (F_TCP | F_UDP | F_ESP);
-const KEY_PORTS: RowKey = (c, k) => (c.fl[k]! & (F_TCP | F_UDP)) * 4294967296 + c.sport[k]! * 65536 + c.dport[k]!;
-const KEY_FLAGS: RowKey = (c, k) => ((c.fl[k]! & F_TCP) !== 0 ? c.tflags[k]! : -1);
-const KEY_ADDRS: RowKey = (c, k) => c.src[k]! * 65536 + c.dst[k]!;
-const KEY_IFACE: RowKey = (c, k) => c.name[k]! * 131072 + ((c.fl[k]! & F_IFINDEX) !== 0 ? c.ifindex[k]! : 65536);
-const KEY_PROTO: RowKey = (c, k) => c.proto[k]!;
-
-/**
- * Fields whose getter (shared/filter/fields.ts) reads, for a column row, nothing but the columns of
- * its key. Anything else (checkpoint labels, summaries, sequence numbers …) goes to the full predicate.
- */
-const FIELD_KEYS: Record<string, RowKey> = Object.assign(Object.create(null) as Record<string, RowKey>, {
-  'frame.len': KEY_LEN,
-  'frame.cap_len': KEY_CAPLEN,
-  wg: KEY_WG, wireguard: KEY_WG, 'wg.type': KEY_WG,
-  tcp: KEY_L4, udp: KEY_L4, esp: KEY_L4,
-  'tcp.port': KEY_PORTS, 'tcp.srcport': KEY_PORTS, 'tcp.dstport': KEY_PORTS,
-  'udp.port': KEY_PORTS, 'udp.srcport': KEY_PORTS, 'udp.dstport': KEY_PORTS,
-  port: KEY_PORTS, sport: KEY_PORTS, dport: KEY_PORTS,
-  'tcp.flags': KEY_FLAGS, 'tcp.flags.str': KEY_FLAGS, 'tcp.flags.fin': KEY_FLAGS, 'tcp.flags.syn': KEY_FLAGS,
-  'tcp.flags.reset': KEY_FLAGS, 'tcp.flags.rst': KEY_FLAGS, 'tcp.flags.push': KEY_FLAGS, 'tcp.flags.psh': KEY_FLAGS,
-  'tcp.flags.ack': KEY_FLAGS, 'tcp.flags.urg': KEY_FLAGS, 'tcp.flags.urgent': KEY_FLAGS, 'tcp.flags.ece': KEY_FLAGS,
-  'tcp.flags.cwr': KEY_FLAGS,
-  'ip.addr': KEY_ADDRS, addr: KEY_ADDRS, 'ip.src': KEY_ADDRS, src: KEY_ADDRS, 'ip.dst': KEY_ADDRS, dst: KEY_ADDRS,
-  iface: KEY_IFACE,
-  proto: KEY_PROTO,
-});
-
-/** The one key that decides every field in `n`, or null when there is none. */
-function keyOf(n: FilterNode): RowKey | null {
-  if (n.k === 'not') return keyOf(n.e);
-  if ('field' in n) return FIELD_KEYS[n.field] ?? null;
-  const a = keyOf(n.a), b = keyOf(n.b);
-  return a !== null && a === b ? a : null;
-}
-
-/** Answers of one condition by key, and the last one asked (neighbouring rows mostly repeat it). */
-export interface Memo { m: Map<number, boolean>; lastKey: number; lastOk: boolean }
-
-/** A filter prepared for column chunks (see ChunkFilter.test). */
-export interface ChunkFilter {
-  /** True when every top-level condition is decided by columns: a column row needs no full predicate. */
-  readonly complete: boolean;
-  /** Fresh answers for one chunk (keys hold chunk-local string ids, so answers do not carry over). */
-  memo(): Memo[];
-  /** Column row k: false = fails the filter; true = passes; undefined = ask the full predicate. */
-  test(chunk: LoadedChunk, memo: Memo[], k: number): boolean | undefined;
-}
-
-/**
- * Prepares `src` (already known to compile) for column chunks; null when no top-level condition can
- * be decided by columns, or for an empty filter.
- */
-export function chunkFilter(src: string): ChunkFilter | null {
-  let root: FilterNode;
-  try {
-    root = parseFilter(src);
-  } catch {
-    return null;
-  }
-  const parts: FilterNode[] = [];
-  const split = (n: FilterNode): void => {
-    if (n.k === 'and') { split(n.a); split(n.b); } else parts.push(n);
-  };
-  split(root);
-  const conds: Array<{ key: RowKey; pred: (p: Packet) => boolean }> = [];
-  for (const n of parts) {
-    const key = keyOf(n);
-    if (key === null) continue;
-    const pred = compileAst(n).predicate;
-    conds.push({ key, pred: (p) => pred(p, {}) });
-  }
-  if (conds.length === 0) return null;
-  const complete = conds.length === parts.length;
-  return {
-    complete,
-    memo: () => conds.map(() => ({ m: new Map<number, boolean>(), lastKey: NaN, lastOk: false })),
-    test(chunk, memo, k) {
-      const cols = chunk.cols;
-      for (let j = 0; j < conds.length; j++) {
-        const c = conds[j]!;
-        const m = memo[j]!;
-        const key = c.key(cols, k);
-        let ok: boolean | undefined;
-        if (key === m.lastKey) ok = m.lastOk;
-        else {
-          ok = m.m.get(key);
-          if (ok === undefined) {
-            ok = c.pred(chunk.at(k)!);
-            m.m.set(key, ok);
-          }
-          m.lastKey = key;
-          m.lastOk = ok;
-        }
-        if (!ok) return false;
-      }
-      return complete ? true : undefined;
-    },
-  };
-}
-
-/**
- * Positions of the packets that pass a compiled filter, in order. `fast` (from chunkFilter) decides
- * what it can from the columns; plain rows and undecided ones get `predicate` with their context
- * (`ctxOf(frame)`: the checkpoint label, or undefined for the many unlabelled packets). A filter
- * that reads nothing but the context (`ctxOnly`, e.g. "checkpoint") has one answer for every
- * unlabelled packet: it is asked once.
- */
-export function filterRows(
-  list: ChunkPackets,
-  predicate: (p: Packet, ctx: { checkpoint?: string }) => boolean,
-  fast: ChunkFilter | null,
-  ctxOf: (frame: number) => { checkpoint?: string } | undefined,
-  ctxOnly = false,
-): Uint32Array {
-  const EMPTY = {};
-  const out = new Uint32Array(list.length);
-  let n = 0;
-  let i = 0;
-  let unlabelled: boolean | undefined;
-  for (const c of list.chunks) {
-    const m = c.length;
-    const memo = fast?.memo();
-    const { isPlain, frame } = c.cols;
-    for (let k = 0; k < m; k++, i++) {
-      if (fast && isPlain[k] === 0) {
-        const r = fast.test(c, memo!, k);
-        if (r === false) continue;
-        if (r === true) { out[n++] = i; continue; }
-      }
-      if (ctxOnly) {
-        const ctx = ctxOf(isPlain[k] === 0 ? frame[k]! : c.at(k)!.frame);
-        if (ctx === undefined) {
-          unlabelled ??= predicate(c.at(k)!, EMPTY);
-          if (unlabelled) out[n++] = i;
-          continue;
-        }
-        if (predicate(c.at(k)!, ctx)) out[n++] = i;
-        continue;
-      }
-      const p = c.at(k)!;
-      if (predicate(p, ctxOf(p.frame) ?? EMPTY)) out[n++] = i;
-    }
-  }
-  return out.slice(0, n);
-}

@@ -1,6 +1,6 @@
 // Compact in-memory form of a whole capture for bulk analysis. A decoded Packet with its ip/tcp
 // objects and boxed numbers costs ~450 bytes in V8; the common shapes (IP + TCP, IP + UDP with or
-// without WireGuard, ESP) are kept here as typed-array columns (~60 bytes) behind a small view
+// without WireGuard, ESP) are kept here as typed-array columns (~50 bytes) behind a small view
 // object that reads them through getters; the views are built on each read (`at`), not kept, so a
 // million packets cost their columns and nothing per packet on the JS heap. Anything else (ICMP,
 // ARP, tunnels, IKE, fragments, truncated frames, comments) stays the decoder's own Packet object.
@@ -37,8 +37,11 @@ const dirCode = (d: Direction | null): number => DIRS.indexOf(d);
 class Table {
   readonly list: string[];
   private ids = new Map<string, number>();
+  // The last two strings asked for: a packet's source and destination alternate in the address table.
   private last = '';
   private lastId = -1;
+  private prev = '';
+  private prevId = -1;
   /** `list`: an image's table, kept as is (its positions are the ids the columns hold). */
   constructor(list: string[] = []) {
     this.list = list;
@@ -46,8 +49,13 @@ class Table {
   }
   id(s: string): number {
     if (s === this.last && this.lastId >= 0) return this.lastId;
-    let k = this.ids.get(s);
-    if (k === undefined) { k = this.list.length; this.list.push(s); this.ids.set(s, k); }
+    let k: number | undefined;
+    if (s === this.prev && this.prevId >= 0) k = this.prevId;
+    else {
+      k = this.ids.get(s);
+      if (k === undefined) { k = this.list.length; this.list.push(s); this.ids.set(s, k); }
+    }
+    this.prev = this.last; this.prevId = this.lastId;
     this.last = s; this.lastId = k;
     return k;
   }
@@ -63,6 +71,7 @@ function fits(p: Packet): boolean {
   // Whole seconds within 32 bits, as every capture format stores them (2106 and earlier).
   if (!(p.tsSec >= 0 && p.tsSec <= 0xffffffff && Number.isInteger(p.tsSec))) return false;
   if (!(p.frame >= 0 && p.frame <= 0xffffffff && Number.isInteger(p.frame))) return false;
+  if (!(p.len >= 0 && p.len <= 0xffffffff && Number.isInteger(p.len) && p.caplen >= 0 && p.caplen <= 0xffffffff && Number.isInteger(p.caplen))) return false;
   if (p.ifaceId > 0xffff || p.linktype > 0xffff || (p.ifindex !== undefined && p.ifindex > 0xffff) || (p.hatype !== undefined && p.hatype > 0xffff)) return false;
   const t = p.tcp, u = p.udp;
   if (t !== undefined && u !== undefined) return false;
@@ -96,14 +105,15 @@ type ColType = typeof Uint8Array | typeof Uint16Array | typeof Uint32Array;
  * WireGuard sender/receiver or ESP spi/seq in seq/ack, the WireGuard counter (below 2^53) as
  * low/high 32-bit halves in tsval/tsecr. `l4len` is the TCP payload length or the UDP length;
  * `wgType` is 0 when not WireGuard; `frame` holds the distance from the page's first frame
- * number plus the row (0 for consecutive frames, the usual case).
+ * number plus the row (0 for consecutive frames, the usual case); `len` holds the frame length
+ * less the IP length, mod 2^32 (the link header: one value on most pages).
  */
 const COLUMN_SPEC = [
   ['frame', Uint8Array, Uint32Array], ['tsSec', Uint32Array, Uint32Array], ['tsNsec', Uint32Array, Uint32Array],
   ['name', Uint8Array, Uint16Array], ['ifaceId', Uint8Array, Uint16Array], ['linktype', Uint16Array, Uint16Array],
-  ['dir', Uint8Array, Uint8Array], ['caplen', Uint16Array, Uint32Array], ['len', Uint16Array, Uint32Array],
+  ['dir', Uint8Array, Uint8Array], ['caplen', Uint8Array, Uint32Array], ['len', Uint8Array, Uint32Array],
   ['ifindex', Uint8Array, Uint16Array], ['hatype', Uint16Array, Uint16Array], ['fl', Uint16Array, Uint16Array],
-  ['proto', Uint8Array, Uint8Array], ['src', Uint16Array, Uint32Array], ['dst', Uint16Array, Uint32Array],
+  ['proto', Uint8Array, Uint8Array], ['src', Uint8Array, Uint32Array], ['dst', Uint8Array, Uint32Array],
   ['sport', Uint16Array, Uint16Array], ['dport', Uint16Array, Uint16Array], ['ipId', Uint16Array, Uint16Array],
   ['ttl', Uint8Array, Uint8Array], ['ipLen', Uint16Array, Uint16Array], ['ipProto', Uint8Array, Uint8Array],
   ['tflags', Uint8Array, Uint8Array], ['seq', Uint32Array, Uint32Array], ['ack', Uint32Array, Uint32Array],
@@ -116,23 +126,47 @@ const NCOL = COLUMN_SPEC.length;
 const COLUMN_NAMES: readonly ColumnName[] = COLUMN_SPEC.map((c) => c[0]);
 /** Columns every page holds in full, as fields of their own: read for nearly every packet, and fastest so. */
 const DIRECT_NAMES = ['tsNsec', 'dir', 'fl', 'proto', 'sport', 'dport', 'ipId', 'ttl', 'ipLen', 'ipProto', 'tflags', 'seq', 'ack', 'win',
-  'l4len', 'tsval', 'tsecr', 'wgType', 'hash', 'hatype'] as const satisfies readonly ColumnName[];
+  'l4len', 'tsval', 'tsecr', 'wgType', 'hash'] as const satisfies readonly ColumnName[];
 type DirectName = (typeof DIRECT_NAMES)[number];
 const DIRECT: ReadonlySet<ColumnName> = new Set<ColumnName>(DIRECT_NAMES);
 // The others are flexible (one value, or an array as narrow as their values allow), read by number.
 const colId = (n: ColumnName): number => COLUMN_NAMES.indexOf(n);
 const C_FRAME = colId('frame'), C_TSSEC = colId('tsSec'), C_NAME = colId('name'), C_IFACEID = colId('ifaceId'), C_LINKTYPE = colId('linktype'),
   C_CAPLEN = colId('caplen'), C_LEN = colId('len'), C_IFINDEX = colId('ifindex'), C_SRC = colId('src'), C_DST = colId('dst'),
-  C_MSS = colId('mss'), C_WSCALE = colId('wscale');
+  C_MSS = colId('mss'), C_WSCALE = colId('wscale'), C_HATYPE = colId('hatype');
 const maxOf = (t: ColType): number => (t === Uint8Array ? 0xff : t === Uint16Array ? 0xffff : 0xffffffff);
 const wider = (t: ColType): ColType => (t === Uint8Array ? Uint16Array : Uint32Array);
 
 /**
+ * The dense columns of a page share one buffer (widest first, so each starts aligned): one
+ * allocation of ~1.4 MiB instead of nineteen of 32–128 KiB. Blocks that large are mmap'd by
+ * glibc and given back whole when freed, where many mid-sized ones interleaved with the reader's
+ * freed buffers fragment a thread's arena (tens of MiB stayed resident after the load); and a
+ * page moves to another thread as one transferred buffer.
+ */
+const SLAB: ReadonlyArray<readonly [DirectName, ColType, number]> = (() => {
+  const out: Array<readonly [DirectName, ColType, number]> = [];
+  let off = 0;
+  for (const bytes of [4, 2, 1]) {
+    for (const name of DIRECT_NAMES) {
+      const t = COLUMN_SPEC[colId(name)]![1];
+      if (t.BYTES_PER_ELEMENT !== bytes) continue;
+      out.push([name, t, off]);
+      off += bytes * PAGE;
+    }
+  }
+  return out;
+})();
+const SLAB_BYTES = SLAB.reduce((n, [, t]) => n + t.BYTES_PER_ELEMENT * PAGE, 0);
+const NO8 = new Uint8Array(0), NO16 = new Uint16Array(0), NO32 = new Uint32Array(0);
+
+/**
  * Columns for PAGE packets; each view points at its page and its offset in it. The dense columns
- * (DIRECT) are plain typed arrays. A flexible column whose rows so far all hold one value is that
- * value alone (no array: most pages have one interface, one link type, consecutive frames, few
- * SYNs, often one second); otherwise it starts at its narrowest type and is widened (copied once)
- * when a value needs more (over 65 536 addresses, frames over 64 KiB). Rows whose flags say a
+ * (DIRECT) are typed arrays over one buffer (SLAB). A flexible column whose rows so far all hold
+ * one value is that value alone (no array: most pages have one interface, one link type,
+ * consecutive frames, few SYNs, often one second); otherwise it starts at its narrowest type and
+ * is widened (copied once) when a value needs more (over 256 addresses, frames over 255 bytes
+ * past the IP packet, snap lengths over 255). Rows whose flags say a
  * field is absent may read anything from its column: readers check the flags first.
  */
 class Page {
@@ -141,10 +175,14 @@ class Page {
   frame0 = 0;
   /** Summaries written after loading (CLI), by offset. */
   summaries: Map<number, string> | null = null;
-  /** SACK blocks: rows that have them (ascending), where each row's edges start in `sackEdges`, the edges (left, right, …). */
-  sackRows: number[] | null = null;
-  sackStart: number[] | null = null;
-  sackEdges: number[] | null = null;
+  /**
+   * SACK blocks: rows that have them (ascending), where each row's edges start in `sackEdges`, the
+   * edges (left, right, …). Growable lists while pushing; an image's typed arrays as they came
+   * (turning them into lists on the receiving thread filled its young generation for nothing).
+   */
+  sackRows: number[] | Uint16Array | null = null;
+  sackStart: number[] | Uint32Array | null = null;
+  sackEdges: number[] | Float64Array | null = null;
   /** Packets the columns cannot hold, by offset (their row stays unused). */
   plain: Map<number, Packet> | null = null;
   /**
@@ -156,32 +194,36 @@ class Page {
   readonly c8: Array<Uint8Array | null> = new Array<Uint8Array | null>(NCOL).fill(null);
   readonly c16: Array<Uint16Array | null> = new Array<Uint16Array | null>(NCOL).fill(null);
   readonly c32: Array<Uint32Array | null> = new Array<Uint32Array | null>(NCOL).fill(null);
-  /** Dense columns every page has in full (read on nearly every packet: direct fields read fastest). */
-  tsNsec = new Uint32Array(PAGE);
-  dir = new Uint8Array(PAGE);
-  fl = new Uint16Array(PAGE);
-  proto = new Uint8Array(PAGE);
-  sport = new Uint16Array(PAGE);
-  dport = new Uint16Array(PAGE);
-  ipId = new Uint16Array(PAGE);
-  ttl = new Uint8Array(PAGE);
-  ipLen = new Uint16Array(PAGE);
-  ipProto = new Uint8Array(PAGE);
-  tflags = new Uint8Array(PAGE);
-  seq = new Uint32Array(PAGE);
-  ack = new Uint32Array(PAGE);
-  win = new Uint16Array(PAGE);
-  l4len = new Uint16Array(PAGE);
-  tsval = new Uint32Array(PAGE);
-  tsecr = new Uint32Array(PAGE);
-  wgType = new Uint8Array(PAGE);
-  hash = new Uint32Array(PAGE);
-  hatype = new Uint16Array(PAGE);
+  /** Dense columns every page has in full (read on nearly every packet: direct fields read fastest); views into one slab (SLAB). */
+  tsNsec: Uint32Array = NO32;
+  dir: Uint8Array = NO8;
+  fl: Uint16Array = NO16;
+  proto: Uint8Array = NO8;
+  sport: Uint16Array = NO16;
+  dport: Uint16Array = NO16;
+  ipId: Uint16Array = NO16;
+  ttl: Uint8Array = NO8;
+  ipLen: Uint16Array = NO16;
+  ipProto: Uint8Array = NO8;
+  tflags: Uint8Array = NO8;
+  seq: Uint32Array = NO32;
+  ack: Uint32Array = NO32;
+  win: Uint16Array = NO16;
+  l4len: Uint16Array = NO16;
+  tsval: Uint32Array = NO32;
+  tsecr: Uint32Array = NO32;
+  wgType: Uint8Array = NO8;
+  hash: Uint32Array = NO32;
   readonly one = new Float64Array(NCOL);
   readonly seen = new Uint8Array(NCOL);
   /** Largest value each column's array holds (-1 while there is none). */
   readonly lim = new Float64Array(NCOL).fill(-1);
-  constructor(readonly t: Tables) {}
+  /** `dense` false: the caller puts in every dense column itself (fromImage, from an image's buffers). */
+  constructor(readonly t: Tables, dense = true) {
+    if (!dense) return;
+    const buf = new ArrayBuffer(SLAB_BYTES), me = this as unknown as Record<DirectName, Col>;
+    for (const [name, t, off] of SLAB) me[name] = new t(buf, off, PAGE);
+  }
 
   get(c: number, k: number): number {
     switch (this.width[c]) {
@@ -235,7 +277,7 @@ class Page {
     this.lim[c] = maxOf(t);
   }
 
-  sack(k: number): number[] | undefined {
+  sack(k: number): ArrayLike<number> | undefined {
     const rows = this.sackRows;
     if (rows === null) return undefined;
     let lo = 0, hi = rows.length;
@@ -246,9 +288,14 @@ class Page {
   }
 
   addSack(k: number, blocks: Array<[number, number]>): void {
-    (this.sackRows ??= []).push(k);
-    (this.sackStart ??= []).push((this.sackEdges ??= []).length);
-    for (const [l, r] of blocks) this.sackEdges.push(l, r);
+    // A page rebuilt from an image and pushed to again (rare): its typed arrays become lists.
+    const list = (a: ArrayLike<number> | null): number[] => (a === null ? [] : Array.isArray(a) ? a : Array.from(a));
+    const rows = this.sackRows = list(this.sackRows);
+    const start = this.sackStart = list(this.sackStart);
+    const edges = this.sackEdges = list(this.sackEdges);
+    rows.push(k);
+    start.push(edges.length);
+    for (const [l, r] of blocks) edges.push(l, r);
   }
 }
 
@@ -260,7 +307,7 @@ export interface PacketStorePageImage {
   n: number;
   /** Frame number of row 0 (the `frame` column holds each row's distance from frame0 + row). */
   frame0: number;
-  /** Columns held as arrays, at least `n` entries each (Uint8Array, Uint16Array or Uint32Array, by need). */
+  /** Columns held as arrays, at least `n` entries each (Uint8Array, Uint16Array or Uint32Array, by need; the dense ones are views into one buffer). */
   cols: Partial<Record<ColumnName, Col>>;
   /** Columns whose rows all hold one value: that value (a column in neither was never written). */
   one: Partial<Record<ColumnName, number>>;
@@ -313,26 +360,25 @@ export class PacketStore implements PacketList {
   }
 
   /**
-   * The store as an image. Full pages hand over their own column buffers (listed in `transfer`
-   * for postMessage), so after a transferring post this store must not be read again; the last,
-   * partly filled page is copied at its used length.
+   * The store as an image. Pages hand over their own column buffers, the last one's included
+   * (listed once each in `transfer` for postMessage: the dense columns of a page share one), so
+   * after a transferring post this store must not be read again. Only SACK lists are copied.
    */
   toImage(): { image: PacketStoreImage; transfer: ArrayBuffer[] } {
-    const transfer: ArrayBuffer[] = [];
+    const transfer = new Set<ArrayBuffer>();
     const pages = this.pages.map((g): PacketStorePageImage => {
       const cols: Partial<Record<ColumnName, Col>> = {};
       const one: Partial<Record<ColumnName, number>> = {};
       for (let c = 0; c < NCOL; c++) {
         const a = g.col(c), name = COLUMN_NAMES[c]!;
         if (a === null) { if (g.seen[c] === 1) one[name] = g.one[c]!; continue; }
-        const col = g.n === a.length ? a : a.slice(0, g.n);
-        cols[name] = col;
-        transfer.push(col.buffer as ArrayBuffer);
+        cols[name] = a;
+        transfer.add(a.buffer as ArrayBuffer);
       }
       let sack: PacketStorePageImage['sack'] = null;
       if (g.sackRows !== null) {
         sack = { rows: Uint16Array.from(g.sackRows), start: Uint32Array.from(g.sackStart!), edges: Float64Array.from(g.sackEdges!) };
-        transfer.push(sack.rows.buffer as ArrayBuffer, sack.start.buffer as ArrayBuffer, sack.edges.buffer as ArrayBuffer);
+        transfer.add(sack.rows.buffer as ArrayBuffer).add(sack.start.buffer as ArrayBuffer).add(sack.edges.buffer as ArrayBuffer);
       }
       return {
         n: g.n, frame0: g.frame0, cols, one,
@@ -347,10 +393,10 @@ export class PacketStore implements PacketList {
       tables: { names: [...tb.names.list], protos: [...tb.protos.list], flagStrs: [...tb.flagStrs.list], addrs: [...tb.addrs.list] },
       pages,
     };
-    return { image, transfer };
+    return { image, transfer: [...transfer] };
   }
 
-  /** A store over an image's columns (used in place, not copied; only a short last page is widened for further pushes). */
+  /** A store over an image's columns (used in place, not copied; a column shorter than a page is widened for further pushes). */
   static fromImage(image: PacketStoreImage): PacketStore {
     const bad = (why: string): never => { throw new PacketStoreImageError(`not a packet store image: ${why}`); };
     if (image === null || typeof image !== 'object' || image.kind !== 'tandem-packet-store') bad('wrong kind');
@@ -367,20 +413,21 @@ export class PacketStore implements PacketList {
     image.pages.forEach((pi, j) => {
       const last = j === image.pages.length - 1;
       if (!(Number.isInteger(pi?.n) && pi.n >= 0 && pi.n <= PAGE && (last || pi.n === PAGE))) bad(`page ${j} has ${String(pi?.n)} rows`);
-      const g = new Page(s.tables);
+      const g = new Page(s.tables, false);
       g.n = pi.n;
       g.frame0 = Number(pi.frame0);
       for (let c = 0; c < NCOL; c++) {
         const name = COLUMN_NAMES[c]!;
         const a = pi.cols?.[name];
         const v = pi.one?.[name];
+        const [, base, widest] = COLUMN_SPEC[c]!;
         if (a === undefined) {
-          if (v === undefined) continue;
-          if (typeof v !== 'number') bad(`page ${j} column ${name}`);
-          if (DIRECT.has(name)) g.col(c)!.fill(v, 0, pi.n); else { g.seen[c] = 1; g.one[c] = v; }
+          if (v !== undefined && typeof v !== 'number') bad(`page ${j} column ${name}`);
+          // A dense column is always an array; a flexible one stays a single value.
+          if (DIRECT.has(name)) { const col = new base(PAGE); if (v !== undefined) col.fill(v, 0, pi.n); g.adopt(c, col, base); }
+          else if (v !== undefined) { g.seen[c] = 1; g.one[c] = v; }
           continue;
         }
-        const [, base, widest] = COLUMN_SPEC[c]!;
         let t: ColType | null = null;
         for (let x: ColType = base; ; x = wider(x)) { if (a instanceof x) { t = x; break; } if (x === widest) break; }
         if (t === null || a.length < pi.n) bad(`page ${j} column ${name}`);
@@ -389,7 +436,11 @@ export class PacketStore implements PacketList {
         g.adopt(c, col, t!);
       }
       if (pi.summaries) g.summaries = new Map(pi.summaries);
-      if (pi.sack) { g.sackRows = Array.from(pi.sack.rows); g.sackStart = Array.from(pi.sack.start); g.sackEdges = Array.from(pi.sack.edges); }
+      if (pi.sack) {
+        const { rows, start, edges } = pi.sack;
+        if (!(rows instanceof Uint16Array && start instanceof Uint32Array && edges instanceof Float64Array && rows.length === start.length)) bad(`page ${j} SACK blocks`);
+        g.sackRows = rows; g.sackStart = start; g.sackEdges = edges;
+      }
       if (pi.plain) g.plain = new Map(pi.plain);
       s.pages.push(g);
       total += pi.n;
@@ -420,10 +471,11 @@ export class PacketStore implements PacketList {
     g.set(C_LINKTYPE, k, p.linktype);
     g.dir[k] = dirCode(p.dir);
     g.set(C_CAPLEN, k, p.caplen);
-    g.set(C_LEN, k, p.len);
+    // The link header's length (as u32; the getter adds the IP length back): one value for most pages.
+    g.set(C_LEN, k, (p.len - p.ip!.len) >>> 0);
     let fl = 0;
     if (p.ifindex !== undefined) { fl |= F_IFINDEX; g.set(C_IFINDEX, k, p.ifindex); }
-    if (p.hatype !== undefined) { fl |= F_HATYPE; g.hatype[k] = p.hatype; }
+    if (p.hatype !== undefined) { fl |= F_HATYPE; g.set(C_HATYPE, k, p.hatype); }
     g.proto[k] = tb.protos.id(p.proto);
     g.set(C_SRC, k, tb.addrs.id(p.src!));
     g.set(C_DST, k, tb.addrs.id(p.dst!));
@@ -506,11 +558,11 @@ class StoredPacket extends ColumnView implements Packet {
   get iface(): string { return this.s.t.names.list[this.s.get(C_NAME, this.k)]!; }
   get ifaceId(): number { return this.s.get(C_IFACEID, this.k); }
   get ifindex(): number | undefined { return (this.s.fl[this.k]! & F_IFINDEX) !== 0 ? this.s.get(C_IFINDEX, this.k) : undefined; }
-  get hatype(): number | undefined { return (this.s.fl[this.k]! & F_HATYPE) !== 0 ? this.s.hatype[this.k]! : undefined; }
+  get hatype(): number | undefined { return (this.s.fl[this.k]! & F_HATYPE) !== 0 ? this.s.get(C_HATYPE, this.k) : undefined; }
   get dir(): Direction | null { return DIRS[this.s.dir[this.k]!]!; }
   get linktype(): number { return this.s.get(C_LINKTYPE, this.k); }
   get caplen(): number { return this.s.get(C_CAPLEN, this.k); }
-  get len(): number { return this.s.get(C_LEN, this.k); }
+  get len(): number { return (this.s.ipLen[this.k]! + this.s.get(C_LEN, this.k)) >>> 0; }
   get src(): string { return this.s.t.addrs.list[this.s.get(C_SRC, this.k)]!; }
   get dst(): string { return this.s.t.addrs.list[this.s.get(C_DST, this.k)]!; }
   get proto(): string { return this.s.t.protos.list[this.s.proto[this.k]!]!; }

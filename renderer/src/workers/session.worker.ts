@@ -8,7 +8,8 @@ import type { AnalysisResult, CaptureInput } from '../../../shared/analysis/type
 import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import type { CaptureInterface, RawFrame } from '../../../shared/capture-file/types.ts';
 import { decodeFrame } from '../../../shared/protocols/index.ts';
-import { ChunkPackets, chunkFilter, encodeChunk, filterRows, fromStoredChunk, type LoadedChunk } from '../../../shared/ingest/packet-columns.ts';
+import { ChunkPackets, encodeChunk, fromStoredChunk, type LoadedChunk } from '../../../shared/ingest/packet-columns.ts';
+import { columnFilter } from '../../../shared/filter/columns.ts';
 import { buildAnnotatedPcapng, renderHtmlReport, renderJsonReport, renderMarkdownReport } from '../../../shared/report/index.ts';
 import type { ReportCapture, ReportInput } from '../../../shared/report/types.ts';
 import { toReportNote } from '../db/note-targets.ts';
@@ -177,21 +178,30 @@ async function runAnalysis(inputs: string, keepGivenRoles: boolean): Promise<voi
   post({ type: 'analyzed', ms, ...(error ? { error } : {}) });
 }
 
-/** Recent filter results (backspacing, toggling between two filters): valid for one load + analysis. */
-const filterCache = new Map<string, { A: Uint32Array | null; B: Uint32Array | null }>();
+/** Recent filter results (backspacing, toggling between two filters): valid for one load (and analysis, for checkpoint filters). */
+const filterCache = new Map<string, { A: Uint32Array | null; B: Uint32Array | null; analysisAt: number | undefined }>();
 let filterCacheKey = '';
 const FILTER_CACHE_SIZE = 8;
 
 async function runFilter(id: number, src: string): Promise<void> {
   const started = performance.now();
-  const analysisForKey = await db.analyses.get(sessionId);
-  const key = `${sides.A?.capture.id}:${sides.A?.packets.length}|${sides.B?.capture.id}:${sides.B?.packets.length}|${analysisForKey?.updatedAt}`;
+  const key = `${sides.A?.capture.id}:${sides.A?.packets.length}|${sides.B?.capture.id}:${sides.B?.packets.length}`;
   if (key !== filterCacheKey) {
     filterCache.clear();
     filterCacheKey = key;
   }
+  const compiled = compileFilter(src);
+  if (!compiled.ok) {
+    post({ type: 'filtered', id, ok: false, error: compiled.error, at: compiled.at });
+    return;
+  }
+  // Only a checkpoint filter reads the stored analysis (its labels): a structured-clone read of the
+  // whole result, which other filters do not pay for.
+  const labelled = compiled.fields.includes('checkpoint');
+  const analysis = labelled ? await db.analyses.get(sessionId) : undefined;
+  const analysisAt = analysis?.updatedAt;
   const hit = filterCache.get(src.trim());
-  if (hit) {
+  if (hit && hit.analysisAt === analysisAt) {
     filterCache.delete(src.trim());
     filterCache.set(src.trim(), hit);
     const A = hit.A?.slice() ?? null;
@@ -199,30 +209,19 @@ async function runFilter(id: number, src: string): Promise<void> {
     post({ type: 'filtered', id, ok: true, A, B, ms: Math.round(performance.now() - started) }, [A?.buffer, B?.buffer].filter((x) => x !== undefined));
     return;
   }
-  const compiled = compileFilter(src);
-  if (!compiled.ok) {
-    post({ type: 'filtered', id, ok: false, error: compiled.error, at: compiled.at });
-    return;
-  }
-  // Checkpoint labels by frame, one context object per labelled packet; every other packet gets
-  // filterRows' one empty context (no per-packet allocation or string keys in the hot loop).
-  const analysis = analysisForKey;
+  // Checkpoint labels by frame, one context per labelled packet.
   const ctxs: Record<HostSide, Map<number, { checkpoint: string }>> = { A: new Map(), B: new Map() };
   for (const c of analysis?.result?.checkpoints ?? []) ctxs[c.capture].set(c.frame, { checkpoint: c.label });
-  const predicate = compiled.predicate;
-  // Conditions the columns decide are answered once per distinct value, not once per packet.
-  const fast = chunkFilter(src);
-  const ctxOnly = compiled.fields.every((f) => f === 'checkpoint');
+  // Leaves read the columns in place (shared/filter/columns.ts); rows become views only where a field needs one.
+  const filter = columnFilter(src);
   const run = (host: HostSide): Uint32Array | null => {
     const s = sides[host];
-    if (!s) return null;
-    const labelled = ctxs[host];
-    return filterRows(s.packets, predicate, fast, (frame) => labelled.get(frame), ctxOnly);
+    return s ? filter.run(s.packets, ctxs[host]) : null;
   };
   const A = run('A');
   const B = run('B');
   const ms = Math.round(performance.now() - started);
-  filterCache.set(src.trim(), { A: A?.slice() ?? null, B: B?.slice() ?? null });
+  filterCache.set(src.trim(), { A: A?.slice() ?? null, B: B?.slice() ?? null, analysisAt });
   if (filterCache.size > FILTER_CACHE_SIZE) filterCache.delete(filterCache.keys().next().value!);
   const transfer: Transferable[] = [];
   if (A) transfer.push(A.buffer);

@@ -23,7 +23,7 @@ const evOf = (f: Facts, xs: Array<IkeMsg | undefined>): Finding['evidence'] => {
 };
 
 /** No ESP left A for the flow (and none arrived at B): nothing was negotiated that carries it. */
-const noEsp = (f: Facts): boolean => !f.A.outer.some((r) => r.outer === 'esp' && r.dir === 'out') && !f.B.outer.some((r) => r.outer === 'esp');
+const noEsp = (f: Facts): boolean => !(f.A.outerKinds.has('esp') && f.A.outer.some((r) => r.outer === 'esp' && r.dir === 'out')) && !f.B.outerKinds.has('esp');
 
 const model = (f: Facts): IkeModel => ikeModel(f.A, f.B);
 const where = (f: Facts): CheckpointLabel | null => f.firstMissing;

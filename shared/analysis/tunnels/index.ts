@@ -38,7 +38,7 @@ export function defaultTunnel(): TunnelModule { return MODULES[0]!; }
  * captures show. Null: no sign of any kind.
  */
 export function recogniseTunnel(A: Side, B: Side): TunnelModule | null {
-  const has = (o: OuterKind): boolean => A.outer.some((r) => r.outer === o) || B.outer.some((r) => r.outer === o);
+  const has = (o: OuterKind): boolean => A.outerKinds.has(o) || B.outerKinds.has(o);
   // Most specific first: a kind with several carrier kinds (IKE + ESP) is never mistaken for plain UDP.
   const ordered = [...MODULES].sort((x, y) => y.outers.length - x.outers.length);
   for (const m of ordered) if (m.outers.some(has)) return m;

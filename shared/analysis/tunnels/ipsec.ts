@@ -37,7 +37,7 @@ export const ipsec: TunnelModule = {
   // ESP adds a header, IV, padding and ICV whose sizes depend on the algorithms: only "larger" is sure.
   innerFits: (olen, ilen) => olen > ilen,
   defaultDevice: '<tunnel interface>',
-  sessionSeen: (A) => A.outer.some((r) => r.outer === 'esp'),
+  sessionSeen: (A) => A.outerKinds.has('esp'),
   // IKE exchanges are judged by the stage model (ike-stages.ts), not as initiation/response pairs.
   handshakes: () => ({ inits: [], resps: [], bInits: [], bResps: [] }),
   configClass: 'ipsec-config',

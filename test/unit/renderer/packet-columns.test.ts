@@ -7,8 +7,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadAll } from '../../../shared/ingest/load-capture.ts';
-import { chunkFilter, ChunkPackets, COLUMN_BYTES_PER_ROW, encodeChunk, filterRows, fromStoredChunk, LoadedChunk, plainPacket } from '../../../shared/ingest/packet-columns.ts';
-import { compileFilter } from '../../../shared/filter/index.ts';
+import { ChunkPackets, COLUMN_BYTES_PER_ROW, encodeChunk, fromStoredChunk, LoadedChunk, plainPacket } from '../../../shared/ingest/packet-columns.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 
 const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/tcpdump-tests/', import.meta.url));
@@ -127,65 +126,3 @@ test('a chunk from a newer format is refused with one clear line', () => {
   assert.throws(() => new LoadedChunk({ ...chunk, v: 2 as 1 }), /packet chunk format 2 is newer than this version of Tandem/);
 });
 
-// Filters as the session worker runs them (filterRows with chunkFilter) must pass exactly the rows
-// the full predicate passes on the decoder's own objects: decided-by-columns, mixed and undecided
-// filters, with nots and ors inside conditions, on every corpus and lab capture.
-const FILTERS = [
-  'udp', 'tcp', '!tcp', 'esp', 'wg', 'wireguard && !udp',
-  'tcp.flags.syn && !tcp.flags.ack', 'tcp.flags.syn || tcp.flags.fin', 'tcp.flags == 0x12', 'tcp.flags.str == "S."', 'tcp.flags.reset',
-  'ip.addr == 10.0.0.1 && tcp.port == 80', 'ip.src == 192.168.0.0/16', 'ip.dst != 10.0.0.2', 'addr in {10.0.0.1 192.168.200.22}',
-  'wg.type == 4 && frame.len > 1400', 'wg.type in {1 2}', 'frame.len <= 100', 'frame.cap_len < 100', 'frame.len > 1000 && !(wg.type == 4)',
-  'iface == "wg0"', 'iface matches "^eth"', 'proto == "wireguard"', 'port == 53 || port == 500', 'udp.port == 51820', 'sport > 1024 && dport < 1024',
-  // Undecided parts: the full predicate answers them (alone or next to decided ones).
-  'tcp.seq > 1000', 'summary contains "length 0"', 'tcp && summary contains "win"', 'ip.ttl < 64 && udp', 'tcp.port == 80 || udp', 'frame.number < 50 && tcp',
-];
-
-test('display filters through column chunks pass exactly the rows the full predicate passes', async () => {
-  let decided = 0, rows = 0;
-  for (const file of inputs()) {
-    const { packets: want } = await loadAll(new Uint8Array(readFileSync(file)));
-    if (want.length === 0) continue;
-    const got = roundTrip(want, 2000);
-    for (const src of FILTERS) {
-      const f = compileFilter(src);
-      assert.ok(f.ok, src);
-      if (!f.ok) continue;
-      const expected = want.flatMap((p, i) => (f.predicate(p, {}) ? [i] : []));
-      const fast = chunkFilter(src);
-      if (fast?.complete) decided++;
-      const rowsGot = filterRows(got, f.predicate, fast, () => undefined);
-      assert.deepStrictEqual([...rowsGot], expected, `${file}: ${src}`);
-      rows += want.length;
-    }
-  }
-  console.log(`# ${rows} row tests; ${decided} (file, filter) runs decided by the columns alone`);
-  assert.ok(decided > 0);
-  // The prepared form: decided, partly decided and not at all.
-  assert.equal(chunkFilter('tcp.flags.syn && !tcp.flags.ack')?.complete, true);
-  assert.equal(chunkFilter('tcp && summary contains "x"')?.complete, false);
-  assert.equal(chunkFilter('summary contains "x"'), null);
-  assert.equal(chunkFilter('checkpoint'), null);
-  assert.equal(chunkFilter(''), null);
-});
-
-test('a checkpoint filter still gets each packet its own label through filterRows', async () => {
-  const { packets } = await loadAll(new Uint8Array(readFileSync(join(CORPUS, 'afs.pcap'))));
-  const list = roundTrip(packets, 2000);
-  const labels = new Map([[3, { checkpoint: 'A2' }], [5, { checkpoint: 'B4' }]]);
-  for (const src of ['checkpoint', 'checkpoint == "B4"', 'udp && checkpoint']) {
-    const f = compileFilter(src);
-    assert.ok(f.ok);
-    if (!f.ok) continue;
-    const expected = packets.flatMap((p, i) => (f.predicate(p, labels.get(p.frame) ?? {}) ? [i] : []));
-    assert.ok(expected.length > 0 || src.startsWith('udp'), src);
-    const ctxOnly = f.fields.every((x) => x === 'checkpoint');
-    assert.equal(ctxOnly, !src.startsWith('udp'));
-    assert.deepStrictEqual([...filterRows(list, f.predicate, chunkFilter(src), (frame) => labels.get(frame), ctxOnly)], expected, src);
-    // A negated label test passes every unlabelled packet (the one shared answer) and not the labelled one.
-    const neg = compileFilter(`!(${src})`);
-    assert.ok(neg.ok);
-    if (!neg.ok) continue;
-    const negExpected = packets.flatMap((p, i) => (neg.predicate(p, labels.get(p.frame) ?? {}) ? [i] : []));
-    assert.deepStrictEqual([...filterRows(list, neg.predicate, chunkFilter(`!(${src})`), (frame) => labels.get(frame), ctxOnly)], negExpected, `!(${src})`);
-  }
-});

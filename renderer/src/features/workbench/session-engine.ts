@@ -51,6 +51,9 @@ export function analysisInputs(captures: CaptureRecord[], options: AnalysisOptio
   return JSON.stringify({ caps, flow: options.flow?.trim() || '', clock: options.clockOverride ?? null });
 }
 
+/** A filter from no filter says "filtering…" only once it has taken this long. */
+const FILTERING_SHOWN_AFTER_MS = 150;
+
 const EMPTY_FILTER: FilterState = { src: '', status: 'idle', A: null, B: null };
 
 /** The user's "keep the order I gave" choice after a role swap, per session. */
@@ -69,6 +72,10 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
   const [generation, setGeneration] = useState(0);
   const filterId = useRef(0);
   const filterSrc = useRef('');
+  /** Shows "filtering…" for a filter asked for from no filter, if its answer is slow (see setFilter). */
+  const runningTimer = useRef<ReturnType<typeof setTimeout> | null>(null);
+  const filterStatus = useRef<FilterState['status']>('idle');
+  filterStatus.current = state.filter.status;
   const exports = useRef(new Map<number, (m: Extract<FromSessionWorker, { type: 'exported' }> | Error) => void>());
   const requested = useRef<string | null>(null);
 
@@ -137,6 +144,7 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
           break;
         case 'filtered':
           if (m.id !== filterId.current) break;
+          if (runningTimer.current !== null) { clearTimeout(runningTimer.current); runningTimer.current = null; }
           if (m.ok) {
             filterRows.current = { A: m.A, B: m.B };
             resort(w);
@@ -168,6 +176,7 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
     return () => {
       w.terminate();
       if (worker.current === w) worker.current = null;
+      if (runningTimer.current !== null) { clearTimeout(runningTimer.current); runningTimer.current = null; }
     };
   }, [sessionId, loadKey, generation]);
 
@@ -234,13 +243,23 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
     if (src === filterSrc.current) return;
     filterSrc.current = src;
     const id = ++filterId.current;
+    if (runningTimer.current !== null) { clearTimeout(runningTimer.current); runningTimer.current = null; }
     if (src.trim() === '') {
       filterRows.current = { A: null, B: null };
       resort();
       setState((s) => ({ ...s, filter: EMPTY_FILTER }));
       return;
     }
-    setState((s) => ({ ...s, filter: { ...s.filter, src, status: 'running' } }));
+    const running = () => setState((s) => ({ ...s, filter: { ...s.filter, src, status: 'running' } }));
+    // From no filter the panes show the totals, which stay true until the answer: a quick answer
+    // then replaces them in one render of both panes instead of two ("filtering…", then counts).
+    // After another filter its counts and time must go at once (they no longer match the text).
+    if (filterStatus.current === 'idle') {
+      runningTimer.current = setTimeout(() => {
+        runningTimer.current = null;
+        if (filterId.current === id) running();
+      }, FILTERING_SHOWN_AFTER_MS);
+    } else running();
     send({ type: 'filter', id, src });
   }, []);
 

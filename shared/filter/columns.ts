@@ -1,0 +1,539 @@
+// Display filters over column chunks (shared/ingest/packet-columns.ts) without a packet view per row.
+//
+// Each chunk is filtered as a list of row numbers: a leaf keeps the rows that pass it, `&&` hands
+// the survivors of its left side to its right side, `||` asks its right side only about the rows
+// its left side dropped, `!` keeps what its operand dropped. A leaf reads its field one of three ways:
+// - numbers held in a column (ports, lengths, sequence numbers, TTL …) are compared in place, the
+//   field's presence decided from the row's flag word through a 64 K table;
+// - fields decided by one small value (the flag word, the WireGuard type, a chunk-local string id
+//   such as the protocol, the TCP flag text, an address, the interface name) are answered once per
+//   distinct value, by the leaf's own predicate on a real row of that value, and remembered: exact
+//   by construction;
+// - the summary is read from the chunk's text directly; anything else (DNS by port) gets the leaf's
+//   predicate on a view of the row.
+// Rows the columns cannot hold (plain rows) get the whole filter's predicate. A checkpoint label is
+// looked up only for the frames that have one (a byte per frame says which).
+
+import { compileLeaf, type Leaf, type LeafNode, type Predicate } from './compile.ts';
+import { fieldSpec, type FieldSpec, type FilterCtx } from './fields.ts';
+import { parse, type Node } from './parse.ts';
+import type { ChunkPackets, LoadedChunk } from '../ingest/packet-columns.ts';
+import {
+  F_ESP, F_IFINDEX, F_MSS, F_TCP, F_TS, F_UDP, F_V6, F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE,
+} from '../ingest/packet-store.ts';
+
+type U32Col = 'frame' | 'tsSec' | 'tsNsec' | 'caplen' | 'len' | 'seq' | 'ack' | 'tsval' | 'tsecr';
+type U16Col = 'ifaceId' | 'ifindex' | 'sport' | 'dport' | 'ipId' | 'ipLen' | 'win' | 'l4len' | 'mss';
+type U8Col = 'ttl' | 'ipProto' | 'wscale';
+type NumCol = U32Col | U16Col | U8Col;
+
+/** How a column row holds a field. */
+type Access =
+  /** Present when `has(flags)`; occurrences are the columns (plus `add`); `hi`: a second 32-bit word above `cols[0]`. */
+  | { k: 'num'; cols: NumCol[]; has: (fl: number) => boolean; add?: number; hi?: U32Col }
+  | { k: 'time' }
+  /** The summary text, built from the chunk without a view (LoadedChunk.summaryAt). */
+  | { k: 'summary' }
+  /** Decided by one small value; see KeyKind. */
+  | { k: 'key'; key: KeyKind }
+  | { k: 'ctx' };
+
+/**
+ * fl: the flag word (global); wg: WireGuard type (global); dir: direction code (global); proto,
+ * flags, src: chunk-local string ids; pair: source and destination ids; iface: the name id, or the
+ * SLL2 index (global) when the name is empty; const: the same for every column row (fields of headers a
+ * column row never has: ICMP, IKE, GRE, VLAN, ARP, firewall logs …, see ColumnView).
+ */
+type KeyKind = 'fl' | 'wg' | 'dir' | 'proto' | 'flags' | 'src' | 'dst' | 'pair' | 'iface' | 'const';
+
+const ACCESS = new Map<FieldSpec, Access>();
+function on(names: string[], a: Access): void {
+  for (const n of names) {
+    const s = fieldSpec(n);
+    if (s === undefined) throw new Error(`column access for unknown filter field ${n}`);
+    ACCESS.set(s, a);
+  }
+}
+const always = (): boolean => true;
+const tcp = (fl: number): boolean => (fl & F_TCP) !== 0;
+const udp = (fl: number): boolean => (fl & F_UDP) !== 0;
+const l4 = (fl: number): boolean => (fl & (F_TCP | F_UDP)) !== 0;
+const v4 = (fl: number): boolean => (fl & F_V6) === 0;
+const esp = (fl: number): boolean => (fl & F_ESP) !== 0;
+const bit = (b: number) => (fl: number): boolean => (fl & b) === b;
+// These mirror fields.ts's getters for a row packet-columns.ts's ColumnPacket reads back; the
+// unit test in test/unit/filter/columns.test.ts holds both paths to the same rows.
+on(['frame.number'], { k: 'num', cols: ['frame'], has: always });
+on(['frame.len'], { k: 'num', cols: ['len'], has: always });
+on(['frame.cap_len'], { k: 'num', cols: ['caplen'], has: always });
+on(['frame.time_epoch'], { k: 'time' });
+on(['iface.id'], { k: 'num', cols: ['ifaceId'], has: always });
+on(['iface.index'], { k: 'num', cols: ['ifindex'], has: bit(F_IFINDEX) });
+on(['sport'], { k: 'num', cols: ['sport'], has: l4 });
+on(['dport'], { k: 'num', cols: ['dport'], has: l4 });
+on(['port'], { k: 'num', cols: ['sport', 'dport'], has: l4 });
+on(['ip.ttl'], { k: 'num', cols: ['ttl'], has: v4 });
+on(['ipv6.hlim'], { k: 'num', cols: ['ttl'], has: (fl) => !v4(fl) });
+on(['ip.id'], { k: 'num', cols: ['ipId'], has: v4 });
+on(['ip.len'], { k: 'num', cols: ['ipLen'], has: always });
+on(['ip.proto'], { k: 'num', cols: ['ipProto'], has: always });
+on(['tcp.port'], { k: 'num', cols: ['sport', 'dport'], has: tcp });
+on(['tcp.srcport'], { k: 'num', cols: ['sport'], has: tcp });
+on(['tcp.dstport'], { k: 'num', cols: ['dport'], has: tcp });
+on(['tcp.seq'], { k: 'num', cols: ['seq'], has: tcp });
+on(['tcp.ack'], { k: 'num', cols: ['ack'], has: tcp });
+on(['tcp.win'], { k: 'num', cols: ['win'], has: tcp });
+on(['tcp.len'], { k: 'num', cols: ['l4len'], has: tcp });
+on(['tcp.mss'], { k: 'num', cols: ['mss'], has: bit(F_TCP | F_MSS) });
+on(['tcp.wscale'], { k: 'num', cols: ['wscale'], has: bit(F_TCP | F_WSCALE) });
+on(['tcp.tsval'], { k: 'num', cols: ['tsval'], has: bit(F_TCP | F_TS) });
+on(['tcp.tsecr'], { k: 'num', cols: ['tsecr'], has: bit(F_TCP | F_TS) });
+on(['udp.port'], { k: 'num', cols: ['sport', 'dport'], has: udp });
+on(['udp.srcport'], { k: 'num', cols: ['sport'], has: udp });
+on(['udp.dstport'], { k: 'num', cols: ['dport'], has: udp });
+on(['udp.len'], { k: 'num', cols: ['l4len'], has: udp });
+on(['udp.length'], { k: 'num', cols: ['l4len'], has: udp, add: 8 });
+// WireGuard and ESP fields share the TCP columns (packet-columns.ts encodeChunk).
+on(['wg.sender'], { k: 'num', cols: ['seq'], has: bit(F_WG_SENDER) });
+on(['wg.receiver'], { k: 'num', cols: ['ack'], has: bit(F_WG_RECEIVER) });
+on(['wg.counter'], { k: 'num', cols: ['tsval'], hi: 'tsecr', has: bit(F_WG_COUNTER) });
+on(['esp.spi'], { k: 'num', cols: ['seq'], has: esp });
+on(['esp.seq'], { k: 'num', cols: ['ack'], has: esp });
+on(['tcp', 'udp', 'esp', 'ip', 'ipv6', 'ip.version', 'ip.flags.df'], { k: 'key', key: 'fl' });
+on(['wg', 'wg.type'], { k: 'key', key: 'wg' });
+on(['dir'], { k: 'key', key: 'dir' });
+on(['proto'], { k: 'key', key: 'proto' });
+on(['tcp.flags', 'tcp.flags.str', 'tcp.flags.fin', 'tcp.flags.syn', 'tcp.flags.reset', 'tcp.flags.push', 'tcp.flags.ack',
+  'tcp.flags.urg', 'tcp.flags.ece', 'tcp.flags.cwr'], { k: 'key', key: 'flags' });
+on(['ip.src', 'ipv6.src'], { k: 'key', key: 'src' });
+on(['ip.dst', 'ipv6.dst'], { k: 'key', key: 'dst' });
+on(['ip.addr', 'ipv6.addr'], { k: 'key', key: 'pair' });
+on(['iface'], { k: 'key', key: 'iface' });
+on(['checkpoint'], { k: 'ctx' });
+on(['summary'], { k: 'summary' });
+on(['frame.comment', 'frame.truncated', 'frame.imported', 'ip.flags.mf', 'ip.frag', 'ip.frag_offset', 'natt.keepalive'], { k: 'key', key: 'const' });
+for (const n of ['icmp', 'icmpv6', 'ike', 'isakmp', 'gre', 'vxlan', 'vlan', 'arp', 'ah', 'enc', 'ppp', 'fwlog', 'nflog', 'pflog']) {
+  const s = fieldSpec(n);
+  if (s !== undefined) ACCESS.set(s, { k: 'key', key: 'const' });
+}
+/** Field names under a header a column row never has (prefix + "."), decided once per run. */
+const CONST_PREFIX = /^(icmp|icmpv6|ike|isakmp|gre|vxlan|vlan|arp|ah|enc|ppp|fwlog|nflog|pflog)\./;
+
+function accessOf(field: string, spec: FieldSpec): Access | undefined {
+  return ACCESS.get(spec) ?? (CONST_PREFIX.test(field) ? { k: 'key', key: 'const' } : undefined);
+}
+
+/** What a run shares with its leaves: checkpoint labels by frame. */
+interface RunCtx {
+  labels: ReadonlyMap<number, FilterCtx>;
+  /** 1 at frame numbers that have a label; frames past its end are looked up in `labels`. */
+  has: Uint8Array;
+}
+
+/** Keeps the rows of `rows[0..n)` (ascending) that pass, in `out`; returns how many. */
+type Eval = (ch: LoadedChunk, rows: Int32Array, n: number, out: Int32Array) => number;
+
+const EMPTY: FilterCtx = {};
+
+/** A buffer of at least n rows, grown by doubling. */
+class Scratch {
+  a = new Int32Array(256);
+  get(n: number): Int32Array {
+    if (this.a.length < n) this.a = new Int32Array(Math.max(n, this.a.length * 2));
+    return this.a;
+  }
+}
+
+/** rows minus sub (both ascending, sub a subset of rows) into out. */
+function without(rows: Int32Array, n: number, sub: Int32Array, m: number, out: Int32Array): number {
+  let j = 0, o = 0;
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]!;
+    if (j < m && sub[j] === r) j++;
+    else out[o++] = r;
+  }
+  return o;
+}
+
+function merge(a: Int32Array, n: number, b: Int32Array, m: number, out: Int32Array): number {
+  let i = 0, j = 0, o = 0;
+  while (i < n && j < m) out[o++] = a[i]! < b[j]! ? a[i++]! : b[j++]!;
+  while (i < n) out[o++] = a[i++]!;
+  while (j < m) out[o++] = b[j++]!;
+  return o;
+}
+
+/** Presence of a numeric field by flag word, one table per field (built on first use). */
+const PRESENCE = new WeakMap<Access, Uint8Array>();
+function presence(a: Extract<Access, { k: 'num' }>): Uint8Array {
+  let t = PRESENCE.get(a);
+  if (t === undefined) {
+    t = new Uint8Array(65536);
+    for (let fl = 0; fl < 65536; fl++) t[fl] = a.has(fl) ? 1 : 0;
+    PRESENCE.set(a, t);
+  }
+  return t;
+}
+
+function numLeaf(leaf: Leaf, a: Extract<Access, { k: 'num' }>): Eval {
+  const { test, neg } = leaf;
+  const has = presence(a);
+  const add = a.add ?? 0;
+  const c0 = a.cols[0]!, c1 = a.cols[1], hi = a.hi;
+  if (hi !== undefined) {
+    return (ch, rows, n, out) => {
+      const cols = ch.cols, fl = cols.fl, lo = cols[c0 as U32Col], up = cols[hi];
+      let o = 0;
+      for (let i = 0; i < n; i++) {
+        const k = rows[i]!;
+        const ok = has[fl[k]!] === 1 && test(up[k]! * 4294967296 + lo[k]!);
+        if (ok !== neg) out[o++] = k;
+      }
+      return o;
+    };
+  }
+  // Column values are integers: a comparison is a range test, no call per row.
+  const r = leaf.range;
+  if (r !== undefined) {
+    const lo = r[0] - add, up = r[1] - add;
+    if (c1 === undefined) {
+      return (ch, rows, n, out) => {
+        const cols = ch.cols, fl = cols.fl, v = cols[c0];
+        let o = 0;
+        for (let i = 0; i < n; i++) {
+          const k = rows[i]!;
+          const x = v[k]!;
+          const ok = has[fl[k]!] === 1 && x >= lo && x <= up;
+          if (ok !== neg) out[o++] = k;
+        }
+        return o;
+      };
+    }
+    return (ch, rows, n, out) => {
+      const cols = ch.cols, fl = cols.fl, v = cols[c0], w = cols[c1];
+      let o = 0;
+      for (let i = 0; i < n; i++) {
+        const k = rows[i]!;
+        const x = v[k]!, y = w[k]!;
+        const ok = has[fl[k]!] === 1 && ((x >= lo && x <= up) || (y >= lo && y <= up));
+        if (ok !== neg) out[o++] = k;
+      }
+      return o;
+    };
+  }
+  if (c1 === undefined) {
+    return (ch, rows, n, out) => {
+      const cols = ch.cols, fl = cols.fl, v = cols[c0];
+      let o = 0;
+      for (let i = 0; i < n; i++) {
+        const k = rows[i]!;
+        const ok = has[fl[k]!] === 1 && test(v[k]! + add);
+        if (ok !== neg) out[o++] = k;
+      }
+      return o;
+    };
+  }
+  return (ch, rows, n, out) => {
+    const cols = ch.cols, fl = cols.fl, v = cols[c0], w = cols[c1];
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rows[i]!;
+      const ok = has[fl[k]!] === 1 && (test(v[k]! + add) || test(w[k]! + add));
+      if (ok !== neg) out[o++] = k;
+    }
+    return o;
+  };
+}
+
+function timeLeaf(leaf: Leaf): Eval {
+  const { test, neg } = leaf;
+  return (ch, rows, n, out) => {
+    const { tsSec, tsNsec } = ch.cols;
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rows[i]!;
+      // The same expression as the field's getter, so the same double.
+      if (test(tsSec[k]! + tsNsec[k]! / 1e9) !== neg) out[o++] = k;
+    }
+    return o;
+  };
+}
+
+/** Keys of rows[0..n) for a key kind into `keys`; chunk-local kinds count from 0 to their table size. */
+function fillKeys(kind: KeyKind, ch: LoadedChunk, rows: Int32Array, n: number, keys: Int32Array): void {
+  const c = ch.cols;
+  const nstr = ch.strs.length;
+  // One loop per kind: no call per row.
+  if (rows[0] === 0 && rows[n - 1] === n - 1) {
+    // Every row of the chunk (rows ascending and distinct): a straight copy of the key column.
+    const col = kind === 'fl' ? c.fl : kind === 'wg' ? c.wgType : kind === 'dir' ? c.dir : kind === 'proto' ? c.proto
+      : kind === 'src' ? c.src : kind === 'dst' ? c.dst : null;
+    if (col !== null) { keys.set(col.subarray(0, n)); return; }
+  }
+  switch (kind) {
+    case 'fl': { const v = c.fl; for (let i = 0; i < n; i++) keys[i] = v[rows[i]!]!; return; }
+    case 'wg': { const v = c.wgType; for (let i = 0; i < n; i++) keys[i] = v[rows[i]!]!; return; }
+    case 'dir': { const v = c.dir; for (let i = 0; i < n; i++) keys[i] = v[rows[i]!]!; return; }
+    case 'proto': { const v = c.proto; for (let i = 0; i < n; i++) keys[i] = v[rows[i]!]!; return; }
+    case 'src': { const v = c.src; for (let i = 0; i < n; i++) keys[i] = v[rows[i]!]!; return; }
+    case 'dst': { const v = c.dst; for (let i = 0; i < n; i++) keys[i] = v[rows[i]!]!; return; }
+    case 'flags': {
+      const fl = c.fl, v = c.tflags;
+      for (let i = 0; i < n; i++) { const k = rows[i]!; keys[i] = (fl[k]! & F_TCP) !== 0 ? v[k]! + 1 : 0; }
+      return;
+    }
+    case 'pair': {
+      const s = c.src, d = c.dst;
+      for (let i = 0; i < n; i++) { const k = rows[i]!; keys[i] = s[k]! * nstr + d[k]!; }
+      return;
+    }
+    case 'iface': {
+      // An empty name shows as its SLL2 index (or nothing): those rows key below zero, on the index
+      // alone (the same answer in every chunk).
+      const name = c.name, fl = c.fl, ifindex = c.ifindex, strs = ch.strs;
+      const named = new Uint8Array(nstr);
+      for (let j = 0; j < nstr; j++) named[j] = strs[j] !== '' ? 1 : 0;
+      for (let i = 0; i < n; i++) {
+        const k = rows[i]!;
+        const id = name[k]!;
+        keys[i] = named[id] === 1 ? id : -1 - ((fl[k]! & F_IFINDEX) !== 0 ? ifindex[k]! : 65536);
+      }
+      return;
+    }
+    case 'const': keys.fill(0, 0, n); return;
+  }
+}
+
+const GLOBAL_SIZE: Partial<Record<KeyKind, number>> = { fl: 65536, wg: 256, dir: 256, const: 1 };
+
+function keyLeaf(leaf: Leaf, kind: KeyKind): Eval {
+  const pred = leaf.pred;
+  const global = GLOBAL_SIZE[kind];
+  // Answers: -1 not asked yet, else 0/1. Global kinds keep theirs for the whole run (no string ids).
+  let table = new Int8Array(global ?? 0).fill(-1);
+  // iface rows without a name, by SLL2 index (65536: no index): global, like the kinds above.
+  const unnamed = new Int8Array(kind === 'iface' ? 65537 : 0).fill(-1);
+  let map: Map<number, boolean> | null = null;
+  let last: LoadedChunk | null = null;
+  const keyBuf = new Scratch();
+  return (ch, rows, n, out) => {
+    if (global === undefined && last !== ch) {
+      last = ch;
+      const nstr = ch.strs.length;
+      const size = kind === 'pair' ? nstr * nstr : kind === 'flags' ? nstr + 1 : nstr;
+      // A dense table while it is small; a Map past that (many addresses in one chunk).
+      if (size <= 4 * 65536) {
+        if (table.length < size) table = new Int8Array(size);
+        table.fill(-1, 0, size);
+        map = null;
+      } else map = new Map();
+    }
+    if (kind === 'const' && n > 0) {
+      // One answer for every column row: asked once, then all rows or none.
+      if (table[0]! < 0) table[0] = pred(ch.at(rows[0]!)!, EMPTY) ? 1 : 0;
+      if (table[0] === 0) return 0;
+      out.set(rows.subarray(0, n));
+      return n;
+    }
+    const keys = keyBuf.get(n);
+    fillKeys(kind, ch, rows, n, keys);
+    let o = 0;
+    if (map !== null) {
+      for (let i = 0; i < n; i++) {
+        const k = rows[i]!;
+        let ok = map.get(keys[i]!);
+        if (ok === undefined) { ok = pred(ch.at(k)!, EMPTY); map.set(keys[i]!, ok); }
+        if (ok) out[o++] = k;
+      }
+      return o;
+    }
+    const t = table;
+    if (kind === 'iface') {
+      for (let i = 0; i < n; i++) {
+        const kk = keys[i]!;
+        const tt = kk < 0 ? unnamed : t;
+        const j = kk < 0 ? -1 - kk : kk;
+        let ok = tt[j]!;
+        if (ok < 0) { ok = pred(ch.at(rows[i]!)!, EMPTY) ? 1 : 0; tt[j] = ok; }
+        if (ok === 1) out[o++] = rows[i]!;
+      }
+      return o;
+    }
+    for (let i = 0; i < n; i++) {
+      const kk = keys[i]!;
+      let ok = t[kk]!;
+      if (ok < 0) { ok = pred(ch.at(rows[i]!)!, EMPTY) ? 1 : 0; t[kk] = ok; }
+      if (ok === 1) out[o++] = rows[i]!;
+    }
+    return o;
+  };
+}
+
+function summaryLeaf(leaf: Leaf): Eval {
+  const { test, neg } = leaf;
+  return (ch, rows, n, out) => {
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rows[i]!;
+      if (test(ch.summaryAt(k)) !== neg) out[o++] = k;
+    }
+    return o;
+  };
+}
+
+function ctxLeaf(leaf: Leaf, run: RunCtx): Eval {
+  const pred = leaf.pred;
+  return (ch, rows, n, out) => {
+    const frame = ch.cols.frame;
+    const has = run.has;
+    let unlabelled: boolean | undefined;
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rows[i]!;
+      const f = frame[k]!;
+      let ok: boolean;
+      if (f < has.length ? has[f] === 1 : run.labels.has(f)) ok = pred(ch.at(k)!, run.labels.get(f) ?? EMPTY);
+      else ok = (unlabelled ??= pred(ch.at(k)!, EMPTY));
+      if (ok) out[o++] = k;
+    }
+    return o;
+  };
+}
+
+function viewLeaf(leaf: Leaf): Eval {
+  const pred = leaf.pred;
+  return (ch, rows, n, out) => {
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rows[i]!;
+      if (pred(ch.at(k)!, EMPTY)) out[o++] = k;
+    }
+    return o;
+  };
+}
+
+function compileEval(n: Node, run: RunCtx, useColumns: boolean): Eval {
+  switch (n.k) {
+    case 'and': {
+      const a = compileEval(n.a, run, useColumns), b = compileEval(n.b, run, useColumns);
+      const t = new Scratch();
+      return (ch, rows, m, out) => {
+        const t1 = t.get(m);
+        return b(ch, t1, a(ch, rows, m, t1), out);
+      };
+    }
+    case 'or': {
+      const a = compileEval(n.a, run, useColumns), b = compileEval(n.b, run, useColumns);
+      const s1 = new Scratch(), s2 = new Scratch(), s3 = new Scratch();
+      return (ch, rows, m, out) => {
+        const t1 = s1.get(m), t2 = s2.get(m), t3 = s3.get(m);
+        const n1 = a(ch, rows, m, t1);
+        if (n1 === m) { out.set(t1.subarray(0, n1)); return n1; }
+        const n2 = without(rows, m, t1, n1, t2);
+        const n3 = b(ch, t2, n2, t3);
+        return merge(t1, n1, t3, n3, out);
+      };
+    }
+    case 'not': {
+      const e = compileEval(n.e, run, useColumns);
+      const s = new Scratch();
+      return (ch, rows, m, out) => {
+        const t1 = s.get(m);
+        return without(rows, m, t1, e(ch, rows, m, t1), out);
+      };
+    }
+    default: break;
+  }
+  const leaf = compileLeaf(n as LeafNode);
+  const a = accessOf(leaf.field, leaf.spec);
+  if (a?.k === 'ctx') return ctxLeaf(leaf, run);
+  if (!useColumns || a === undefined) return viewLeaf(leaf);
+  if (a.k === 'num') return numLeaf(leaf, a);
+  if (a.k === 'time') return timeLeaf(leaf);
+  if (a.k === 'summary') return summaryLeaf(leaf);
+  return keyLeaf(leaf, a.key);
+}
+
+let resultBuf = new Uint32Array(0);
+const LABEL_BYTES_MAX = 1 << 24;
+
+/** A filter compiled for column chunks. */
+export interface ColumnFilter {
+  /** Positions (in `list`) of the packets that pass, ascending; `labels`: checkpoint contexts by frame. */
+  run(list: ChunkPackets, labels?: ReadonlyMap<number, FilterCtx>): Uint32Array;
+}
+
+/**
+ * Compiles `src` for column chunks; throws FilterError as compileFilter reports it. `useColumns`
+ * false evaluates every leaf on row views (the reference the tests hold the column path to).
+ */
+export function columnFilter(src: string, useColumns = true): ColumnFilter {
+  const root = parse(src);
+  const run: RunCtx = { labels: new Map(), has: new Uint8Array(0) };
+  const root_ = compileEval(root, run, useColumns);
+  const whole = compileWhole(root);
+  const rowsBuf = new Scratch(), outBuf = new Scratch();
+  let identity = new Int32Array(0);
+  return {
+    run(list, labels = new Map()) {
+      let maxFrame = 0;
+      for (const f of labels.keys()) if (f > maxFrame) maxFrame = f;
+      // Frames are file positions; a label past the cap (not seen from an analysis) is found in the Map.
+      const has = new Uint8Array(labels.size ? Math.min(maxFrame + 1, LABEL_BYTES_MAX) : 0);
+      for (const f of labels.keys()) if (f >= 0 && f < has.length && Number.isInteger(f)) has[f] = 1;
+      run.labels = labels;
+      run.has = has;
+      // One buffer for every run (a worker filters one capture at a time); the answer is a copy of its start.
+      if (resultBuf.length < list.length) resultBuf = new Uint32Array(list.length);
+      const result = resultBuf;
+      let total = 0;
+      let base = 0;
+      for (const ch of list.chunks) {
+        const n = ch.length;
+        const isPlain = ch.cols.isPlain;
+        // Most chunks hold no plain row: their row list is 0..n-1, kept from chunk to chunk.
+        const plain = isPlain.indexOf(1) < 0 ? 0 : 1;
+        let rows: Int32Array;
+        let m = 0;
+        if (plain === 0) {
+          if (identity.length < n) {
+            identity = new Int32Array(Math.max(n, 2 * identity.length));
+            for (let k = 0; k < identity.length; k++) identity[k] = k;
+          }
+          rows = identity;
+          m = n;
+        } else {
+          rows = rowsBuf.get(n);
+          for (let k = 0; k < n; k++) if (isPlain[k] === 0) rows[m++] = k;
+        }
+        const out = outBuf.get(n);
+        const passed = m > 0 ? root_(ch, rows, m, out) : 0;
+        if (plain === 0) {
+          for (let i = 0; i < passed; i++) result[total++] = base + out[i]!;
+        } else {
+          // Plain rows (the decoder's own objects) with the whole predicate, merged in row order.
+          let j = 0;
+          for (let k = 0; k < n; k++) {
+            if (isPlain[k] === 0) {
+              if (j < passed && out[j] === k) { result[total++] = base + k; j++; }
+              continue;
+            }
+            const p = ch.at(k)!;
+            if (whole(p, labels.get(p.frame) ?? EMPTY)) result[total++] = base + k;
+          }
+        }
+        base += n;
+      }
+      return result.slice(0, total);
+    },
+  };
+}
+
+function compileWhole(n: Node): Predicate {
+  switch (n.k) {
+    case 'and': { const a = compileWhole(n.a), b = compileWhole(n.b); return (p, c) => a(p, c) && b(p, c); }
+    case 'or': { const a = compileWhole(n.a), b = compileWhole(n.b); return (p, c) => a(p, c) || b(p, c); }
+    case 'not': { const e = compileWhole(n.e); return (p, c) => !e(p, c); }
+    default: return compileLeaf(n).pred;
+  }
+}
