@@ -37,13 +37,27 @@ function carrierId(r: Rec): number | string | null {
   return null;
 }
 
+/** A growing list of numbers in a typed array (a bulk session's group holds a million carriers). */
+class NumList<T extends Int32Array | Float64Array> {
+  n = 0;
+  constructor(private a: T, private readonly make: (n: number) => T) {}
+  push(v: number): void {
+    if (this.n === this.a.length) { const b = this.make(this.n * 2); b.set(this.a); this.a = b; }
+    this.a[this.n++] = v;
+  }
+  /** The values pushed, as one array (no copy). */
+  done(): T { return this.a.subarray(0, this.n) as T; }
+}
+const positions = (): NumList<Int32Array> => new NumList(new Int32Array(16), (n) => new Int32Array(n));
+const ordinals = (): NumList<Float64Array> => new NumList(new Float64Array(16), (n) => new Float64Array(n));
+
 /** Senders and receivers of one identifier group: record positions and their ordinals. */
-interface Group { s: number[]; sn: number[]; d: number[]; dn: number[] }
+interface Group { s: NumList<Int32Array>; sn: NumList<Float64Array>; d: NumList<Int32Array>; dn: NumList<Float64Array> }
 
 /** Indices of `n` in ascending order (stable); identity when already sorted, the usual case. */
-function order(n: number[]): number[] | null {
+function order(n: ArrayLike<number>): number[] | null {
   for (let i = 1; i < n.length; i++) {
-    if (n[i]! < n[i - 1]!) return n.map((_, k) => k).sort((x, y) => n[x]! - n[y]! || x - y);
+    if (n[i]! < n[i - 1]!) return Array.from({ length: n.length }, (_, k) => k).sort((x, y) => n[x]! - n[y]! || x - y);
   }
   return null;
 }
@@ -88,7 +102,7 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     const groupOf = (g0: number | string): Group => {
       if (g0 === lastId && lastG !== undefined) return lastG;
       let g = groups.get(g0);
-      if (g === undefined) { g = { s: [], sn: [], d: [], dn: [] }; groups.set(g0, g); }
+      if (g === undefined) { g = { s: positions(), sn: ordinals(), d: positions(), dn: ordinals() }; groups.set(g0, g); }
       lastId = g0; lastG = g;
       return g;
     };
@@ -105,7 +119,8 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
       g.d.push(r.i); g.dn.push(ord.n);
     }
     let spill = false;
-    for (const g of groups.values()) {
+    for (const lists of groups.values()) {
+      const g = { s: lists.s.done(), sn: lists.sn.done(), d: lists.d.done(), dn: lists.dn.done() };
       // Identifiers on one side only (one file decoded, the other tcpdump text): match by size and order.
       if (g.d.length === 0) { for (const r of g.s) sendPlain.push(r); spill = true; continue; }
       if (g.s.length === 0) { for (const r of g.d) recvPlain.push(r); spill = true; continue; }
