@@ -9,10 +9,15 @@ export class UsageError extends Error {}
 
 /** `chunkBytes`: read size (analyze's decode workers read in smaller pieces, see bin/cli/parallel-load.ts). */
 export function openCapture(file: string, chunkBytes = 1 << 20): AsyncIterable<Uint8Array> {
+  mustBeFile(file);
+  return createReadStream(file, { highWaterMark: chunkBytes >= 4096 ? chunkBytes : 1 << 20 });
+}
+
+/** Refuses, in one line, a capture path that is missing or not a regular file (a directory, a device). */
+export function mustBeFile(file: string): void {
   let st;
   try { st = statSync(file); } catch { throw new UsageError(`${file}: cannot open (no such file)`); }
   if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
-  return createReadStream(file, { highWaterMark: chunkBytes >= 4096 ? chunkBytes : 1 << 20 });
 }
 
 export function readText(file: string): string {

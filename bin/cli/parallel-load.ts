@@ -9,7 +9,7 @@ import { getHeapStatistics } from 'node:v8';
 import { loadCompact, type LoadSummary } from '../../shared/ingest/load-capture.ts';
 import { PacketStore, type PacketStoreImage } from '../../shared/ingest/packet-store.ts';
 import type { CaptureInterface } from '../../shared/capture-file/types.ts';
-import { UsageError } from './io.ts';
+import { mustBeFile, UsageError } from './io.ts';
 
 export interface DecodeRequest {
   file: string;
@@ -140,9 +140,7 @@ const WORKER_YOUNG_MB = 8;
  * or irregular file in one line, as openCapture does.
  */
 export function readChunks(file: string, chunkBytes = WORKER_CHUNK_BYTES): AsyncIterable<Uint8Array> {
-  let st;
-  try { st = statSync(file); } catch { throw new UsageError(`${file}: cannot open (no such file)`); }
-  if (!st.isFile()) throw new UsageError(`${file}: not a regular file`);
+  mustBeFile(file);
   return (async function* () {
     // Opened on the first read, so a reader that never starts leaves no descriptor open.
     let fd: number;

@@ -8,7 +8,7 @@
 // The record is structured-clone safe and versioned (`v`); a reader meets old chunks that hold
 // Packet objects too (schema v1/v2 sessions), see fromStoredChunk.
 
-import type { Direction, EspInfo, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo } from '../protocols/packet.ts';
+import type { Direction, IpInfo, Packet, PacketList, TcpInfo } from '../protocols/packet.ts';
 import {
   ColumnView, DIRS, F_DF, F_ESP, F_HASH, F_HATYPE, F_IFINDEX, F_MSS, F_SACK, F_SACKOK, F_TCP, F_TS, F_UDP, F_V6,
   F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, onlyColumnFields, plainCopy,
@@ -324,8 +324,8 @@ export class LoadedChunk {
 class ColumnPacket extends ColumnView implements Packet {
   private _ip: IpInfo | undefined;
   private _tcp: TcpInfo | undefined | null = null;
-  private readonly s: Columns;
-  constructor(private readonly c: LoadedChunk, private readonly k: number) {
+  protected readonly s: Columns;
+  constructor(private readonly c: LoadedChunk, protected readonly k: number) {
     super();
     this.s = c.cols;
   }
@@ -343,53 +343,15 @@ class ColumnPacket extends ColumnView implements Packet {
   get src(): string { return this.c.strs[this.s.src[this.k]!]!; }
   get dst(): string { return this.c.strs[this.s.dst[this.k]!]!; }
   get proto(): string { return this.c.strs[this.s.proto[this.k]!]!; }
-  get sport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.sport[this.k]! : undefined; }
-  get dport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.dport[this.k]! : undefined; }
-  get ip(): IpInfo {
-    return (this._ip ??= this.makeIp());
-  }
-  private makeIp(): IpInfo {
-    const c = this.s, k = this.k;
-    if ((c.fl[k]! & F_V6) !== 0) return { v: 6, ttl: c.ttl[k]!, len: c.ipLen[k]!, proto: c.ipProto[k]! };
-    return { v: 4, id: c.ipId[k]!, ttl: c.ttl[k]!, len: c.ipLen[k]!, df: (c.fl[k]! & F_DF) !== 0, proto: c.ipProto[k]! };
-  }
-  get tcp(): TcpInfo | undefined {
-    if (this._tcp === null) this._tcp = (this.s.fl[this.k]! & F_TCP) === 0 ? undefined : this.makeTcp();
+  override get ip(): IpInfo { return (this._ip ??= this.makeIp()); }
+  override get tcp(): TcpInfo | undefined {
+    if (this._tcp === null) this._tcp = super.tcp;
     return this._tcp;
   }
-  private makeTcp(): TcpInfo {
-    const c = this.s, k = this.k, fl = c.fl[k]!;
-    const t: TcpInfo = { flags: this.c.strs[c.tflags[k]!]!, seq: c.seq[k]!, ack: c.ack[k]!, win: c.win[k]!, len: c.l4len[k]! };
-    if ((fl & F_MSS) !== 0) t.mss = c.mss[k]!;
-    if ((fl & F_WSCALE) !== 0) t.wscale = c.wscale[k]!;
-    if ((fl & F_SACKOK) !== 0) t.sackOk = true;
-    if ((fl & F_TS) !== 0) { t.tsval = c.tsval[k]!; t.tsecr = c.tsecr[k]!; }
-    if ((fl & F_SACK) !== 0) {
-      const e = this.c.sackOf(k);
-      const blocks: Array<[number, number]> = [];
-      for (let j = 0; j < e.length; j += 2) blocks.push([e[j]!, e[j + 1]!]);
-      t.sack = blocks;
-    }
-    return t;
-  }
-  get udp(): { len: number } | undefined {
-    return (this.s.fl[this.k]! & F_UDP) !== 0 ? { len: this.s.l4len[this.k]! } : undefined;
-  }
-  get wg(): WireGuardInfo | undefined {
-    const c = this.s, k = this.k;
-    const type = c.wgType[k]!;
-    if (type === 0) return undefined;
-    const fl = c.fl[k]!;
-    const w: WireGuardInfo = { type: type as 1 | 2 | 3 | 4 };
-    if ((fl & F_WG_SENDER) !== 0) w.sender = c.seq[k]!;
-    if ((fl & F_WG_RECEIVER) !== 0) w.receiver = c.ack[k]!;
-    if ((fl & F_WG_COUNTER) !== 0) w.counter = String(c.tsecr[k]! * 4294967296 + c.tsval[k]!);
-    return w;
-  }
-  get esp(): EspInfo | undefined {
-    return (this.s.fl[this.k]! & F_ESP) !== 0 ? { spi: this.s.seq[this.k]!, seq: this.s.ack[this.k]! } : undefined;
-  }
-  get payloadHash(): number | undefined { return (this.s.fl[this.k]! & F_HASH) !== 0 ? this.s.hash[this.k]! : undefined; }
+  protected flagsOf(k: number): string { return this.c.strs[this.s.tflags[k]!]!; }
+  protected mssOf(k: number): number { return this.s.mss[k]!; }
+  protected wscaleOf(k: number): number { return this.s.wscale[k]!; }
+  protected sackOf(k: number): ArrayLike<number> { return this.c.sackOf(k); }
   get summary(): string { return this.c.summaryAt(this.k); }
 
   /** The same packet as a plain object (JSON, postMessage, React state that is cloned). */

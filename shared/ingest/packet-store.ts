@@ -518,7 +518,6 @@ export class PacketStore implements PacketList {
   }
 }
 
-/** Read-only view of one column-held packet; reads like the decoder's Packet. */
 /** Whether `p` has none of the fields a column view never holds (ColumnView below). */
 export function onlyColumnFields(p: Packet): boolean {
   return p.icmp === undefined && p.ike === undefined && p.nattKeepalive === undefined && p.gre === undefined &&
@@ -527,62 +526,49 @@ export function onlyColumnFields(p: Packet): boolean {
     p.fwlog === undefined && p.ah === undefined && p.ppp === undefined && p.enc === undefined;
 }
 
-/**
- * The fields a column view never holds (packets with them stay the decoder's objects). Shared by the
- * in-memory store's views and the stored chunks' views (packet-columns.ts).
- */
-export abstract class ColumnView {
-  get icmp(): undefined { return undefined; }
-  get ike(): undefined { return undefined; }
-  get nattKeepalive(): undefined { return undefined; }
-  get gre(): undefined { return undefined; }
-  get vxlan(): undefined { return undefined; }
-  get outer(): undefined { return undefined; }
-  get vlan(): undefined { return undefined; }
-  get arp(): undefined { return undefined; }
-  get truncated(): undefined { return undefined; }
-  get comments(): undefined { return undefined; }
-  get origin(): undefined { return undefined; }
-  get timeUnknown(): undefined { return undefined; }
-  get fwlog(): undefined { return undefined; }
-  get ah(): undefined { return undefined; }
-  get ppp(): undefined { return undefined; }
-  get enc(): undefined { return undefined; }
+/** The dense per-row columns both column forms hold under the same names (a page here, a stored chunk). */
+export interface DenseColumns {
+  readonly fl: ArrayLike<number>; readonly sport: ArrayLike<number>; readonly dport: ArrayLike<number>;
+  readonly ipId: ArrayLike<number>; readonly ttl: ArrayLike<number>; readonly ipLen: ArrayLike<number>; readonly ipProto: ArrayLike<number>;
+  readonly tflags: ArrayLike<number>; readonly seq: ArrayLike<number>; readonly ack: ArrayLike<number>; readonly win: ArrayLike<number>;
+  readonly l4len: ArrayLike<number>; readonly tsval: ArrayLike<number>; readonly tsecr: ArrayLike<number>;
+  readonly wgType: ArrayLike<number>; readonly hash: ArrayLike<number>;
 }
 
-class StoredPacket extends ColumnView implements Packet {
-  constructor(private readonly s: Page, private readonly k: number) { super(); }
-  get frame(): number { return (this.s.frame0 + this.k + this.s.get(C_FRAME, this.k)) >>> 0; }
-  get tsSec(): number { return this.s.get(C_TSSEC, this.k); }
-  get tsNsec(): number { return this.s.tsNsec[this.k]!; }
-  get iface(): string { return this.s.t.names.list[this.s.get(C_NAME, this.k)]!; }
-  get ifaceId(): number { return this.s.get(C_IFACEID, this.k); }
-  get ifindex(): number | undefined { return (this.s.fl[this.k]! & F_IFINDEX) !== 0 ? this.s.get(C_IFINDEX, this.k) : undefined; }
-  get hatype(): number | undefined { return (this.s.fl[this.k]! & F_HATYPE) !== 0 ? this.s.get(C_HATYPE, this.k) : undefined; }
-  get dir(): Direction | null { return DIRS[this.s.dir[this.k]!]!; }
-  get linktype(): number { return this.s.get(C_LINKTYPE, this.k); }
-  get caplen(): number { return this.s.get(C_CAPLEN, this.k); }
-  get len(): number { return (this.s.ipLen[this.k]! + this.s.get(C_LEN, this.k)) >>> 0; }
-  get src(): string { return this.s.t.addrs.list[this.s.get(C_SRC, this.k)]!; }
-  get dst(): string { return this.s.t.addrs.list[this.s.get(C_DST, this.k)]!; }
-  get proto(): string { return this.s.t.protos.list[this.s.proto[this.k]!]!; }
+/**
+ * A column-held packet as the decoder's Packet: the fields read the same way from either column form
+ * (the in-memory store's pages, the stored chunks of packet-columns.ts), and the fields a column view
+ * never holds are undefined (packets with them stay the decoder's objects). A form supplies its
+ * columns, its row, and the few values it keeps its own way (string tables, narrow columns, SACK).
+ */
+export abstract class ColumnView {
+  protected abstract readonly s: DenseColumns;
+  protected abstract readonly k: number;
+  /** TCP flag text of row k. */
+  protected abstract flagsOf(k: number): string;
+  protected abstract mssOf(k: number): number;
+  protected abstract wscaleOf(k: number): number;
+  /** SACK edges of row k, [left, right, …]. */
+  protected abstract sackOf(k: number): ArrayLike<number>;
+
   get sport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.sport[this.k]! : undefined; }
   get dport(): number | undefined { return (this.s.fl[this.k]! & (F_TCP | F_UDP)) !== 0 ? this.s.dport[this.k]! : undefined; }
-  get ip(): IpInfo {
+  get ip(): IpInfo { return this.makeIp(); }
+  protected makeIp(): IpInfo {
     const s = this.s, k = this.k;
     if ((s.fl[k]! & F_V6) !== 0) return { v: 6, ttl: s.ttl[k]!, len: s.ipLen[k]!, proto: s.ipProto[k]! };
     return { v: 4, id: s.ipId[k]!, ttl: s.ttl[k]!, len: s.ipLen[k]!, df: (s.fl[k]! & F_DF) !== 0, proto: s.ipProto[k]! };
   }
-  get tcp(): TcpInfo | undefined {
+  get tcp(): TcpInfo | undefined { return (this.s.fl[this.k]! & F_TCP) === 0 ? undefined : this.makeTcp(); }
+  protected makeTcp(): TcpInfo {
     const s = this.s, k = this.k, fl = s.fl[k]!;
-    if ((fl & F_TCP) === 0) return undefined;
-    const t: TcpInfo = { flags: s.t.flagStrs.list[s.tflags[k]!]!, seq: s.seq[k]!, ack: s.ack[k]!, win: s.win[k]!, len: s.l4len[k]! };
-    if ((fl & F_MSS) !== 0) t.mss = s.get(C_MSS, k);
-    if ((fl & F_WSCALE) !== 0) t.wscale = s.get(C_WSCALE, k);
+    const t: TcpInfo = { flags: this.flagsOf(k), seq: s.seq[k]!, ack: s.ack[k]!, win: s.win[k]!, len: s.l4len[k]! };
+    if ((fl & F_MSS) !== 0) t.mss = this.mssOf(k);
+    if ((fl & F_WSCALE) !== 0) t.wscale = this.wscaleOf(k);
     if ((fl & F_SACKOK) !== 0) t.sackOk = true;
     if ((fl & F_TS) !== 0) { t.tsval = s.tsval[k]!; t.tsecr = s.tsecr[k]!; }
     if ((fl & F_SACK) !== 0) {
-      const e = s.sack(k)!;
+      const e = this.sackOf(k);
       const blocks: Array<[number, number]> = [];
       for (let j = 0; j < e.length; j += 2) blocks.push([e[j]!, e[j + 1]!]);
       t.sack = blocks;
@@ -607,6 +593,46 @@ class StoredPacket extends ColumnView implements Packet {
     return (this.s.fl[this.k]! & F_ESP) !== 0 ? { spi: this.s.seq[this.k]!, seq: this.s.ack[this.k]! } : undefined;
   }
   get payloadHash(): number | undefined { return (this.s.fl[this.k]! & F_HASH) !== 0 ? this.s.hash[this.k]! : undefined; }
+
+  get icmp(): undefined { return undefined; }
+  get ike(): undefined { return undefined; }
+  get nattKeepalive(): undefined { return undefined; }
+  get gre(): undefined { return undefined; }
+  get vxlan(): undefined { return undefined; }
+  get outer(): undefined { return undefined; }
+  get vlan(): undefined { return undefined; }
+  get arp(): undefined { return undefined; }
+  get truncated(): undefined { return undefined; }
+  get comments(): undefined { return undefined; }
+  get origin(): undefined { return undefined; }
+  get timeUnknown(): undefined { return undefined; }
+  get fwlog(): undefined { return undefined; }
+  get ah(): undefined { return undefined; }
+  get ppp(): undefined { return undefined; }
+  get enc(): undefined { return undefined; }
+}
+
+/** Read-only view of one column-held packet of the store (made on each `at`, not kept). */
+class StoredPacket extends ColumnView implements Packet {
+  constructor(protected readonly s: Page, protected readonly k: number) { super(); }
+  get frame(): number { return (this.s.frame0 + this.k + this.s.get(C_FRAME, this.k)) >>> 0; }
+  get tsSec(): number { return this.s.get(C_TSSEC, this.k); }
+  get tsNsec(): number { return this.s.tsNsec[this.k]!; }
+  get iface(): string { return this.s.t.names.list[this.s.get(C_NAME, this.k)]!; }
+  get ifaceId(): number { return this.s.get(C_IFACEID, this.k); }
+  get ifindex(): number | undefined { return (this.s.fl[this.k]! & F_IFINDEX) !== 0 ? this.s.get(C_IFINDEX, this.k) : undefined; }
+  get hatype(): number | undefined { return (this.s.fl[this.k]! & F_HATYPE) !== 0 ? this.s.get(C_HATYPE, this.k) : undefined; }
+  get dir(): Direction | null { return DIRS[this.s.dir[this.k]!]!; }
+  get linktype(): number { return this.s.get(C_LINKTYPE, this.k); }
+  get caplen(): number { return this.s.get(C_CAPLEN, this.k); }
+  get len(): number { return (this.s.ipLen[this.k]! + this.s.get(C_LEN, this.k)) >>> 0; }
+  get src(): string { return this.s.t.addrs.list[this.s.get(C_SRC, this.k)]!; }
+  get dst(): string { return this.s.t.addrs.list[this.s.get(C_DST, this.k)]!; }
+  get proto(): string { return this.s.t.protos.list[this.s.proto[this.k]!]!; }
+  protected flagsOf(k: number): string { return this.s.t.flagStrs.list[this.s.tflags[k]!]!; }
+  protected mssOf(k: number): number { return this.s.get(C_MSS, k); }
+  protected wscaleOf(k: number): number { return this.s.get(C_WSCALE, k); }
+  protected sackOf(k: number): ArrayLike<number> { return this.s.sack(k) ?? []; }
   get summary(): string { return this.s.summaries?.get(this.k) ?? ''; }
   set summary(v: string) { (this.s.summaries ??= new Map()).set(this.k, v); }
 
