@@ -5,7 +5,7 @@
 // a full storage quota (set for real through CDP) rolls the import back and says why, and what a
 // closed window left behind is cleaned up at start-up.
 
-import { expect, test, type Locator, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page, type TestInfo } from '@playwright/test';
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -38,6 +38,16 @@ function jobs(page: Page): Locator {
 /** Picks files through the hidden input; two files need the plan confirmed first. */
 async function pick(page: Page, files: string | FileArg | Array<string | FileArg>): Promise<void> {
   await page.getByTestId('file-input').setInputFiles(files as Parameters<Locator['setInputFiles']>[0]);
+}
+
+/** ARP records of a corpus file repeated 400 times (912,800 packets, 69 MB), written next to the
+ * test's output and picked by path: an import that runs for seconds, so a click on Cancel never
+ * races the end of the import on a fast machine. */
+function bigArp(testInfo: TestInfo): string {
+  const arp = readFileSync(ARP);
+  const path = testInfo.outputPath('arp-x401.pcap');
+  writeFileSync(path, Buffer.concat([arp, ...Array.from({ length: 400 }, () => arp.subarray(24))]));
+  return path;
 }
 
 async function waitDone(page: Page, n: number): Promise<void> {
@@ -232,10 +242,8 @@ test('a damaged file that kept packets stays partial with its reason shown in th
 test('Cancel stops at once, keeps nothing unless asked, and a kept import is partial', async ({ page }, testInfo) => {
   await page.goto('/');
   await newSession(page);
-  // 3 MB of real packets: the first file repeated (pcap records can simply be appended).
-  const arp = readFileSync(ARP);
-  const big = Buffer.concat([arp, ...Array.from({ length: 80 }, () => arp.subarray(24))]);
-  const bigFile = file('arp-x81.pcap', big);
+  // Real packets: one corpus file's records repeated (pcap records can simply be appended).
+  const bigFile = bigArp(testInfo);
 
   await pick(page, bigFile);
   await expect(page.getByTestId('import-progress')).not.toHaveAttribute('aria-valuenow', '0');
@@ -269,7 +277,7 @@ test('Cancel stops at once, keeps nothing unless asked, and a kept import is par
   expect(kept).toBeLessThan(2282 * 81);
   await keep.click();
   await expect(jobs(page).first()).toHaveAttribute('data-status', 'partial');
-  await expect(page.getByTestId('host-problem-A')).toHaveText(new RegExp(`^A partial: arp-x81\\.pcap: import cancelled at byte \\d+; the ${kept.toLocaleString('en-US')} packets read before it are kept$`));
+  await expect(page.getByTestId('host-problem-A')).toHaveText(new RegExp(`^A partial: arp-x401\\.pcap: import cancelled at byte \\d+; the ${kept.toLocaleString('en-US')} packets read before it are kept$`));
   const caps = await allCaptures(page);
   expect(caps).toHaveLength(1);
   expect(caps[0]).toMatchObject({ status: 'partial', packetCount: kept });
@@ -277,7 +285,7 @@ test('Cancel stops at once, keeps nothing unless asked, and a kept import is par
   await page.screenshot({ path: 'test-results/screens/import-cancel-kept.png' });
 });
 
-test('a cancelled re-import never replaces or joins the analysis until it is kept', async ({ page }) => {
+test('a cancelled re-import never replaces or joins the analysis until it is kept', async ({ page }, testInfo) => {
   await page.goto('/');
   await newSession(page);
   await pick(page, [A_PCAPNG, B_PCAPNG]);
@@ -285,9 +293,9 @@ test('a cancelled re-import never replaces or joins the analysis until it is kep
   await waitDone(page, 2);
   await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
   await dismissAll(page);
-  const arp = readFileSync(ARP);
+  const big = bigArp(testInfo);
   await page.getByTestId('host-select').selectOption('B');
-  await pick(page, file('arp-x81.pcap', Buffer.concat([arp, ...Array.from({ length: 80 }, () => arp.subarray(24))])));
+  await pick(page, big);
   await expect(page.getByTestId('import-progress')).not.toHaveAttribute('aria-valuenow', '0');
   await page.getByTestId('cancel-import').click();
   await expect(jobs(page).first()).toHaveAttribute('data-status', 'cancelled');
@@ -300,12 +308,12 @@ test('a cancelled re-import never replaces or joins the analysis until it is kep
   await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
   // Kept on purpose, it replaces B and the analysis runs on it.
   await page.getByTestId('host-select').selectOption('B');
-  await pick(page, file('arp-x81.pcap', Buffer.concat([arp, ...Array.from({ length: 80 }, () => arp.subarray(24))])));
+  await pick(page, big);
   await expect(page.getByTestId('import-progress')).not.toHaveAttribute('aria-valuenow', '0');
   await page.getByTestId('cancel-import').click();
   await page.getByTestId('keep-partial').click();
-  await expect(page.locator('[data-testid="pane-B"] .trace-file')).toHaveText('arp-x81.pcap');
-  await expect.poll(async () => (await allCaptures(page)).map((c) => `${c.host}:${c.fileName}:${c.status}`).sort()).toEqual(['A:A.pcapng:complete', 'B:arp-x81.pcap:partial']);
+  await expect(page.locator('[data-testid="pane-B"] .trace-file')).toHaveText('arp-x401.pcap');
+  await expect.poll(async () => (await allCaptures(page)).map((c) => `${c.host}:${c.fileName}:${c.status}`).sort()).toEqual(['A:A.pcapng:complete', 'B:arp-x401.pcap:partial']);
   await expect(page.getByTestId('verdict')).not.toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
 });
 
@@ -422,10 +430,7 @@ test('start-up marks an import a closed window left behind as interrupted, never
 test('a second window starting up leaves a running import alone (it holds a lock) and cleans only dead ones', async ({ page, context }, testInfo) => {
   await page.goto('/');
   await newSession(page);
-  const arp = readFileSync(ARP);
-  const path = testInfo.outputPath('arp-x401.pcap');
-  writeFileSync(path, Buffer.concat([arp, ...Array.from({ length: 400 }, () => arp.subarray(24))]));
-  await pick(page, path);
+  await pick(page, bigArp(testInfo));
   await expect.poll(async () => Number(await page.getByTestId('import-progress').getAttribute('aria-valuenow')), { timeout: 20_000 }).toBeGreaterThan(0);
   const other = await context.newPage();
   await other.goto('/');
