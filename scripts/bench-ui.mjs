@@ -6,7 +6,9 @@
 //   - display-filter latency over both captures (worker's own time, and Enter → counts shown; each
 //     filter is run on a fresh text once, then its cached result is measured separately),
 //   - scroll frame time while both panes scroll together, and long tasks (> 50 ms) on the UI thread,
-//   - RSS of Chromium's renderer processes (the page, its workers and IndexedDB clients), from /proc,
+//   - memory of Chromium's renderer processes, from /proc: the page's own process (RSS: the page and
+//     its workers are threads of it), and all renderers together as PSS (shared pages counted once;
+//     a sum of RSS counts the zygote's shared pages once per process),
 // each next to its reference from the same run (capinfos and tcpdump -nr over the same files) and
 // issue 17's target. Reopen is run TANDEM_BENCH_REOPENS times (default 3) and given as a spread.
 //
@@ -85,7 +87,7 @@ function refTime(cmd, files) {
   return { s: (Date.now() - t) / 1000 };
 }
 
-/** Processes below ours (Playwright starts Chromium as our child): pid → { ppid, cmd, rssKiB }. */
+/** Processes below ours (Playwright starts Chromium as our child): pid → { ppid, cmd, rss, pss } (KiB). */
 function ourChromium() {
   const all = new Map();
   for (const d of readdirSync('/proc')) {
@@ -95,7 +97,9 @@ function ourChromium() {
       const ppid = Number(/^PPid:\s+(\d+)/m.exec(status)?.[1]);
       const rss = Number(/^VmRSS:\s+(\d+)/m.exec(status)?.[1] ?? 0);
       const cmd = readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0').join(' ');
-      all.set(Number(d), { ppid, rss, cmd });
+      let pss = rss;
+      try { pss = Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/smaps_rollup`, 'utf8'))?.[1] ?? rss); } catch { /* no smaps_rollup: RSS */ }
+      all.set(Number(d), { ppid, rss, pss, cmd });
     } catch { /* gone meanwhile */ }
   }
   const mine = (pid) => {
@@ -108,22 +112,31 @@ function ourChromium() {
   return [...all].filter(([pid]) => pid !== process.pid && mine(pid)).map(([pid, v]) => ({ pid, ...v }));
 }
 
-/** RSS in MiB of the renderer processes (page, workers) and of every Chromium process. */
+/**
+ * Memory in MiB: `page` is the RSS of the renderer process that holds the page, found as the renderer
+ * with the most proportional memory (headless Chromium starts two more renderers with the first page,
+ * about 75 and 150 MiB RSS, most of it pages shared with the others); `renderers` is the PSS of every renderer process (what
+ * they cost together, shared pages shared out); `rendererRss` the plain sum of their RSS; `all`
+ * the PSS of every Chromium process.
+ */
 function chromiumRss() {
   const ps = ourChromium();
-  const sum = (xs) => xs.reduce((a, p) => a + p.rss, 0) / 1024;
-  return { renderer: sum(ps.filter((p) => p.cmd.includes('--type=renderer'))), all: sum(ps) };
+  const sum = (xs, k) => xs.reduce((a, p) => a + p[k], 0) / 1024;
+  const renderers = ps.filter((p) => p.cmd.includes('--type=renderer'));
+  const page = renderers.reduce((m, p) => (m === null || p.pss > m.pss ? p : m), null);
+  return { page: (page?.rss ?? 0) / 1024, renderers: sum(renderers, 'pss'), rendererRss: sum(renderers, 'rss'), all: sum(ps, 'pss') };
 }
 
-/** Samples chromiumRss every 200 ms; peak() since the last reset. */
+/** Samples chromiumRss every 200 ms; peak() of each figure since the last reset. */
 function rssSampler() {
-  let peak = { renderer: 0, all: 0 };
+  const zero = () => ({ page: 0, renderers: 0, rendererRss: 0, all: 0 });
+  let peak = zero();
   const tick = () => {
     const r = chromiumRss();
-    peak = { renderer: Math.max(peak.renderer, r.renderer), all: Math.max(peak.all, r.all) };
+    for (const k of Object.keys(peak)) peak[k] = Math.max(peak[k], r[k]);
   };
   const timer = setInterval(tick, 200);
-  return { peak: () => { tick(); return peak; }, reset: () => { peak = { renderer: 0, all: 0 }; }, stop: () => clearInterval(timer) };
+  return { peak: () => { tick(); return { ...peak }; }, reset: () => { peak = zero(); }, stop: () => clearInterval(timer) };
 }
 const mib = (x) => `${x.toFixed(0)} MiB`;
 
@@ -177,7 +190,7 @@ try {
   if (process.env.TANDEM_BENCH_VERBOSE) for (const f of await page.evaluate(() => window.__importLoaf)) console.log(`  import long frame ${f}`);
   const importPeak = rss.peak();
   console.log(`\nimport (both files, one worker each, to IndexedDB): ${(importMs / 1000).toFixed(1)} s = ${rate(importMs / 1000)} packets/s (target >= 250,000; ${vsRefs(importMs / 1000)})`);
-  console.log(`  UI long tasks during import: ${importLong.length}${importLong.length ? ` (max ${Math.max(...importLong).toFixed(0)} ms)` : ''} (target: none over 50 ms); Chromium RSS peak: renderers ${mib(importPeak.renderer)}, all processes ${mib(importPeak.all)}`);
+  console.log(`  UI long tasks during import: ${importLong.length}${importLong.length ? ` (max ${Math.max(...importLong).toFixed(0)} ms)` : ''} (target: none over 50 ms); Chromium memory peak: page process RSS ${mib(importPeak.page)}, renderers PSS ${mib(importPeak.renderers)} (RSS summed ${mib(importPeak.rendererRss)}), all processes PSS ${mib(importPeak.all)}`);
 
   await page.waitForSelector('[data-testid="verdict"]:not([data-status="pending"])', { timeout: 600_000 });
   console.log(`analysis done ${((Date.now() - t0 - importMs) / 1000).toFixed(1)} s after the imports (packets read into the worker + analyze)`);
@@ -204,13 +217,13 @@ try {
     await page.getByTestId('filter-input').fill('');
     await page.getByTestId('filter-input').press('Enter');
     await page.waitForFunction(() => !document.querySelector('[data-testid="filter-ms"]'), null, { polling: 20 });
-    rssUsable.push(chromiumRss().renderer);
+    rssUsable.push(chromiumRss());
   }
   const verdictStatus = await page.getByTestId('verdict').getAttribute('data-status');
   console.log(`reopen (reload → rows in both panes): ${spread(rows)} (target <= 1000 ms)`);
   console.log(`  stored verdict on screen: ${spread(verdict)} (status ${verdictStatus}; target <= 1000 ms)`);
   console.log(`  workbench usable (packets in the worker, a filter answered): ${spread(usable)} (target <= 2000 ms)`);
-  console.log(`  renderer RSS after each reopen: ${rssUsable.map(mib).join(', ')} (target <= 1024 MiB)`);
+  console.log(`  memory after each reopen (target renderer + workers <= 1024 MiB): page process RSS ${rssUsable.map((m) => mib(m.page)).join(', ')}; renderers PSS ${rssUsable.map((m) => mib(m.renderers)).join(', ')}; renderers RSS summed ${rssUsable.map((m) => mib(m.rendererRss)).join(', ')}`);
 
   // Filtering runs once the worker holds the packets: wait for its load to finish.
   await page.waitForFunction(() => !document.querySelector('[data-testid="task-bar"][data-task="load"]'), null, { timeout: 600_000, polling: 200 });

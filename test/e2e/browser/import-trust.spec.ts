@@ -317,6 +317,35 @@ test('a cancelled re-import never replaces or joins the analysis until it is kep
   await expect(page.getByTestId('verdict')).not.toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
 });
 
+test('import rows stay in place when the analysis opens its task bar', async ({ page }) => {
+  await page.goto('/');
+  await newSession(page);
+  await pick(page, A_PCAPNG);
+  await waitDone(page, 1);
+  await dismissAll(page);
+  // Every frame: where the import row is, and whether the task bar is showing.
+  await page.evaluate(() => {
+    const g = globalThis as any;
+    g.__frames = [];
+    const tick = (): void => {
+      const row = g.document.querySelector('[data-testid="import-job"]');
+      g.__frames.push({ y: row === null ? null : Math.round(row.getBoundingClientRect().y), bar: g.document.querySelector('[data-testid="task-bar"]') !== null });
+      if (!g.__stop) g.requestAnimationFrame(tick);
+    };
+    g.requestAnimationFrame(tick);
+  });
+  await page.getByTestId('host-select').selectOption('B');
+  await pick(page, B_PCAPNG);
+  await waitDone(page, 1);
+  await expect(page.getByTestId('verdict')).toHaveAttribute('data-status', 'ok', { timeout: 20_000 });
+  const frames: Array<{ y: number | null; bar: boolean }> = await page.evaluate(() => { const g = globalThis as any; g.__stop = true; return g.__frames; });
+  const withRow = frames.filter((f) => f.y !== null);
+  // The bar did open while the row was on screen (else this shows nothing), and the row never moved.
+  expect(withRow.some((f) => f.bar)).toBe(true);
+  expect(withRow.some((f) => !f.bar)).toBe(true);
+  expect([...new Set(withRow.map((f) => f.y))]).toHaveLength(1);
+});
+
 test('Cancel works while the worker is busy with a huge text file; the pane says Importing meanwhile', async ({ page }, testInfo) => {
   await page.goto('/');
   await newSession(page);

@@ -137,21 +137,8 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
             </div>
           )}
         </div>
-        <TaskBar engine={engine} />
-        <LiveCaptures sessionId={session.id} />
-        <ProbePanel sessionId={session.id} />
-        {linksOpen && (
-          <LinkNamesDialog
-            captures={byHost}
-            initial={settings?.links ?? {}}
-            onClose={() => setLinksOpen(false)}
-            onApply={(h, text) => {
-              void saveLinks(session.id, h, text);
-              engine.relink(h, text);
-              setLinksOpen(false);
-            }}
-          />
-        )}
+        {/* The import plan and rows come first under the toolbar: a task bar that appears when the
+            analysis starts then opens below them, and never moves a row's Cancel or Keep button. */}
         {plan && (
           <ImportPlanView
             files={plan.files}
@@ -167,6 +154,21 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
               <ImportProgress key={j.captureId} job={j} />
             ))}
           </div>
+        )}
+        <TaskBar engine={engine} />
+        <LiveCaptures sessionId={session.id} />
+        <ProbePanel sessionId={session.id} />
+        {linksOpen && (
+          <LinkNamesDialog
+            captures={byHost}
+            initial={settings?.links ?? {}}
+            onClose={() => setLinksOpen(false)}
+            onApply={(h, text) => {
+              void saveLinks(session.id, h, text);
+              engine.relink(h, text);
+              setLinksOpen(false);
+            }}
+          />
         )}
         {sorted.length === 0 ? (
           <NoCaptures />
