@@ -185,6 +185,9 @@ function flipResult(r: AnalysisResult, reason: string | null): AnalysisResult {
   };
 }
 
+/** One sighting on a packet's path while chains are followed (made into lineage hops at the end). */
+interface ChainHop { side: Side; r: Rec; stage: HopStage; carrier: boolean }
+
 function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions): AnalysisResult {
   const spec = opts.flow !== undefined ? parseFlowSpec(opts.flow) : null;
   const firstSec = (c: CaptureInput): number => {
@@ -353,13 +356,13 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const hop = (side: Side, r: Rec, stage: HopStage): Hop => ({
     capture: side.key, frame: r.p.frame, checkpoint: null, stage, iface: ifaceNameOf(r.p), transform: null, latency_s: null,
   });
-  const reqHops: Array<Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>> = [];
+  const reqHops: ChainHop[][] = [];
   // Chains are built for the first packets only (the report lists at most maxLineage of them);
   // whole-flow questions (MTU) use sequence coverage instead.
   const maxL = opts.maxLineage ?? 200;
   for (const x of aTunOut) {
     if (reqHops.length >= maxL) break;
-    const chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }> = [{ side: A, r: x.rec, stage: 'tunnel-out', carrier: false }];
+    const chain: ChainHop[] = [{ side: A, r: x.rec, stage: 'tunnel-out', carrier: false }];
     const c1 = encA.get(x);
     if (c1 !== undefined) chain.push({ side: A, r: c1, stage: 'encrypted-out', carrier: true });
     let c2 = c1 !== undefined ? cp.aToB.get(c1.i) : undefined;
@@ -380,10 +383,21 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   if (bLanIn.length > 0) for (const x of bLanIn) replyStarts.push({ side: B, x, stage: 'reply-in' });
   else if (bTunOut.length > 0) for (const x of bTunOut) replyStarts.push({ side: B, x, stage: 'reply-tunnel-out' });
   else for (const x of aTunIn) replyStarts.push({ side: A, x, stage: 'decrypted-reply-in' });
-  const repHops: Array<Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>> = [];
+  const repHops: ChainHop[][] = [];
+  // A reply from B's tunnel on: its carrier out of B, that carrier arriving at A, and A's decrypted copy.
+  const replyOnward = (chain: ChainHop[], tun: Inner): void => {
+    chain.push({ side: B, r: tun.rec, stage: 'reply-tunnel-out', carrier: false });
+    const c1 = encB.get(tun);
+    if (c1 !== undefined) chain.push({ side: B, r: c1, stage: 'encrypted-reply-out', carrier: true });
+    let c2 = c1 !== undefined ? cp.bToA.get(c1.i) : undefined;
+    const z = aTunInIdx.take(tun.sig, tun.rec.tc, Infinity, true, tol);
+    if (c2 === undefined && z !== null) c2 = decA.get(z);
+    if (c2 !== undefined) chain.push({ side: A, r: c2, stage: 'encrypted-reply-in', carrier: true });
+    if (z !== null) chain.push({ side: A, r: z.rec, stage: 'decrypted-reply-in', carrier: false });
+  };
   for (const st of replyStarts) {
     if (repHops.length >= maxL) break;
-    const chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }> = [];
+    const chain: ChainHop[] = [];
     if (st.side === A) { chain.push({ side: A, r: st.x.rec, stage: 'decrypted-reply-in', carrier: false }); repHops.push(chain); continue; }
     let tun: Inner | null = st.x;
     if (st.stage === 'reply-in') {
@@ -392,14 +406,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     }
     if (tun !== null) {
       if (st.stage !== 'reply-in') tun.used = true;
-      chain.push({ side: B, r: tun.rec, stage: 'reply-tunnel-out', carrier: false });
-      const c1 = encB.get(tun);
-      if (c1 !== undefined) chain.push({ side: B, r: c1, stage: 'encrypted-reply-out', carrier: true });
-      let c2 = c1 !== undefined ? cp.bToA.get(c1.i) : undefined;
-      const z = aTunInIdx.take(tun.sig, tun.rec.tc, Infinity, true, tol);
-      if (c2 === undefined && z !== null) c2 = decA.get(z);
-      if (c2 !== undefined) chain.push({ side: A, r: c2, stage: 'encrypted-reply-in', carrier: true });
-      if (z !== null) chain.push({ side: A, r: z.rec, stage: 'decrypted-reply-in', carrier: false });
+      replyOnward(chain, tun);
     }
     repHops.push(chain);
   }
@@ -411,14 +418,8 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
       const tun = bTunOut.at(ti)!;
       if (lastReplyTc !== null && tun.rec.tc > lastReplyTc) break;
       if (bTunOutIdx.isTaken(ti)) continue;
-      const chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }> = [{ side: B, r: tun.rec, stage: 'reply-tunnel-out', carrier: false }];
-      const c1 = encB.get(tun);
-      if (c1 !== undefined) chain.push({ side: B, r: c1, stage: 'encrypted-reply-out', carrier: true });
-      let c2 = c1 !== undefined ? cp.bToA.get(c1.i) : undefined;
-      const z = aTunInIdx.take(tun.sig, tun.rec.tc, Infinity, true, tol);
-      if (c2 === undefined && z !== null) c2 = decA.get(z);
-      if (c2 !== undefined) chain.push({ side: A, r: c2, stage: 'encrypted-reply-in', carrier: true });
-      if (z !== null) chain.push({ side: A, r: z.rec, stage: 'decrypted-reply-in', carrier: false });
+      const chain: ChainHop[] = [];
+      replyOnward(chain, tun);
       repHops.push(chain);
     }
   }
@@ -518,7 +519,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   };
 
   // ---- Lineage output.
-  const toLineage = (chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>, direction: 'request' | 'reply'): Lineage => {
+  const toLineage = (chain: ChainHop[], direction: 'request' | 'reply'): Lineage => {
     const hops: Hop[] = [];
     for (let i = 0; i < chain.length; i++) {
       const h = chain[i]!;
@@ -538,7 +539,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     if (end !== expectEnd) l.lost_after = end;
     return l;
   };
-  const allChains: Array<{ t: number; chain: Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>; dir: 'request' | 'reply' }> = [];
+  const allChains: Array<{ t: number; chain: ChainHop[]; dir: 'request' | 'reply' }> = [];
   for (const c of reqHops) if (c.length > 0) allChains.push({ t: c[0]!.r.tc, chain: c, dir: 'request' });
   for (const c of repHops) if (c.length > 0) allChains.push({ t: c[0]!.r.tc, chain: c, dir: 'reply' });
   allChains.sort((x, y) => x.t - y.t);
