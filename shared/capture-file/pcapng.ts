@@ -17,6 +17,17 @@ export const BOM = 0x1a2b3c4d;
 
 /** Blocks longer than this are taken as damage rather than waited for (Wireshark uses a similar bound). */
 export const MAX_BLOCK_LENGTH = 128 * 1024 * 1024;
+/**
+ * More interfaces than any capture tool writes: past it the file is taken as damage (each new interface
+ * costs every reader downstream a copy of the list, so an unbounded count would cost time squared).
+ */
+export const MAX_INTERFACES = 10000;
+/** Comment text kept per block; the rest is dropped with a note (option lengths are 16-bit, counts are not). */
+export const MAX_COMMENT_BYTES = 64 * 1024;
+/** Seconds a JavaScript Date can show (±100 million days): a time past it is refused, not shown wrong. */
+export const MAX_TIME_SEC = 8.64e12;
+/** A block nobody reads (DSB, ISB, custom, unknown) longer than this is dropped as it streams by, not buffered. */
+export const SKIP_FROM = 64 * 1024;
 
 /** One name resolution record (NRB): an address and the names given for it. */
 export interface NameRecord { addr: string; names: string[] }
@@ -92,11 +103,27 @@ export class PcapngParser implements RecordParser {
   private local: number[] = [];
   private units: TsUnit[] = [];
   private frameNo = 0;
+  private warnedTime = false;
+  skip = 0;
+  /** A block being skipped: its length and offset, until its trailing length is checked. */
+  private skipped: { total: number; offset: number } | null = null;
+  private warnedComments = false;
 
   parse(buf: Uint8Array, pos: number, end: number, base: number, out: RawFrame[], limit: number): number {
-    if (this.failed) return pos;
+    // Until the reader has dropped the skipped bytes (it may first hand out a full batch), wait.
+    if (this.failed || this.skip > 0) return pos;
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     while (out.length < limit) {
+      if (this.skipped) {
+        // The reader dropped the body of a skipped block: what is left is its trailing length.
+        if (end - pos < 4) { this.need = 4; return pos; }
+        const { total, offset } = this.skipped;
+        const trailer = dv.getUint32(pos, this.le);
+        if (trailer !== total) { this.fail(offset, `block length ${total} does not match its trailing copy ${trailer}`); return pos; }
+        this.skipped = null;
+        pos += 4;
+        continue;
+      }
       if (end - pos < 12) { this.need = 12; return pos; }
       let le = this.le;
       let type = dv.getUint32(pos, le);
@@ -112,7 +139,16 @@ export class PcapngParser implements RecordParser {
         this.fail(base + pos, `bad block length ${total} (block type 0x${type.toString(16)})`);
         return pos;
       }
-      if (end - pos < total) { this.need = total; return pos; }
+      if (end - pos < total) {
+        if (total > SKIP_FROM && type !== BT_SHB && type !== BT_IDB && type !== BT_EPB && type !== BT_PB && type !== BT_SPB && type !== BT_NRB) {
+          this.skipped = { total, offset: base + pos };
+          this.skip = total - 4;
+          this.need = 4;
+          return pos;
+        }
+        this.need = total;
+        return pos;
+      }
       if (dv.getUint32(pos + total - 4, le) !== total) {
         this.fail(base + pos, `block length ${total} does not match its trailing copy ${dv.getUint32(pos + total - 4, le)}`);
         return pos;
@@ -127,14 +163,14 @@ export class PcapngParser implements RecordParser {
           if (lid >= this.local.length) { this.fail(base + pos, `packet for undefined interface ${lid}`); return pos; }
           if (20 + caplen > bodyEnd - body) { this.fail(base + pos, `captured length ${caplen} exceeds the block (${total} bytes)`); return pos; }
           const id = this.local[lid]!;
-          const [sec, nsec] = unitsToTime(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), this.units[id]!);
+          const [sec, nsec] = this.time(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), id, base + pos);
           const start = body + 20;
           const f: RawFrame = {
-            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: sec + this.units[id]!.offset, tsNsec: nsec,
+            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: sec, tsNsec: nsec,
             caplen, len: dv.getUint32(body + 16, le), data: buf.subarray(start, start + caplen),
           };
           const optStart = start + ((caplen + 3) & ~3);
-          if (optStart + 4 <= bodyEnd) this.packetOptions(buf, dv, le, optStart, bodyEnd, f);
+          if (optStart + 4 <= bodyEnd) this.packetOptions(buf, dv, le, optStart, bodyEnd, f, base + pos);
           out.push(f);
           break;
         }
@@ -159,14 +195,14 @@ export class PcapngParser implements RecordParser {
           if (lid >= this.local.length) { this.fail(base + pos, `packet for undefined interface ${lid}`); return pos; }
           if (20 + caplen > bodyEnd - body) { this.fail(base + pos, `captured length ${caplen} exceeds the block (${total} bytes)`); return pos; }
           const id = this.local[lid]!;
-          const [sec, nsec] = unitsToTime(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), this.units[id]!);
+          const [sec, nsec] = this.time(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), id, base + pos);
           const start = body + 20;
           const f: RawFrame = {
-            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: sec + this.units[id]!.offset, tsNsec: nsec,
+            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: sec, tsNsec: nsec,
             caplen, len: dv.getUint32(body + 16, le), data: buf.subarray(start, start + caplen),
           };
           const optStart = start + ((caplen + 3) & ~3);
-          if (optStart + 4 <= bodyEnd) this.packetOptions(buf, dv, le, optStart, bodyEnd, f);
+          if (optStart + 4 <= bodyEnd) this.packetOptions(buf, dv, le, optStart, bodyEnd, f, base + pos);
           out.push(f);
           break;
         }
@@ -177,13 +213,15 @@ export class PcapngParser implements RecordParser {
           this.le = le;
           this.section++;
           this.local = [];
+          const budget = this.commentBudget(base + pos);
           this.options(buf, dv, le, body + 16, bodyEnd, (code, s, e) => {
-            if (code === 1) this.sectionComments.push(utf8.decode(buf.subarray(s, e)));
+            if (code === 1) { const c = budget(s, e); if (c !== null) this.sectionComments.push(utf8.decode(buf.subarray(s, c))); }
           });
           break;
         }
         case BT_IDB: {
           if (bodyEnd - body < 8) { this.fail(base + pos, `interface description block too short (${total} bytes)`); return pos; }
+          if (this.interfaces.length >= MAX_INTERFACES) { this.fail(base + pos, `more than ${MAX_INTERFACES} interface descriptions (no capture tool writes that many)`); return pos; }
           const iface: CaptureInterface = {
             id: this.interfaces.length, name: '', linktype: dv.getUint16(body, le), snaplen: dv.getUint32(body + 4, le),
             section: this.section,
@@ -215,15 +253,53 @@ export class PcapngParser implements RecordParser {
   }
 
   finish(pos: number, end: number, base: number): void {
-    if (this.failed || end <= pos) return;
+    if (this.failed) return;
+    if (this.skipped) {
+      const { total, offset } = this.skipped;
+      this.fail(offset, `truncated block (needs ${total} bytes, ${base + end - offset} left)`);
+      return;
+    }
+    if (end <= pos) return;
     this.fail(base + pos, end - pos < 12
       ? `truncated block header (${end - pos} bytes left)`
       : `truncated block (needs ${this.need} bytes, ${end - pos} left)`);
   }
 
-  private packetOptions(buf: Uint8Array, dv: DataView, le: boolean, p: number, end: number, f: RawFrame): void {
+  /**
+   * Block time in seconds and nanoseconds, if_tsoffset included. A time a Date cannot show (a hostile
+   * if_tsresol or if_tsoffset, or garbage in the stamp) becomes 0, as for an SPB, with one note.
+   */
+  private time(hi: number, lo: number, id: number, offset: number): [number, number] {
+    const u = this.units[id]!;
+    const [sec, nsec] = unitsToTime(hi, lo, u);
+    const t = sec + u.offset;
+    if (Math.abs(t) <= MAX_TIME_SEC && Number.isFinite(nsec)) return [t, nsec];
+    if (!this.warnedTime) {
+      this.warnedTime = true;
+      this.problems.push({ fatal: false, offset, message: `time out of range on frame ${this.frameNo + 1} (interface ${id}: ${t.toExponential(3)} s from 1970); such times are shown as 0` });
+    }
+    return [0, 0];
+  }
+
+  /** Per block: trims comment option [s, e) to what is left of MAX_COMMENT_BYTES (its new end), or null. */
+  private commentBudget(blockOffset: number): (s: number, e: number) => number | null {
+    let left = MAX_COMMENT_BYTES;
+    return (s, e) => {
+      if (e - s > left && !this.warnedComments) {
+        this.warnedComments = true;
+        this.problems.push({ fatal: false, offset: blockOffset, message: `comments past ${MAX_COMMENT_BYTES} bytes in one block dropped` });
+      }
+      if (left <= 0) return null;
+      const c = Math.min(e, s + left);
+      left -= c - s;
+      return c;
+    };
+  }
+
+  private packetOptions(buf: Uint8Array, dv: DataView, le: boolean, p: number, end: number, f: RawFrame, blockOffset: number): void {
+    const budget = this.commentBudget(blockOffset);
     this.options(buf, dv, le, p, end, (code, s, e) => {
-      if (code === 1) (f.comments ??= []).push(utf8.decode(buf.subarray(s, e)));
+      if (code === 1) { const c = budget(s, e); if (c !== null) (f.comments ??= []).push(utf8.decode(buf.subarray(s, c))); }
       else if (code === 2 && e - s >= 4) f.epbFlags = dv.getUint32(s, le);
     });
   }

@@ -190,13 +190,16 @@ function positiveOr(v: number | undefined, fallback: number): number {
   return typeof v === 'number' && v > 0 && !Number.isNaN(v) ? v : fallback;
 }
 
+/** Bytes looked at to tell text from binary. */
+const TEXT_PROBE = 4096;
+
 function looksLikeText(b: Uint8Array): boolean {
-  const n = Math.min(b.length, 4096);
+  const n = Math.min(b.length, TEXT_PROBE);
   if (n === 0) return false;
   let bad = 0;
   for (let i = 0; i < n; i++) {
     const c = b[i]!;
-    if (c === 0) return false;
+    // A stray NUL in pasted text is one bad byte, not proof of binary (binary data has far more).
     if (c < 9 || (c > 13 && c < 32 && c !== 27)) bad++;
   }
   if (bad * 100 >= n) return false;
@@ -204,7 +207,8 @@ function looksLikeText(b: Uint8Array): boolean {
   const text = new TextDecoder('utf-8').decode(b.subarray(0, n));
   let replaced = 0;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 0xfffd) replaced++;
-  return replaced <= 3;
+  // A few stray Latin-1 bytes in pasted text are tolerated (up to 1%); binary has them by the dozen.
+  return replaced <= Math.max(3, n / 100);
 }
 
 /**
@@ -257,12 +261,27 @@ export async function* readCapture(
     else if (first.length >= 4 && first[0] === 0x0a && first[1] === 0x0d && first[2] === 0x0d && first[3] === 0x0a) {
       summary.format = 'pcapng';
       parser = new PcapngParser();
-    } else if (looksLikeText(first)) {
+    } else if (gunzip && first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) {
+      // Not inflated a second time: one level keeps the bomb limits simple and is what capture tools write.
+      summary.problems.push({ fatal: true, offset: 0, message: 'gzip inside gzip (compressed twice): gunzip it once, then open the result' });
+      return summary;
+    } else {
+      // Text is judged on the same first bytes however small the pieces it arrives in.
+      const parts = [first];
+      let len = first.length;
+      while (len < TEXT_PROBE) {
+        const c = await next();
+        if (!c) break;
+        parts.push(c);
+        len += c.length;
+      }
+      first = concat(parts, len);
+      if (!looksLikeText(first)) {
+        summary.problems.push({ fatal: true, offset: 0, message: 'not a pcap, pcapng or tcpdump text file' });
+        return summary;
+      }
       summary.format = 'tcpdump-text';
       return yield* readText(first, next, () => input.bytes, summary, opts, batchSize, gunzip);
-    } else {
-      summary.problems.push({ fatal: true, offset: 0, message: 'not a pcap, pcapng or tcpdump text file' });
-      return summary;
     }
 
     // Binary records: `buf[pos, end)` holds unparsed bytes; `base` is the file offset of buf[0].
@@ -290,6 +309,21 @@ export async function* readCapture(
       }
       if (parser.failed) break;
       if (eof) { parser.finish(pos, end, base); break; }
+      if (parser.skip) {
+        // Bytes the parser skips are dropped as they arrive: a 100 MB block nobody reads costs no memory.
+        let left = parser.skip - (end - pos);
+        parser.skip = 0;
+        if (left <= 0) { pos = end + left; continue; }
+        let at = base + end;
+        for (;;) {
+          const c = await next();
+          if (!c) { eof = true; buf = new Uint8Array(0); pos = end = 0; base = at; break; }
+          if (c.length <= left) { left -= c.length; at += c.length; continue; }
+          buf = c; base = at; pos = left; end = c.length;
+          break;
+        }
+        continue;
+      }
       // Need more input: gather chunks until the record the parser waits for is complete.
       // Gathering a few hundred KiB at a time keeps per-chunk overhead low with small (16 KiB gzip) pieces.
       const need = Math.max(parser.need, MIN_GATHER);

@@ -12,6 +12,11 @@ export interface RecordParser {
   /** Bytes needed from the returned position before the next record can be parsed. */
   need: number;
   /**
+   * Bytes from the returned position the parser has no use for (the body of a big block it skips):
+   * the reader drops them as they arrive rather than buffering them, then resets this to 0.
+   */
+  skip?: number;
+  /**
    * Parses whole records from buf[pos, end) and appends frames to `out` until `limit` frames are there.
    * `base` is the file offset of buf[0]. Frame data are views into `buf`. Returns the new position.
    */

@@ -1,5 +1,5 @@
-// Splits streamed text into lines once: each chunk is scanned only for its own newlines and an
-// unfinished line is kept as a list of pieces, so a line spread over many chunks costs its length,
+// Splits streamed text into lines once (LF, CRLF, or a lone CR as old Mac tools write): each chunk
+// is scanned only for its own line ends and an unfinished line is kept as a list of pieces, so a line spread over many chunks costs its length,
 // not its length times the number of chunks. Past MAX_LINE characters a line is not kept at all:
 // only its first characters (for the report) and its length in bytes.
 
@@ -31,23 +31,47 @@ export class LineSplitter {
   /** Bytes of the current overlong line, or -1 while the line is still within MAX_LINE. */
   private overBytes = -1;
   private head = '';
+  /** The last chunk ended in a CR: whether it ends the line depends on the next character. */
+  private pendingCR = false;
 
   constructor(private readonly sink: LineSink) {}
 
   push(text: string): void {
+    if (text.length === 0) return;
     let start = 0;
+    if (this.pendingCR) {
+      // A CR ended the last chunk: with an LF after it, it stays on the line (the parser drops it and
+      // byte offsets count both); alone, it was the line end (classic Mac text).
+      this.pendingCR = false;
+      if (text.charCodeAt(0) === 10) this.add('\r', 0, 1);
+      else this.finish();
+    }
+    let nl = text.indexOf('\n', start);
+    let cr = text.indexOf('\r', start);
     for (;;) {
-      const nl = text.indexOf('\n', start);
-      const end = nl < 0 ? text.length : nl;
-      if (end > start) this.add(text, start, end);
-      if (nl < 0) return;
+      // Only a lone CR ends a line; one before an LF belongs to that line. cr only moves forward: linear.
+      while (cr >= 0 && cr + 1 < text.length && text.charCodeAt(cr + 1) === 10) cr = text.indexOf('\r', cr + 1);
+      if (cr === text.length - 1 && nl < 0) {
+        if (cr > start) this.add(text, start, cr);
+        this.pendingCR = true;
+        return;
+      }
+      const brk = cr >= 0 && (nl < 0 || cr < nl) ? cr : nl;
+      if (brk < 0) {
+        if (text.length > start) this.add(text, start, text.length);
+        return;
+      }
+      if (brk > start) this.add(text, start, brk);
       this.finish();
-      start = nl + 1;
+      start = brk + 1;
+      if (nl >= 0 && nl < start) nl = text.indexOf('\n', start);
+      if (cr >= 0 && cr < start) cr = text.indexOf('\r', start);
     }
   }
 
   /** Ends the input: a last line without its newline is still a line. */
   end(): void {
+    if (this.pendingCR) { this.pendingCR = false; this.finish(); return; }
     if (this.partLen > 0 || this.overBytes >= 0) this.finish();
   }
 
