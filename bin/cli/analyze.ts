@@ -8,7 +8,7 @@ import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { analyze, parseFlowSpec, type AnalysisResult } from '../../shared/analysis/index.ts';
 import type { CaptureKey } from '../../shared/analysis/types.ts';
 import { EXPORT_FLAGS, exportOptionsFromFlags, writeExports, type LoadedCapture } from './export.ts';
-import { openCapture, readText, parseArgs, UsageError, displayName, problemLine, inflateOptions } from './io.ts';
+import { openCapture, readText, parseArgs, UsageError, displayName, problemLine, problemNotes, inflateOptions } from './io.ts';
 import { INFLATE_LIMIT_MESSAGE, type SkippedLines } from '../../shared/capture-file/reader.ts';
 import { skippedLinesNote } from '../../shared/capture-file/text/skipped.ts';
 import { jsonVisible } from '../../shared/util/shell.ts';
@@ -57,6 +57,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     // A refused inflate is not damage: the file may be fine, just larger than allowed, so no verdict on a prefix.
     if (fatal?.message.startsWith(INFLATE_LIMIT_MESSAGE)) throw new InflateLimit(problemLine(file, fatal));
     if (fatal) process.stderr.write(`warning: ${problemLine(file, fatal)} (analysing the ${r.packets.length} packets before it)\n`);
+    for (const l of problemNotes(file, r.summary.problems)) process.stderr.write(l + '\n');
     skippedBy[given] = r.summary.skipped;
     const skippedNote = skippedLinesNote(displayName(file), r.summary.skipped, fatal);
     if (skippedNote) process.stderr.write(`note: ${skippedNote}\n`);
@@ -149,8 +150,12 @@ export function renderText(r: AnalysisResult): string {
   lines.push(`  ${v.summary}`);
   if (r.flow) lines.push(`flow: ${r.flow.proto} ${r.flow.src}${r.flow.sport != null ? ':' + r.flow.sport : ''} > ${r.flow.dst}${r.flow.dport != null ? ':' + r.flow.dport : ''}`);
   const c = r.clock;
-  const unc = c.uncertainty_s == null ? 'uncertainty unknown' : `±${(c.uncertainty_s * 1e6).toFixed(0)} µs`;
-  lines.push(`clock: B = A ${c.offset_s >= 0 ? '+' : ''}${c.offset_s.toFixed(6)} s, skew ${c.skew_ppm.toFixed(2)} ppm (${unc}, ${c.pairs} pairs)`);
+  if (!(c.pairs > 0)) lines.push('clock: not aligned: no packet was matched on both hosts (times are as each host recorded them)');
+  else {
+    // One-sided pairs bound the offset from one direction only: no width to give.
+    const unc = c.uncertainty_s == null || !Number.isFinite(c.uncertainty_s) ? 'bounded from one direction only' : `±${(c.uncertainty_s * 1e6).toFixed(0)} µs`;
+    lines.push(`clock: B = A ${c.offset_s >= 0 ? '+' : ''}${c.offset_s.toFixed(6)} s, skew ${c.skew_ppm.toFixed(2)} ppm (${unc}, ${c.pairs} pair${c.pairs === 1 ? '' : 's'})`);
+  }
   if (c.skew_observable === false && c.pairs > 0 && c.pairs_from_s !== undefined && c.pairs_to_s !== undefined) {
     const far = c.uncertainty_max_s == null || !Number.isFinite(c.uncertainty_max_s) ? 'unknown' : `±${(c.uncertainty_max_s * 1e6).toFixed(0)} µs`;
     lines.push(`  skew not observable: the pairs span ${(c.pairs_to_s - c.pairs_from_s).toFixed(3)} s; assuming up to ${((c.drift_per_s ?? 0) * 1e6).toFixed(0)} ppm, ${far} at the packet farthest from them`);

@@ -3,7 +3,7 @@ import { loadCapture } from '../../shared/ingest/load-capture.ts';
 import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { packetToJson } from '../../shared/ingest/packet-json.ts';
 import { clockNs } from '../../shared/util/time.ts';
-import { openCapture, readText, parseArgs, Out, UsageError, problemLine, inflateOptions, displayName } from './io.ts';
+import { openCapture, readText, parseArgs, Out, UsageError, problemLine, problemNotes, inflateOptions, displayName } from './io.ts';
 import { skippedLinesNote } from '../../shared/capture-file/text/skipped.ts';
 import { jsonVisible, visible } from '../../shared/util/shell.ts';
 import type { Packet } from '../../shared/protocols/packet.ts';
@@ -21,6 +21,7 @@ export async function inspect(argv: string[]): Promise<number> {
     if (step.done) {
       await out.end();
       const fatal = step.value.problems.find((p) => p.fatal);
+      for (const l of problemNotes(file, step.value.problems)) process.stderr.write(l + '\n');
       const skipped = skippedLinesNote(displayName(file), step.value.skipped, fatal);
       if (skipped) process.stderr.write(`note: ${skipped}\n`);
       if (fatal) {

@@ -51,6 +51,18 @@ export function problemLine(file: string, p: { message: string; offset: number }
   return `${displayName(file)}: ${visible(p.message)} at byte ${p.offset}${hint}`;
 }
 
+/**
+ * The reader's non-fatal problems (a record it repaired, a time it could not show, comments it cut) as
+ * `note:` lines for stderr: the first few, then how many more. The packets are all there; these say
+ * where the file was odd.
+ */
+export function problemNotes(file: string, problems: ReadonlyArray<{ fatal: boolean; message: string; offset: number }>, most = 3): string[] {
+  const odd = problems.filter((p) => !p.fatal);
+  const lines = odd.slice(0, most).map((p) => `note: ${problemLine(file, p)}`);
+  if (odd.length > most) lines.push(`note: ${displayName(file)}: ${odd.length - most} more like these`);
+  return lines;
+}
+
 /** Buffered writer for large outputs; stops quietly when the reader goes away (`| head`). */
 export class Out {
   private parts: string[] = [];

@@ -15,6 +15,7 @@ import { diagnose, type Facts } from './diagnose.ts';
 import { refineByTunnel } from './tunnels/index.ts';
 import { decideRoles } from './roles.ts';
 import { isBackgroundNoise } from './noise.ts';
+import { proseData } from '../util/shell.ts';
 
 function isSynOnly(p: Packet): boolean {
   return p.tcp !== undefined && p.tcp.flags.includes('S') && !p.tcp.flags.includes('.');
@@ -150,7 +151,7 @@ export function analyze(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions =
     r.findings.push({
       severity: 'warning', checkpoint: null, host: 'A', class: 'none', rule: 'roles-unclear',
       title: 'The captures disagree about which host started the connection',
-      detail: `Some packets make ${a.name} the initiating host, others ${b.name}; the analysis keeps the order given (first file = initiating host A). If the verdict blames the wrong side, check that both captures are of the same test.`,
+      detail: `Some packets make ${proseData(a.name)} the initiating host, others ${proseData(b.name)}; the analysis keeps the order given (first file = initiating host A). If the verdict blames the wrong side, check that both captures are of the same test.`,
       evidence: [], next_steps: ['Capture both ends during one test connection, started from the host given first.'],
     });
   }

@@ -1,7 +1,7 @@
 // Findings and verdict: derive the facts every rule reads once, run the registered rules that
 // apply to the tunnel kind at hand (shared/analysis/rules/), and choose the verdict.
 
-import { describeOddName, isInterfaceName, shellQuote, visible } from '../util/shell.ts';
+import { describeOddName, isInterfaceName, proseData, shellQuote } from '../util/shell.ts';
 import type { Rec, Side } from './prepare.ts';
 import { ep, epd, type EngineFacts, type Facts, type IfaceWords } from './facts.ts';
 import type { AnalysisResult, CheckpointLabel, Finding, Verdict } from './types.ts';
@@ -97,13 +97,14 @@ export function deriveFacts(e: EngineFacts): Facts {
   const a2 = L('A2');
   const f: Facts = {
     ...e, tunnel, kind, variant, L, expected, firstMissing, notCaptured,
-    dst: T !== null ? (T.dport !== undefined ? `${T.dst}:${T.dport}` : T.dst) : '?',
+    dst: T !== null ? proseData(T.dport !== undefined ? `${T.dst}:${T.dport}` : T.dst) : '?',
     ifw, oddNames: odd, bListen,
     misroutedA1: mis !== undefined ? { side: A, r: mis.rec } : undefined,
     inits, resps, bInits, bResps,
     say: {
-      ...ifw, dstAddr: T?.dst ?? '?', aTunAddr: T?.src || '?', bListen,
-      target: a2 !== undefined ? epd(a2.r.p) : null, inits: inits.length, resps: resps.length,
+      // Addresses are capture text (a pasted capture may hold any token there): prose-ready here.
+      ...ifw, dstAddr: proseData(T?.dst ?? '?'), aTunAddr: proseData(T?.src || '?'), bListen: bListen !== null ? proseData(bListen) : null,
+      target: a2 !== undefined ? proseData(epd(a2.r.p)) : null, inits: inits.length, resps: resps.length,
     },
   };
   const evidence = e.options?.evidence;
@@ -128,7 +129,7 @@ export function diagnose(e: EngineFacts): { findings: Finding[]; verdict: Verdic
       out = [{
         severity: 'info', checkpoint: null, host: 'A', class: 'none', rule: rule.id,
         title: `Diagnosis rule ${rule.id} failed on these captures and was skipped`,
-        detail: visible(String(err instanceof Error ? err.message : err)).slice(0, 300), evidence: [], next_steps: [],
+        detail: proseData(String(err instanceof Error ? err.message : err)).slice(0, 300), evidence: [], next_steps: [],
       }];
     }
     for (const x of out) x.rule ??= rule.id;

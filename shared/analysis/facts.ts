@@ -10,6 +10,7 @@ import type {
   AnalysisResult, AnalyzeOptions, CaptureKey, CheckpointLabel, ClockEstimate, HopStage, Role,
 } from './types.ts';
 import type { SayCtx, TunnelModule } from './tunnels/types.ts';
+import { proseCode } from '../util/shell.ts';
 
 export type Chain = Array<{ side: Side; r: Rec; stage: HopStage; carrier: boolean }>;
 
@@ -54,7 +55,7 @@ export interface Facts extends EngineFacts {
   firstMissing: CheckpointLabel | null;
   /** Interfaces whose absence removed labels ("A's tunnel interface"). */
   notCaptured: string[];
-  /** Destination of the flow as "addr:port" (or "?"). */
+  /** Destination of the flow as "addr:port" (or "?"), ready for prose (`proseData`): not for matching. */
   dst: string;
   /** Interface words for commands; `oddNames` holds a sentence for each name that had to be replaced. */
   ifw: IfaceWords;
@@ -83,13 +84,7 @@ export function epd(p: { dst?: string; dport?: number }): string {
 }
 
 /**
- * A command as a markdown code span. Build the command with `cmd` (shared/util/shell.ts). A quoted
- * word from a capture may hold backticks: the fence is then longer than any run inside.
+ * A command as a code span in engine prose (`proseCode`, shared/util/shell.ts). Build the command with
+ * `cmd`; a capture value outside a command goes through `proseData` instead.
  */
-export function code(s: string): string {
-  if (!s.includes('`')) return '`' + s + '`';
-  let longest = 0;
-  for (const m of s.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
-  const fence = '`'.repeat(longest + 1);
-  return `${fence} ${s} ${fence}`;
-}
+export const code = proseCode;

@@ -14,6 +14,7 @@
 
 import type { Packet, PacketList } from '../protocols/packet.ts';
 import type { CaptureInput } from './types.ts';
+import { proseData } from '../util/shell.ts';
 
 /** Packets read per capture: the test connection is near the start of a troubleshooting capture. */
 const SCAN = 200_000;
@@ -172,9 +173,10 @@ function orderVotes(a: Scan, b: Scan, names: [string, string], v: Votes): void {
 export function decideRoles(a: CaptureInput, b: CaptureInput): RoleDecision {
   const sa = scan(a.packets), sb = scan(b.packets);
   const v: Votes = { a: 0, b: 0, why: [], signals: new Set() };
-  const names: [string, string] = [a.name, b.name];
-  directionVotes(sa, true, a.name, v);
-  directionVotes(sb, false, b.name, v);
+  // Capture names (file names) are data: the reason is shown as prose.
+  const names: [string, string] = [proseData(a.name), proseData(b.name)];
+  directionVotes(sa, true, names[0], v);
+  directionVotes(sb, false, names[1], v);
   ttlVotes(sa, sb, names, v);
   if (v.a === 0 && v.b === 0) orderVotes(sa, sb, names, v);
   if (v.a === 0 && v.b === 0) loneTtlVotes(sa, sb, names, v);

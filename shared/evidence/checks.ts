@@ -4,7 +4,7 @@
 // the two hosts' bundles; the diagnosis rules (shared/analysis/rules/evidence-*.ts) turn their
 // issues into findings when they agree with what the captures show.
 import type { CaptureKey, CheckpointLabel, FailureClass } from '../analysis/types.ts';
-import { cmd, visible } from '../util/shell.ts';
+import { cmd, proseCode, proseData } from '../util/shell.ts';
 import { familyOf, prefixContains, type Family } from './net.ts';
 import type { HostEvidence } from './types.ts';
 import { endpointPortMismatch, pairDumps, peerForAddress, peersWithoutKeepalive, quotePeer, wgTransferDelta, type WgPeer } from './wg.ts';
@@ -36,7 +36,8 @@ export interface Issue {
   next_steps: string[];
 }
 
-const v = visible;
+// Capture and far-end values in running prose (see proseData in shared/util/shell.ts).
+const v = proseData;
 /** "FILE line N" for a quote: the fact's own item when it has one, else the last item of that kind. */
 const src = (h: HostEvidence, k: keyof HostEvidence['from'], line?: number, file?: string): string =>
   `${file ?? h.from[k] ?? k}${line !== undefined && line > 0 ? ` line ${line}` : ''}`;
@@ -68,7 +69,7 @@ export function checkWgAllowedIps(a: HostEvidence | undefined, b: HostEvidence |
         title: `B's peer ${v(want.publicKey)} does not allow A's tunnel address ${v(flow.src)}`,
         detail: `B decrypts A's packet and drops it: its source ${v(flow.src)} is outside that peer's AllowedIPs (${v(want.allowedIps.map((p) => p.text).join(', ')) || 'none'})${other}. It dies at tunnel policy.`,
         quotes: [{ host: 'B', source: src(b, 'wg-dump', want.line), text: quotePeer(want) }],
-        next_steps: [`On B: add ${v(flow.src)}/${familyOf(flow.src) === 6 ? 128 : 32} (or A's tunnel subnet) to that peer's AllowedIPs, e.g. \`${cmd`wg set ${want.iface} peer ${want.publicKey} allowed-ips ${[...want.allowedIps.map((p) => p.text), `${flow.src}/${familyOf(flow.src) === 6 ? 128 : 32}`].join(',')}`}\`, and in its config file.`],
+        next_steps: [`On B: add ${v(flow.src)}/${familyOf(flow.src) === 6 ? 128 : 32} (or A's tunnel subnet) to that peer's AllowedIPs, e.g. ${proseCode(cmd`wg set ${want.iface} peer ${want.publicKey} allowed-ips ${[...want.allowedIps.map((p) => p.text), `${flow.src}/${familyOf(flow.src) === 6 ? 128 : 32}`].join(',')}`)}, and in its config file.`],
       });
     }
   }
@@ -102,8 +103,8 @@ export function checkWgKeys(a: HostEvidence | undefined, b: HostEvidence | undef
     detail: `The keys of the two dumps do not pair up: ${pair.problems.map(v).join('; ')}. B cannot answer a handshake from a key it does not know.`,
     quotes,
     next_steps: bLacksA
-      ? [`On B: set the peer's public key to A's (${v(ai.publicKey)}): \`${cmd`wg show ${bi.iface} peers`}\`, then fix the [Peer] PublicKey in B's config.`]
-      : [`On A: the [Peer] PublicKey for B must be ${v(bi.publicKey)} (\`${cmd`wg show ${ai.iface} peers`}\`).`],
+      ? [`On B: set the peer's public key to A's (${v(ai.publicKey)}): ${proseCode(cmd`wg show ${bi.iface} peers`)}, then fix the [Peer] PublicKey in B's config.`]
+      : [`On A: the [Peer] PublicKey for B must be ${v(bi.publicKey)} (${proseCode(cmd`wg show ${ai.iface} peers`)}).`],
   }];
 }
 
@@ -119,7 +120,7 @@ export function checkWgEndpointPort(a: HostEvidence | undefined, b: HostEvidence
       { host: 'A', source: src(a, 'wg-dump', m.peer.line), text: quotePeer(m.peer) },
       { host: 'B', source: src(b, 'wg-dump', m.iface.line), text: `${m.iface.iface} public key ${m.iface.publicKey} listen-port ${m.listenPort}` },
     ],
-    next_steps: [`On A: set the peer's Endpoint to port ${m.listenPort}: \`${cmd`wg set ${m.peer.iface} peer ${m.peer.publicKey} endpoint ${`${m.peer.endpoint!.host.includes(':') ? `[${m.peer.endpoint!.host}]` : m.peer.endpoint!.host}:${m.listenPort}`}`}\`, and in the config file.`],
+    next_steps: [`On A: set the peer's Endpoint to port ${m.listenPort}: ${proseCode(cmd`wg set ${m.peer.iface} peer ${m.peer.publicKey} endpoint ${`${m.peer.endpoint!.host.includes(':') ? `[${m.peer.endpoint!.host}]` : m.peer.endpoint!.host}:${m.listenPort}`}`)}, and in the config file.`],
   }];
 }
 
@@ -140,7 +141,7 @@ export function checkWgKeepalive(a: HostEvidence | undefined, b: HostEvidence | 
     title: `A is behind NAT (B sees it as ${v(seen!.host)}:${seen!.port}) and sends no keepalive`,
     detail: 'Without PersistentKeepalive the NAT in front of A forgets the mapping when the tunnel is idle; traffic that B starts then never arrives.',
     quotes: [{ host: 'A', source: src(a, 'wg-dump', p.line), text: quotePeer(p) }],
-    next_steps: [`On A: \`${cmd`wg set ${p.iface} peer ${p.publicKey} persistent-keepalive 25`}\` (PersistentKeepalive = 25 in the config).`],
+    next_steps: [`On A: ${proseCode(cmd`wg set ${p.iface} peer ${p.publicKey} persistent-keepalive 25`)} (PersistentKeepalive = 25 in the config).`],
   }];
 }
 
@@ -171,11 +172,11 @@ export function checkFirewall(h: HostEvidence | undefined, host: CaptureKey, hoo
     : `the ${v(d.policyChain!.chain.name)} chain's policy`;
   const fix = h.firewall.kind === 'nft'
     ? d.decidedBy && d.decidedBy.rule.handle !== null
-      ? `\`${cmd`nft delete rule ${d.decidedBy.table.family} ${d.decidedBy.table.name} ${d.decidedBy.chain.name} handle ${d.decidedBy.rule.handle}`}\` if it is not wanted, or add an accept rule before it for this flow.`
+      ? `${proseCode(cmd`nft delete rule ${d.decidedBy.table.family} ${d.decidedBy.table.name} ${d.decidedBy.chain.name} handle ${d.decidedBy.rule.handle}`)} if it is not wanted, or add an accept rule before it for this flow.`
       : 'add an accept rule for this flow before the drop (`nft -a list ruleset` shows the handles).'
     : d.decidedBy
-      ? `\`${cmd`iptables -t ${d.decidedBy.table.name} -D ${d.decidedBy.chain.name} ${d.decidedBy.rule.index}`}\` if it is not wanted, or insert an ACCEPT rule for this flow before it (\`${cmd`iptables -t ${d.decidedBy.table.name} -I ${d.decidedBy.chain.name} ${d.decidedBy.rule.index}`} …\`).`
-      : `add an ACCEPT rule for this flow (\`${cmd`iptables -A ${d.policyChain!.chain.name}`} …\`) or change the policy.`;
+      ? `${proseCode(cmd`iptables -t ${d.decidedBy.table.name} -D ${d.decidedBy.chain.name} ${d.decidedBy.rule.index}`)} if it is not wanted, or insert an ACCEPT rule for this flow before it (${proseCode(cmd`iptables -t ${d.decidedBy.table.name} -I ${d.decidedBy.chain.name} ${d.decidedBy.rule.index}` + ' …')}).`
+      : `add an ACCEPT rule for this flow (${proseCode(cmd`iptables -A ${d.policyChain!.chain.name}` + ' …')}) or change the policy.`;
   return [{
     id: 'evidence-fw-drop', host, class: 'firewall', explains,
     title: `${host}'s firewall ${d.verdict === 'reject' ? 'rejects' : 'drops'} ${what}: ${by}`,
@@ -212,16 +213,16 @@ export function checkRoute(h: HostEvidence | undefined, host: CaptureKey, q: { d
     return [{
       id: 'evidence-route-missing', host, class: 'routing', explains,
       title: d.outcome === 'no-route' ? `${host} has no route for ${what} (${v(q.dst)})` : `${host} routes ${what} (${v(q.dst)}) into a ${d.outcome} route`,
-      detail: `Looking it up as \`${cmdGet}\` would: ${d.steps.map(v).join('; ')}.`,
+      detail: `Looking it up as ${proseCode(cmdGet)} would: ${d.steps.map(v).join('; ')}.`,
       quotes,
-      next_steps: [`On ${host}: add a route for ${v(q.dst)}${want ? ` via ${v(want)}` : ''} in the table the rules pick, then \`${cmdGet}\`.`],
+      next_steps: [`On ${host}: add a route for ${v(q.dst)}${want ? ` via ${v(want)}` : ''} in the table the rules pick, then ${proseCode(cmdGet)}.`],
     }];
   }
   if (d.outcome === 'route' && want !== null && d.route!.dev !== null && d.route!.dev !== want) {
     return [{
       id: 'evidence-route-missing', host, class: 'routing', explains,
       title: `${host} sends ${what} out ${v(d.route!.dev)} instead of ${v(want)}${d.rule && d.rule.pref !== 32766 && d.rule.pref !== 0 ? ` (policy rule ${d.rule.pref}, table ${v(d.table ?? '?')})` : ''}`,
-      detail: `\`${cmdGet}\` on the captured tables: ${d.steps.map(v).join('; ')}. ${v(q.dst)} is on ${v(want)}'s network, but this route takes the packet elsewhere.`,
+      detail: `${proseCode(cmdGet)} on the captured tables: ${d.steps.map(v).join('; ')}. ${v(q.dst)} is on ${v(want)}'s network, but this route takes the packet elsewhere.`,
       quotes,
       next_steps: [`On ${host}: add ${v(q.dst)}'s network via ${v(want)} to table ${v(d.table ?? 'main')}, or narrow the rule${d.rule ? ` "${v(d.rule.text)}"` : ''}.`],
     }];
@@ -245,7 +246,7 @@ export function checkForwarding(h: HostEvidence | undefined, host: CaptureKey, f
     title: `Forwarding is disabled on ${host} (${key} = 0)`,
     detail: `${host} decrypts the packet but the kernel does not forward between interfaces: it dies after decryption.`,
     quotes: [{ host, source: src(h, 'sysctl', h.sysctl.lines[key]), text: quoteSysctl(h.sysctl, key) }],
-    next_steps: [`On ${host}: \`${cmd`sysctl -w ${key}=1`}\` and make it permanent in /etc/sysctl.d/.`],
+    next_steps: [`On ${host}: ${proseCode(cmd`sysctl -w ${key}=1`)} and make it permanent in /etc/sysctl.d/.`],
   }];
 }
 
@@ -260,9 +261,9 @@ export function checkRpFilter(h: HostEvidence | undefined, host: CaptureKey, pkt
   return [{
     id: 'evidence-rp-filter', host, class: 'asymmetric-routing', explains,
     title: `${host} drops packets from ${v(pkt.src)} on ${v(pkt.iif)}: strict rp_filter, and the route back leaves by ${v(back.route!.dev)}`,
-    detail: `With ${rp.key} = 1 the kernel accepts a packet only on the interface it would use to reach its source; the route to ${v(pkt.src)} goes out ${v(back.route!.dev)}.`,
+    detail: `With ${v(rp.key)} = 1 the kernel accepts a packet only on the interface it would use to reach its source; the route to ${v(pkt.src)} goes out ${v(back.route!.dev)}.`,
     quotes: [{ host, source: src(h, 'sysctl', h.sysctl.lines[rp.key]), text: quoteSysctl(h.sysctl, rp.key) }, ...routeQuote(h, host, back)],
-    next_steps: [`On ${host}: route ${v(pkt.src)} back via ${v(pkt.iif)}, or set ${rp.key} to 2 (loose) — the kernel uses the larger of conf.all and conf.${v(pkt.iif)}.`],
+    next_steps: [`On ${host}: route ${v(pkt.src)} back via ${v(pkt.iif)}, or set ${v(rp.key)} to 2 (loose) — the kernel uses the larger of conf.all and conf.${v(pkt.iif)}.`],
   }];
 }
 

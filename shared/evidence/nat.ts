@@ -4,7 +4,7 @@
 // an SNAT to an address the gateway does not own, a DNAT that sends WireGuard's own port elsewhere,
 // and a source NAT that rewrites WireGuard's own UDP so the far end sees another endpoint.
 import type { CaptureKey } from '../analysis/types.ts';
-import { cmd, visible } from '../util/shell.ts';
+import { cmd, proseCode, proseData } from '../util/shell.ts';
 import { familyOf, formatAddr, formatPrefix, parseAddr, prefixContains, type Family, type Prefix } from './net.ts';
 import { ownerOf, routeLookup, type IfAddress } from './iproute.ts';
 import {
@@ -78,7 +78,7 @@ export function describeNat(n: FwNat | undefined): string {
   if (!n) return 'NAT';
   const to = n.addr !== null ? (n.addr.includes(':') && n.port !== null ? `[${n.addr}]` : n.addr) + (n.port !== null ? `:${n.port}` : '') : n.port !== null ? `:${n.port}` : '';
   const name = n.type === 'masquerade' ? 'masquerade' : n.type === 'redirect' ? 'redirect' : n.type.toUpperCase();
-  return to ? `${name} to ${visible(to)}` : name;
+  return to ? `${name} to ${proseData(to)}` : name;
 }
 
 /** True when the port (or "p-q" range) of a NAT mapping leaves `port` as it is or may keep it. */
@@ -96,7 +96,8 @@ function addrKept(map: string, addr: string): boolean {
   return lo !== null && hi !== null && a !== null && a.family === lo.family && a.addr >= lo.addr && a.addr <= hi.addr;
 }
 
-const v = visible;
+// Capture and far-end values in running prose (see proseData in shared/util/shell.ts).
+const v = proseData;
 const srcName = (h: HostEvidence, line?: number): string => `${h.from.firewall ?? 'firewall'}${line !== undefined && line > 0 ? ` line ${line}` : ''}`;
 
 function ruleQuote(h: HostEvidence, host: CaptureKey, ref: FwRuleRef): Quote {
@@ -209,8 +210,8 @@ export function checkNat(a: HostEvidence | undefined, b: HostEvidence | undefine
         detail: `Walking the forwarded packet (${how}) through the postrouting hook: ${chainsText}.${miss} So ${v(dst)} sees ${v(bSrc)} as the source and answers it through its own default gateway unless it (or site B's router) has a route for ${v(tunnelNet)} via B${lanAddr ? ` (${v(lanAddr)})` : ''}: the return path is broken, not the service.`,
         quotes,
         next_steps: [
-          `On B, masquerade tunnel traffic leaving on ${v(oif)}: ${masq.map((c) => `\`${c}\``).join(', then ')}.`,
-          `Or keep A's address visible and route it back: on ${v(dst)} (or site B's router) \`${cmd`ip route add ${tunnelNet} via ${lanAddr ?? 'B-LAN-ADDRESS'}`}\`.`,
+          `On B, masquerade tunnel traffic leaving on ${v(oif)}: ${masq.map((c) => proseCode(c)).join(', then ')}.`,
+          `Or keep A's address visible and route it back: on ${v(dst)} (or site B's router) ${proseCode(cmd`ip route add ${tunnelNet} via ${lanAddr ?? 'B-LAN-ADDRESS'}`)}.`,
         ],
       });
     }
@@ -224,8 +225,8 @@ export function checkNat(a: HostEvidence | undefined, b: HostEvidence | undefine
         detail: `Walking the forwarded packet (${how}) through the postrouting hook ends at ${where(d.decidedBy)}: ${describeNat(d.decidedBy.rule.nat)}.${counted(b, d.decidedBy)}${unsure(d)} ${v(dst)} answers ${v(to)}, which is not one of B's addresses (\`ip -o addr\`), so the reply never comes back to B to be un-NATed.`,
         quotes: [ruleQuote(b, 'B', d.decidedBy)],
         next_steps: [fw.kind === 'nft' && d.decidedBy.rule.handle !== null
-          ? `On B: SNAT to B's own LAN address${lanAddr ? ` ${v(lanAddr)}` : ''} or masquerade instead: replace the rule (\`${cmd`nft delete rule ${d.decidedBy.table.family} ${d.decidedBy.table.name} ${d.decidedBy.chain.name} handle ${d.decidedBy.rule.handle}`}\`, then add one with \`masquerade\`).`
-          : `On B: SNAT to B's own LAN address${lanAddr ? ` ${v(lanAddr)}` : ''} or use MASQUERADE (\`${cmd`iptables -t ${d.decidedBy.table.name} -R ${d.decidedBy.chain.name} ${d.decidedBy.rule.index}`} … -j MASQUERADE\`).`],
+          ? `On B: SNAT to B's own LAN address${lanAddr ? ` ${v(lanAddr)}` : ''} or masquerade instead: replace the rule (${proseCode(cmd`nft delete rule ${d.decidedBy.table.family} ${d.decidedBy.table.name} ${d.decidedBy.chain.name} handle ${d.decidedBy.rule.handle}`)}, then add one with \`masquerade\`).`
+          : `On B: SNAT to B's own LAN address${lanAddr ? ` ${v(lanAddr)}` : ''} or use MASQUERADE (${proseCode(cmd`iptables -t ${d.decidedBy.table.name} -R ${d.decidedBy.chain.name} ${d.decidedBy.rule.index}` + ' … -j MASQUERADE')}).`],
       });
     }
   }
@@ -277,7 +278,7 @@ function checkListenDnat(a: HostEvidence | undefined, b: HostEvidence, fw: FwRul
     title: `B's prerouting ${describeNat(n)} sends A's handshakes (udp port ${pkt.dport}) away from WireGuard`,
     detail: `A's handshake (udp ${v(aSrc ?? '?')} → ${v(dst)}:${pkt.dport}${iif !== undefined ? `, in ${v(iif)}` : ''}) matches ${where(ref)} in the nat prerouting hook.${counted(b, ref)}${unsure(d)} WireGuard on B listens on ${v(dst)}:${port}, so it never sees the handshake and never answers; the packet goes ${elsewhere ? `to ${v(n.addr!)} instead` : `to port ${v(n.port!)} instead`}.`,
     quotes: [ruleQuote(b, 'B', ref), ...(b.wg?.interfaces[0] ? [{ host: 'B' as const, source: `${b.from['wg-dump'] ?? 'wg-dump'} line ${b.wg.interfaces[0].line}`, text: `${b.wg.interfaces[0].iface} listen-port ${port}` }] : [])],
-    next_steps: [`On B: remove the port forward if WireGuard runs on B (\`${del}\`), or narrow it so it does not catch udp port ${port}.`],
+    next_steps: [`On B: remove the port forward if WireGuard runs on B (${proseCode(del)}), or narrow it so it does not catch udp port ${port}.`],
   }];
 }
 
@@ -310,7 +311,7 @@ function checkEndpointSnat(a: HostEvidence | undefined, b: HostEvidence, fw: FwR
     title: `B's ${describeNat(n)} rewrites WireGuard's own UDP: A gets B's answers from ${shown} instead of ${v(src)}:${port}`,
     detail: `B's answers to A (udp ${v(src)}:${port} → ${v(aAddr)}:${bPeer.endpoint.port}${oif !== undefined ? `, out ${v(oif)}` : ''}) match ${where(ref)} in the nat postrouting hook.${counted(b, ref)}${unsure(d)} A (and any stateful firewall or NAT in front of it) expects them from the Endpoint it sends to; answers from another address or port are dropped as unrelated or move A's Endpoint.`,
     quotes: [ruleQuote(b, 'B', ref)],
-    next_steps: [`On B: exempt WireGuard's port from that rule, e.g. \`${exempt}\` before it, or restrict the rule to forwarded traffic (\`oifname\`/\`ip saddr\` of the LAN).`],
+    next_steps: [`On B: exempt WireGuard's port from that rule, e.g. ${proseCode(exempt)} before it, or restrict the rule to forwarded traffic (\`oifname\`/\`ip saddr\` of the LAN).`],
   }];
 }
 
@@ -382,6 +383,6 @@ function tunnelNatFor(a: HostEvidence, flow: TestFlow, ctx: CheckContext, src: s
     title: `Gateway A's ${describeNat(n)} (${where(ref)}) also rewrites LAN traffic for the tunnel: ${v(shown)} → ${v(to ?? '?')}`,
     detail: `Walking the LAN packet (${v(flow.proto)} ${v(src)} → ${v(flow.dst)}${iif !== undefined ? `, in ${v(iif)}` : ''}${oif !== undefined ? `, out ${v(oif)}` : ''}) through the postrouting hook ends at that rule.${counted(a, ref)}${unsure(d)}${before?.by ? ` The local traffic selector (${v(before.by)}) covers ${v(src)} but not ${v(to ?? '?')}, so the rewritten packet is not encrypted.` : ' The rewritten source must still match the local traffic selector, or nothing is encrypted.'}`,
     quotes: [{ host: 'A', source: srcName(a, ref.rule.line), text: quoteRule(ref, fw.kind) }],
-    next_steps: [`On gateway A: exempt site-to-site traffic before that rule, e.g. \`${fix}\`${fw.kind === 'nft' ? ' (or match `meta ipsec exists` / `rt ipsec exists` there)' : ''}.`],
+    next_steps: [`On gateway A: exempt site-to-site traffic before that rule, e.g. ${proseCode(fix)}${fw.kind === 'nft' ? ' (or match `meta ipsec exists` / `rt ipsec exists` there)' : ''}.`],
   } };
 }

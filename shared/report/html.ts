@@ -6,13 +6,14 @@ import type { Note } from './notes.ts';
 import { packetKey } from './notes.ts';
 import type { CaptureSide, ReportInput } from './types.ts';
 import {
-  buildModel, clockSentence, excerptBlocks, fmtSeconds, fmtSignedSeconds, timeOf, timeOnA,
+  buildModel, clockSentence, excerptBlocks, fmtSeconds, fmtSignedSeconds, oneSidedClock, timeOf, timeOnA,
   CLOCK_CONVENTION, type ReportModel,
 } from './model.ts';
 import { CHECKPOINTS } from './labels.ts';
 import { layoutLadder, renderLadderSvg } from './ladder.ts';
 import { esc } from './svg.ts';
 import { visible } from '../util/shell.ts';
+import { splitProse } from '../util/prose.ts';
 
 export const REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:";
 
@@ -79,9 +80,12 @@ footer { margin-top: 36px; font-size: 11.5px; color: var(--muted); border-top: 1
 @page { size: A4; margin: 12mm; }
 `;
 
-/** Inline `code` spans in engine-written text (next steps name commands that way). */
+/**
+ * Engine prose: its code spans (commands, any fence length) as <code>, the rest as text. Split
+ * before escaping, by the one reading all renderers share (shared/util/prose.ts).
+ */
 function richText(s: string): string {
-  return esc(s).replace(/`([^`]+)`/g, '<code>$1</code>');
+  return splitProse(s).map((p) => (p.code ? `<code>${esc(p.text)}</code>` : esc(p.text))).join('');
 }
 
 function notesHtml(notes: Note[] | undefined): string {
@@ -208,17 +212,18 @@ function checkpointsHtml(m: ReportModel): string {
 
 function clockHtml(m: ReportModel): string {
   const c = m.result.clock;
-  const rows: Array<[string, string]> = [
+  // Without a matched pair the engine's offset is only a starting guess: the sentence says so, no figures.
+  const rows: Array<[string, string]> = !(c.pairs > 0) ? [['matched pairs', '0']] : [
     ['offset (B − A)', fmtSignedSeconds(c.offset_s)],
     ['skew', c.skew_observable === false ? `${c.skew_ppm.toFixed(3)} ppm (not observable: the pairs span too little time)` : `${c.skew_ppm.toFixed(3)} ppm`],
-    ['uncertainty', c.uncertainty_s === null ? 'one direction only (upper bound not known)' : `± ${fmtSeconds(c.uncertainty_s)}`],
+    ['uncertainty', oneSidedClock(c) ? 'one direction only (upper bound not known)' : `± ${fmtSeconds(c.uncertainty_s)}`],
     ['matched pairs', `${c.pairs}${c.pairs_a_to_b !== undefined ? ` (${c.pairs_a_to_b} A→B, ${c.pairs_b_to_a} B→A)` : ''}`],
   ];
-  if (c.uncertainty_max_s != null && Number.isFinite(c.uncertainty_max_s) && c.uncertainty_max_s > (c.uncertainty_s ?? 0) * 1.01) {
+  if (c.pairs > 0 && c.uncertainty_max_s != null && Number.isFinite(c.uncertainty_max_s) && c.uncertainty_max_s > (c.uncertainty_s ?? 0) * 1.01) {
     rows.push(['uncertainty far from the pairs', `± ${fmtSeconds(c.uncertainty_max_s)} (growing ${((c.drift_per_s ?? 0) * 1e6).toFixed(1)} µs per second away from them)`]);
   }
-  if (c.method) rows.push(['method', c.method]);
-  if (Number.isFinite(c.ref_s)) rows.push(['reference instant', `${c.ref_s.toFixed(6)} s (Unix, A's clock)`]);
+  if (c.pairs > 0 && c.method) rows.push(['method', c.method]);
+  if (c.pairs > 0 && Number.isFinite(c.ref_s)) rows.push(['reference instant', `${c.ref_s.toFixed(6)} s (Unix, A's clock)`]);
   return `<h2>Clock alignment</h2><p>${esc(clockSentence(m.result))}</p>` +
     `<table style="width:auto"><tbody>${rows.map(([k, v]) => `<tr><th>${esc(k)}</th><td class="t">${esc(v)}</td></tr>`).join('')}</tbody></table>` +
     `<p class="small">Convention: ${esc(CLOCK_CONVENTION)}. Times "on A's clock" in this report apply that correction to B's packets.</p>`;

@@ -6,6 +6,7 @@ import type { ReportInput } from './types.ts';
 import { buildModel, clockSentence, orderedCheckpoints, timeOf, timeOnA } from './model.ts';
 import { esc } from './svg.ts';
 import { visible } from '../util/shell.ts';
+import { splitProse } from '../util/prose.ts';
 
 // Everything below that comes from a capture, a notes file or a far end is hostile: it is escaped so
 // a Markdown renderer that passes raw HTML through (most issue trackers and wikis) shows it as text.
@@ -60,10 +61,12 @@ function cellCode(s: unknown): string {
   return codeSpan(s).replace(/\|/g, '\\|');
 }
 
-/** Engine text with `code` spans (next steps, details): code parts as code spans, the rest as inert text. */
+/**
+ * Engine prose (next steps, details): its code spans (any fence length, shared/util/prose.ts) as code
+ * spans with a fence of our own, the rest as inert text.
+ */
 function rich(s: unknown): string {
-  const parts = oneLine(s).split(/`([^`]+)`/);
-  return parts.map((p, i) => (i % 2 === 1 ? codeSpan(p) : text(p))).join('');
+  return splitProse(String(s ?? '')).map((p) => (p.code ? codeSpan(p.text) : text(p.text))).join('');
 }
 
 function quoteNotes(notes: Note[] | undefined, indent = ''): string[] {

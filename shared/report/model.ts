@@ -182,12 +182,20 @@ export function transformText(t: string | string[] | null | undefined): string {
   return Array.isArray(t) ? t.join(', ') : t;
 }
 
+/**
+ * Whether the offset is bounded from one side only: every matched pair went the same way, so there is
+ * no width to give (the engine says Infinity; JSON carries it as null). Never shown as "±0".
+ */
+export function oneSidedClock(c: { uncertainty_s: number | null }): boolean {
+  return c.uncertainty_s === null || !Number.isFinite(c.uncertainty_s);
+}
+
 /** One sentence on the clock estimate, for every export. */
 export function clockSentence(result: ReportAnalysis): string {
   const c = result.clock;
   if (!c || !(c.pairs > 0)) return 'No packet pairs matched across the hosts, so the clocks could not be aligned; times are shown as each host recorded them.';
   return `B's clock reads ${fmtSignedSeconds(finite(c.offset_s))} relative to A's, drifting ${finite(c.skew_ppm).toFixed(2)} ppm, ` +
-    `${c.uncertainty_s === null ? 'bounded from one direction only' : `uncertainty ±${fmtSeconds(finite(c.uncertainty_s))}`}, from ${c.pairs} matched pair${c.pairs === 1 ? '' : 's'}.`;
+    `${oneSidedClock(c) ? 'bounded from one direction only' : `uncertainty ±${fmtSeconds(c.uncertainty_s)}`}, from ${c.pairs} matched pair${c.pairs === 1 ? '' : 's'}.`;
 }
 
 export const CLOCK_CONVENTION = 't_B = t_A + offset + skew·(t_A − ref), i.e. t_A ≈ t_B − offset − skew·(t_B − ref)';

@@ -6,6 +6,17 @@ import { PcapngWriter, synthesizeFrame, SYNTH_SNAPLEN } from '../capture-file/pc
 import { describeTarget, packetKey } from './notes.ts';
 import type { CaptureSide, ReportInput } from './types.ts';
 import { buildModel, clockSentence, correctToA, CLOCK_CONVENTION, type ReportModel } from './model.ts';
+import { visible } from '../util/shell.ts';
+
+/**
+ * Text Tandem writes into the file (its comments, interface names and descriptions) carries capture
+ * names, notes and interface names: control and bidi characters become visible escapes, line by line
+ * (a comment keeps its line breaks), so `tshark -V` or `capinfos` cannot be made to restyle a terminal.
+ * The capture's own packet comments are copied as they were: they are the original file's data.
+ */
+function shown(s: string): string {
+  return s.split(/\r\n?|\n/).map(visible).join('\n');
+}
 
 export interface PcapngExportOptions {
   /** Which hosts go into the file (default both: the merged file). */
@@ -27,7 +38,8 @@ export function packetComments(m: ReportModel): Map<string, string[]> {
   const add = (side: CaptureSide, frame: number, text: string) => {
     const k = packetKey(side, frame);
     const l = out.get(k);
-    if (l) { if (!l.includes(text)) l.push(text); } else out.set(k, [text]);
+    const t = shown(text);
+    if (l) { if (!l.includes(t)) l.push(t); } else out.set(k, [t]);
   };
   for (const c of m.result.checkpoints) {
     add(c.capture, c.frame, `Tandem ${c.label}: ${m.describe(c.label)} (${c.capture}#${c.frame})`);
@@ -70,7 +82,7 @@ function sessionComment(m: ReportModel, sides: CaptureSide[], corrected: boolean
     if (lost) lines.push(`Note (${describeTarget(t)}): ${n.text}`);
   }
   lines.push(`Generated ${m.generatedAt} by Tandem ${m.toolVersion}. Checkpoint comments name the original frame as capture#frame.`);
-  return lines.join('\n');
+  return shown(lines.join('\n'));
 }
 
 /**
@@ -108,8 +120,8 @@ export function* annotatedPcapngChunks(input: ReportInput, opts: PcapngExportOpt
     if (id === undefined) {
       const what = rebuilt ? ', packets rebuilt from decoded fields (no original bytes)' : '';
       id = w.addInterface({
-        name: `${side}:${name}`,
-        description: `host ${side}, ${cap.name}, ${name}${what}`,
+        name: visible(`${side}:${name}`),
+        description: visible(`host ${side}, ${cap.name}, ${name}${what}`),
         linktype,
         snaplen: rebuilt ? SYNTH_SNAPLEN : known?.snaplen || 262144,
       });

@@ -89,5 +89,34 @@ export function ifaceWord(name: string, placeholder: string): string {
 
 /** A sentence that shows an unusable name as quoted data, never as part of a command. */
 export function describeOddName(what: string, name: string): string {
-  return `${what} in the capture is not a valid interface name, shown here as data: "${visible(name).replace(/"/g, '\\"')}".`;
+  return `${what} in the capture is not a valid interface name, shown here as data: "${proseData(name).replace(/"/g, '\\"')}".`;
+}
+
+// Engine prose (finding titles, details, next steps, verdict text) is plain text whose only markup
+// is a code span (shared/util/prose.ts reads it, the same way for the HTML and Markdown reports and
+// the app). The rule for a value from a capture, a paste or a far end, wherever it goes into prose:
+//   - in running text: `proseData(value)`: control characters visible as with `visible`, and a
+//     backtick written \x60 in the same style, so data can never open, close or split a code span;
+//   - in a command: quote it with `cmd`/`shellQuote` and wrap the command in `proseCode`, whose fence
+//     is longer than any backtick run inside, so the command (backticks too) is shown exactly.
+// Nothing else in prose is markup: `*`, `_`, `[`, `|`, `<`, `&` reach each renderer as text.
+
+/**
+ * A capture value for running prose: `visible`, and a backtick as \x60 (it would delimit code).
+ * Takes what a template literal would (a missing value reads as it always did).
+ */
+export function proseData(s: string | number | null | undefined): string {
+  return visible(String(s)).replace(/`/g, '\\x60');
+}
+
+/**
+ * A command (built with `cmd`) as a code span in prose: one backtick each side, or, when the command
+ * holds backticks, a fence one longer than its longest run with a space inside each end.
+ */
+export function proseCode(s: string): string {
+  if (!s.includes('`')) return '`' + s + '`';
+  let longest = 0;
+  for (const m of s.matchAll(/`+/g)) longest = Math.max(longest, m[0].length);
+  const fence = '`'.repeat(longest + 1);
+  return `${fence} ${s} ${fence}`;
 }

@@ -1,6 +1,6 @@
 // Replies that come back by another interface than the request left (rp_filter, stateful firewalls).
 
-import { cmd, visible } from '../../util/shell.ts';
+import { cmd, proseData } from '../../util/shell.ts';
 import { ifaceNameOf } from '../prepare.ts';
 import { code, ev } from '../facts.ts';
 import type { Finding } from '../types.ts';
@@ -18,11 +18,11 @@ registerRule({
     const fatal = f.L('B7') === undefined && first.rec.is(f.L('B6')?.r);
     const out: Finding = {
       rule: 'asymmetric-lan-reply', severity: fatal ? 'error' : 'warning', checkpoint: 'B6', host: fatal ? 'siteB' : 'B', class: 'asymmetric-routing',
-      title: `${odd.length} repl${odd.length === 1 ? 'y' : 'ies'} from ${f.lanTuple?.dst ?? '?'} entered B on ${visible(ifaceNameOf(first.rec.p))}, not on ${visible(ifaceNameOf(b5.r.p))} where the request left`,
+      title: `${odd.length} repl${odd.length === 1 ? 'y' : 'ies'} from ${proseData(f.lanTuple?.dst ?? '?')} entered B on ${proseData(ifaceNameOf(first.rec.p))}, not on ${proseData(ifaceNameOf(b5.r.p))} where the request left`,
       detail: 'Replies that come back by another interface than the request left are dropped by rp_filter and stateful firewalls.',
       evidence: odd.slice(0, 4).map((x) => ev(f.B, x.rec)),
       next_steps: [`On B: ${code('sysctl net.ipv4.conf.all.rp_filter')} and per-interface values.`,
-        `On the server side: ${code(cmd`ip route get ${b5.r.p.src ?? '?'}`)} must point back via B's ${f.ifw.lanB}.`],
+        `On the server side: ${code(cmd`ip route get ${b5.r.p.src ?? '?'}`)} must point back via B's ${proseData(f.ifw.lanB)}.`],
     };
     return [out];
   },
@@ -38,7 +38,7 @@ registerRule({
     if (b1.r.ifKey === b2.r.ifKey) return [];
     return [{
       rule: 'asymmetric-carrier', severity: 'warning', checkpoint: b2 === f.L('B2') ? 'B2' : 'B8', host: 'B', class: 'asymmetric-routing',
-      title: `B answers A's carrier traffic out ${visible(ifaceNameOf(b2.r.p))} though it arrived on ${visible(ifaceNameOf(b1.r.p))}`,
+      title: `B answers A's carrier traffic out ${proseData(ifaceNameOf(b2.r.p))} though it arrived on ${proseData(ifaceNameOf(b1.r.p))}`,
       evidence: [ev(f.B, b1.r), ev(f.B, b2.r)],
       next_steps: [`On B: ${code(cmd`ip route get ${b1.r.p.src ?? '?'}`)} and ${code('ip rule')}.`],
     }];

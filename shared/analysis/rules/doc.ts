@@ -24,6 +24,9 @@ export function rulesMarkdown(): string {
     '   read only the facts (`shared/analysis/facts.ts`: labels, first missing checkpoint, flows, carriers, `evidence` from the host-evidence options).',
     '2. Add one `import` line to `shared/analysis/rules/index.ts`.',
     '3. Tunnel wording and commands come from `facts.tunnel` (`shared/analysis/tunnels/`); capture text goes into commands only through `cmd`/`shellQuote`.',
+    '   Prose (title, detail, next steps) is plain text whose only markup is a code span: write a command as `` code(cmd`…`) ``, and a capture',
+    '   value (interface name, address, log prefix, file name) outside a command as `proseData(value)` (`shared/util/shell.ts`), so a backtick',
+    '   in it is shown as `\\x60` and never opens or closes a span in the HTML report, the Markdown report or the app.',
     '4. Regenerate this file (command at the top of `rules/doc.ts`).', '');
   return lines.join('\n');
 }

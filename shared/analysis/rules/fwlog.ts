@@ -2,7 +2,7 @@
 // it was dropped names the rule that did it. The record is a copy, never a checkpoint; its text
 // (prefix, rule, interface) came from the capture and is quoted as data.
 
-import { visible } from '../../util/shell.ts';
+import { proseData } from '../../util/shell.ts';
 import type { Packet } from '../../protocols/packet.ts';
 import type { Tuple } from '../inner.ts';
 import type { Facts } from '../facts.ts';
@@ -31,11 +31,11 @@ export function saysDrop(p: Packet): boolean {
 export function ruleName(p: Packet): string {
   const l = p.fwlog!;
   const parts: string[] = [];
-  if (l.prefix !== undefined) parts.push(`log prefix "${visible(l.prefix).replace(/"/g, '\\"')}"`);
+  if (l.prefix !== undefined) parts.push(`log prefix "${proseData(l.prefix).replace(/"/g, '\\"')}"`);
   if (l.group !== undefined) parts.push(`NFLOG group ${l.group}`);
-  if (l.rule !== undefined) parts.push(`pf rule "${visible(l.rule).replace(/"/g, '\\"')}"`);
-  if (l.action !== undefined && l.prefix === undefined) parts.push(`action "${visible(l.action)}"`);
-  if (l.ifname !== undefined) parts.push(`on "${visible(l.ifname)}"${l.dir !== undefined ? ` ${l.dir}` : ''}`);
+  if (l.rule !== undefined) parts.push(`pf rule "${proseData(l.rule).replace(/"/g, '\\"')}"`);
+  if (l.action !== undefined && l.prefix === undefined) parts.push(`action "${proseData(l.action)}"`);
+  if (l.ifname !== undefined) parts.push(`on "${proseData(l.ifname)}"${l.dir !== undefined ? ` ${l.dir}` : ''}`);
   return parts.join(', ') || 'an unnamed log rule';
 }
 
@@ -77,7 +77,7 @@ registerRule({
     const out: Finding = {
       rule: 'fwlog-drop', severity: onHost || fm === null ? 'error' : 'warning', checkpoint: cpt, host, class: 'firewall',
       title: `${host}'s firewall drops ${what}: ${ruleName(x.p)}`,
-      detail: `${host}'s firewall log recorded ${what} (${visible(x.p.summary)})${n > 1 ? ` ${n} times` : ''} under a rule that drops it: direct evidence of which rule, not a guess between firewall and routing.`,
+      detail: `${host}'s firewall log recorded ${what} (${proseData(x.p.summary)})${n > 1 ? ` ${n} times` : ''} under a rule that drops it: direct evidence of which rule, not a guess between firewall and routing.`,
       evidence: hits.slice(0, 4).map((h) => ({ capture: h.side.key, frame: h.p.frame })),
       next_steps: [
         `On ${host}: ${'`nft -a list ruleset`'} (or ${'`iptables-save -c`'}, ${'`pfctl -vvsr`'}) and find the rule logging with that prefix; allow the test traffic before it.`,

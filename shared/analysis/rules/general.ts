@@ -4,7 +4,7 @@
 import { cmd } from '../../util/shell.ts';
 import { ifaceNameOf } from '../prepare.ts';
 import { code, ep, epd, ev } from '../facts.ts';
-import { visible } from '../../util/shell.ts';
+import { proseData } from '../../util/shell.ts';
 import { registerRule } from './registry.ts';
 
 registerRule({
@@ -45,14 +45,14 @@ registerRule({
   evidence: 'the misrouted packet', tunnels: ['*'], applies: (f) => f.L('A1') === undefined && f.misroutedA1 !== undefined,
   evaluate: (f) => {
     const m = f.misroutedA1!;
-    const name = visible(ifaceNameOf(m.r.p)) || 'another interface';
+    const name = proseData(ifaceNameOf(m.r.p)) || 'another interface';
     return [{
       rule: 'a1-wrong-interface', severity: 'error', checkpoint: 'A1', host: 'A', class: 'routing',
       title: `A sends the test connection out ${name} instead of the tunnel`,
       detail: `The first packet to ${f.dst} leaves A on ${name} (${m.r.kind}), so it never enters the tunnel: it dies before the tunnel.`,
       evidence: [ev(f.A, m.r)],
       next_steps: [
-        `On A: ${code(cmd`ip route get ${f.T!.dst}`)} must name ${f.ifw.tunA}; check ${code('ip rule')} and the routing table the tunnel uses.`,
+        `On A: ${code(cmd`ip route get ${f.T!.dst}`)} must name ${proseData(f.ifw.tunA)}; check ${code('ip rule')} and the routing table the tunnel uses.`,
         ...f.tunnel.say.routeSteps(f.say),
       ],
     }];
@@ -100,7 +100,7 @@ registerRule({
       title: `The reply reaches A's tunnel interface ${repeats.length} times but A never answers`,
       detail: 'A\'s own firewall drops the decrypted reply (input from the tunnel, established).',
       evidence: repeats.slice(0, 4).map((x) => ev(f.A, x.rec)),
-      next_steps: [`On A: ${code('nft list ruleset')}: input on ${f.ifw.tunA} must accept established traffic from ${f.T!.dst}.`],
+      next_steps: [`On A: ${code('nft list ruleset')}: input on ${proseData(f.ifw.tunA)} must accept established traffic from ${proseData(f.T!.dst)}.`],
     }];
   },
 });
@@ -116,7 +116,7 @@ registerRule({
       title: `The tunnel works, but ${f.dst} answers the connection with a reset`,
       detail: 'Nothing listens on that port, or a firewall next to the server rejects with TCP RST.',
       evidence: [ev(b6.side, b6.r)],
-      next_steps: [`On ${f.T!.dst}: ${code('ss -ltn')} (is the service listening on port ${f.T!.dport ?? '?'}?) and its firewall rules.`],
+      next_steps: [`On ${proseData(f.T!.dst)}: ${code('ss -ltn')} (is the service listening on port ${f.T!.dport ?? '?'}?) and its firewall rules.`],
     }];
   },
 });
@@ -127,8 +127,8 @@ registerRule({
   evaluate: (f) => {
     const b4 = f.L('B4')!, b5 = f.L('B5')!;
     const parts: string[] = [];
-    if (ep(b4.r.p) !== ep(b5.r.p)) parts.push(`source ${ep(b4.r.p)} → ${ep(b5.r.p)} (SNAT/masquerade)`);
-    if (epd(b4.r.p) !== epd(b5.r.p)) parts.push(`destination ${epd(b4.r.p)} → ${epd(b5.r.p)} (DNAT)`);
+    if (ep(b4.r.p) !== ep(b5.r.p)) parts.push(`source ${proseData(ep(b4.r.p))} → ${proseData(ep(b5.r.p))} (SNAT/masquerade)`);
+    if (epd(b4.r.p) !== epd(b5.r.p)) parts.push(`destination ${proseData(epd(b4.r.p))} → ${proseData(epd(b5.r.p))} (DNAT)`);
     const m4 = b4.r.p.tcp?.mss, m5 = b5.r.p.tcp?.mss;
     if (m4 !== undefined && m5 !== undefined && m4 !== m5) parts.push(`MSS ${m4} → ${m5} (clamping)`);
     if (parts.length === 0) return [];
@@ -149,7 +149,7 @@ registerRule({
     if (ep(carA.r.p) === ep(carB.r.p)) return [];
     return [{
       rule: 'carrier-nat', severity: 'info', checkpoint: carB === f.L('B1') ? 'B1' : 'B3', host: 'path', class: 'nat',
-      title: `A's carrier packets are NATed on the way: ${ep(carA.r.p)} → ${ep(carB.r.p)}`,
+      title: `A's carrier packets are NATed on the way: ${proseData(ep(carA.r.p))} → ${proseData(ep(carB.r.p))}`,
       evidence: [ev(f.A, carA.r), ev(f.B, carB.r)], next_steps: [f.tunnel.say.natStep()],
     }];
   },

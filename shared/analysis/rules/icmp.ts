@@ -3,7 +3,7 @@
 // firewall says so (the target's own, or one on the path, by the ICMP's source). Host/net
 // unreachable and TTL exceeded from a router: routing on the path. Frag-needed: the path MTU.
 
-import { cmd } from '../../util/shell.ts';
+import { cmd, proseData } from '../../util/shell.ts';
 import { code, ev, type Facts } from '../facts.ts';
 import type { Rec, Side } from '../prepare.ts';
 import type { CheckpointLabel, FailureClass, Finding, FixHost } from '../types.ts';
@@ -65,7 +65,7 @@ registerRule({
     const evidence = [...all.slice(0, 3).map((y) => ev(y.side, y.r))];
     const a2 = f.L('A2');
     if (a2 !== undefined) evidence.unshift(ev(f.A, a2.r));
-    const cite = `ICMP "${x.text}" from ${x.from} about UDP port ${x.port} at ${x.target}`;
+    const cite = `ICMP "${proseData(x.text)}" from ${proseData(x.from)} about UDP port ${x.port} at ${proseData(x.target)}`;
     let cls: FailureClass, host: FixHost, title: string, detail: string, steps: string[];
     let cpt: CheckpointLabel | null = f.firstMissing;
     if (x.kind === 'port' && fromTarget) {
@@ -77,7 +77,7 @@ registerRule({
       const tunnelAbsent = f.B.listed.length > 0 && !tunnelRuns;
       cls = f.tunnel.configClass; host = tunnelAbsent ? 'B' : 'A';
       cpt = 'B2';
-      title = `B answers A's ${f.tunnel.words.init} with ICMP port unreachable: nothing listens on UDP ${x.port} at ${x.target}`;
+      title = `B answers A's ${f.tunnel.words.init} with ICMP port unreachable: nothing listens on UDP ${x.port} at ${proseData(x.target)}`;
       detail = `${cite}. The datagram reached B and B's kernel refused it, so no ${f.tunnel.words.response} can exist. ` +
         (!tunnelAbsent
           ? `${tunnelRuns ? `B's capture shows its ${f.tunnel.name} tunnel running, so check` : 'Check'} first the port A sends to (A's peer endpoint), then the port B listens on (or whether ${f.tunnel.name} runs on B).`
@@ -91,24 +91,24 @@ registerRule({
       if (fromTarget) cpt = 'B2';
       title = fromTarget
         ? `B's firewall rejects A's ${f.tunnel.words.init} (ICMP administratively prohibited)`
-        : `A firewall at ${x.from} rejects A's ${f.tunnel.words.init} on the way (ICMP administratively prohibited)`;
+        : `A firewall at ${proseData(x.from)} rejects A's ${f.tunnel.words.init} on the way (ICMP administratively prohibited)`;
       detail = `${cite}. A reject rule says so itself: it is a firewall, not routing.`;
       steps = fromTarget
-        ? [`On B: ${code('nft list ruleset')}: the input chain rejects UDP ${x.port}; accept it on ${f.ifw.wanB}.`]
-        : [`On the device at ${x.from}: its filter rejects UDP to ${x.target}:${x.port}; allow it (both directions).`];
+        ? [`On B: ${code('nft list ruleset')}: the input chain rejects UDP ${x.port}; accept it on ${proseData(f.ifw.wanB)}.`]
+        : [`On the device at ${proseData(x.from)}: its filter rejects UDP to ${proseData(x.target)}:${x.port}; allow it (both directions).`];
     } else if (x.kind === 'host' || x.kind === 'net' || x.kind === 'ttl') {
       cls = 'routing'; host = fromTarget ? 'B' : 'path';
-      title = `A's ${f.tunnel.words.init} does not reach ${x.target}: ${x.from} reports ${x.text}`;
+      title = `A's ${f.tunnel.words.init} does not reach ${proseData(x.target)}: ${proseData(x.from)} reports ${proseData(x.text)}`;
       detail = `${cite}. A router on the way has no route to B's address (or the packet loops).`;
-      steps = [`From A: ${code(cmd`traceroute -n ${x.target}`)}; on the router at ${x.from}: its route to ${x.target}.`];
+      steps = [`From A: ${code(cmd`traceroute -n ${x.target}`)}; on the router at ${proseData(x.from)}: its route to ${proseData(x.target)}.`];
     } else if (x.kind === 'frag') {
       cls = 'mtu'; host = 'path';
-      title = `A's ${f.tunnel.words.init} is too large for the path: ${x.from} reports ${x.text}`;
+      title = `A's ${f.tunnel.words.init} is too large for the path: ${proseData(x.from)} reports ${proseData(x.text)}`;
       detail = `${cite}.`;
       steps = ['Lower the MTU on A\'s side of the tunnel path, or allow fragments; let ICMP "fragmentation needed" through.'];
     } else {
       cls = 'firewall-or-routing'; host = fromTarget ? 'B' : 'path';
-      title = `A's ${f.tunnel.words.init} is answered with an ICMP error: ${x.text}`;
+      title = `A's ${f.tunnel.words.init} is answered with an ICMP error: ${proseData(x.text)}`;
       detail = `${cite}.`;
       steps = [];
     }
@@ -131,14 +131,14 @@ registerRule({
     return [{
       rule: 'destination-refuses-icmp', severity: 'warning', checkpoint: b6 === f.L('B6') ? 'B6' : 'B7', host: f.p2p ? 'B' : 'siteB',
       class: m.kind === 'admin' ? 'firewall' : m.kind === 'host' || m.kind === 'net' || m.kind === 'ttl' ? 'routing' : 'none',
-      title: `The tunnel works, but ${fromDst ? f.dst : `${from} (on the way to ${f.dst})`} answers the connection with ICMP "${m.text}"`,
+      title: `The tunnel works, but ${fromDst ? f.dst : `${proseData(from)} (on the way to ${f.dst})`} answers the connection with ICMP "${proseData(m.text)}"`,
       detail: m.kind === 'port' ? 'Nothing listens on that port at the destination.'
         : m.kind === 'admin' ? 'A firewall at the destination or next to it rejects the connection and says so.'
           : 'The answer comes back through the tunnel: the fault is beyond B, in site B.',
       evidence: [ev(b6.side, b6.r)],
       next_steps: m.kind === 'port'
-        ? [`On ${f.T!.dst}: ${code('ss -ltn')} / ${code('ss -lun')} (is the service listening on port ${f.T!.dport ?? '?'}?).`]
-        : [`On ${from}: its firewall rules and routes towards ${f.T!.src}.`],
+        ? [`On ${proseData(f.T!.dst)}: ${code('ss -ltn')} / ${code('ss -lun')} (is the service listening on port ${f.T!.dport ?? '?'}?).`]
+        : [`On ${proseData(from)}: its firewall rules and routes towards ${proseData(f.T!.src)}.`],
     }];
   },
 });

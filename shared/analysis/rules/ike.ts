@@ -13,6 +13,7 @@ import {
   V1_AGGRESSIVE, V1_INFO, V1_MAIN, V1_QUICK, type IkeMsg, type IkeModel,
 } from '../tunnels/ike-stages.ts';
 import { registerRule } from './registry.ts';
+import { proseData } from '../../util/shell.ts';
 
 const GENERIC = ['missing-a4', 'missing-b1', 'missing-a3', 'missing-b3'] as const;
 
@@ -72,7 +73,7 @@ registerRule({
         : 'Nothing came back; without B\'s capture, the path and a silent B look the same.',
       evidence: evOf(f, u.sends.slice(0, 4)),
       next_steps: [
-        `Allow UDP 500 and 4500 (and ESP, protocol 50, when no NAT is in between) towards ${first.p.dst ?? 'B'} on every firewall on the way.`,
+        `Allow UDP 500 and 4500 (and ESP, protocol 50, when no NAT is in between) towards ${proseData(first.p.dst ?? 'B')} on every firewall on the way.`,
         'Capture on B\'s WAN while A retries: if the requests arrive there, B ignores them (its IKE log says why).',
       ],
     }];

@@ -2,7 +2,7 @@
 // one a healthy run would show and these captures do not. Later absences follow from it and are
 // not separate findings. Tunnel-specific wording comes from the tunnel module (facts.tunnel).
 
-import { cmd } from '../../util/shell.ts';
+import { cmd, proseData } from '../../util/shell.ts';
 import { ifaceNameOf } from '../prepare.ts';
 import { code, ep, epd, ev, type Facts } from '../facts.ts';
 import type { CheckpointLabel, Finding } from '../types.ts';
@@ -64,11 +64,11 @@ registerRule({
     return [{
       rule: 'missing-b1', severity: 'error', checkpoint: 'B1', host: 'path', class: 'firewall-or-routing',
       title: `A's ${f.tunnel.words.init} never reaches B`,
-      detail: `A sent ${reps > 1 ? `${reps} of them (retried)` : 'it'} to ${target ?? '?'}; B's capture shows none. It dies between the hosts or in front of B.`,
+      detail: `A sent ${reps > 1 ? `${reps} of them (retried)` : 'it'} to ${proseData(target ?? '?')}; B's capture shows none. It dies between the hosts or in front of B.`,
       evidence: (a2 ? [ev(f.A, a2.r)] : []).concat(inits.filter((r) => a2 === undefined || !r.is(a2.r)).slice(0, 3).map((r) => ev(f.A, r))),
       next_steps: [
-        `Check firewalls/routers in front of B: they must let UDP to ${f.bListen ?? target ?? 'B'} in.`,
-        `On B: ${code(a2?.r.p.src !== undefined ? cmd`ip route get ${a2.r.p.src}` : 'ip route get <A public address>')} (must leave via ${f.ifw.wanB}); ${code('nft list ruleset')} for input drops.`,
+        `Check firewalls/routers in front of B: they must let UDP to ${proseData(f.bListen ?? target ?? 'B')} in.`,
+        `On B: ${code(a2?.r.p.src !== undefined ? cmd`ip route get ${a2.r.p.src}` : 'ip route get <A public address>')} (must leave via ${proseData(f.ifw.wanB)}); ${code('nft list ruleset')} for input drops.`,
         `On B: ${code('tcpdump -ni ' + f.ifw.wanB + (port !== undefined && /^\d+$/.test(port) ? ` udp port ${port}` : ' udp'))} while A retries.`,
       ],
     }];
@@ -96,9 +96,9 @@ registerRule({
     if (b1 !== undefined && b2 !== undefined && epd(b2.r.p) !== ep(b1.r.p)) {
       return [{
         rule: 'missing-a3', severity: 'error', checkpoint: 'A3', host: 'B', class: 'routing',
-        title: `B answers to ${epd(b2.r.p)}, not to where the ${f.tunnel.words.init} came from (${ep(b1.r.p)})`,
+        title: `B answers to ${proseData(epd(b2.r.p))}, not to where the ${f.tunnel.words.init} came from (${proseData(ep(b1.r.p))})`,
         evidence: [ev(f.B, b1.r), ev(f.B, b2.r)],
-        next_steps: [`On B: ${code(cmd`ip route get ${b1.r.p.src ?? '?'}`)}; ${code('ip rule')}; check SNAT rules on ${f.ifw.wanB} (${code('nft list ruleset')}).`],
+        next_steps: [`On B: ${code(cmd`ip route get ${b1.r.p.src ?? '?'}`)}; ${code('ip rule')}; check SNAT rules on ${proseData(f.ifw.wanB)} (${code('nft list ruleset')}).`],
       }];
     }
     const bResps = f.bResps.length > 0 ? f.bResps : f.B.hs.filter((r) => r.dir === 'out');
@@ -108,7 +108,7 @@ registerRule({
       detail: 'B answers, but nothing arrives on A: the return path (a firewall or the NAT in front of A) drops it.',
       evidence: (b2 ? [ev(f.B, b2.r)] : []).concat(bResps.filter((r) => b2 === undefined || !r.is(b2.r)).slice(0, 3).map((r) => ev(f.B, r))),
       next_steps: [
-        `Check the NAT router/firewall in front of A: it must let replies from ${f.bListen ?? 'B'} back to ${f.L('A2') ? ep(f.L('A2')!.r.p) : 'A'}.`,
+        `Check the NAT router/firewall in front of A: it must let replies from ${proseData(f.bListen ?? 'B')} back to ${proseData(f.L('A2') ? ep(f.L('A2')!.r.p) : 'A')}.`,
         `On A: ${code('tcpdump -ni ' + f.ifw.wanA + ' udp')} while retrying.`,
       ],
     }];
@@ -138,7 +138,7 @@ registerRule({
     rule: 'missing-b3', severity: 'error', checkpoint: 'B3', host: 'path', class: 'firewall-or-routing',
     title: 'A\'s encrypted data never reaches B',
     evidence: f.L('A4') ? [ev(f.A, f.L('A4')!.r)] : [],
-    next_steps: [`Check firewalls between A and B for the carrier traffic to ${f.bListen ?? 'B'}.`, `On B: ${code('tcpdump -ni ' + f.ifw.wanB)}.`],
+    next_steps: [`Check firewalls between A and B for the carrier traffic to ${proseData(f.bListen ?? 'B')}.`, `On B: ${code('tcpdump -ni ' + f.ifw.wanB)}.`],
   }],
 });
 
@@ -173,8 +173,8 @@ registerRule({
         detail: 'It dies after decryption, on B: the ICMP error comes from B itself.',
         evidence: b4ev.concat(rej.slice(0, 3).map((y) => ev(y.side, y.r))),
         next_steps: admin
-          ? [`On B: ${code('nft list ruleset')}: find the reject rule in the forward chain for ${f.ifw.tunB} → ${f.ifw.lanB}.`]
-          : [`On B: ${code(cmd`ip route get ${T.dst}`)} must leave via ${f.ifw.lanB}.`, `On B: ${code('sysctl net.ipv4.ip_forward')} (must be 1).`],
+          ? [`On B: ${code('nft list ruleset')}: find the reject rule in the forward chain for ${proseData(f.ifw.tunB)} → ${proseData(f.ifw.lanB)}.`]
+          : [`On B: ${code(cmd`ip route get ${T.dst}`)} must leave via ${proseData(f.ifw.lanB)}.`, `On B: ${code('sysctl net.ipv4.ip_forward')} (must be 1).`],
       }];
     }
     return [{
@@ -184,8 +184,8 @@ registerRule({
       evidence: b4ev,
       next_steps: [
         `On B: ${code('sysctl net.ipv4.ip_forward')} (must be 1).`,
-        `On B: ${code('nft list ruleset')}: forward must accept ${f.ifw.tunB} → ${f.ifw.lanB} to ${f.dst}.`,
-        `On B: ${code(cmd`ip route get ${T.dst}`)} (must leave via ${f.ifw.lanB}).`,
+        `On B: ${code('nft list ruleset')}: forward must accept ${proseData(f.ifw.tunB)} → ${proseData(f.ifw.lanB)} to ${f.dst}.`,
+        `On B: ${code(cmd`ip route get ${T.dst}`)} (must leave via ${proseData(f.ifw.lanB)}).`,
       ],
     }];
   },
@@ -204,12 +204,12 @@ registerRule({
       rule: 'missing-b6', severity: 'error', checkpoint: 'B6', host: 'siteB', class: snat || b5 === undefined ? 'firewall-or-routing' : 'routing',
       title: `${f.dst} never answers B's forwarded packet`,
       detail: snat
-        ? `B masquerades as ${src}: the destination host's own firewall, a firewall in site B, or a missing service drops the connection (on the wire the two look the same).`
-        : `B forwards with A's tunnel address ${T.src} as source: site B needs a route back to ${T.src} via B, and its firewalls must allow it.`,
+        ? `B masquerades as ${proseData(src)}: the destination host's own firewall, a firewall in site B, or a missing service drops the connection (on the wire the two look the same).`
+        : `B forwards with A's tunnel address ${proseData(T.src)} as source: site B needs a route back to ${proseData(T.src)} via B, and its firewalls must allow it.`,
       evidence: b5 ? [ev(f.B, b5.r)] : [],
       next_steps: snat
-        ? [`On ${T.dst}: is the service listening, and does its firewall (${code('nft list ruleset')}) accept ${src}?`, `On B: ${code('tcpdump -ni ' + f.ifw.lanB + ' ' + cmd`host ${T.dst}`)}.`]
-        : [`On ${T.dst} / site B's router: ${code(cmd`ip route get ${T.src}`)} must point to B.`, `Or masquerade on B: ${code('nft add rule ip nat postrouting oifname ' + f.ifw.lanB + ' masquerade')}.`],
+        ? [`On ${proseData(T.dst)}: is the service listening, and does its firewall (${code('nft list ruleset')}) accept ${proseData(src)}?`, `On B: ${code('tcpdump -ni ' + f.ifw.lanB + ' ' + cmd`host ${T.dst}`)}.`]
+        : [`On ${proseData(T.dst)} / site B's router: ${code(cmd`ip route get ${T.src}`)} must point to B.`, `Or masquerade on B: ${code('nft add rule ip nat postrouting oifname ' + f.ifw.lanB + ' masquerade')}.`],
     }];
   },
 });
@@ -225,10 +225,10 @@ registerRule({
     if (wrong !== null) {
       return [{
         rule: 'missing-b7', severity: 'error', checkpoint: 'B7', host: 'B', class: 'routing',
-        title: `B sends the reply out ${ifaceNameOf(wrong.p)} instead of the tunnel`,
+        title: `B sends the reply out ${proseData(ifaceNameOf(wrong.p))} instead of the tunnel`,
         detail: 'The return path is broken: B routes A\'s tunnel address elsewhere.',
         evidence: [ev(f.B, b6!.r), ev(f.B, wrong)],
-        next_steps: [`On B: ${code(cmd`ip route get ${T.src}`)} must name ${f.ifw.tunB}; check ${code('ip rule')}.`],
+        next_steps: [`On B: ${code(cmd`ip route get ${T.src}`)} must name ${proseData(f.ifw.tunB)}; check ${code('ip rule')}.`],
       }];
     }
     return [{
@@ -236,7 +236,7 @@ registerRule({
       title: 'B receives the reply but does not send it into the tunnel',
       detail: 'The return path dies on B: its firewall drops the established reply (or conntrack does not know the connection).',
       evidence: b6 ? [ev(f.B, b6.r)] : (f.L('B4') ? [ev(f.B, f.L('B4')!.r)] : []),
-      next_steps: [`On B: ${code('nft list ruleset')}: forward must accept established replies ${f.ifw.lanB} → ${f.ifw.tunB}.`, `On B: ${code(cmd`ip route get ${T.src}`)} (must name ${f.ifw.tunB}).`],
+      next_steps: [`On B: ${code('nft list ruleset')}: forward must accept established replies ${proseData(f.ifw.lanB)} → ${proseData(f.ifw.tunB)}.`, `On B: ${code(cmd`ip route get ${T.src}`)} (must name ${proseData(f.ifw.tunB)}).`],
     }];
   },
 });

@@ -6,7 +6,7 @@
 // Pure: reads the captures and the result, returns an amended copy.
 
 import type { Packet } from '../../protocols/packet.ts';
-import { cmd, isInterfaceName, shellQuote, visible } from '../../util/shell.ts';
+import { cmd, isInterfaceName, shellQuote, proseData } from '../../util/shell.ts';
 import { code } from '../facts.ts';
 import type { AnalysisResult, CaptureInput, CaptureKey, Checkpoint, CheckpointLabel, Finding, IfaceKind } from '../types.ts';
 
@@ -169,7 +169,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
     else if (r.verdict.status === 'ok') {
       const f: Finding = {
         rule: 'ipsec-gateway-a7', severity: 'error', checkpoint: gw('A7'), host: 'A', class: 'firewall-or-routing',
-        title: `Gateway A decrypts the reply but does not pass it to ${a0.src} on its LAN`,
+        title: `Gateway A decrypts the reply but does not pass it to ${proseData(a0.src)} on its LAN`,
         detail: 'The reply comes out of the tunnel interface and never leaves the LAN side: forward firewall or routing on gateway A.',
         evidence: [ev(A, a6)], next_steps: [`On gateway A: ${code(cmd`ip route get ${a0.src ?? '?'}`)}, the forward chain (\`nft list ruleset\`), \`sysctl net.ipv4.ip_forward\`.`],
       };
@@ -215,9 +215,9 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
       const f: Finding = {
         rule: 'ipsec-bypass', severity: 'error', checkpoint: 'A1', host: 'A', class: some ? 'ipsec-config' : 'routing',
         title: some
-          ? `Traffic to ${flow.dst} bypasses the tunnel while ${working.slice(0, 2).join(', ')} goes through it: the traffic selectors do not cover ${flow.dst}`
-          : `A sends the test connection to ${flow.dst} out ${clear[0] !== undefined ? visible(ifName(clear[0])) : visible(wanA)} unencrypted instead of into the tunnel`,
-        detail: (clear.length > 0 ? `The request leaves ${visible(ifName(clear[0]!))} in clear text (${clear.length} time${clear.length > 1 ? 's' : ''}). ` : '') +
+          ? `Traffic to ${proseData(flow.dst)} bypasses the tunnel while ${proseData(working.slice(0, 2).join(', '))} goes through it: the traffic selectors do not cover ${proseData(flow.dst)}`
+          : `A sends the test connection to ${proseData(flow.dst)} out ${clear[0] !== undefined ? proseData(ifName(clear[0])) : proseData(wanA)} unencrypted instead of into the tunnel`,
+        detail: (clear.length > 0 ? `The request leaves ${proseData(ifName(clear[0]!))} in clear text (${clear.length} time${clear.length > 1 ? 's' : ''}). ` : '') +
           (some
             ? 'Some hosts behind the peer work and this one does not: the child SA\'s local/remote subnets (or their netmask) leave it out on one side, so no route or policy sends it into the tunnel.'
             : ikeUp
@@ -225,8 +225,8 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
               : 'Nothing routes this destination into the tunnel.'),
         evidence: (a0 ? [ev(A, a0)] : []).concat(clear.slice(0, 3).map((p) => ev(A, p)), working.slice(0, 2).map((h) => ev(A, through.get(h)!))),
         next_steps: [
-          `On gateway A: \`swanctl --list-sas\` — the child SA's remote traffic selectors must include ${flow.dst}; the peer must list it as local.`,
-          `On gateway A: ${code(cmd`ip route get ${flow.dst ?? '?'}`)} (and \`ip route show table 220\` for strongSwan) must point into ${isInterfaceName(tunA) ? shellQuote(tunA) : 'the tunnel interface'}.`,
+          `On gateway A: \`swanctl --list-sas\` — the child SA's remote traffic selectors must include ${proseData(flow.dst)}; the peer must list it as local.`,
+          `On gateway A: ${code(cmd`ip route get ${flow.dst ?? '?'}`)} (and \`ip route show table 220\` for strongSwan) must point into ${isInterfaceName(tunA) ? proseData(shellQuote(tunA)) : 'the tunnel interface'}.`,
           'Selectors and subnet masks must agree on both gateways (a /24 on one side and a /16 on the other narrows or fails the child SA).',
         ],
       };
@@ -236,7 +236,7 @@ export function refineIpsec(result: AnalysisResult, a: CaptureInput, b: CaptureI
 
   // ---- NAT applied to tunnel traffic on gateway A: the source changes between A0 and A1.
   if (a0 !== undefined && a1 !== undefined && (a0.src !== a1.src || a0.dst !== a1.dst)) {
-    const what = a0.src !== a1.src ? `source ${a0.src} → ${a1.src}` : `destination ${a0.dst} → ${a1.dst}`;
+    const what = a0.src !== a1.src ? `source ${proseData(a0.src)} → ${proseData(a1.src)}` : `destination ${proseData(a0.dst)} → ${proseData(a1.dst)}`;
     const breaks = r.verdict.status === 'fail' && ['A4', 'B3', 'B4'].includes(r.verdict.first_missing ?? '');
     const f: Finding = {
       rule: 'ipsec-nat-before-encryption', severity: breaks ? 'error' : 'warning', checkpoint: breaks ? r.verdict.first_missing as CheckpointLabel : 'A1', host: 'A', class: 'nat',

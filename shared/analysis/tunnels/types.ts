@@ -36,7 +36,10 @@ export interface TunnelWords {
  */
 export interface SayCtx {
   tunA: string; tunB: string; wanA: string; wanB: string; lanB: string;
-  /** Flow destination address ("?" when unknown) and A's tunnel (inner source) address. */
+  /**
+   * Flow destination address ("?" when unknown) and A's tunnel (inner source) address. These and
+   * `bListen`/`target` are already `proseData` (shared/util/shell.ts); the interface words are shell words.
+   */
   dstAddr: string; aTunAddr: string;
   /** B's carrier endpoint "addr:port" when seen. */
   bListen: string | null;

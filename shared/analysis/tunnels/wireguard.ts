@@ -1,7 +1,7 @@
 // WireGuard as a tunnel module: UDP carriers with message types 1–4 (initiation 148 B, response
 // 92 B, cookie 64 B, transport data), peers and allowed IPs, `wg` commands.
 
-import { shellQuote } from '../../util/shell.ts';
+import { proseData, shellQuote } from '../../util/shell.ts';
 import { code as c } from '../facts.ts';
 import type { SayCtx, TunnelModule } from './types.ts';
 
@@ -77,7 +77,7 @@ export const wireguard: TunnelModule = {
       next_steps: [
         `On B: ${c('wg show ' + x.tunB)}: a peer with A's public key must exist; compare keys with ${c('wg show')} on A.`,
         `On both: ${c('wg show all preshared-keys')} must agree.`,
-        `On B: ${c('nft list ruleset')}: input must accept UDP to ${x.bListen ?? 'the listen port'} on ${x.wanB}.`,
+        `On B: ${c('nft list ruleset')}: input must accept UDP to ${x.bListen ?? 'the listen port'} on ${proseData(x.wanB)}.`,
       ],
     }),
     noDataAfterHandshake: (x) => ({

@@ -1,7 +1,7 @@
 // The analysis panels under the two panes: verdict and findings, clock estimate with its override,
 // notes, and the packet detail of the current selection.
 
-import { useEffect, useMemo, useState } from 'react';
+import { Fragment, useEffect, useMemo, useState } from 'react';
 import type { AnalysisResult, Finding } from '../../../../shared/analysis/types.ts';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
 import { describeTarget, type NoteTarget } from '../../../../shared/report/notes.ts';
@@ -12,6 +12,7 @@ import { refKey, type PacketRef } from './model.ts';
 import { readFrameBytes } from './packets-by-ref.ts';
 import type { ClockPairs } from '../../workers/session-messages.ts';
 import { visible } from '../../../../shared/util/shell.ts';
+import { splitProse } from '../../../../shared/util/prose.ts';
 
 export function RefLink({ r, onSelect, label }: { r: PacketRef; onSelect: (r: PacketRef) => void; label?: string }) {
   return (
@@ -117,21 +118,11 @@ export function FindingsPanel({ result, notes, onSelect, onNote }: { result: Ana
 }
 
 /**
- * The engine's text marks commands as `code` spans (a longer backtick fence when the command holds
- * backticks): commands are shown as code, the rest as plain text. React escapes both.
+ * Engine prose: its code spans (commands) as code, the rest as plain text, split by the reading the
+ * reports share (shared/util/prose.ts). React escapes both.
  */
 function EngineText({ text }: { text: string }): React.JSX.Element {
-  const parts: React.ReactNode[] = [];
-  let rest = text;
-  let k = 0;
-  for (;;) {
-    const m = /(`+)([\s\S]*?[^`])\1(?!`)/.exec(rest);
-    if (m === null) { parts.push(rest); break; }
-    parts.push(rest.slice(0, m.index));
-    parts.push(<code key={k++}>{m[2]!.length > 2 && m[2]!.startsWith(' ') && m[2]!.endsWith(' ') ? m[2]!.slice(1, -1) : m[2]}</code>);
-    rest = rest.slice(m.index + m[0].length);
-  }
-  return <>{parts}</>;
+  return <>{splitProse(text).map((p, k) => (p.code ? <code key={k}>{p.text}</code> : <Fragment key={k}>{p.text}</Fragment>))}</>;
 }
 
 interface Delay { t: number; d: number; dir: 'AB' | 'BA' }
