@@ -37,11 +37,7 @@ function setup(lab: Lab, sshd: Sshd) {
 function request(lab: Lab, sshd: Sshd, port: number, remote: Partial<RemoteCaptureRequest> = {}): PairedCaptureRequest {
   const filter = `udp port ${port}`;
   return {
-    // The kernel ring holds fewer frames the larger the snaplen (about 2,700 at 65535 with the 64 MiB
-    // buffer): on a loaded machine the helper can stall long enough for the 3000-frame burst below to
-    // overflow it (kernel drops, seen in 2 of 5 runs). This test is about paired start and stop, not
-    // burst capacity, so it captures with a snaplen that still holds every test datagram whole.
-    local: { interfaces: [lab.ifA], filter, snaplen: 2048, promiscuous: true, maxSeconds: 60 },
+    local: { interfaces: [lab.ifA], filter, snaplen: 65535, promiscuous: true, maxSeconds: 60 },
     remote: { host: lab.addrB, user: 'root', port: sshd.port, identityFile: sshd.key, interface: lab.ifB, filter, sudo: false, ...remote },
   };
 }
@@ -63,7 +59,11 @@ test('one start runs both ends, one stop ends both, and each spool holds the flo
     // A burst on the far end must not stall the main process's event loop (IPC stays served).
     const delay = monitorEventLoopDelay({ resolution: 5 });
     delay.enable();
-    await lab.sendUdp(lab.nsA, lab.addrB, 5570, 3000, 1, 100);
+    // 10 datagrams a millisecond (0.3 s in all). The local capture ring holds about 2,700 frames (cap
+    // opens libpcap at snaplen 65535 with a 64 MiB buffer): at 100 a millisecond the whole burst took
+    // 30 ms, and a helper descheduled that long on a loaded machine lost ~280 frames to kernel drops (2
+    // of 5 runs). Now it would have to stall for 0.27 s.
+    await lab.sendUdp(lab.nsA, lab.addrB, 5570, 3000, 1, 10);
     // Stop once both ends have handed over every frame (a loaded machine takes longer than an idle one).
     for (let i = 0; i < 400 && (framesOf(events, id).length < 3000 || framesOf(events, remoteId).length < 3000); i++) await sleep(50);
     await sleep(200);
