@@ -95,7 +95,11 @@ export function renderMarkdownReport(input: ReportInput): string {
   L.push('', '#### Findings', '');
   if (r.findings.length === 0) L.push('None.');
   r.findings.forEach((f, i) => {
-    L.push(`${i + 1}. **\\[${text(f.severity)}\\]${f.checkpoint ? ` ${text(f.checkpoint)}` : ''}** ${text(f.title)} — fix on ${text(f.host)}, class ${text(f.class)}${f.rule ? `, rule ${codeSpan(f.rule)}` : ''}`);
+    const head = `${i + 1}. **\\[${text(f.severity)}\\]${f.checkpoint ? ` ${text(f.checkpoint)}` : ''}** ${text(f.title)} — fix on ${text(f.host)}, class ${text(f.class)}${f.rule ? `, rule ${codeSpan(f.rule)}` : ''}`;
+    // The why, under the title in the same item (a backslash at the end of a line is a hard break).
+    const detail = f.detail ? blockSafe(rich(f.detail)) : '';
+    L.push(detail ? `${head}\\` : head);
+    if (detail) L.push(`   ${detail}`);
     if (f.evidence.length) {
       const ev = f.evidence.slice(0, 8).map((e) => `${e.capture}#${e.frame}`).join(', ');
       L.push(`   - evidence: ${ev}${f.evidence.length > 8 ? ` (+${f.evidence.length - 8} more)` : ''}`);
