@@ -10,7 +10,7 @@ import { parseFlowSpec } from './flow-spec.ts';
 import { conversationStats, dirAt, ifaceNameOf, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
 import { collectFlow, emptyFlow, l4Proto, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { driftPerSecond, fitClock, fitClockColumns, uncertaintyAt, type ClockColumns, type ClockFit, type ClockPair } from './clock.ts';
-import { associateDecap, associateEncap, isData, pairCarriers, type CarrierPairs } from './carriers.ts';
+import { associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
 import { refineByTunnel } from './tunnels/index.ts';
 import { decideRoles } from './roles.ts';
@@ -189,6 +189,9 @@ function flipResult(r: AnalysisResult, reason: string | null): AnalysisResult {
 /** One sighting on a packet's path while chains are followed (made into lineage hops at the end). */
 interface ChainHop { side: Side; r: Rec; stage: HopStage; carrier: boolean }
 
+/** One direction through the tunnel: where the inner packet enters and leaves, how its carrier is found, and the stage names. */
+interface Crossing { from: Side; to: Side; enc: CarrierOf; pairs: PairMap; far: SigIndex; dec: CarrierOf; stages: readonly [HopStage, HopStage, HopStage, HopStage] }
+
 function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions): AnalysisResult {
   const spec = opts.flow !== undefined ? parseFlowSpec(opts.flow) : null;
   const firstSec = (c: CaptureInput): number => {
@@ -357,21 +360,31 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const hop = (side: Side, r: Rec, stage: HopStage): Hop => ({
     capture: side.key, frame: r.p.frame, checkpoint: null, stage, iface: ifaceNameOf(r.p), transform: null, latency_s: null,
   });
+  // One packet through the tunnel, either way: the inner packet going in on one host, the carrier it
+  // left in, that carrier arriving on the other host (paired, else the decrypted copy's carrier), and
+  // the decrypted copy. Returns the decrypted copy (null when the far host never showed it).
+  const AtoB: Crossing = { from: A, to: B, enc: encA, pairs: cp.aToB, far: bTunInIdx, dec: decB, stages: ['tunnel-out', 'encrypted-out', 'encrypted-in', 'decrypted-in'] };
+  const BtoA: Crossing = { from: B, to: A, enc: encB, pairs: cp.bToA, far: aTunInIdx, dec: decA, stages: ['reply-tunnel-out', 'encrypted-reply-out', 'encrypted-reply-in', 'decrypted-reply-in'] };
+  const cross = (chain: ChainHop[], tun: Inner, k: Crossing): Inner | null => {
+    chain.push({ side: k.from, r: tun.rec, stage: k.stages[0], carrier: false });
+    const c1 = k.enc.get(tun);
+    if (c1 !== undefined) chain.push({ side: k.from, r: c1, stage: k.stages[1], carrier: true });
+    let c2 = c1 !== undefined ? k.pairs.get(c1.i) : undefined;
+    const y = k.far.take(tun.sig, tun.rec.tc, Infinity, true, tol);
+    if (c2 === undefined && y !== null) c2 = k.dec.get(y);
+    if (c2 !== undefined) chain.push({ side: k.to, r: c2, stage: k.stages[2], carrier: true });
+    if (y !== null) chain.push({ side: k.to, r: y.rec, stage: k.stages[3], carrier: false });
+    return y;
+  };
   const reqHops: ChainHop[][] = [];
   // Chains are built for the first packets only (the report lists at most maxLineage of them);
   // whole-flow questions (MTU) use sequence coverage instead.
   const maxL = opts.maxLineage ?? 200;
   for (const x of aTunOut) {
     if (reqHops.length >= maxL) break;
-    const chain: ChainHop[] = [{ side: A, r: x.rec, stage: 'tunnel-out', carrier: false }];
-    const c1 = encA.get(x);
-    if (c1 !== undefined) chain.push({ side: A, r: c1, stage: 'encrypted-out', carrier: true });
-    let c2 = c1 !== undefined ? cp.aToB.get(c1.i) : undefined;
-    const y = bTunInIdx.take(x.sig, x.rec.tc, Infinity, true, tol);
-    if (c2 === undefined && y !== null) c2 = decB.get(y);
-    if (c2 !== undefined) chain.push({ side: B, r: c2, stage: 'encrypted-in', carrier: true });
+    const chain: ChainHop[] = [];
+    const y = cross(chain, x, AtoB);
     if (y !== null) {
-      chain.push({ side: B, r: y.rec, stage: 'decrypted-in', carrier: false });
       const z = bLanOutIdx.take(y.sig, y.rec.tc, Infinity, true, 1e-6);
       if (z !== null) chain.push({ side: B, r: z.rec, stage: 'forwarded-out', carrier: false });
     }
@@ -385,17 +398,6 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   else if (bTunOut.length > 0) for (const x of bTunOut) replyStarts.push({ side: B, x, stage: 'reply-tunnel-out' });
   else for (const x of aTunIn) replyStarts.push({ side: A, x, stage: 'decrypted-reply-in' });
   const repHops: ChainHop[][] = [];
-  // A reply from B's tunnel on: its carrier out of B, that carrier arriving at A, and A's decrypted copy.
-  const replyOnward = (chain: ChainHop[], tun: Inner): void => {
-    chain.push({ side: B, r: tun.rec, stage: 'reply-tunnel-out', carrier: false });
-    const c1 = encB.get(tun);
-    if (c1 !== undefined) chain.push({ side: B, r: c1, stage: 'encrypted-reply-out', carrier: true });
-    let c2 = c1 !== undefined ? cp.bToA.get(c1.i) : undefined;
-    const z = aTunInIdx.take(tun.sig, tun.rec.tc, Infinity, true, tol);
-    if (c2 === undefined && z !== null) c2 = decA.get(z);
-    if (c2 !== undefined) chain.push({ side: A, r: c2, stage: 'encrypted-reply-in', carrier: true });
-    if (z !== null) chain.push({ side: A, r: z.rec, stage: 'decrypted-reply-in', carrier: false });
-  };
   for (const st of replyStarts) {
     if (repHops.length >= maxL) break;
     const chain: ChainHop[] = [];
@@ -407,7 +409,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     }
     if (tun !== null) {
       if (st.stage !== 'reply-in') tun.used = true;
-      replyOnward(chain, tun);
+      cross(chain, tun, BtoA);
     }
     repHops.push(chain);
   }
@@ -420,7 +422,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
       if (lastReplyTc !== null && tun.rec.tc > lastReplyTc) break;
       if (bTunOutIdx.isTaken(ti)) continue;
       const chain: ChainHop[] = [];
-      replyOnward(chain, tun);
+      cross(chain, tun, BtoA);
       repHops.push(chain);
     }
   }
