@@ -8,7 +8,8 @@
 //     worker threads, and TANDEM_THREADS=1: one after the other on one thread) vs tcpdump and tshark
 //     reading both; wall time as a ratio of tcpdump's, peak RSS, and peak bytes per packet. Each
 //     analyze run also prints its stages (TANDEM_TIMING=1: load, analysis, summaries, with the peak
-//     so far), and the load with workers beside the larger capture's own load time.
+//     so far), and the load with workers (each also prepares its capture for the analysis) beside
+//     the slower worker's own time.
 //
 // `node scripts/bench.mjs [--only 1|2] [--runs N]`: one section only; section 2 N times in a row,
 // each row's figures printed per run and as min / median / max.
@@ -150,8 +151,8 @@ function section2() {
     console.log(row2(one, pk, td));
     if (one.timing) console.log(`    stages: ${one.timing}`);
     const ld = loadTimes(an);
-    // Two workers at best take as long as the larger capture alone (each worker's own time is in the stage line).
-    if (ld) console.log(`  load with workers ${ld.wall.toFixed(2)} s = ${(ld.wall / ld.larger).toFixed(2)}× the larger capture's own load (${ld.larger.toFixed(2)} s); one thread ${loadTimes(one)?.wall.toFixed(2) ?? '?'} s`);
+    // Two workers at best take as long as the slower one alone (each worker's own times are in the stage line).
+    if (ld) console.log(`  load and preparation with workers ${ld.wall.toFixed(2)} s = ${(ld.wall / ld.larger).toFixed(2)}× the slower worker's own time (${ld.larger.toFixed(2)} s); load on one thread ${loadTimes(one)?.wall.toFixed(2) ?? '?'} s`);
     if (ts) console.log(row2(ts, pk, td));
     if (an.ok && one.ok) console.log(`  two workers vs one thread: ${(one.wall / an.wall).toFixed(2)}× faster wall, ${(an.cpu / one.cpu).toFixed(2)}× the CPU time, ${(an.rssMiB / one.rssMiB).toFixed(2)}× the peak`);
     runs.push({ td, an, one, ts });
@@ -177,17 +178,21 @@ function section2() {
     spread('analyze (workers) peak (target ≤ 256 MiB)', runs.map((r) => (ok(r.an) ? r.an.rssMiB : NaN)), ' MiB', 0);
     spread('analyze (workers) peak per packet (≤ 200 B)', runs.map((r) => (ok(r.an) ? (r.an.rssMiB * 2 ** 20) / pk : NaN)), ' B', 0);
     spread('analyze (1 thread) peak', runs.map((r) => (ok(r.one) ? r.one.rssMiB : NaN)), ' MiB', 0);
-    spread('load with workers, wall', runs.map((r) => loadTimes(r.an)?.wall ?? NaN), ' s');
-    spread('load with workers / the larger capture alone', runs.map((r) => { const l = loadTimes(r.an); return l ? l.wall / l.larger : NaN; }), '×');
+    spread('load and preparation with workers, wall', runs.map((r) => loadTimes(r.an)?.wall ?? NaN), ' s');
+    spread('load with workers / the slower worker alone', runs.map((r) => { const l = loadTimes(r.an); return l ? l.wall / l.larger : NaN; }), '×');
     spread('load on one thread, wall', runs.map((r) => loadTimes(r.one)?.wall ?? NaN), ' s');
     spread('peak at the end of the load (workers)', runs.map((r) => loadTimes(r.an)?.peak ?? NaN), ' MiB', 0);
   }
 }
 
-/** From a TANDEM_TIMING line: the load's wall time, the larger of the two captures' own load times, and the peak RSS when it ended. */
+/**
+ * From a TANDEM_TIMING line: the load's wall time, the longer of the two captures' own times (load,
+ * plus preparation where the workers prepared: it includes the wait for the other's ports), and the
+ * peak RSS when it ended.
+ */
 function loadTimes(r) {
-  const m = r?.ok && r.timing ? /^load \([^:]*: A ([\d.]+) s, B ([\d.]+) s\) ([\d.]+) s, peak (\d+) MiB/.exec(r.timing) : null;
-  return m ? { wall: Number(m[3]), larger: Math.max(Number(m[1]), Number(m[2])), peak: Number(m[4]) } : null;
+  const m = r?.ok && r.timing ? /^load \([^:]*: A ([\d.]+) s, B ([\d.]+) s(?:; prepared: A ([\d.]+) s, B ([\d.]+) s)?\) ([\d.]+) s, peak (\d+) MiB/.exec(r.timing) : null;
+  return m ? { wall: Number(m[5]), larger: Math.max(Number(m[1]) + Number(m[3] ?? 0), Number(m[2]) + Number(m[4] ?? 0)), peak: Number(m[6]) } : null;
 }
 
 /** A section-2 row: wall, CPU, rate, peak and bytes per packet; against tcpdump, the wall-time ratio. */

@@ -6,7 +6,7 @@ import { loadFiles, loadThreads, type LoadedFile } from './parallel-load.ts';
 import type { Note } from '../../shared/report/notes.ts';
 import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { analyze, parseFlowSpec, type AnalysisResult } from '../../shared/analysis/index.ts';
-import type { CaptureKey } from '../../shared/analysis/types.ts';
+import type { CaptureInput, CaptureKey } from '../../shared/analysis/types.ts';
 import { EXPORT_FLAGS, exportOptionsFromFlags, writeExports, type LoadedCapture } from './export.ts';
 import { openCapture, readText, parseArgs, UsageError, displayName, problemLine, problemNotes, inflateOptions } from './io.ts';
 import { INFLATE_LIMIT_MESSAGE, type SkippedLines } from '../../shared/capture-file/reader.ts';
@@ -47,10 +47,12 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   const keepYoung = (): void => setFlagsFromString('--semi-space-growth-factor=1');
   if (threads < 2) keepYoung();
   const loaded = await loadFiles([
-    { file: fa, linkNames: linksA, keepBytes: exports.needsBytes, ...inflate },
-    { file: fb, linkNames: linksB, keepBytes: exports.needsBytes, ...inflate },
+    { file: fa, linkNames: linksA, keepBytes: exports.needsBytes, prepare: true, ...inflate },
+    { file: fb, linkNames: linksB, keepBytes: exports.needsBytes, prepare: true, ...inflate },
   ], threads);
-  timing?.mark(`load (${threads < 2 ? 'this thread' : 'workers'}: A ${(loaded[0]!.loadMs / 1e3).toFixed(2)} s, B ${(loaded[1]!.loadMs / 1e3).toFixed(2)} s)`);
+  const secs = (ms: number | undefined): string => `${((ms ?? 0) / 1e3).toFixed(2)} s`;
+  const prepTimes = loaded[0]!.prepMs !== undefined ? `; prepared: A ${secs(loaded[0]!.prepMs)}, B ${secs(loaded[1]!.prepMs)}` : '';
+  timing?.mark(`load (${threads < 2 ? 'this thread' : 'workers'}: A ${secs(loaded[0]!.loadMs)}, B ${secs(loaded[1]!.loadMs)}${prepTimes})`);
   keepYoung();
   const take = (file: string, r: LoadedFile, linkNames: Map<number, string> | undefined, given: 'A' | 'B'): LoadedCapture => {
     const fatal = r.summary.problems.find((p) => p.fatal);
@@ -77,7 +79,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const evidence = loadEvidence(evidenceFiles);
-  const result = analyze(a, b, { flow, ...(flags['keep-order'] === true ? { keepGivenRoles: true } : {}), ...(evidence ? { evidence } : {}) });
+  // The workers' preparations travel with their captures (with the roles swapped too).
+  const withPrep = (c: LoadedCapture, r: LoadedFile): LoadedCapture & CaptureInput => (r.prepared !== undefined ? { ...c, prepared: r.prepared } : c);
+  const result = analyze(withPrep(a, loaded[0]!), withPrep(b, loaded[1]!), { flow, ...(flags['keep-order'] === true ? { keepGivenRoles: true } : {}), ...(evidence ? { evidence } : {}) });
   if (result.captures.A.role_swapped === true) {
     // The roles came from the packets: say so where a script's reader looks, without changing stdout's shape.
     process.stderr.write(`note: ${visible(b.name)} is the initiating host (A) and ${visible(a.name)} the receiving host (B), by the packets; ` +

@@ -9,6 +9,7 @@ import { getHeapStatistics } from 'node:v8';
 import { loadCompact, type LoadSummary } from '../../shared/ingest/load-capture.ts';
 import { PacketStore, type PacketStoreImage } from '../../shared/ingest/packet-store.ts';
 import type { CaptureInterface } from '../../shared/capture-file/types.ts';
+import type { PreparedCapture } from '../../shared/analysis/prepare.ts';
 import { mustBeFile, UsageError } from './io.ts';
 
 export interface DecodeRequest {
@@ -17,13 +18,21 @@ export interface DecodeRequest {
   keepBytes: boolean;
   maxInflatedBytes?: number;
   maxInflateRatio?: number;
+  /**
+   * Also prepare the capture for the analysis (loadFiles, two captures on workers): the worker
+   * posts its WireGuard ports (PortsMessage), waits for the other capture's, then prepares.
+   */
+  prepare?: boolean;
 }
+
+/** A worker's capture is read; these are its WireGuard ports (the other worker needs them to prepare its own). */
+export interface PortsMessage { ports: number[] }
 
 /** Raw frames packed back to back: frame i is bytes[ends[i-1] .. ends[i]). */
 export interface PackedFrames { bytes: Uint8Array; ends: Float64Array }
 
 export type DecodeReply =
-  | { ok: true; image: PacketStoreImage; interfaces: CaptureInterface[]; summary: LoadSummary; frames: PackedFrames | null; loadMs: number }
+  | { ok: true; image: PacketStoreImage; interfaces: CaptureInterface[]; summary: LoadSummary; frames: PackedFrames | null; prepared: PreparedCapture | null; loadMs: number; prepMs: number }
   | { ok: false; usage: boolean; message: string; stack?: string };
 
 export interface LoadedFile {
@@ -31,8 +40,12 @@ export interface LoadedFile {
   frames: Uint8Array[];
   interfaces: CaptureInterface[];
   summary: LoadSummary;
+  /** The analysis's preparation of this capture, made beside the other's (workers only; see DecodeRequest.prepare). */
+  prepared?: PreparedCapture;
   /** Milliseconds the read and decode took where it ran (a worker's own time, without its start-up or the hand-over). */
   loadMs: number;
+  /** Milliseconds from the end of the read to the preparation made (with the wait for the other worker's ports). */
+  prepMs?: number;
 }
 
 /** One buffer for all of a capture's kept frames: a single transfer instead of one per packet. */
@@ -90,12 +103,13 @@ function startWorker(req: DecodeRequest): Worker {
   return new Worker(boot, { ...opts, eval: true });
 }
 
-function inWorker(req: DecodeRequest, started: Set<Worker>): Promise<LoadedFile> {
+function inWorker(req: DecodeRequest, started: Set<Worker>, onPorts: (w: Worker, m: PortsMessage) => void): Promise<LoadedFile> {
   return new Promise((resolve, reject) => {
     const w = startWorker(req);
     started.add(w);
     let settled = false;
-    w.once('message', (m: DecodeReply) => {
+    w.on('message', (m: DecodeReply | PortsMessage) => {
+      if ('ports' in m) { onPorts(w, m); return; }
       settled = true;
       if (!m.ok) {
         reject(m.usage ? new UsageError(m.message) : Object.assign(new Error(m.message), { stack: m.stack }));
@@ -104,6 +118,7 @@ function inWorker(req: DecodeRequest, started: Set<Worker>): Promise<LoadedFile>
       resolve({
         packets: PacketStore.fromImage(m.image), interfaces: m.interfaces, summary: m.summary,
         frames: m.frames !== null ? unpackFrames(m.frames) : [], loadMs: m.loadMs,
+        ...(m.prepared !== null ? { prepared: m.prepared, prepMs: m.prepMs } : {}),
       });
     });
     w.once('error', (e) => { if (!settled) { settled = true; reject(e); } });
@@ -179,8 +194,17 @@ export async function loadFiles(reqs: DecodeRequest[], threads: number): Promise
   const noWorker = !/\.[cm]?ts$/.test(here) && !existsSync(new URL('./decode-worker.mjs', here));
   if (threads < 2 || reqs.length < 2 || noWorker) return Promise.all(reqs.map((r) => loadHere(r)));
   const started = new Set<Worker>();
+  // Two captures to prepare: each worker's ports go to the other once both have read their capture.
+  const pairing = reqs.length === 2 && reqs.every((r) => r.prepare === true);
+  const ports = new Map<Worker, number[]>();
+  const onPorts = (w: Worker, m: PortsMessage): void => {
+    ports.set(w, m.ports);
+    if (!pairing || ports.size < 2) return;
+    const [[w0, p0], [w1, p1]] = [...ports];
+    w0!.postMessage(p1); w1!.postMessage(p0);
+  };
   try {
-    return await Promise.all(reqs.map((r) => inWorker(r, started)));
+    return await Promise.all(reqs.map((r) => inWorker(pairing ? r : { ...r, prepare: false }, started, onPorts)));
   } finally {
     // Gone before the caller goes on: a worker's heap would otherwise still be resident while the analysis builds its own.
     await Promise.all([...started].map((w) => w.terminate()));

@@ -7,7 +7,7 @@ import type {
   ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
-import { conversationStats, dirAt, ifaceNameOf, prepareSide, resolveDirections, wireguardPorts, type Rec, type Side } from './prepare.ts';
+import { dirAt, ifaceNameOf, kindAt, preparePair, resolveDirections, setDirAt, sideOf, type Rec, type Side } from './prepare.ts';
 import { collectFlow, emptyFlow, l4Proto, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { driftPerSecond, fitClock, fitClockColumns, uncertaintyAt, type ClockColumns, type ClockFit, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
@@ -194,24 +194,17 @@ interface Crossing { from: Side; to: Side; enc: CarrierOf; pairs: PairMap; far: 
 
 function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions): AnalysisResult {
   const spec = opts.flow !== undefined ? parseFlowSpec(opts.flow) : null;
-  const firstSec = (c: CaptureInput): number => {
-    let m = Infinity;
-    // By index: a bulk store's iterator is a generator, slower per packet than at().
-    for (let i = 0; i < c.packets.length; i++) { const s = c.packets.at(i)!.tsSec; if (s < m) m = s; }
-    return m;
-  };
-  let baseSec = firstSec(a);
-  if (!Number.isFinite(baseSec)) baseSec = firstSec(b);
+  const [pa, pb] = preparePair(a, b);
+  let baseSec = pa.baseSec;
+  if (!Number.isFinite(baseSec)) baseSec = pb.baseSec;
   if (!Number.isFinite(baseSec)) baseSec = 0;
-  const csA = conversationStats(a.packets);
-  const csB = conversationStats(b.packets);
-  const A = prepareSide('A', a, baseSec, csA, wireguardPorts(csB));
+  const A = sideOf('A', a, pa);
   // Each side keeps its own whole-second base so that clocks days apart (text without a date)
   // do not cost double precision; D is the difference of the bases, added back when reporting.
-  let baseSecB = firstSec(b);
+  let baseSecB = pb.baseSec;
   if (!Number.isFinite(baseSecB)) baseSecB = baseSec;
   const D = baseSecB - baseSec;
-  const B = prepareSide('B', b, baseSecB, csB, wireguardPorts(csA));
+  const B = sideOf('B', b, pb);
   resolveDirections(A, B);
 
   const flowFound = findFlow(A, B, spec);
@@ -222,11 +215,12 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   // Files without direction flags (pcapng from dumpcap, plain pcap): the flow's orientation and the
   // host's role say it (A sends requests into its tunnel; B receives them there and forwards them).
   const orient = (list: InnerList, onA: boolean): void => {
-    for (const x of list) {
-      if (x.rec.dir !== null) continue;
-      const tunnelIn = onA ? !x.fwd : x.fwd;
-      x.rec.dir = x.rec.kind === 'tunnel' ? (tunnelIn ? 'in' : 'out') : (x.fwd ? 'out' : 'in');
-    }
+    const tm = list.fc.side.tm;
+    list.forEachAt((fwd, i) => {
+      if (dirAt(tm, i) !== null) return;
+      const tunnelIn = onA ? !fwd : fwd;
+      setDirAt(tm, i, kindAt(tm, i) === 'tunnel' ? (tunnelIn ? 'in' : 'out') : (fwd ? 'out' : 'in'));
+    });
   };
   orient(fA, true);
   orient(fB, false);
@@ -236,7 +230,10 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const INNER_PAIRS = 4000;
   const innerPairs = (useClock: boolean): ClockPair[] => {
     const out: ClockPair[] = [];
-    const firstN = (l: InnerList, fwd: boolean, n: number): InnerList => l.filter((x) => x.fwd === fwd && x.rec.kind === 'tunnel', n);
+    const firstN = (l: InnerList, fwd: boolean, n: number): InnerList => {
+      const tm = l.fc.side.tm;
+      return l.filterAt((f, i) => f === fwd && kindAt(tm, i) === 'tunnel', n);
+    };
     const aOut = firstN(fA, true, INNER_PAIRS);
     const bIn = new SigIndex(firstN(fB, true, INNER_PAIRS * 2));
     for (const x of aOut) {
@@ -253,8 +250,8 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   };
   const refT = A.recs.length > 0 ? A.tm.t[0]! : 0;
   const ip0 = innerPairs(false);
-  for (const x of fA) x.used = false;
-  for (const x of fB) x.used = false;
+  fA.clearUsed();
+  fB.clearUsed();
   let theta0 = 0;
   let tolEarly = 0.05;
   let window = 1.0;
@@ -328,10 +325,13 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const tol = Math.max(0.0005, (Number.isFinite(uMatch) ? uMatch : 0.005) * 2 + 0.0002);
 
   // ---- Per-packet lineage (computed for the whole flow; only the first ones are reported).
-  const aTunOut = fA.filter((x) => x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'in');
-  const aTunIn = fA.filter((x) => !x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'out');
-  const bTunIn = fB.filter((x) => x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'out');
-  const bTunOut = fB.filter((x) => !x.fwd && x.rec.kind === 'tunnel' && x.rec.dir !== 'in');
+  // Splits by direction read from the columns (a bulk flow has hundreds of thousands of members).
+  const onTunnel = (s: Side, fwd: boolean, not: 'in' | 'out'): (f: boolean, i: number) => boolean =>
+    (f, i) => f === fwd && kindAt(s.tm, i) === 'tunnel' && dirAt(s.tm, i) !== not;
+  const aTunOut = fA.filterAt(onTunnel(A, true, 'in'));
+  const aTunIn = fA.filterAt(onTunnel(A, false, 'out'));
+  const bTunIn = fB.filterAt(onTunnel(B, true, 'out'));
+  const bTunOut = fB.filterAt(onTunnel(B, false, 'in'));
   const encA = associateEncap(A, aTunOut);
   const decB = associateDecap(B, bTunIn);
   const encB = associateEncap(B, bTunOut);
@@ -349,11 +349,16 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   let b5: Inner | null = null;
   let hub = false;
   if (b4 !== null) {
-    const found = findForwarded(B, b4, T!);
+    const found = findForwarded(B, b4, T!, fB);
     if (found !== null) { lanTuple = found.tuple; fB2 = found.flow; b5 = found.b5; hub = found.b5.rec.kind === 'tunnel'; orient(fB2, false); }
   }
-  const bLanOut = fB2.filter((x) => x.fwd && (hub ? x.rec.kind === 'tunnel' && x.rec.dir === 'out' : x.rec.kind !== 'tunnel') && x.rec.dir !== 'in');
-  const bLanIn = fB2.filter((x) => !x.fwd && (hub ? x.rec.kind === 'tunnel' && x.rec.dir === 'in' : x.rec.kind !== 'tunnel') && x.rec.dir !== 'out');
+  const onLan = (fwd: boolean, hubDir: 'in' | 'out', not: 'in' | 'out'): (f: boolean, i: number) => boolean => (f, i) => {
+    if (f !== fwd) return false;
+    const tun = kindAt(B.tm, i) === 'tunnel', d = dirAt(B.tm, i);
+    return (hub ? tun && d === hubDir : !tun) && d !== not;
+  };
+  const bLanOut = fB2.filterAt(onLan(true, 'out', 'in'));
+  const bLanIn = fB2.filterAt(onLan(false, 'in', 'out'));
   const bLanOutIdx = new SigIndex(bLanOut);
   const bTunOutIdx = new SigIndex(bTunOut);
 
@@ -577,24 +582,31 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
  * The copy of B4 that B sends on (B5): same signature, later, on another interface or leaving the
  * tunnel interface again (hub-and-spoke); its addresses give the flow's tuple behind B's NAT.
  */
-function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: InnerList; b5: Inner } | null {
+function findForwarded(B: Side, b4: Inner, T: Tuple, fB: InnerList): { tuple: Tuple; flow: InnerList; b5: Inner } | null {
   const q = b4.rec.p;
+  // Each header read once (packets may be views that build the object on every read); the
+  // second after B4 holds a bulk transfer's tens of thousands of packets.
+  const qt = q.tcp, qi = q.icmp, qu = q.udp;
+  const t4 = b4.rec.t;
   const cands = new Map<string, Tuple>();
   for (let i = b4.rec.i + 1; i < B.recs.length; i++) {
     const r = B.rec(i);
-    if (r.t - b4.rec.t > 1) break;
+    if (r.t - t4 > 1) break;
     if (r.outer !== null || r.i === b4.ri || r.dir === 'in') continue;
     if (r.kind === 'tunnel' && r.dir !== 'out') continue;
     const p = r.p;
     if (p.src === undefined || p.dst === undefined) continue;
     let like = false;
-    if (q.tcp !== undefined && p.tcp !== undefined) {
-      like = p.tcp.len === q.tcp.len && p.tcp.flags === q.tcp.flags &&
-        (q.tcp.tsval !== undefined ? p.tcp.tsval === q.tcp.tsval && p.tcp.tsecr === q.tcp.tsecr : (p.sport === q.sport || p.dport === q.dport));
-    } else if (q.icmp !== undefined && p.icmp !== undefined) {
-      like = p.icmp.type === q.icmp.type && p.icmp.code === q.icmp.code && p.icmp.seq === q.icmp.seq;
-    } else if (q.udp !== undefined && p.udp !== undefined && p.tcp === undefined) {
-      like = p.udp.len === q.udp.len && (p.sport === q.sport || p.dport === q.dport);
+    const pt = p.tcp;
+    if (qt !== undefined && pt !== undefined) {
+      like = pt.len === qt.len && pt.flags === qt.flags &&
+        (qt.tsval !== undefined ? pt.tsval === qt.tsval && pt.tsecr === qt.tsecr : (p.sport === q.sport || p.dport === q.dport));
+    } else if (qi !== undefined && p.icmp !== undefined) {
+      const pi = p.icmp;
+      like = pi.type === qi.type && pi.code === qi.code && pi.seq === qi.seq;
+    } else if (qu !== undefined && pt === undefined) {
+      const pu = p.udp;
+      like = pu !== undefined && pu.len === qu.len && (p.sport === q.sport || p.dport === q.dport);
     }
     if (!like) continue;
     const t = tupleOf(p);
@@ -603,7 +615,8 @@ function findForwarded(B: Side, b4: Inner, T: Tuple): { tuple: Tuple; flow: Inne
   }
   for (const t of cands.values()) {
     const same = tupleDir(b4.rec.p, t) === 1 && t.src === T.src && t.dst === T.dst;
-    const flow = same ? collectFlow(B, T) : collectFlow(B, t);
+    // B's flow under test is known: a pass for another flow need not read its packets again.
+    const flow = same ? collectFlow(B, T) : collectFlow(B, t, fB);
     const b5 = flow.find((x) => x.fwd && x.sig === b4.sig && x.ri !== b4.ri && x.rec.t >= b4.rec.t &&
       (x.rec.kind !== 'tunnel' || x.rec.dir === 'out'));
     if (b5 !== undefined) return { tuple: t, flow, b5 };

@@ -108,16 +108,23 @@ export interface ClockColumns { abA: Float64Array; abB: Float64Array; baA: Float
 
 /** Hull of columnar points (x = a − ref, y = b − a) sorted by x, without one object per point. */
 function hullCols(a: Float64Array, b: Float64Array, ref: number, lower: boolean): Pt[] {
-  const h: Pt[] = [];
+  // The chain as positions into the columns (most of a bulk session's pairs are popped again):
+  // a point object is made only for what stays on the hull. Same arithmetic as cross().
+  const h = new Int32Array(a.length);
+  let n = 0;
   for (let i = 0; i < a.length; i++) {
-    const p = { x: a[i]! - ref, y: b[i]! - a[i]! };
-    while (h.length >= 2) {
-      const c = cross(h[h.length - 2]!, h[h.length - 1]!, p);
-      if (lower ? c <= 0 : c >= 0) h.pop(); else break;
+    const px = a[i]! - ref, py = b[i]! - a[i]!;
+    while (n >= 2) {
+      const o = h[n - 2]!, q = h[n - 1]!;
+      const ox = a[o]! - ref, oy = b[o]! - a[o]!, qx = a[q]! - ref, qy = b[q]! - a[q]!;
+      const c = (qx - ox) * (py - oy) - (qy - oy) * (px - ox);
+      if (lower ? c <= 0 : c >= 0) n--; else break;
     }
-    h.push(p);
+    h[n++] = i;
   }
-  return h;
+  const out: Pt[] = [];
+  for (let k = 0; k < n; k++) { const i = h[k]!; out.push({ x: a[i]! - ref, y: b[i]! - a[i]! }); }
+  return out;
 }
 
 /** The same fit over columns already sorted by A time (the engine's bulk path). */

@@ -13,9 +13,11 @@ export interface Tuple {
   dport?: number;
 }
 
-const FWD = 1, USED = 2, ICMP_ERR = 4, NO_REL = 8;
+const FWD = 1, USED = 2, ICMP_ERR = 4, NO_REL = 8, ICMP_PKT = 16;
 /** fold() keeps 21 bits of its second lane below the first lane's 32. */
 const SIG_LO = 2097152;
+
+const NO_TUPLE: Tuple = { proto: 'any', src: '', dst: '' };
 
 /**
  * The inner packets of one flow on one host, as columns (a whole bulk transfer makes a million of
@@ -31,25 +33,28 @@ export class FlowCols {
   fl: Uint8Array;
   /** Record position of the associated carrier, -1 before association. */
   car: Int32Array;
-  /** `cap`: room to start with (the most entries expected: then nothing is copied while collecting). */
-  constructor(readonly side: Side, cap = 64) {
+  /**
+   * `cap`: room to start with (the most entries expected: then nothing is copied while collecting).
+   * `tuple`: the flow's, as collectFlow was given it.
+   */
+  constructor(readonly side: Side, cap = 64, readonly tuple: Tuple = NO_TUPLE) {
     cap = Math.max(1, cap);
     this.ri = new Int32Array(cap); this.sig = new Float64Array(cap); this.rs = new Uint32Array(cap);
     this.plen = new Int32Array(cap); this.ilen = new Int32Array(cap); this.fl = new Uint8Array(cap); this.car = new Int32Array(cap);
   }
-  push(ri: number, fwd: boolean, sig: number, relSeq: number, plen: number, ilen: number, icmpErr: boolean): void {
+  push(ri: number, fwd: boolean, sig: number, relSeq: number, plen: number, ilen: number, icmpErr: boolean, icmp: boolean): void {
     if (this.n === this.ri.length) this.grow(this.n * 2);
     const k = this.n++;
     this.ri[k] = ri; this.sig[k] = sig; this.rs[k] = relSeq < 0 ? 0 : relSeq; this.plen[k] = plen; this.ilen[k] = ilen;
-    this.fl[k] = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0);
+    this.fl[k] = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0) | (icmp ? ICMP_PKT : 0);
     this.car[k] = -1;
   }
   /**
-   * Done collecting: columns much longer than their content are cut to size (a copy); otherwise they
-   * stay, so a flow that filled the room it was given is never held twice.
+   * Done collecting: columns more than a sixteenth empty are cut to size (a copy). The flow lives to
+   * the end of the analysis, where the memory peaks; the copy is made early, while memory is lower.
    */
   trim(): void {
-    if (this.n < this.ri.length * 0.75) this.grow(this.n);
+    if (this.n < this.ri.length - (this.ri.length >> 4)) this.grow(this.n);
   }
   /** Resizes every column to `cap` entries (growing while collecting, trimming at the end). */
   grow(cap: number): void {
@@ -109,7 +114,13 @@ export class InnerList implements Iterable<Inner> {
   /** Flow position of member j. */
   pos(j: number): number { return this.idx === null ? j : this.idx[j]!; }
   at(j: number): Inner | undefined { return j >= 0 && j < this.length ? new Inner(this.fc, this.pos(j)) : undefined; }
-  *[Symbol.iterator](): Iterator<Inner> { for (let j = 0; j < this.length; j++) yield new Inner(this.fc, this.pos(j)); }
+  [Symbol.iterator](): Iterator<Inner> {
+    // A plain iterator, not a generator: loops over a whole bulk flow run several times faster.
+    let j = 0;
+    return {
+      next: (): IteratorResult<Inner> => (j < this.length ? { value: new Inner(this.fc, this.pos(j++)), done: false } : { value: undefined, done: true }),
+    };
+  }
   find(pred: (x: Inner) => boolean): Inner | undefined {
     for (let j = 0; j < this.length; j++) { const x = new Inner(this.fc, this.pos(j)); if (pred(x)) return x; }
     return undefined;
@@ -123,12 +134,82 @@ export class InnerList implements Iterable<Inner> {
     for (let j = 0; j < this.length && n < limit; j++) { const k = this.pos(j); if (pred(new Inner(this.fc, k))) out[n++] = k; }
     return new InnerList(this.fc, n === out.length ? out : out.slice(0, n), n);
   }
+  /**
+   * Members whose direction, record position and flow position pass `pred(fwd, ri, k)` (tests on
+   * the side's arrays and the flow's columns), as a list of their own: no object per member, and the
+   * result sized exactly (a byte per member marks the hits) rather than cut down from full length.
+   */
+  filterAt(pred: (fwd: boolean, ri: number, k: number) => boolean, limit = Infinity): InnerList {
+    const fc = this.fc, fl = fc.fl, ri = fc.ri;
+    const hit = new Uint8Array(this.length);
+    let n = 0;
+    for (let j = 0; j < this.length && n < limit; j++) {
+      const k = this.pos(j);
+      if (pred((fl[k]! & FWD) !== 0, ri[k]!, k)) { hit[j] = 1; n++; }
+    }
+    const out = new Int32Array(n);
+    for (let j = 0, m = 0; m < n; j++) if (hit[j] === 1) out[m++] = this.pos(j);
+    return new InnerList(fc, out, n);
+  }
+  /** `fn(fwd, ri, k)` for every member, from the columns (no object per member). */
+  forEachAt(fn: (fwd: boolean, ri: number, k: number) => void): void {
+    const { fl, ri } = this.fc;
+    for (let j = 0; j < this.length; j++) { const k = this.pos(j); fn((fl[k]! & FWD) !== 0, ri[k]!, k); }
+  }
+  /** Every member marked not used (again). */
+  clearUsed(): void {
+    const fl = this.fc.fl;
+    for (let j = 0; j < this.length; j++) { const k = this.pos(j); fl[k] = fl[k]! & ~USED; }
+  }
+  /** Members with signature `sig`, read from the signature column (no object per member). */
+  withSig(sig: number | undefined): InnerList {
+    const sigs = this.fc.sig;
+    return this.filterAt((_, __, k) => sigs[k] === sig);
+  }
+  /**
+   * Sequence ranges [relSeq, relSeq + plen) of the members that carry data at a known relative
+   * sequence, as two columns sized exactly (read from the flow's columns, no object per member),
+   * the starts and the ends each sorted ascending (apart: a range's start and end part ways).
+   */
+  dataRanges(): { start: Float64Array; end: Float64Array } {
+    const { fl, rs, plen } = this.fc;
+    const has = (k: number): boolean => (fl[k]! & NO_REL) === 0 && plen[k]! > 0;
+    let n = 0;
+    for (let j = 0; j < this.length; j++) if (has(this.pos(j))) n++;
+    const start = new Float64Array(n), end = new Float64Array(n);
+    for (let j = 0, m = 0; m < n; j++) {
+      const k = this.pos(j);
+      if (has(k)) { start[m] = rs[k]!; end[m++] = rs[k]! + plen[k]!; }
+    }
+    return { start: sortAscending(start), end: sortAscending(end) };
+  }
   /** Members from..to-1 as plain objects (for short excerpts). */
   slice(from: number, to = this.length): Inner[] {
     const out: Inner[] = [];
     for (let j = Math.max(0, from); j < Math.min(to, this.length); j++) out.push(new Inner(this.fc, this.pos(j)));
     return out;
   }
+}
+
+/**
+ * `a` in ascending order, in place. A bulk transfer's segments come mostly in order (retransmissions
+ * are the exceptions): the ascending run stays where it is, and only the values out of order are
+ * sorted apart and merged back in.
+ */
+export function sortAscending(a: Float64Array): Float64Array {
+  const n = a.length;
+  let rest: Float64Array | null = null;
+  let m = 0, q = 0;
+  for (let i = 0; i < n; i++) {
+    const v = a[i]!;
+    if (m === 0 || v >= a[m - 1]!) a[m++] = v;
+    else (rest ??= new Float64Array(n - i))[q++] = v;
+  }
+  if (rest === null) return a;
+  const r = rest.subarray(0, q).sort();
+  // Merge from the back: the run's tail moves only into room the out-of-order values left.
+  for (let i = m - 1, j = q - 1, w = n - 1; j >= 0; w--) a[w] = i >= 0 && a[i]! > r[j]! ? a[i--]! : r[j--]!;
+  return a;
 }
 
 /** A flow with no packets (no flow under test). */
@@ -146,8 +227,11 @@ export function isIcmpErrorAbout(p: Packet, t: Tuple): boolean {
   return p.dst === t.src;
 }
 
-export function l4Proto(p: Packet): string {
-  if (p.tcp !== undefined) return 'tcp';
+export function l4Proto(p: Packet): string { return l4ProtoOf(p, p.tcp); }
+
+/** l4Proto with the packet's TCP header already read (`tcp`: what p.tcp gave). */
+function l4ProtoOf(p: Packet, tcp: TcpInfo | undefined): string {
+  if (tcp !== undefined) return 'tcp';
   if (p.udp !== undefined) return 'udp';
   if (p.icmp !== undefined) return 'icmp';
   return p.proto;
@@ -160,22 +244,32 @@ function eq(x: number | undefined, y: number | undefined): boolean {
 
 /** 1 forward, -1 reverse, 0 not this flow. */
 export function tupleDir(p: Packet, t: Tuple): number {
-  const src = p.src, dst = p.dst;
-  if (src === undefined || dst === undefined) return 0;
-  // Addresses first: they rule out most packets without looking at the layer-4 fields.
-  let d = 0;
-  if (src === t.src && dst === t.dst && eq(p.sport, t.sport) && eq(p.dport, t.dport)) d = 1;
-  else if (src === t.dst && dst === t.src && eq(p.dport, t.sport) && eq(p.sport, t.dport)) d = -1;
+  const d = addressDir(p, t);
   if (d !== 0 && t.proto !== 'any' && l4Proto(p) !== t.proto) return 0;
   return d;
 }
 
+/** tupleDir by addresses and ports alone (the protocol not checked). */
+function addressDir(p: Packet, t: Tuple): number {
+  const src = p.src, dst = p.dst;
+  if (src === undefined || dst === undefined) return 0;
+  // Addresses first: they rule out most packets without looking at the layer-4 fields.
+  if (src === t.src && dst === t.dst && eq(p.sport, t.sport) && eq(p.dport, t.dport)) return 1;
+  if (src === t.dst && dst === t.src && eq(p.dport, t.sport) && eq(p.sport, t.dport)) return -1;
+  return 0;
+}
+
+// The last flag text and its bits: consecutive packets of a flow mostly share their flags.
+let lastFlags = '', lastBits = 0;
+
 function flagBits(f: string): number {
+  if (f === lastFlags) return lastBits;
   let b = 0;
   for (let i = 0; i < f.length; i++) {
     const c = f.charCodeAt(i);
     if (c === 83) b |= 1; else if (c === 70) b |= 2; else if (c === 82) b |= 4; else if (c === 80) b |= 8; else if (c === 46) b |= 16;
   }
+  lastFlags = f; lastBits = b;
   return b;
 }
 
@@ -249,64 +343,100 @@ export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined =
   return fold(5, innerLength(p), h, 0, 0, 0);
 }
 
-/** All inner packets of `side` that belong to `tuple` (either direction), time order. */
-export function collectFlow(side: Side, tuple: Tuple): InnerList {
-  // At most every packet that is not a carrier belongs to the flow: start with that much room.
-  const fc = new FlowCols(side, side.recs.length - side.outer.length);
-  const st: ConnState = { known: false, f: 0, r: 0 };
+/** Whether tuples `x` and `y` join the same two addresses (either way round). */
+function sameAddresses(x: Tuple, y: Tuple): boolean {
+  return (x.src === y.src && x.dst === y.dst) || (x.src === y.dst && x.dst === y.src);
+}
+
+/**
+ * All inner packets of `side` that belong to `tuple` (either direction), time order.
+ * `known`: a flow already collected on this side. When its addresses differ from `tuple`'s, its
+ * members cannot belong to this flow (a member's two addresses are `known`'s), except ICMP packets,
+ * which may be errors about it: those members are skipped unread, the bulk of a second pass.
+ */
+export function collectFlow(side: Side, tuple: Tuple, known: InnerList | null = null): InnerList {
   const tm = side.tm, perm = tm.perm, packets = tm.packets;
+  // Skipped members of `known`, as a sorted walk over its record positions (a flow is in record order).
+  const skip = known !== null && known.fc.side === side && known.length > 0 && !sameAddresses(known.fc.tuple, tuple) ? known : null;
+  let sj = 0;
+  const nextSkip = (): number => {
+    // The next member of `known` that cannot be in this flow (not an ICMP packet), or past the end.
+    while (sj < skip!.length) {
+      const k = skip!.pos(sj);
+      if ((skip!.fc.fl[k]! & ICMP_PKT) === 0) return skip!.fc.ri[k]!;
+      sj++;
+    }
+    return side.recs.length;
+  };
+  let skipAt = skip !== null ? nextSkip() : side.recs.length;
+  // At most every packet that is neither a carrier nor skipped belongs to the flow: start with that much room.
+  const fc = new FlowCols(side, side.recs.length - side.outer.length - (skip !== null ? countPlain(skip) : 0), tuple);
+  const st: ConnState = { known: false, f: 0, r: 0 };
   for (let i = 0; i < side.recs.length; i++) {
+    if (i === skipAt) { sj++; skipAt = nextSkip(); continue; }
     if (outerAt(tm, i) !== null) continue;
     // The packet straight from the list (what side.rec(i).p reads), without a record object per packet.
     const p = packets.at(perm === null ? i : perm[i]!)!;
-    let d = tupleDir(p, tuple);
+    let d = addressDir(p, tuple);
+    // Read once, and only for the flow's packets: packets may be views that build the object on every read.
+    let tcp = d !== 0 ? p.tcp : undefined;
+    if (d !== 0 && tuple.proto !== 'any' && l4ProtoOf(p, tcp) !== tuple.proto) d = 0;
     // An ICMP error about the flow is the flow's answer too (a reject, an unreachable).
-    const err = d === 0 && p.icmp !== undefined && isIcmpErrorAbout(p, tuple);
-    if (err) d = -1;
+    const icmp = p.icmp !== undefined;
+    const err = d === 0 && icmp && isIcmpErrorAbout(p, tuple);
+    if (err) { d = -1; tcp = p.tcp; }
     if (d === 0) continue;
-    // Read once: packets may be views that build the object on every read.
-    const tcp = p.tcp;
     const isTcp = tcp !== undefined;
-    if (isTcp) tcpRel(p, tcp, st, d === 1);
-    fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p, tcp), err);
+    if (tcp !== undefined) tcpRel(p, tcp, st, d === 1);
+    fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p, tcp), err, icmp);
   }
   fc.trim();
   return new InnerList(fc, null, fc.n);
 }
 
+/** Members of `l` that are not ICMP packets. */
+function countPlain(l: InnerList): number {
+  let n = 0;
+  for (let j = 0; j < l.length; j++) if ((l.fc.fl[l.pos(j)]! & ICMP_PKT) === 0) n++;
+  return n;
+}
+
 /**
- * Signature → first list position, open addressing over two typed arrays: a bulk flow has
- * hundreds of thousands of distinct signatures, which a Map would hold as boxed keys.
+ * Signature → a list position, open addressing over one typed array: a bulk flow has hundreds of
+ * thousands of distinct signatures, which a Map would hold as boxed keys. A slot holds a position
+ * only (-1 empty); its key is that member's signature, read from the flow's column, so a slot costs
+ * 4 bytes instead of 12. Every position stored under a signature must have that signature.
  */
-class SigTable {
-  private readonly keys: Float64Array;
+export class SigTable {
   private readonly vals: Int32Array;
   private readonly mask: number;
-  constructor(n: number) {
+  constructor(n: number, private readonly items: InnerList) {
     let cap = 16;
-    // At most three quarters full: probes stay short at a third less memory than half full (12 bytes a slot).
+    // At most three quarters full: probes stay short at a third less memory than half full.
     while (cap < n * 4 / 3) cap *= 2;
-    this.keys = new Float64Array(cap).fill(NaN);
-    this.vals = new Int32Array(cap);
+    this.vals = new Int32Array(cap).fill(-1);
     this.mask = cap - 1;
   }
   private slot(sig: number): number {
+    const sigs = this.items.fc.sig, vals = this.vals;
     // Signatures are hashes already (non-negative integers below 2^53): mix both halves.
     let h = ((sig % SIG_LO) ^ Math.imul((sig / SIG_LO) | 0, 0x9e3779b1)) & this.mask;
     for (;;) {
-      const k = this.keys[h]!;
-      if (k === sig || k !== k) return h;
+      const v = vals[h]!;
+      if (v < 0 || sigs[this.items.pos(v)] === sig) return h;
       h = (h + 1) & this.mask;
     }
   }
-  get(sig: number): number {
+  /** The position stored under `sig`, -1 when none. */
+  get(sig: number): number { return this.vals[this.slot(sig)]!; }
+  /** Stores position `v` (a member with signature `sig`) under `sig`. */
+  set(sig: number, v: number): void { this.vals[this.slot(sig)] = v; }
+  /** set(), returning what get() gave before (one probe instead of two). */
+  replace(sig: number, v: number): number {
     const h = this.slot(sig);
-    return this.keys[h] === sig ? this.vals[h]! : -1;
-  }
-  set(sig: number, v: number): void {
-    const h = this.slot(sig);
-    this.keys[h] = sig;
+    const old = this.vals[h]!;
     this.vals[h] = v;
+    return old;
   }
 }
 
@@ -317,15 +447,11 @@ export class SigIndex {
   private taken: Uint8Array;
   constructor(private readonly items: InnerList) {
     const n = items.length;
-    this.head = new SigTable(n);
+    this.head = new SigTable(n, items);
     this.nxt = new Int32Array(n);
     this.taken = new Uint8Array(n);
     const sigs = items.fc.sig;
-    for (let i = n - 1; i >= 0; i--) {
-      const s = sigs[items.pos(i)]!;
-      this.nxt[i] = this.head.get(s);
-      this.head.set(s, i);
-    }
+    for (let i = n - 1; i >= 0; i--) this.nxt[i] = this.head.replace(sigs[items.pos(i)]!, i);
   }
   /** First not-yet-taken item with this signature at or after `t` (times already on one clock). */
   take(sig: number, t: number, tBefore = Infinity, mark = true, tol = 0): Inner | null {

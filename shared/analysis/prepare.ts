@@ -35,6 +35,10 @@ export const outerAt = (tm: Times, i: number): OuterKind | null => OUTERS[(tm.bi
 export const wgTypeAt = (tm: Times, i: number): number => (tm.bits[i]! >> 4) & 7;
 /** Direction of record i. */
 export const dirAt = (tm: Times, i: number): 'in' | 'out' | null => DIRS[(tm.bits[i]! >> 7) & 3]!;
+/** Sets the direction of record i (what Rec's `dir` setter does, without a record). */
+export const setDirAt = (tm: Times, i: number, d: 'in' | 'out' | null): void => { tm.bits[i] = (tm.bits[i]! & ~0x180) | (dirCode(d) << 7); };
+/** Kind of record i's interface. */
+export const kindAt = (tm: Times, i: number): IfaceKind => KINDS[tm.bits[i]! & 3]!;
 
 /**
  * One packet with what the engine derives from it, read from its side's arrays (`tm`, which each
@@ -59,7 +63,7 @@ export class Rec {
   /** UDP payload length for carriers, -1 otherwise. */
   get olen(): number { return this.tm.olen[this.i]!; }
   get ifKey(): string { return ifaceKeyOf(this.p); }
-  get kind(): IfaceKind { return KINDS[this.tm.bits[this.i]! & 3]!; }
+  get kind(): IfaceKind { return kindAt(this.tm, this.i); }
   set kind(k: IfaceKind) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~3) | kindCode(k); }
   get outer(): OuterKind | null { return outerAt(this.tm, this.i); }
   set outer(o: OuterKind | null) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~12) | (outerCode(o) << 2); }
@@ -67,7 +71,7 @@ export class Rec {
   get wgType(): number { return wgTypeAt(this.tm, this.i); }
   set wgType(w: number) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~0x70) | ((w & 7) << 4); }
   get dir(): 'in' | 'out' | null { return dirAt(this.tm, this.i); }
-  set dir(d: 'in' | 'out' | null) { const b = this.tm.bits; b[this.i] = (b[this.i]! & ~0x180) | (dirCode(d) << 7); }
+  set dir(d: 'in' | 'out' | null) { setDirAt(this.tm, this.i, d); }
 }
 
 /** Records of one side, all of them or a subset by position (time order); records are made as they are read. */
@@ -155,6 +159,8 @@ export interface ConvStats {
   /** Conversation keys by index. */
   names: string[];
   stats: Map<string, { n: number; shaped: number; hs: number; wg: number }>;
+  /** The earliest whole second of any packet (read in the same pass), Infinity without packets. */
+  firstSec: number;
 }
 
 /** One pass over the UDP packets: per conversation, how many look like WireGuard framing. */
@@ -166,8 +172,12 @@ export function conversationStats(packets: PacketList): ConvStats {
   let prev: Packet | null = null;
   let prevKey = '';
   let prevId = -1;
+  let firstSec = Infinity;
+  // By index: a bulk store's iterator is a generator, slower per packet than at().
   for (let i = 0; i < packets.length; i++) {
     const p = packets.at(i)!;
+    const sec = p.tsSec;
+    if (sec < firstSec) firstSec = sec;
     // Each field read once: packets may be views that build the sub-object on every read.
     const wg = p.wg, udp = p.udp;
     if (wg === undefined && (udp === undefined || p.tcp !== undefined)) continue;
@@ -192,11 +202,11 @@ export function conversationStats(packets: PacketList): ConvStats {
     // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
     if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
   }
-  return { keys, names, stats };
+  return { keys, names, stats, firstSec };
 }
 
 /** Conversations that are WireGuard: the decoder said so, or every size fits its framing. */
-export function wireguardConversations(cs: ConvStats, knownPorts: Set<number> = new Set()): Set<string> {
+export function wireguardConversations(cs: ConvStats, knownPorts: ReadonlySet<number> = new Set()): Set<string> {
   const out = new Set<string>();
   for (const [k, s] of cs.stats) {
     if (s.wg > 0) { out.add(k); continue; }
@@ -302,18 +312,64 @@ export function permuteInPlace(perm: Int32Array, arrays: Array<Float64Array | In
   }
 }
 
-export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number, cs: ConvStats, otherPorts: Set<number> = new Set()): Side {
-  const packets = input.packets;
+/**
+ * What preparing one capture computes from its own packets (and the other capture's WireGuard
+ * ports): typed arrays and plain data only, so that a load worker can compute it beside the other
+ * capture's and hand it over by transfer (`tandem analyze` does). Records are in time order.
+ */
+export interface PreparedCapture {
+  /** The capture's earliest whole second (its time base); Infinity without packets. */
+  baseSec: number;
+  /** Packets it was computed over. */
+  length: number;
+  /** UDP ports of its own WireGuard-looking conversations (what the other capture's preparation needs). */
+  ports: number[];
+  /** The other capture's ports this preparation used: valid only beside a capture whose `ports` these are. */
+  otherPorts: number[];
+  /** Per record: seconds since baseSec, carrier payload length (-1), packed kind/outer/type/direction (see Times). */
+  t: Float64Array; olen: Int32Array; bits: Uint16Array;
+  /** File position of each record once reordered by time, null when the file was in order. */
+  perm: Int32Array | null;
+  /** Carrier record positions, and a bit per outer kind present (1 << outer code). */
+  outerIdx: Int32Array; outerBits: number;
+  /** Interfaces with packets, in the order they first show up in time. */
+  ifaces: Array<{ key: string; name: string; kind: IfaceKind; count: number }>;
+  local: string[];
+  hasDirInfo: boolean;
+  fwlog: number[];
+}
+
+/** A capture's first pass: its conversations, the WireGuard ports among them, its time base. */
+export interface CaptureStats { cs: ConvStats; ports: Set<number>; baseSec: number }
+
+export function captureStats(packets: PacketList): CaptureStats {
+  const cs = conversationStats(packets);
+  return { cs, ports: wireguardPorts(cs), baseSec: cs.firstSec };
+}
+
+/**
+ * Both captures prepared: the preparations the inputs carry when they were made for each other
+ * (a load worker's), else made here.
+ */
+export function preparePair(a: CaptureInput, b: CaptureInput): [PreparedCapture, PreparedCapture] {
+  const pa = a.prepared, pb = b.prepared;
+  const same = (x: readonly number[], y: readonly number[]): boolean => x.length === y.length && x.every((v, k) => v === y[k]);
+  if (pa !== undefined && pb !== undefined && pa.length === a.packets.length && pb.length === b.packets.length &&
+    same(pa.otherPorts, pb.ports) && same(pb.otherPorts, pa.ports)) return [pa, pb];
+  const sa = captureStats(a.packets), sb = captureStats(b.packets);
+  return [prepareCapture(a.packets, sa, sb.ports), prepareCapture(b.packets, sb, sa.ports)];
+}
+
+/** One capture's records: times, carriers, interfaces, direction (what needs no other capture but its ports). */
+export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts: ReadonlySet<number>): PreparedCapture {
+  const { cs, baseSec } = st;
   let n = packets.length;
   const wgConv = wireguardConversations(cs, otherPorts);
   // Per conversation index: WireGuard or not.
   const wgById = new Uint8Array(cs.names.length);
   for (let c = 0; c < cs.names.length; c++) if (wgConv.has(cs.names[c]!)) wgById[c] = 1;
-  const tm: Times = { t: new Float64Array(n), tc: new Float64Array(0), olen: new Int32Array(n), bits: new Uint16Array(n), packets, perm: null };
-  // The side's arrays sit on the prototype of its own record class: records carry their position only.
-  class SideRec extends Rec {}
-  Object.defineProperty(SideRec.prototype, 'tm', { value: tm });
-  const rec = (i: number): Rec => new SideRec(i);
+  let t = new Float64Array(n), olens = new Int32Array(n), bits = new Uint16Array(n);
+  let perm: Int32Array | null = null;
   let sorted = true;
   const mods = tunnelModules();
   const scratch: CarrierScratch = { outer: null, wgType: 0, olen: -1 };
@@ -332,11 +388,11 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   let lastAdded = '';
   for (let j = 0; j < n; j++) {
     const p = packets.at(j)!;
-    const t = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
-    tm.t[j] = t;
+    const tj = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
+    t[j] = tj;
     ifc[j] = p.ifaceId;
-    if (t < prevT) sorted = false;
-    prevT = t;
+    if (tj < prevT) sorted = false;
+    prevT = tj;
     let outer: OuterKind | null = null;
     let wgType = 0;
     let olen = -1;
@@ -349,8 +405,8 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     }
     let dir: 'in' | 'out' | null = null;
     if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
-    tm.olen[j] = olen;
-    tm.bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
+    olens[j] = olen;
+    bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
     // A firewall-log record (NFLOG, pflog) is a copy of a packet, not a sighting on the path.
     if (p.fwlog !== undefined) { fwlog.push(j); continue; }
     // Consecutive packets mostly share an interface: skip building its key then.
@@ -376,7 +432,7 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.
   // Firewall-log copies leave the record list here (they are kept aside in `fwlog`).
   if (!sorted || fwlog.length > 0) {
-    let perm = timeOrder(tm.t, ifc);
+    perm = timeOrder(t, ifc);
     if (fwlog.length > 0) {
       const drop = new Uint8Array(n);
       for (const j of fwlog) drop[j] = 1;
@@ -384,20 +440,16 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
       n = perm.length;
     }
     // The times, lengths and flags follow the records to their new places.
-    if (n === tm.t.length) permuteInPlace(perm, [tm.t, tm.olen, tm.bits, ifId]);
+    if (n === t.length) permuteInPlace(perm, [t, olens, bits, ifId]);
     else {
-      const t = new Float64Array(n);
-      const olen = new Int32Array(n);
-      const bits = new Uint16Array(n);
+      const t2 = new Float64Array(n);
+      const olen2 = new Int32Array(n);
+      const bits2 = new Uint16Array(n);
       const ids = new Int32Array(n);
-      for (let j = 0; j < n; j++) { const x = perm[j]!; t[j] = tm.t[x]!; olen[j] = tm.olen[x]!; bits[j] = tm.bits[x]!; ids[j] = ifId[x]!; }
-      tm.t = t; tm.olen = olen; tm.bits = bits; ifId = ids;
+      for (let j = 0; j < n; j++) { const x = perm[j]!; t2[j] = t[x]!; olen2[j] = olens[x]!; bits2[j] = bits[x]!; ids[j] = ifId[x]!; }
+      t = t2; olens = olen2; bits = bits2; ifId = ids;
     }
-    tm.perm = perm;
   }
-  // Only B's records move onto A's clock; A's corrected time is its own.
-  tm.tc = key === 'B' ? tm.t.slice() : tm.t;
-  const recs = new RecList(rec, null, n);
   for (const f of ifById) {
     const noLinkLayer = RAW_LINKTYPES.has(f.linktype) || (f.hatype !== undefined && TUNNEL_HATYPES.has(f.hatype));
     if (TUNNEL_NAME.test(f.name) || (f.name === '' && noLinkLayer && f.outer === 0)) f.kind = 'tunnel';
@@ -406,8 +458,6 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
   }
   const kindById = ifById.map((f) => kindCode(f.kind));
   const tunnelCode = kindCode('tunnel');
-  // Carrier positions straight into a typed array (a bulk capture has hundreds of thousands).
-  const outerIdx = new Int32Array(n);
   let nOuter = 0;
   let outerBits = 0;
   // Interfaces are listed in the order they first show up in time, as the records run.
@@ -418,23 +468,52 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     if (seen[id] === 0) { seen[id] = 1; firstSeen.push(id); }
     const kc = kindById[id]!;
     // Carriers seen on a tunnel interface (nested tunnels) are inner traffic for this analysis (kind, no outer, no type).
-    if (kc === tunnelCode) tm.bits[i] = (tm.bits[i]! & 0x180) | tunnelCode;
-    else tm.bits[i] = (tm.bits[i]! & ~3) | kc;
-    if (outerAt(tm, i) !== null) { outerIdx[nOuter++] = i; outerBits |= 1 << ((tm.bits[i]! >> 2) & 3); }
+    if (kc === tunnelCode) bits[i] = (bits[i]! & 0x180) | tunnelCode;
+    else bits[i] = (bits[i]! & ~3) | kc;
+    const o = (bits[i]! >> 2) & 3;
+    if (o !== 0) { nOuter++; outerBits |= 1 << o; }
   }
-  const outerKinds = new Set<OuterKind>();
-  for (let c = 1; c < OUTERS.length; c++) if ((outerBits & (1 << c)) !== 0) outerKinds.add(OUTERS[c]!);
-  const outerList = new RecList(rec, outerIdx.slice(0, nOuter), nOuter);
-
-  if (!hasDirInfo) inferLocal(key, outerList, local);
+  // Carrier positions in a typed array of their own size (a bulk capture has hundreds of thousands).
+  const outerIdx = new Int32Array(nOuter);
+  for (let i = 0, k = 0; k < nOuter; i++) if ((bits[i]! & 12) !== 0) outerIdx[k++] = i;
+  const packetAt = (i: number): Packet => packets.at(perm === null ? i : perm[i]!)!;
   if (!hasDirInfo) {
-    for (const r of outerList) {
-      if (r.p.src !== undefined && local.has(r.p.src)) r.dir = 'out';
-      else if (r.p.dst !== undefined && local.has(r.p.dst)) r.dir = 'in';
+    inferLocal(outerIdx, packetAt, local);
+    const out = dirCode('out') << 7, inn = dirCode('in') << 7;
+    for (const i of outerIdx) {
+      const p = packetAt(i);
+      if (p.src !== undefined && local.has(p.src)) bits[i] = (bits[i]! & ~0x180) | out;
+      else if (p.dst !== undefined && local.has(p.dst)) bits[i] = (bits[i]! & ~0x180) | inn;
     }
   }
+  return {
+    baseSec, length: packets.length, ports: [...st.ports], otherPorts: [...otherPorts],
+    t, olen: olens, bits, perm, outerIdx, outerBits,
+    ifaces: firstSeen.map((id) => { const f = ifById[id]!; return { key: f.key, name: f.name, kind: f.kind, count: f.count }; }),
+    local: [...local], hasDirInfo, fwlog,
+  };
+}
+
+/**
+ * One side of the analysis over a capture's preparation. The preparation's arrays are read, not
+ * changed: the side's flags and B's corrected times are copies of its own.
+ */
+export function sideOf(key: 'A' | 'B', input: CaptureInput, prep: PreparedCapture): Side {
+  const n = prep.t.length;
+  // Flags change as the analysis resolves directions: a copy, so a preparation can be analysed again.
+  const tm: Times = { t: prep.t, tc: prep.t, olen: prep.olen, bits: prep.bits.slice(), packets: input.packets, perm: prep.perm };
+  // Only B's records move onto A's clock; A's corrected time is its own.
+  if (key === 'B') tm.tc = prep.t.slice();
+  // The side's arrays sit on the prototype of its own record class: records carry their position only.
+  class SideRec extends Rec {}
+  Object.defineProperty(SideRec.prototype, 'tm', { value: tm });
+  const rec = (i: number): Rec => new SideRec(i);
+  const recs = new RecList(rec, null, n);
+  const outerList = new RecList(rec, prep.outerIdx, prep.outerIdx.length);
+  const outerKinds = new Set<OuterKind>();
+  for (let c = 1; c < OUTERS.length; c++) if ((prep.outerBits & (1 << c)) !== 0) outerKinds.add(OUTERS[c]!);
   const pub = new Map<string, { name: string; kind: IfaceKind; count: number }>();
-  for (const id of firstSeen) { const f = ifById[id]!; pub.set(f.key, { name: f.name, kind: f.kind, count: f.count }); }
+  for (const f of prep.ifaces) pub.set(f.key, { name: f.name, kind: f.kind, count: f.count });
   // A cooked (SLL/SLL2) interface is tcpdump's `any`: it stands for all of them.
   const cooked = (input.interfaces ?? []).some((i) => i.linktype === 276 || i.linktype === 113);
   // Firewall-log interfaces (NFLOG 239, pflog 117) are not on the path.
@@ -450,7 +529,10 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
     const o = outerAt(tm, i), w = wgTypeAt(tm, i);
     return (o === 'wg' && w >= 1 && w <= 3) || o === 'ike';
   })];
-  return { key, input, tm, rec, recs, ifaces: pub, local, outer: outerList, hs, hasDirInfo, multiIface, listed, fwlog, outerKinds };
+  return {
+    key, input, tm, rec, recs, ifaces: pub, local: new Set(prep.local), outer: outerList, hs, hasDirInfo: prep.hasDirInfo,
+    multiIface, listed, fwlog: prep.fwlog, outerKinds,
+  };
 }
 
 /**
@@ -458,12 +540,11 @@ export function prepareSide(key: 'A' | 'B', input: CaptureInput, baseSec: number
  * that sends handshake initiations or answers them; failing that, the endpoint shared by all
  * conversations.
  */
-function inferLocal(key: 'A' | 'B', outer: RecList, local: Set<string>): void {
-  void key;
+function inferLocal(outer: Int32Array, packetAt: (i: number) => Packet, local: Set<string>): void {
   const counts = new Map<string, number>();
   // A sample is enough to see which address every conversation shares.
   for (let k = 0; k < outer.length && k < 20000; k++) {
-    const p = outer.at(k)!.p;
+    const p = packetAt(outer[k]!);
     if (p.src === undefined || p.dst === undefined) continue;
     counts.set(p.src, (counts.get(p.src) ?? 0) + 1);
     counts.set(p.dst, (counts.get(p.dst) ?? 0) + 1);

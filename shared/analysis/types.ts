@@ -2,6 +2,7 @@
 // CLI (`tandem analyze --json`), the UI and the reports: extend it, never rename or drop fields.
 
 import type { PacketList } from '../protocols/packet.ts';
+import type { PreparedCapture } from './prepare.ts';
 import type { HostEvidence } from '../evidence/types.ts';
 
 export interface CaptureInput {
@@ -21,6 +22,11 @@ export interface CaptureInput {
    * device missing from the list does not exist on that host (e.g. no tunnel device: the tunnel is down).
    */
   links?: string[];
+  /**
+   * This capture already prepared for the analysis (by a load worker, beside the other capture's):
+   * used when the two were made for each other, else the analysis prepares both itself.
+   */
+  prepared?: PreparedCapture;
 }
 
 export interface AnalyzeOptions {

@@ -3,7 +3,7 @@
 // Kuznetzov variant (a1b2cd34) whose record headers are 24 bytes.
 
 import type { CaptureInterface, CaptureProblem, RawFrame } from './types.ts';
-import type { RecordParser } from './record-parser.ts';
+import type { RecordParser, RecordSink } from './record-parser.ts';
 
 /** Larger than any snaplen libpcap or dumpcap writes for common link types: beyond it a record header is garbage. */
 export const MAX_PLAUSIBLE_CAPLEN = 262144;
@@ -30,6 +30,8 @@ export class PcapParser implements RecordParser {
   sectionComments: string[] = [];
   failed = false;
   need = 24;
+  readonly sinks = true;
+  taken = 0;
   private headerDone = false;
   private le = true;
   private nano = false;
@@ -39,7 +41,8 @@ export class PcapParser implements RecordParser {
   private warnedLen = false;
   private warnedTs = false;
 
-  parse(buf: Uint8Array, pos: number, end: number, base: number, out: RawFrame[], limit: number): number {
+  parse(buf: Uint8Array, pos: number, end: number, base: number, out: RawFrame[], limit: number, sink?: RecordSink): number {
+    this.taken = 0;
     if (this.failed) return pos;
     const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     if (!this.headerDone) {
@@ -60,7 +63,8 @@ export class PcapParser implements RecordParser {
     const le = this.le;
     const hdrLen = this.hdrLen;
     const scale = this.nano ? 1 : 1000;
-    while (out.length < limit) {
+    const iface = this.interfaces[0]!;
+    while (out.length + this.taken < limit) {
       if (end - pos < hdrLen) { this.need = hdrLen; return pos; }
       const caplen = dv.getUint32(pos + 8, le);
       const len = dv.getUint32(pos + 12, le);
@@ -88,6 +92,12 @@ export class PcapParser implements RecordParser {
         frac %= unit;
       }
       const start = pos + hdrLen;
+      if (sink !== undefined) {
+        sink.record(buf, start, ++this.frameNo, base + pos, iface, sec, frac * scale, caplen, len);
+        this.taken++;
+        pos += total;
+        continue;
+      }
       out.push({
         frame: ++this.frameNo,
         offset: base + pos,

@@ -75,6 +75,34 @@ export function unitsToTime(hi: number, lo: number, u: { dec: number; bin: numbe
   return [Number(v / units), Number(((v % units) * 1000000000n) / units)];
 }
 
+/**
+ * unitsToTime for the parser's every packet, without an array per call: the result is left in
+ * `unitSec`/`unitNsec`. Counts below 2^52 (microsecond times until the year 2112) are divided in
+ * one step; the remainder is then the long division's, and so are the nanoseconds.
+ */
+let unitSec = 0, unitNsec = 0;
+function unitsToTimeInto(hi: number, lo: number, u: { dec: number; bin: number; div: number }): void {
+  if (u.dec >= 0 && u.dec <= 9 && hi < 0x100000) {
+    const d = u.div;
+    const v = hi * TWO32 + lo;
+    // The quotient rounded to a double is never an integer too high below 2^53 (that would need
+    // v/d within v·2^-53 < 1/d of the next integer), so its floor is exact, and so is the remainder.
+    const q = Math.floor(v / d);
+    unitSec = q;
+    unitNsec = (v - q * d) * (1e9 / d);
+    return;
+  }
+  const [sec, nsec] = unitsToTime(hi, lo, u);
+  unitSec = sec;
+  unitNsec = nsec;
+}
+
+/** unitsToTimeInto as a pair (tests hold it to unitsToTime). */
+export function unitsToTimeFast(hi: number, lo: number, u: { dec: number; bin: number; div: number }): [number, number] {
+  unitsToTimeInto(hi, lo, u);
+  return [unitSec, unitNsec];
+}
+
 function tsUnit(resol: number | undefined, offset: number): TsUnit {
   if (resol === undefined) return { dec: 6, bin: -1, div: 1e6, offset };
   const n = resol & 0x7f;
@@ -163,10 +191,10 @@ export class PcapngParser implements RecordParser {
           if (lid >= this.local.length) { this.fail(base + pos, `packet for undefined interface ${lid}`); return pos; }
           if (20 + caplen > bodyEnd - body) { this.fail(base + pos, `captured length ${caplen} exceeds the block (${total} bytes)`); return pos; }
           const id = this.local[lid]!;
-          const [sec, nsec] = this.time(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), id, base + pos);
+          this.time(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), id, base + pos);
           const start = body + 20;
           const f: RawFrame = {
-            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: sec, tsNsec: nsec,
+            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: this.tSec, tsNsec: this.tNsec,
             caplen, len: dv.getUint32(body + 16, le), data: buf.subarray(start, start + caplen),
           };
           const optStart = start + ((caplen + 3) & ~3);
@@ -195,10 +223,10 @@ export class PcapngParser implements RecordParser {
           if (lid >= this.local.length) { this.fail(base + pos, `packet for undefined interface ${lid}`); return pos; }
           if (20 + caplen > bodyEnd - body) { this.fail(base + pos, `captured length ${caplen} exceeds the block (${total} bytes)`); return pos; }
           const id = this.local[lid]!;
-          const [sec, nsec] = this.time(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), id, base + pos);
+          this.time(dv.getUint32(body + 4, le), dv.getUint32(body + 8, le), id, base + pos);
           const start = body + 20;
           const f: RawFrame = {
-            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: sec, tsNsec: nsec,
+            frame: ++this.frameNo, offset: base + pos, ifaceId: id, tsSec: this.tSec, tsNsec: this.tNsec,
             caplen, len: dv.getUint32(body + 16, le), data: buf.subarray(start, start + caplen),
           };
           const optStart = start + ((caplen + 3) & ~3);
@@ -269,16 +297,21 @@ export class PcapngParser implements RecordParser {
    * Block time in seconds and nanoseconds, if_tsoffset included. A time a Date cannot show (a hostile
    * if_tsresol or if_tsoffset, or garbage in the stamp) becomes 0, as for an SPB, with one note.
    */
-  private time(hi: number, lo: number, id: number, offset: number): [number, number] {
+  /** The last packet block's time (set by `time`), seconds and nanoseconds since 1970. */
+  private tSec = 0;
+  private tNsec = 0;
+
+  /** Sets tSec/tNsec from a block's 64-bit time (no array per packet). */
+  private time(hi: number, lo: number, id: number, offset: number): void {
     const u = this.units[id]!;
-    const [sec, nsec] = unitsToTime(hi, lo, u);
-    const t = sec + u.offset;
-    if (Math.abs(t) <= MAX_TIME_SEC && Number.isFinite(nsec)) return [t, nsec];
+    unitsToTimeInto(hi, lo, u);
+    const t = unitSec + u.offset;
+    if (Math.abs(t) <= MAX_TIME_SEC && Number.isFinite(unitNsec)) { this.tSec = t; this.tNsec = unitNsec; return; }
     if (!this.warnedTime) {
       this.warnedTime = true;
       this.problems.push({ fatal: false, offset, message: `time out of range on frame ${this.frameNo + 1} (interface ${id}: ${t.toExponential(3)} s from 1970); such times are shown as 0` });
     }
-    return [0, 0];
+    this.tSec = 0; this.tNsec = 0;
   }
 
   /** Per block: trims comment option [s, e) to what is left of MAX_COMMENT_BYTES (its new end), or null. */

@@ -4,7 +4,7 @@
 
 import type { CaptureFormat, CaptureInterface, CaptureProblem, RawFrame } from './types.ts';
 import type { Packet } from '../protocols/packet.ts';
-import type { RecordParser } from './record-parser.ts';
+import type { RecordParser, RecordSink } from './record-parser.ts';
 import { PcapParser, isPcapMagic } from './pcap.ts';
 import { PcapngParser, type NameRecord } from './pcapng.ts';
 import { TcpdumpTextParser, type TextImportOptions } from './tcpdump-text.ts';
@@ -58,6 +58,12 @@ export interface ReadOptions extends TextImportOptions {
    * past INFLATE_RATIO_GRACE bytes). Default DEFAULT_MAX_INFLATE_RATIO; Infinity turns the check off.
    */
   maxInflateRatio?: number;
+  /**
+   * Binary captures whose parser can (pcap) hand each record to this sink as it is parsed, in file
+   * order, instead of yielding it as a RawFrame: their chunks then come with no frames (other
+   * formats yield frames as usual). For a consumer that is done with each record at once.
+   */
+  sink?: RecordSink;
 }
 
 /**
@@ -292,19 +298,30 @@ export async function* readCapture(
     let eof = false;
     let out: RawFrame[] = [];
     let outBytes = 0;
+    // Records handed to the sink in this batch (they count towards batchSize as frames do).
+    const sink = parser.sinks === true ? opts.sink : undefined;
+    let sunk = 0;
+    const gather: Uint8Array[] = [];
+    let turn = 0;
     let ifaceCount = 0;
     let interfaces: CaptureInterface[] = [];
     for (;;) {
       throwIfAborted(signal);
       const before = out.length;
-      pos = parser.parse(buf, pos, end, base, out, batchSize);
+      if (sink !== undefined) {
+        pos = parser.parse(buf, pos, end, base, out, batchSize - sunk, sink);
+        sunk += parser.taken ?? 0;
+        summary.frameCount += parser.taken ?? 0;
+      } else pos = parser.parse(buf, pos, end, base, out, batchSize);
       for (let i = before; i < out.length; i++) outBytes += out[i]!.caplen;
       summary.frameCount += out.length - before;
       if (parser.interfaces.length !== ifaceCount) { ifaceCount = parser.interfaces.length; interfaces = parser.interfaces.slice(); }
-      if (out.length >= batchSize || outBytes >= MAX_BATCH_BYTES || ((parser.failed || eof) && out.length > 0)) {
+      const held = out.length + sunk;
+      if (held >= batchSize || outBytes >= MAX_BATCH_BYTES || ((parser.failed || eof) && held > 0)) {
         yield { interfaces, frames: out, bytesRead: input.bytes };
         out = [];
         outBytes = 0;
+        sunk = 0;
         continue;
       }
       if (parser.failed) break;
@@ -340,8 +357,16 @@ export async function* readCapture(
         base += end;
         buf = parts[0]!;
       } else {
-        // A fresh buffer each time: views handed out earlier in this batch stay intact.
-        const nb = new Uint8Array(have);
+        // A fresh buffer each time: views handed out earlier in this batch stay intact. Records that went
+        // to a sink left no views: two buffers then take turns (fresh ones, dead at once, would pile up
+        // as external memory between collections: the sink's reading makes little other garbage).
+        let nb: Uint8Array;
+        if (sink !== undefined) {
+          const spare = gather[turn] ?? null;
+          nb = spare !== null && spare.length >= have ? spare.subarray(0, have) : (gather[turn] = new Uint8Array(Math.max(have, MIN_GATHER * 2)));
+          if (nb.length !== have) nb = nb.subarray(0, have);
+          turn ^= 1;
+        } else nb = new Uint8Array(have);
         nb.set(buf.subarray(pos, end), 0);
         let o = end - pos;
         for (const p of parts) { nb.set(p, o); o += p.length; }

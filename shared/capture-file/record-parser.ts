@@ -2,6 +2,15 @@
 
 import type { CaptureInterface, CaptureProblem, RawFrame } from './types.ts';
 
+/**
+ * Takes each parsed record where it lies in the reader's buffer, instead of a RawFrame with a view
+ * per record (the bulk load's fast path: most records never need either). Called in file order,
+ * synchronously; `buf` is valid only during the call: copy what must be kept.
+ */
+export interface RecordSink {
+  record(buf: Uint8Array, start: number, frame: number, offset: number, iface: CaptureInterface, tsSec: number, tsNsec: number, caplen: number, len: number): void;
+}
+
 export interface RecordParser {
   /** Interfaces known so far (grows while reading pcapng). */
   interfaces: CaptureInterface[];
@@ -20,7 +29,13 @@ export interface RecordParser {
    * Parses whole records from buf[pos, end) and appends frames to `out` until `limit` frames are there.
    * `base` is the file offset of buf[0]. Frame data are views into `buf`. Returns the new position.
    */
-  parse(buf: Uint8Array, pos: number, end: number, base: number, out: RawFrame[], limit: number): number;
+  parse(buf: Uint8Array, pos: number, end: number, base: number, out: RawFrame[], limit: number, sink?: RecordSink): number;
+  /**
+   * Parsers that can hand records to a sink (pcap): with one given, records go to it rather than to
+   * `out` (`limit` counts both), and `taken` says how many the last parse call handed over.
+   */
+  readonly sinks?: boolean;
+  taken?: number;
   /** Called once at end of input with the unparsed remainder. */
   finish(pos: number, end: number, base: number): void;
 }

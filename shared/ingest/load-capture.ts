@@ -2,9 +2,11 @@
 // the Electron main process and the CLI. Raw bytes are copied only when the caller keeps them.
 import type { CaptureInterface, CaptureProblem, CaptureFormat } from '../capture-file/types.ts';
 import { readCapture, type SkippedLines } from '../capture-file/reader.ts';
+import type { RecordSink } from '../capture-file/record-parser.ts';
 import { decodeFrame, type DecodeOptions } from '../protocols/index.ts';
 import type { Packet, PacketList } from '../protocols/packet.ts';
 import { PacketStore } from './packet-store.ts';
+import { FastDecoder } from './fast-decode.ts';
 
 export interface LoadedChunk {
   interfaces: CaptureInterface[];
@@ -92,10 +94,45 @@ export function loadAll(source: Uint8Array | AsyncIterable<Uint8Array>, opts: Lo
 /**
  * For bulk analysis: the common packet shapes kept as typed-array columns (see PacketStore), a
  * fraction of the memory. Packets are read-only views built on each read, except `summary`.
+ * Without summaries (`summary: false`) the common frame shapes go straight from their bytes into
+ * the columns (fast-decode.ts); the rest, and everything when summaries are wanted, is decoded.
  */
-export function loadCompact(source: Uint8Array | AsyncIterable<Uint8Array>, opts: LoadOptions = {}) {
+export async function loadCompact(source: Uint8Array | AsyncIterable<Uint8Array>, opts: LoadOptions = {}) {
   const store = new PacketStore();
-  return collect(source, opts, store, (p) => { store.push(p); });
+  if (opts.summary !== false) return collect(source, opts, store, (p) => { store.push(p); });
+  const fast = new FastDecoder(store, opts.linkNames);
+  const decodeOpts: DecodeOptions = { linkNames: opts.linkNames, summary: false };
+  const frames: Uint8Array[] = [];
+  const keep = opts.keepBytes === true;
+  let interfaces: CaptureInterface[] = [];
+  // pcap records come straight from the reader's buffer: a RawFrame (and its view) only for those the fast path leaves.
+  const sink: RecordSink = {
+    record(buf, start, frame, offset, iface, tsSec, tsNsec, caplen, len) {
+      if (!fast.tryPushAt(buf, start, caplen, frame, tsSec, tsNsec, caplen, len, iface.id, undefined, iface)) {
+        const data = buf.subarray(start, start + caplen);
+        store.push(decodeFrame({ frame, offset, ifaceId: iface.id, tsSec, tsNsec, caplen, len, data }, iface, decodeOpts));
+      }
+      if (keep) frames.push(buf.slice(start, start + caplen));
+    },
+  };
+  const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize, maxInflatedBytes: opts.maxInflatedBytes, maxInflateRatio: opts.maxInflateRatio, sink });
+  for (;;) {
+    const step = await reader.next();
+    if (step.done) return { packets: store, frames, interfaces, summary: step.value as LoadSummary };
+    const chunk = step.value;
+    interfaces = chunk.interfaces;
+    if (chunk.packets && chunk.packets.length > 0) {
+      for (const p of chunk.packets) { store.push(p); if (keep) frames.push(EMPTY); }
+      continue;
+    }
+    const list = chunk.frames;
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i]!;
+      const iface = interfaces[f.ifaceId]!;
+      if (!fast.tryPush(f, iface)) store.push(decodeFrame(f, iface, decodeOpts));
+      if (keep) frames.push(f.data.slice());
+    }
+  }
 }
 
 /**

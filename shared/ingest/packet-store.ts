@@ -450,72 +450,157 @@ export class PacketStore implements PacketList {
     return s;
   }
 
-  /** Adds one decoded packet (kept as columns when it fits, as is otherwise). */
-  push(p: Packet): void {
+  /** The page the next row goes to (a new one when the last is full). */
+  private tail(): Page {
     let g = this.pages[this.pages.length - 1];
     if (g === undefined || g.n === PAGE) { g = new Page(this.tables); this.pages.push(g); }
+    return g;
+  }
+
+  /** Adds one decoded packet (kept as columns when it fits, as is otherwise). */
+  push(p: Packet): void {
+    const g = this.tail();
     const k = g.n++;
     this.length++;
-    const tb = this.tables;
+    const r = this.row;
     // Interned ids must fit their columns (a hostile file can make up many protocol names).
-    if (!fits(p) || tb.protos.id(p.proto) > 0xff || (p.tcp !== undefined && tb.flagStrs.id(p.tcp.flags) > 0xff) || tb.names.id(p.iface) > 0xffff) {
+    if (!fits(p) || !this.internHead(p.proto, p.tcp !== undefined ? p.tcp.flags : null, p.iface, r)) {
       (g.plain ??= new Map()).set(k, p);
       return;
     }
-    if (k === 0) g.frame0 = p.frame;
-    g.set(C_FRAME, k, (p.frame - g.frame0 - k) >>> 0);
-    g.set(C_TSSEC, k, p.tsSec);
-    g.tsNsec[k] = p.tsNsec;
-    g.set(C_NAME, k, tb.names.id(p.iface));
-    g.set(C_IFACEID, k, p.ifaceId);
-    g.set(C_LINKTYPE, k, p.linktype);
-    g.dir[k] = dirCode(p.dir);
-    g.set(C_CAPLEN, k, p.caplen);
-    // The link header's length (as u32; the getter adds the IP length back): one value for most pages.
-    g.set(C_LEN, k, (p.len - p.ip!.len) >>> 0);
+    const tb = this.tables;
+    r.frame = p.frame; r.tsSec = p.tsSec; r.tsNsec = p.tsNsec; r.ifaceId = p.ifaceId; r.linktype = p.linktype;
+    r.dir = dirCode(p.dir); r.caplen = p.caplen; r.len = p.len;
     let fl = 0;
-    if (p.ifindex !== undefined) { fl |= F_IFINDEX; g.set(C_IFINDEX, k, p.ifindex); }
-    if (p.hatype !== undefined) { fl |= F_HATYPE; g.set(C_HATYPE, k, p.hatype); }
-    g.proto[k] = tb.protos.id(p.proto);
-    g.set(C_SRC, k, tb.addrs.id(p.src!));
-    g.set(C_DST, k, tb.addrs.id(p.dst!));
+    if (p.ifindex !== undefined) { fl |= F_IFINDEX; r.ifindex = p.ifindex; }
+    if (p.hatype !== undefined) { fl |= F_HATYPE; r.hatype = p.hatype; }
+    r.srcId = tb.addrs.id(p.src!);
+    r.dstId = tb.addrs.id(p.dst!);
     const ip = p.ip!;
     if (ip.v === 6) fl |= F_V6;
-    else { g.ipId[k] = ip.id!; if (ip.df) fl |= F_DF; }
-    g.ttl[k] = ip.ttl;
-    g.ipLen[k] = ip.len;
-    g.ipProto[k] = ip.proto;
-    if (p.sport !== undefined) { g.sport[k] = p.sport; g.dport[k] = p.dport!; }
+    else { r.ipId = ip.id!; if (ip.df) fl |= F_DF; }
+    r.ttl = ip.ttl; r.ipLen = ip.len; r.ipProto = ip.proto;
+    if (p.sport !== undefined) { r.sport = p.sport; r.dport = p.dport!; }
     const t = p.tcp;
     if (t !== undefined) {
       fl |= F_TCP;
-      g.tflags[k] = tb.flagStrs.id(t.flags);
-      g.seq[k] = t.seq; g.ack[k] = t.ack; g.win[k] = t.win; g.l4len[k] = t.len;
-      if (t.mss !== undefined) { fl |= F_MSS; g.set(C_MSS, k, t.mss); }
-      if (t.wscale !== undefined) { fl |= F_WSCALE; g.set(C_WSCALE, k, t.wscale); }
+      r.seq = t.seq; r.ack = t.ack; r.win = t.win; r.l4len = t.len;
+      if (t.mss !== undefined) { fl |= F_MSS; r.mss = t.mss; }
+      if (t.wscale !== undefined) { fl |= F_WSCALE; r.wscale = t.wscale; }
       if (t.sackOk !== undefined) fl |= F_SACKOK;
-      if (t.tsval !== undefined) { fl |= F_TS; g.tsval[k] = t.tsval; g.tsecr[k] = t.tsecr!; }
-      if (t.sack !== undefined) { fl |= F_SACK; g.addSack(k, t.sack); }
+      if (t.tsval !== undefined) { fl |= F_TS; r.tsval = t.tsval; r.tsecr = t.tsecr!; }
+      if (t.sack !== undefined) { fl |= F_SACK; r.sack = t.sack; }
     } else if (p.udp !== undefined) {
       fl |= F_UDP;
-      g.l4len[k] = p.udp.len;
+      r.l4len = p.udp.len;
     }
     const w = p.wg;
-    g.wgType[k] = w !== undefined ? w.type : 0;
+    r.wgType = w !== undefined ? w.type : 0;
     if (w !== undefined) {
-      if (w.sender !== undefined) { fl |= F_WG_SENDER; g.seq[k] = w.sender; }
-      if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; g.ack[k] = w.receiver; }
+      if (w.sender !== undefined) { fl |= F_WG_SENDER; r.seq = w.sender; }
+      if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; r.ack = w.receiver; }
       if (w.counter !== undefined) {
         const n = Number(w.counter);
-        fl |= F_WG_COUNTER; g.tsval[k] = n % 4294967296; g.tsecr[k] = Math.floor(n / 4294967296);
+        fl |= F_WG_COUNTER; r.tsval = n % 4294967296; r.tsecr = Math.floor(n / 4294967296);
       }
     } else if (p.esp !== undefined) {
-      fl |= F_ESP; g.seq[k] = p.esp.spi; g.ack[k] = p.esp.seq;
+      fl |= F_ESP; r.seq = p.esp.spi; r.ack = p.esp.seq;
     }
-    if (p.payloadHash !== undefined) { fl |= F_HASH; g.hash[k] = p.payloadHash; }
-    g.fl[k] = fl;
+    if (p.payloadHash !== undefined) { fl |= F_HASH; r.hash = p.payloadHash; }
+    r.fl = fl;
+    this.writeRow(g, k, r);
+    r.sack = undefined;
     if (p.summary !== '') (g.summaries ??= new Map()).set(k, p.summary);
   }
+
+  /** Scratch row for push (a packet is written through it, not kept). */
+  private readonly row = new ColumnRow();
+
+  /**
+   * The ids of a row's protocol name, TCP flag text (null when not TCP) and interface name, into
+   * `r`, interned in this order (push's order: the tables then list strings in the same order
+   * whichever path added them); false when one does not fit its column (the packet stays plain).
+   */
+  internHead(proto: string, flags: string | null, iface: string, r: ColumnRow): boolean {
+    const tb = this.tables;
+    if ((r.protoId = tb.protos.id(proto)) > 0xff) return false;
+    if (flags !== null && (r.flagsId = tb.flagStrs.id(flags)) > 0xff) return false;
+    return (r.nameId = tb.names.id(iface)) <= 0xffff;
+  }
+
+  /** The id of an address (source first, then destination, as push interns them). */
+  addrId(a: string): number {
+    return this.tables.addrs.id(a);
+  }
+
+  /**
+   * Adds a row a fast decoder filled (shared/ingest/fast-decode.ts): every field as push would
+   * have written it for the same frame, ids from internHead and addrId.
+   */
+  pushRow(r: ColumnRow): void {
+    const g = this.tail();
+    const k = g.n++;
+    this.length++;
+    this.writeRow(g, k, r);
+  }
+
+  /** The one writer of a column row: which column holds what, by the row's flags. */
+  private writeRow(g: Page, k: number, r: ColumnRow): void {
+    if (k === 0) g.frame0 = r.frame;
+    g.set(C_FRAME, k, (r.frame - g.frame0 - k) >>> 0);
+    g.set(C_TSSEC, k, r.tsSec);
+    g.tsNsec[k] = r.tsNsec;
+    g.set(C_NAME, k, r.nameId);
+    g.set(C_IFACEID, k, r.ifaceId);
+    g.set(C_LINKTYPE, k, r.linktype);
+    g.dir[k] = r.dir;
+    g.set(C_CAPLEN, k, r.caplen);
+    // The link header's length (as u32; the getter adds the IP length back): one value for most pages.
+    g.set(C_LEN, k, (r.len - r.ipLen) >>> 0);
+    const fl = r.fl;
+    if ((fl & F_IFINDEX) !== 0) g.set(C_IFINDEX, k, r.ifindex);
+    if ((fl & F_HATYPE) !== 0) g.set(C_HATYPE, k, r.hatype);
+    g.proto[k] = r.protoId;
+    g.set(C_SRC, k, r.srcId);
+    g.set(C_DST, k, r.dstId);
+    if ((fl & F_V6) === 0) g.ipId[k] = r.ipId;
+    g.ttl[k] = r.ttl;
+    g.ipLen[k] = r.ipLen;
+    g.ipProto[k] = r.ipProto;
+    if ((fl & (F_TCP | F_UDP)) !== 0) { g.sport[k] = r.sport; g.dport[k] = r.dport; }
+    if ((fl & F_TCP) !== 0) {
+      g.tflags[k] = r.flagsId;
+      g.win[k] = r.win;
+      if ((fl & F_MSS) !== 0) g.set(C_MSS, k, r.mss);
+      if ((fl & F_WSCALE) !== 0) g.set(C_WSCALE, k, r.wscale);
+      if ((fl & F_SACK) !== 0) g.addSack(k, r.sack!);
+    }
+    if ((fl & (F_TCP | F_UDP)) !== 0) g.l4len[k] = r.l4len;
+    // seq/ack hold TCP's numbers, WireGuard's sender/receiver or ESP's spi/seq (a row has one of them);
+    // tsval/tsecr TCP's timestamps or the WireGuard counter's low and high halves.
+    if ((fl & (F_TCP | F_WG_SENDER | F_ESP)) !== 0) g.seq[k] = r.seq;
+    if ((fl & (F_TCP | F_WG_RECEIVER | F_ESP)) !== 0) g.ack[k] = r.ack;
+    if ((fl & (F_TS | F_WG_COUNTER)) !== 0) { g.tsval[k] = r.tsval; g.tsecr[k] = r.tsecr; }
+    g.wgType[k] = r.wgType;
+    if ((fl & F_HASH) !== 0) g.hash[k] = r.hash;
+    g.fl[k] = fl;
+  }
+}
+
+/**
+ * One column-held packet as the values its row takes: filled by PacketStore.push from a decoded
+ * Packet, or by the bulk fast path straight from the frame's bytes, and written by writeRow. Fields
+ * the flags (`fl`, F_*) mark absent are not written; `dir` is a DIRS code, the ids come from the
+ * store's tables (internHead, addrId).
+ */
+export class ColumnRow {
+  frame = 0; tsSec = 0; tsNsec = 0; nameId = 0; ifaceId = 0; linktype = 0; dir = 0; caplen = 0; len = 0;
+  fl = 0;
+  ifindex = 0; hatype = 0; protoId = 0; srcId = 0; dstId = 0;
+  ipId = 0; ttl = 0; ipLen = 0; ipProto = 0; sport = 0; dport = 0;
+  flagsId = 0; seq = 0; ack = 0; win = 0; l4len = 0; mss = 0; wscale = 0; tsval = 0; tsecr = 0;
+  sack: Array<[number, number]> | undefined = undefined;
+  wgType = 0; hash = 0;
 }
 
 /** Whether `p` has none of the fields a column view never holds (ColumnView below). */

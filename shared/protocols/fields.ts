@@ -1,6 +1,8 @@
 // Helpers shared by every protocol module: the detail-tree sink, address formatting and hashing.
 // Kept free of protocol knowledge so that protocol modules can depend on it without depending on each other.
 
+import type { Direction } from './packet.ts';
+
 /** One node of the detail tree: a layer or a field, with the byte range it covers in the frame. */
 export interface Field {
   name: string;
@@ -151,6 +153,44 @@ function formatIpv6(d: Uint8Array, o: number): string {
 }
 
 /** 32-bit FNV-1a over d[start, end). */
+const SLL_DIRS: Direction[] = ['in', 'broadcast', 'multicast', 'otherhost', 'out'];
+/** The direction a Linux cooked header's packet type means (0 to us … 4 sent by us; others unknown). */
+export function sllDirection(pkttype: number): Direction {
+  return pkttype < 5 ? SLL_DIRS[pkttype]! : 'unknown';
+}
+
+/** tcpdump prints TCP flags in this order, '.' standing for ACK. */
+const FLAG_BITS: Array<[number, string]> = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W'], [0x100, 'e']];
+const FLAG_CACHE: string[] = [];
+/**
+ * Where the TCP option at or after `o` in d[o, end) starts (no-operation bytes skipped), or -1 at
+ * the end of the list, at an option cut short and at an impossible length: the one walk of the
+ * options that the TCP decoder and the bulk load's fast path both take (kind at d[at], length at
+ * d[at + 1], the next from at + length).
+ */
+export function tcpOptionAt(d: Uint8Array, o: number, end: number): number {
+  while (o < end) {
+    const kind = d[o]!;
+    if (kind === 0) return -1;
+    if (kind === 1) { o++; continue; }
+    if (o + 1 >= end) return -1;
+    const len = d[o + 1]!;
+    return len < 2 || o + len > end ? -1 : o;
+  }
+  return -1;
+}
+
+/** The flag text of TCP flag bits (9 bits: NS and the flags byte), e.g. "S." or "none". */
+export function tcpFlagString(bits: number): string {
+  let s = FLAG_CACHE[bits];
+  if (s === undefined) {
+    s = '';
+    for (const [b, ch] of FLAG_BITS) if (bits & b) s += ch;
+    FLAG_CACHE[bits] = s = s || 'none';
+  }
+  return s;
+}
+
 export function fnv1a(d: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ d[i]!, 0x01000193);

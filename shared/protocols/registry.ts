@@ -75,6 +75,10 @@ export function byUdpPortOnly(c: Ctx, port: number, off: number, end: number): b
 }
 
 export function hasEthertype(t: number): boolean { return ethertypes.has(t); }
+/** The UDP ports a dissector claims (the bulk fast path leaves datagrams to or from them to the decoders). */
+export function claimedUdpPorts(): Iterable<number> { return udpPorts.keys(); }
+/** How many UDP heuristics are registered (the bulk fast path knows only WireGuard's). */
+export function udpHeuristicCount(): number { return udpHeuristics.length; }
 
 /** Deepest tunnel nesting we follow; deeper frames keep the outer decode (guards crafted loops). */
 const MAX_DEPTH = 8;

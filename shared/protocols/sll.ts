@@ -2,14 +2,12 @@
 // SLL2 carries the interface index, mapped to a name through DecodeOptions.linkNames.
 
 import { byEthertype, registerLinktype, type Ctx } from './registry.ts';
-import type { Direction } from './packet.ts';
-import { mac } from './fields.ts';
+import { mac, sllDirection } from './fields.ts';
 
-const DIRS: Direction[] = ['in', 'broadcast', 'multicast', 'otherhost', 'out'];
 const PKTTYPE = ['Unicast to us', 'Broadcast', 'Multicast', 'Unicast to another host', 'Sent by us'];
 
 function setDir(c: Ctx, pkttype: number): void {
-  c.p.dir = pkttype < 5 ? DIRS[pkttype]! : 'unknown';
+  c.p.dir = sllDirection(pkttype);
 }
 
 /** Cooked headers name a few non-Ethernet protocol values; everything else is an ethertype. */

@@ -3,19 +3,7 @@
 
 import { registerIpProto, type Ctx } from './registry.ts';
 import type { TcpInfo } from './packet.ts';
-
-/** tcpdump prints flags in this order, '.' standing for ACK. */
-const FLAG_BITS: Array<[number, string]> = [[0x01, 'F'], [0x02, 'S'], [0x04, 'R'], [0x08, 'P'], [0x10, '.'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W'], [0x100, 'e']];
-const FLAG_CACHE: string[] = [];
-function flagString(bits: number): string {
-  let s = FLAG_CACHE[bits];
-  if (s === undefined) {
-    s = '';
-    for (const [b, ch] of FLAG_BITS) if (bits & b) s += ch;
-    FLAG_CACHE[bits] = s = s || 'none';
-  }
-  return s;
-}
+import { tcpFlagString as flagString, tcpOptionAt } from './fields.ts';
 
 /** Whole numbers below 2^31 as small integers: V8 boxes any other number stored in an object. */
 function small(x: number): number {
@@ -169,26 +157,20 @@ function options(c: Ctx, tcp: TcpInfo, o: number, end: number): string {
 /** The option values options() records, without building any text. */
 function optionValues(c: Ctx, tcp: TcpInfo, o: number, end: number): void {
   const d = c.d;
-  while (o < end) {
-    const kind = d[o]!;
-    if (kind === 0) return;
-    if (kind === 1) { o++; continue; }
-    if (o + 1 >= end) return;
-    const len = d[o + 1]!;
-    if (len < 2 || o + len > end) return;
-    if (kind === 2 && len === 4) tcp.mss = c.u16(o + 2);
-    else if (kind === 3 && len === 3) tcp.wscale = d[o + 2]!;
+  for (let at = tcpOptionAt(d, o, end); at >= 0; at = tcpOptionAt(d, at + d[at + 1]!, end)) {
+    const kind = d[at]!, len = d[at + 1]!;
+    if (kind === 2 && len === 4) tcp.mss = c.u16(at + 2);
+    else if (kind === 3 && len === 3) tcp.wscale = d[at + 2]!;
     else if (kind === 4 && len === 2) tcp.sackOk = true;
     else if (kind === 5 && (len - 2) % 8 === 0) {
       const n = (len - 2) / 8;
       const blocks: Array<[number, number]> = [];
-      for (let i = 0; i < n; i++) blocks.push([c.u32(o + 2 + 8 * i), c.u32(o + 6 + 8 * i)]);
+      for (let i = 0; i < n; i++) blocks.push([c.u32(at + 2 + 8 * i), c.u32(at + 6 + 8 * i)]);
       tcp.sack = blocks;
     } else if (kind === 8 && len === 10) {
-      tcp.tsval = small(c.u32(o + 2));
-      tcp.tsecr = small(c.u32(o + 6));
+      tcp.tsval = small(c.u32(at + 2));
+      tcp.tsecr = small(c.u32(at + 6));
     }
-    o += len;
   }
 }
 

@@ -1,7 +1,7 @@
 // Replies that come back by another interface than the request left (rp_filter, stateful firewalls).
 
 import { cmd, proseData } from '../../util/shell.ts';
-import { ifaceNameOf } from '../prepare.ts';
+import { dirAt, ifaceNameOf, kindAt } from '../prepare.ts';
 import { code, ev } from '../facts.ts';
 import type { Finding } from '../types.ts';
 import { registerRule } from './registry.ts';
@@ -12,7 +12,9 @@ registerRule({
   tunnels: ['*'], applies: (f) => f.L('B5') !== undefined && !f.hub,
   evaluate: (f) => {
     const b5 = f.L('B5')!;
-    const odd = f.fB2.filter((x) => !x.fwd && x.rec.dir !== 'out' && x.rec.kind !== 'tunnel' && x.rec.ifKey !== b5.r.ifKey);
+    // On the flow's columns, B5's interface read once (a bulk flow's replies are tens of thousands).
+    const k5 = b5.r.ifKey, B = f.B;
+    const odd = f.fB2.filterAt((fwd, i) => !fwd && dirAt(B.tm, i) !== 'out' && kindAt(B.tm, i) !== 'tunnel' && B.rec(i).ifKey !== k5);
     if (odd.length === 0) return [];
     const first = odd.at(0)!;
     const fatal = f.L('B7') === undefined && first.rec.is(f.L('B6')?.r);

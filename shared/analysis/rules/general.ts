@@ -92,7 +92,7 @@ registerRule({
   evaluate: (f) => {
     const a6 = f.L('A6')!;
     const sig = f.aTunIn.find((x) => x.rec.is(a6.r))?.sig;
-    const repeats = f.aTunIn.filter((x) => x.sig === sig);
+    const repeats = f.aTunIn.withSig(sig);
     const answered = f.aTunOut.some((x) => x.rec.tc > a6.r.tc);
     if (repeats.length < 2 || answered) return [];
     return [{

@@ -9,12 +9,10 @@ import type { CheckpointLabel, Finding } from '../types.ts';
 import { registerRule } from './registry.ts';
 
 /** Sorted, merged [start, end) sequence ranges. */
-function coverage(items: Iterable<Inner>): Array<[number, number]> {
+function coverage(items: InnerList): Array<[number, number]> {
   // The union of the segments from their starts and ends sorted apart (numeric typed-array sorts,
   // no pair object per segment: a bulk flow has hundreds of thousands); touching segments join.
-  const st: number[] = [], en: number[] = [];
-  for (const x of items) if (x.relSeq >= 0 && x.plen > 0) { st.push(x.relSeq); en.push(x.relSeq + x.plen); }
-  const S = Float64Array.from(st).sort(), E = Float64Array.from(en).sort();
+  const { start: S, end: E } = items.dataRanges();
   const m: Array<[number, number]> = [];
   let depth = 0, from = 0;
   for (let i = 0, j = 0; j < E.length;) {
@@ -40,7 +38,7 @@ function check(f: Facts, sent: InnerList, recv: InnerList, sendSide: Side, recvS
   let maxOk = 0;
   const lost: Inner[] = [];
   for (const x of sent) {
-    if (x.plen === 0 || x.relSeq < 0 || x.rec.tc > tEnd - 0.001) continue;
+    if (x.plen === 0 || x.relSeq < 0 || x.tc > tEnd - 0.001) continue;
     if (covered(cov, x.relSeq)) { if (x.ilen > maxOk) maxOk = x.ilen; } else lost.push(x);
   }
   if (lost.length < 2) return null;

@@ -68,7 +68,11 @@ export interface TunnelModule {
    * left in `ord.n`; null when the packet is not this kind's or carries no identifiers.
    */
   carrierKey(p: Packet, olen: number, ord: { n: number }): number | string | null;
-  /** Whether a carrier of payload length `olen` can hold an inner packet of `innerLen` bytes (this kind's framing). */
+  /**
+   * Whether a carrier of payload length `olen` can hold an inner packet of `innerLen` bytes (this kind's
+   * framing). Never true unless `olen > innerLen` (a carrier is longer than what it holds): carriers.ts
+   * relies on that to skip searches no carrier could answer.
+   */
   innerFits(olen: number, innerLen: number): boolean;
   /** Device name to show in commands when the captures name no tunnel interface. */
   defaultDevice: string;

@@ -13,6 +13,9 @@ import { loadFiles, loadHere, loadThreads, packFrames, readChunks, unpackFrames 
 import { UsageError } from '../../../bin/cli/io.ts';
 import { loadAll } from '../../../shared/ingest/load-capture.ts';
 import { toPlainPacket } from '../../../shared/ingest/packet-store.ts';
+import { preparePair } from '../../../shared/analysis/prepare.ts';
+import { analyze } from '../../../shared/analysis/index.ts';
+import type { CaptureInput } from '../../../shared/analysis/types.ts';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const LAB = process.env.TANDEM_LAB_DIR ?? join(ROOT, 'out', 'lab');
@@ -149,6 +152,73 @@ test('loadFiles: packets, interfaces and kept frame bytes arrive intact from the
   // Packing keeps empty frames and order.
   const fr = [new Uint8Array([1, 2]), new Uint8Array(0), new Uint8Array([3])];
   assert.deepStrictEqual(unpackFrames(packFrames(fr)).map((x) => [...x]), [[1, 2], [], [3]]);
+});
+
+/**
+ * A classic pcap of SLL2 frames (`tcpdump -i any`) with UDP ports renumbered by `map`: the far
+ * host's capture as a NAT between them would show it (other ports on each side).
+ */
+function renumberUdpPorts(pcap: Buffer, map: Map<number, number>): Buffer {
+  const out = Buffer.from(pcap);
+  assert.equal(out.readUInt32LE(0), 0xa1b2c3d4, 'little-endian microsecond pcap');
+  assert.equal(out.readUInt32LE(20), 276, 'SLL2');
+  let changed = 0;
+  for (let o = 24; o + 16 <= out.length;) {
+    const cap = out.readUInt32LE(o + 8), f = o + 16;
+    o = f + cap;
+    if (cap < 20 + 28 || out.readUInt16BE(f) !== 0x0800) continue;
+    const ip = f + 20, udp = ip + (out[ip]! & 15) * 4;
+    if (out[ip + 9] !== 17 || udp + 4 > o) continue;
+    for (const at of [udp, udp + 2]) {
+      const to = map.get(out.readUInt16BE(at));
+      if (to !== undefined) { out.writeUInt16BE(to, at); changed++; }
+    }
+  }
+  assert.ok(changed > 0, 'ports renumbered');
+  return out;
+}
+
+test('the workers prepare each capture with the other capture\'s WireGuard ports, as the analysis would on its own thread, and it takes them', { skip: scenarios.length === 0 ? `no lab captures in ${LAB}` : false }, async () => {
+  let pairs = 0;
+  const tmp = mkdtempSync(join(tmpdir(), 'tandem-prep-'));
+  // The lab's hosts see the same WireGuard ports; behind a NAT each sees its own: then a worker
+  // given its own ports instead of the other's prepares differently.
+  const natB = join(tmp, 'B-nat.pcap');
+  writeFileSync(natB, renumberUdpPorts(readFileSync(join(LAB, 'healthy', 'B-any.pcap')), new Map([[51821, 41821], [51822, 41822]])));
+  const cases: Array<[string, string, string]> = [['healthy (B behind NAT)', join(LAB, 'healthy', 'A-any.pcap'), natB]];
+  for (const sc of ['healthy', 'b-wrong-key', 'clock-base', 'mtu-blackhole'].filter((x) => scenarios.includes(x))) {
+    for (const [fa, fb] of [['A-any.pcap', 'B-any.pcap'], ['A.pcapng', 'B.pcapng'], ['A.txt', 'B.txt']] as const) {
+      if (existsSync(join(LAB, sc, fa))) cases.push([sc, join(LAB, sc, fa), join(LAB, sc, fb)]);
+    }
+  }
+  try {
+    for (const [sc, fa, fb] of cases) {
+      const [wa, wb] = await loadFiles([{ file: fa, keepBytes: false, prepare: true }, { file: fb, keepBytes: false, prepare: true }], 2);
+      assert.ok(wa!.prepared !== undefined && wb!.prepared !== undefined, `${sc}/${fa}: prepared on the workers`);
+      const a: CaptureInput = { name: fa, packets: wa!.packets, interfaces: wa!.interfaces };
+      const b: CaptureInput = { name: fb, packets: wb!.packets, interfaces: wb!.interfaces };
+      // Each got the other's ports, not its own: the same preparation this thread makes.
+      const [ha, hb] = preparePair(a, b);
+      assert.deepStrictEqual(wa!.prepared, ha, `${sc}/${fa}: A prepared the same on its worker`);
+      assert.deepStrictEqual(wb!.prepared, hb, `${sc}/${fb}: B prepared the same on its worker`);
+      const pa: CaptureInput = { ...a, prepared: wa!.prepared }, pb: CaptureInput = { ...b, prepared: wb!.prepared };
+      const [ua, ub] = preparePair(pa, pb);
+      assert.equal(ua, wa!.prepared, 'taken as they are');
+      assert.equal(ub, wb!.prepared);
+      // One made for a partner with other ports is not used.
+      const [xa] = preparePair({ ...a, prepared: { ...wa!.prepared!, otherPorts: [...wa!.prepared!.otherPorts, 65535] } }, pb);
+      assert.notEqual(xa, wa!.prepared);
+      assert.deepStrictEqual(xa, ha);
+      // The same analysis with and without them, again from the same preparations (the analysis
+      // does not change them), and given the other way round (roles swap; they follow their captures).
+      const plain = JSON.stringify(analyze(a, b));
+      assert.equal(JSON.stringify(analyze(pa, pb)), plain, `${sc}/${fa}`);
+      assert.equal(JSON.stringify(analyze(pa, pb)), plain, `${sc}/${fa}: analysed a second time`);
+      assert.equal(JSON.stringify(analyze(pb, pa)), JSON.stringify(analyze(b, a)), `${sc}/${fa}: given B first`);
+      pairs++;
+    }
+  } finally { rmSync(tmp, { recursive: true, force: true }); }
+  assert.ok(pairs >= 7, `${pairs} pairs compared`);
 });
 
 test('loadThreads: TANDEM_THREADS wins; small inputs stay on one thread', () => {
