@@ -1,14 +1,14 @@
 // The two-host analysis: align both captures, find the flow under test, label checkpoints,
 // follow each packet hop by hop and say where the path breaks. Pure and deterministic.
 
-import type { Packet } from '../protocols/packet.ts';
+import type { FlowFields, Packet } from '../protocols/packet.ts';
 import type {
   AnalysisResult, AnalyzeOptions, CaptureInput, CaptureKey, CaptureSummary, Checkpoint, CheckpointLabel,
   ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
-import { dirAt, ifaceNameOf, kindAt, preparePair, resolveDirections, setDirAt, sideOf, type Rec, type Side } from './prepare.ts';
-import { collectFlow, emptyFlow, l4Proto, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
+import { dirAt, ifaceNameOf, kindAt, outerAt, preparePair, resolveDirections, setDirAt, sideOf, type Rec, type Side } from './prepare.ts';
+import { collectFlow, emptyFlow, l4Proto, newFlowFields, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { driftPerSecond, fitClock, fitClockColumns, uncertaintyAt, type ClockColumns, type ClockFit, type ClockPair } from './clock.ts';
 import { associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
@@ -589,12 +589,30 @@ function findForwarded(B: Side, b4: Inner, T: Tuple, fB: InnerList): { tuple: Tu
   const qt = q.tcp, qi = q.icmp, qu = q.udp;
   const t4 = b4.rec.t;
   const cands = new Map<string, Tuple>();
-  for (let i = b4.rec.i + 1; i < B.recs.length; i++) {
-    const r = B.rec(i);
-    if (r.t - t4 > 1) break;
-    if (r.outer !== null || r.i === b4.ri || r.dir === 'in') continue;
-    if (r.kind === 'tunnel' && r.dir !== 'out') continue;
-    const p = r.p;
+  const addCand = (t: Tuple): void => {
+    const k = `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
+    if (!cands.has(k)) cands.set(k, t);
+  };
+  // Read from the side's arrays (no record object per packet), the packet only for candidates.
+  const tm = B.tm, perm = tm.perm;
+  const ff = tm.packets.flowFieldsAt !== undefined ? newFlowFields() : null;
+  // The test on packet objects below, on a TCP or UDP packet's numbers (never ICMP: see flowFieldsAt).
+  const likeFields = (f: FlowFields): boolean => (f.tcp
+    ? qt !== undefined && f.len === qt.len && f.flags === qt.flags &&
+      (qt.tsval !== undefined ? f.ts && f.tsval === qt.tsval && f.tsecr === qt.tsecr : f.sport === q.sport || f.dport === q.dport)
+    : qu !== undefined && f.len === qu.len && (f.sport === q.sport || f.dport === q.dport));
+  for (let i = b4.ri + 1; i < B.recs.length; i++) {
+    if (tm.t[i]! - t4 > 1) break;
+    const d = dirAt(tm, i);
+    if (outerAt(tm, i) !== null || d === 'in') continue;
+    if (kindAt(tm, i) === 'tunnel' && d !== 'out') continue;
+    const j = perm === null ? i : perm[i]!;
+    // A TCP or UDP packet the list offers as numbers: tested on them, the packet built only for a match.
+    if (ff !== null && tm.packets.flowFieldsAt!(j, ff)) {
+      if (likeFields(ff)) addCand(tupleOf(tm.packets.at(j)!));
+      continue;
+    }
+    const p = tm.packets.at(j)!;
     if (p.src === undefined || p.dst === undefined) continue;
     let like = false;
     const pt = p.tcp;
@@ -608,10 +626,7 @@ function findForwarded(B: Side, b4: Inner, T: Tuple, fB: InnerList): { tuple: Tu
       const pu = p.udp;
       like = pu !== undefined && pu.len === qu.len && (p.sport === q.sport || p.dport === q.dport);
     }
-    if (!like) continue;
-    const t = tupleOf(p);
-    const k = `${t.proto}|${t.src}|${t.sport}|${t.dst}|${t.dport}`;
-    if (!cands.has(k)) cands.set(k, t);
+    if (like) addCand(tupleOf(p));
   }
   for (const t of cands.values()) {
     const same = tupleDir(b4.rec.p, t) === 1 && t.src === T.src && t.dst === T.dst;

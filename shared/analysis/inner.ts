@@ -1,7 +1,7 @@
 // Inner (tunnelled) packets of one flow, and a signature of each that survives NAT, TTL
 // decrement, MSS clamping and the switch between binary decoding and tcpdump's printed text.
 
-import type { Packet, TcpInfo } from '../protocols/packet.ts';
+import type { FlowFields, Packet, TcpInfo } from '../protocols/packet.ts';
 import type { Rec, Side } from './prepare.ts';
 import { innerLength, outerAt } from './prepare.ts';
 
@@ -151,6 +151,12 @@ export class InnerList implements Iterable<Inner> {
     for (let j = 0, m = 0; m < n; j++) if (hit[j] === 1) out[m++] = this.pos(j);
     return new InnerList(fc, out, n);
   }
+  /** The first member whose direction, record position and flow position pass `pred(fwd, ri, k)` (read from the columns). */
+  findAt(pred: (fwd: boolean, ri: number, k: number) => boolean): Inner | undefined {
+    const { fl, ri } = this.fc;
+    for (let j = 0; j < this.length; j++) { const k = this.pos(j); if (pred((fl[k]! & FWD) !== 0, ri[k]!, k)) return new Inner(this.fc, k); }
+    return undefined;
+  }
   /** `fn(fwd, ri, k)` for every member, from the columns (no object per member). */
   forEachAt(fn: (fwd: boolean, ri: number, k: number) => void): void {
     const { fl, ri } = this.fc;
@@ -286,21 +292,25 @@ let relAckOut = 0;
  * Text input already carries these numbers after that first packet.
  */
 function tcpRel(p: Packet, t: TcpInfo, st: ConnState, fwd: boolean): void {
-  const bits = flagBits(t.flags);
+  tcpRelOf(flagBits(t.flags), t.seq, t.ack, p.origin === 'text' && t.relative === true, st, fwd);
+}
+
+/** tcpRel from the numbers: flag bits (flagBits), seq, ack, and whether they are tcpdump's relative ones already. */
+function tcpRelOf(bits: number, seq: number, ack: number, textRelative: boolean, st: ConnState, fwd: boolean): void {
   if ((bits & 16) === 0) {
-    relSeqOut = (bits & 1) !== 0 ? 0 : st.known ? (t.seq - (fwd ? st.f : st.r)) >>> 0 : t.seq;
+    relSeqOut = (bits & 1) !== 0 ? 0 : st.known ? (seq - (fwd ? st.f : st.r)) >>> 0 : seq;
     relAckOut = 0;
     return;
   }
   if (!st.known) {
     st.known = true;
-    if (fwd) { st.f = t.seq; st.r = (t.ack - 1) >>> 0; } else { st.r = t.seq; st.f = (t.ack - 1) >>> 0; }
+    if (fwd) { st.f = seq; st.r = (ack - 1) >>> 0; } else { st.r = seq; st.f = (ack - 1) >>> 0; }
     relSeqOut = 0; relAckOut = 1;
     return;
   }
-  if (p.origin === 'text' && t.relative === true) { relSeqOut = t.seq; relAckOut = t.ack; return; }
-  relSeqOut = (t.seq - (fwd ? st.f : st.r)) >>> 0;
-  relAckOut = (t.ack - (fwd ? st.r : st.f)) >>> 0;
+  if (textRelative) { relSeqOut = seq; relAckOut = ack; return; }
+  relSeqOut = (seq - (fwd ? st.f : st.r)) >>> 0;
+  relAckOut = (ack - (fwd ? st.r : st.f)) >>> 0;
 }
 
 function mixIn(h: number, v: number): number {
@@ -326,21 +336,29 @@ function fold(a: number, b: number, c: number, d: number, e: number, f: number):
  * timestamps (or the relative ack when there are none); ICMP type/code/id/seq; UDP length.
  */
 export function signature(p: Packet, hasRel: boolean, tcp: TcpInfo | undefined = p.tcp): number {
-  if (tcp !== undefined) {
-    const t = tcp;
-    const b = flagBits(t.flags);
-    // tcpdump omits seq on bare ACKs; leave it out so text and binary agree.
-    const showSeq = t.len > 0 || (b & 7) !== 0;
-    const seq = showSeq && hasRel ? relSeqOut : -1;
-    if (t.tsval !== undefined) return fold(1, b & 31, seq, t.len, t.tsval, t.tsecr ?? -1);
-    return fold(2, b & 31, seq, t.len, hasRel && (b & 16) !== 0 ? relAckOut : -1, 0);
-  }
+  if (tcp !== undefined) return tcpSignature(flagBits(tcp.flags), tcp.len, tcp.tsval, tcp.tsecr, hasRel);
   if (p.icmp !== undefined) return fold(3, p.icmp.type, p.icmp.code, p.icmp.id ?? -1, p.icmp.seq ?? -1, 0);
   const udp = p.udp;
-  if (udp !== undefined) return fold(4, udp.len, 0, 0, 0, 0);
+  if (udp !== undefined) return udpSignature(udp.len);
   let h = 0;
   for (let i = 0; i < p.proto.length; i++) h = mixIn(h, p.proto.charCodeAt(i));
   return fold(5, innerLength(p), h, 0, 0, 0);
+}
+
+function udpSignature(len: number): number { return fold(4, len, 0, 0, 0, 0); }
+
+/** A FlowFields to fill (its shape fixed from the start). */
+export function newFlowFields(): FlowFields {
+  return { src: '', dst: '', sport: 0, dport: 0, ipLen: 0, tcp: false, len: 0, flags: '', seq: 0, ack: 0, ts: false, tsval: 0, tsecr: 0 };
+}
+
+/** signature() of a TCP packet from its numbers: flag bits (flagBits), payload length, timestamps. */
+function tcpSignature(b: number, len: number, tsval: number | undefined, tsecr: number | undefined, hasRel: boolean): number {
+  // tcpdump omits seq on bare ACKs; leave it out so text and binary agree.
+  const showSeq = len > 0 || (b & 7) !== 0;
+  const seq = showSeq && hasRel ? relSeqOut : -1;
+  if (tsval !== undefined) return fold(1, b & 31, seq, len, tsval, tsecr ?? -1);
+  return fold(2, b & 31, seq, len, hasRel && (b & 16) !== 0 ? relAckOut : -1, 0);
 }
 
 /** Whether tuples `x` and `y` join the same two addresses (either way round). */
@@ -372,11 +390,30 @@ export function collectFlow(side: Side, tuple: Tuple, known: InnerList | null = 
   // At most every packet that is neither a carrier nor skipped belongs to the flow: start with that much room.
   const fc = new FlowCols(side, side.recs.length - side.outer.length - (skip !== null ? countPlain(skip) : 0), tuple);
   const st: ConnState = { known: false, f: 0, r: 0 };
+  // A list that offers its packets' numbers (a column store) is read without building each packet.
+  const ff: FlowFields | null = packets.flowFieldsAt !== undefined ? newFlowFields() : null;
   for (let i = 0; i < side.recs.length; i++) {
     if (i === skipAt) { sj++; skipAt = nextSkip(); continue; }
     if (outerAt(tm, i) !== null) continue;
+    const j = perm === null ? i : perm[i]!;
+    if (ff !== null && packets.flowFieldsAt!(j, ff)) {
+      // What the lines below do for a TCP or UDP packet without ICMP or text numbering (see flowFieldsAt).
+      let d = 0;
+      if (ff.src === tuple.src && ff.dst === tuple.dst && eq(ff.sport, tuple.sport) && eq(ff.dport, tuple.dport)) d = 1;
+      else if (ff.src === tuple.dst && ff.dst === tuple.src && eq(ff.dport, tuple.sport) && eq(ff.sport, tuple.dport)) d = -1;
+      if (d !== 0 && tuple.proto !== 'any' && (ff.tcp ? 'tcp' : 'udp') !== tuple.proto) d = 0;
+      if (d === 0) continue;
+      if (ff.tcp) {
+        const bits = flagBits(ff.flags);
+        tcpRelOf(bits, ff.seq, ff.ack, false, st, d === 1);
+        fc.push(i, d === 1, tcpSignature(bits, ff.len, ff.ts ? ff.tsval : undefined, ff.tsecr, true), relSeqOut, ff.len, ff.ipLen, false, false);
+      } else {
+        fc.push(i, d === 1, udpSignature(ff.len), -1, ff.len, ff.ipLen, false, false);
+      }
+      continue;
+    }
     // The packet straight from the list (what side.rec(i).p reads), without a record object per packet.
-    const p = packets.at(perm === null ? i : perm[i]!)!;
+    const p = packets.at(j)!;
     let d = addressDir(p, tuple);
     // Read once, and only for the flow's packets: packets may be views that build the object on every read.
     let tcp = d !== 0 ? p.tcp : undefined;

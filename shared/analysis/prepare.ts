@@ -147,18 +147,37 @@ export function ifaceNameOf(p: Packet): string {
   return x !== undefined ? `if${x}` : '';
 }
 
-function convKey(p: Packet): string {
-  const x = `${p.src}:${p.sport}`;
-  const y = `${p.dst}:${p.dport}`;
+function convKey(src: string | undefined, sport: number | undefined, dst: string | undefined, dport: number | undefined): string {
+  const x = `${src}:${sport}`;
+  const y = `${dst}:${dport}`;
   return x < y ? `${x}|${y}` : `${y}|${x}`;
 }
+
+/** Packets per bulk read of times and interface ids (a store's page). */
+const TIME_CHUNK = 1 << 15;
+
+/** Scratch arrays for readTimes: one chunk's seconds, nanoseconds and interface ids. */
+interface TimeChunk { sec: Float64Array; nsec: Float64Array; ifc: Int32Array }
+const timeChunk = (n: number): TimeChunk => {
+  const m = Math.min(n, TIME_CHUNK);
+  return { sec: new Float64Array(m), nsec: new Float64Array(m), ifc: new Int32Array(m) };
+};
+
+/** Packets from..to-1's times and interface ids into `c`: the list's bulk read when it has one, else each packet's. */
+function readTimes(packets: PacketList, from: number, to: number, c: TimeChunk): void {
+  if (packets.readTimes !== undefined) { packets.readTimes(from, to, c.sec, c.nsec, c.ifc); return; }
+  for (let i = from; i < to; i++) { const p = packets.at(i)!; c.sec[i - from] = p.tsSec; c.nsec[i - from] = p.tsNsec; c.ifc[i - from] = p.ifaceId; }
+}
+
+/** One conversation's packets: all, WireGuard-sized, handshake-sized, decoded as WireGuard. */
+export interface ConvCounts { n: number; shaped: number; hs: number; wg: number }
 
 export interface ConvStats {
   /** Conversation per packet (file order): an index into `names`, -1 for non-UDP (a typed array, not a million slots). */
   keys: Int32Array;
   /** Conversation keys by index. */
   names: string[];
-  stats: Map<string, { n: number; shaped: number; hs: number; wg: number }>;
+  stats: Map<string, ConvCounts>;
   /** The earliest whole second of any packet (read in the same pass), Infinity without packets. */
   firstSec: number;
 }
@@ -166,41 +185,50 @@ export interface ConvStats {
 /** One pass over the UDP packets: per conversation, how many look like WireGuard framing. */
 export function conversationStats(packets: PacketList): ConvStats {
   const stats: ConvStats['stats'] = new Map();
-  const keys = new Int32Array(packets.length).fill(-1);
+  const n = packets.length;
+  const keys = new Int32Array(n).fill(-1);
   const names: string[] = [];
   const ids = new Map<string, number>();
-  let prev: Packet | null = null;
-  let prevKey = '';
+  // The conversation of the last packet that changed it, by its endpoints (held here: re-reading a view's fields builds them again).
+  let pSrc: string | undefined, pDst: string | undefined, pSport: number | undefined, pDport: number | undefined;
+  let prevS: ConvCounts | null = null;
   let prevId = -1;
   let firstSec = Infinity;
+  const c = timeChunk(n);
   // By index: a bulk store's iterator is a generator, slower per packet than at().
-  for (let i = 0; i < packets.length; i++) {
-    const p = packets.at(i)!;
-    const sec = p.tsSec;
-    if (sec < firstSec) firstSec = sec;
-    // Each field read once: packets may be views that build the sub-object on every read.
-    const wg = p.wg, udp = p.udp;
-    if (wg === undefined && (udp === undefined || p.tcp !== undefined)) continue;
-    if (p.outer !== undefined) continue;
-    // Consecutive packets mostly belong to one conversation: reuse its key.
-    let k: string;
-    if (prev !== null && ((p.src === prev.src && p.dst === prev.dst && p.sport === prev.sport && p.dport === prev.dport) ||
-      (p.src === prev.dst && p.dst === prev.src && p.sport === prev.dport && p.dport === prev.sport))) k = prevKey;
-    else {
-      k = convKey(p); prev = p; prevKey = k;
-      let id = ids.get(k);
-      if (id === undefined) { id = names.length; names.push(k); ids.set(k, id); }
-      prevId = id;
+  for (let c0 = 0; c0 < n; c0 += TIME_CHUNK) {
+    const c1 = Math.min(n, c0 + TIME_CHUNK);
+    readTimes(packets, c0, c1, c);
+    for (let j = 0; j < c1 - c0; j++) if (c.sec[j]! < firstSec) firstSec = c.sec[j]!;
+    for (let i = c0; i < c1; i++) {
+      const p = packets.at(i)!;
+      // Each field read once: packets may be views that build the sub-object on every read. Only
+      // whether there is a WireGuard header matters here: wgNum (when offered) says so without the counter's text.
+      const wg = p.wgNum ?? p.wg, udp = p.udp;
+      if (wg === undefined && (udp === undefined || p.tcp !== undefined)) continue;
+      if (p.outer !== undefined) continue;
+      // Consecutive packets mostly belong to one conversation: reuse its key and counts.
+      const src = p.src, dst = p.dst, sport = p.sport, dport = p.dport;
+      let s: ConvCounts | null = prevS;
+      if (s === null || !((src === pSrc && dst === pDst && sport === pSport && dport === pDport) ||
+        (src === pDst && dst === pSrc && sport === pDport && dport === pSport))) {
+        const k = convKey(src, sport, dst, dport);
+        pSrc = src; pDst = dst; pSport = sport; pDport = dport;
+        let id = ids.get(k);
+        if (id === undefined) { id = names.length; names.push(k); ids.set(k, id); }
+        prevId = id;
+        s = stats.get(k) ?? null;
+        if (s === null) { s = { n: 0, shaped: 0, hs: 0, wg: 0 }; stats.set(k, s); }
+        prevS = s;
+      }
+      keys[i] = prevId;
+      s.n++;
+      if (wg !== undefined) { s.wg++; continue; }
+      const l = udp?.len ?? -1;
+      if (l === 148 || l === 92) s.hs++;
+      // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
+      if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
     }
-    keys[i] = prevId;
-    let s = stats.get(k);
-    if (s === undefined) { s = { n: 0, shaped: 0, hs: 0, wg: 0 }; stats.set(k, s); }
-    s.n++;
-    if (wg !== undefined) { s.wg++; continue; }
-    const l = udp?.len ?? -1;
-    if (l === 148 || l === 92) s.hs++;
-    // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
-    if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
   }
   return { keys, names, stats, firstSec };
 }
@@ -234,17 +262,60 @@ export function wireguardPorts(cs: ConvStats): Set<number> {
  */
 function nearlySorted(order: Int32Array, t: Float64Array): boolean {
   let budget = order.length;
+  // The record before position j (the largest so far), held: the test is inline, no closure per record.
+  let y = order[0]!, ty = t[y]!;
   for (let j = 1; j < order.length; j++) {
-    const x = order[j]!;
-    const tx = t[x]!;
+    const x = order[j]!, tx = t[x]!;
+    if (!(ty > tx || (ty === tx && y > x))) { y = x; ty = tx; continue; }
     let k = j - 1;
-    const before = (y: number): boolean => t[y]! > tx || (t[y] === tx && y > x);
-    if (!before(order[k]!)) continue;
-    while (k >= 0 && before(order[k]!)) { order[k + 1] = order[k]!; k--; budget--; }
+    for (; k >= 0; k--) {
+      const z = order[k]!, tz = t[z]!;
+      if (!(tz > tx || (tz === tx && z > x))) break;
+      order[k + 1] = z; budget--;
+    }
     order[k + 1] = x;
+    y = order[j]!; ty = t[y]!;
     if (budget < 0) return false;
   }
   return true;
+}
+
+/**
+ * File positions sorted by (time, position), by merging the file's ascending stretches pairwise: a
+ * file written in per-interface blocks is a few long stretches, and no comparator is called per
+ * pair. Null when a time is NaN (the comparator sort's own order then stands).
+ */
+function mergeOrder(t: Float64Array): Int32Array | null {
+  const n = t.length;
+  let runs = 1;
+  for (let j = 1; j < n; j++) {
+    const a = t[j - 1]!, b = t[j]!;
+    if (a !== a || b !== b) return null;
+    if (b < a) runs++;
+  }
+  // Where each stretch starts, and n at the end.
+  let bounds = new Int32Array(runs + 1);
+  for (let j = 1, r = 1; j < n; j++) if (t[j]! < t[j - 1]!) bounds[r++] = j;
+  bounds[runs] = n;
+  let src = new Int32Array(n), dst = new Int32Array(n);
+  for (let j = 0; j < n; j++) src[j] = j;
+  while (runs > 1) {
+    const next = new Int32Array(((runs + 1) >> 1) + 1);
+    let m = 0;
+    for (let r = 0; r < runs; r += 2) {
+      const lo = bounds[r]!, mid = bounds[r + 1]!, hi = r + 2 <= runs ? bounds[r + 2]! : mid;
+      // Left first on equal times: its positions are all smaller, so ties keep file order.
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) { const x = src[i]!, y = src[j]!; if (t[y]! < t[x]!) { dst[k++] = y; j++; } else { dst[k++] = x; i++; } }
+      while (i < mid) dst[k++] = src[i++]!;
+      while (j < hi) dst[k++] = src[j++]!;
+      next[m++] = lo;
+    }
+    next[m] = n;
+    const s = src; src = dst; dst = s;
+    bounds = next; runs = m;
+  }
+  return src;
 }
 
 /**
@@ -255,14 +326,21 @@ function timeOrder(t: Float64Array, ifc: Int32Array): Int32Array {
   const n = t.length;
   const order = new Int32Array(n);
   for (let j = 0; j < n; j++) order[j] = j;
-  const full = (): Int32Array => order.sort((x, y) => t[x]! - t[y]! || x - y);
+  const full = (): Int32Array => mergeOrder(t) ?? order.sort((x, y) => t[x]! - t[y]! || x - y);
   // Per interface: its run number, the last position seen on it, and how many it has (typed: a run may hold millions).
   const runOf = new Map<number, number>();
   const lastAt: number[] = [];
   const counts: number[] = [];
+  // Runs of one interface are long: its run number is looked up once per change of interface.
+  let lastIfc = 0, lastRun = -1;
   for (let j = 0; j < n; j++) {
-    let k = runOf.get(ifc[j]!);
-    if (k === undefined) { k = counts.length; runOf.set(ifc[j]!, k); lastAt.push(-1); counts.push(0); }
+    const x = ifc[j]!;
+    let k = lastRun;
+    if (x !== lastIfc || k < 0) {
+      const r = runOf.get(x);
+      if (r === undefined) { k = counts.length; runOf.set(x, k); lastAt.push(-1); counts.push(0); } else k = r;
+      lastIfc = x; lastRun = k;
+    }
     const prev = lastAt[k]!;
     if (prev >= 0 && t[j]! < t[prev]!) return nearlySorted(order, t) ? order : full();
     lastAt[k] = j;
@@ -382,51 +460,80 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
   const ifById: IfStat[] = [];
   const ifIds = new Map<string, number>();
   let ifId = new Int32Array(n);
-  let lastKey = '', lastId = -1, lastIdx: number | undefined = -1, last = -1;
+  // The last two interfaces seen (`tcpdump -i any` alternates between a carrier's and its inner packet's):
+  // the name, or for unnamed ones the file's interface id and the SLL2 ifindex, and the index in ifById.
+  let keyA = '', idA = -1, idxA: number | undefined = -1, lastA = -1;
+  let keyB = '', idB = -1, idxB: number | undefined = -1, lastB = -1;
   // The host's own addresses: the source of what it sends, the destination of what it receives.
   const local = new Set<string>();
-  let lastAdded = '';
-  for (let j = 0; j < n; j++) {
-    const p = packets.at(j)!;
-    const tj = (p.tsSec - baseSec) + p.tsNsec * 1e-9;
-    t[j] = tj;
-    ifc[j] = p.ifaceId;
-    if (tj < prevT) sorted = false;
-    prevT = tj;
-    let outer: OuterKind | null = null;
-    let wgType = 0;
-    let olen = -1;
-    if (p.outer === undefined) {
-      // The tunnel modules recognise their own carriers (tunnels/*.ts); one scratch record, no object per packet.
-      const likeWg = cs.keys[j]! >= 0 && wgById[cs.keys[j]!] === 1;
-      for (let m = 0; m < mods.length; m++) {
-        if (mods[m]!.carrier(p, likeWg, scratch)) { outer = scratch.outer; wgType = scratch.wgType; olen = scratch.olen; break; }
-      }
+  let addedA = '', addedB = '';
+  const c = timeChunk(n);
+  for (let c0 = 0; c0 < n; c0 += TIME_CHUNK) {
+    const c1 = Math.min(n, c0 + TIME_CHUNK);
+    readTimes(packets, c0, c1, c);
+    for (let j = c0; j < c1; j++) {
+      const tj = (c.sec[j - c0]! - baseSec) + c.nsec[j - c0]! * 1e-9;
+      t[j] = tj;
+      ifc[j] = c.ifc[j - c0]!;
+      if (tj < prevT) sorted = false;
+      prevT = tj;
     }
-    let dir: 'in' | 'out' | null = null;
-    if (p.dir === 'in' || p.dir === 'out') { dir = p.dir; hasDirInfo = true; }
-    olens[j] = olen;
-    bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
-    // A firewall-log record (NFLOG, pflog) is a copy of a packet, not a sighting on the path.
-    if (p.fwlog !== undefined) { fwlog.push(j); continue; }
-    // Consecutive packets mostly share an interface: skip building its key then.
-    const iface = p.iface;
-    if (last < 0 || !(iface !== '' ? iface === lastKey : lastKey === '' && p.ifaceId === lastId && p.ifindex === lastIdx)) {
-      const k = ifaceKeyOf(p);
-      let id = ifIds.get(k);
-      if (id === undefined) {
-        id = ifById.length; ifIds.set(k, id);
-        ifById.push({ key: k, name: ifaceNameOf(p), kind: 'lan', count: 0, outer: 0, linktype: p.linktype, hatype: p.hatype });
+    for (let j = c0; j < c1; j++) {
+      const p = packets.at(j)!;
+      let outer: OuterKind | null = null;
+      let wgType = 0;
+      let olen = -1;
+      if (p.outer === undefined) {
+        // The tunnel modules recognise their own carriers (tunnels/*.ts); one scratch record, no object per packet.
+        const cj = cs.keys[j]!;
+        const likeWg = cj >= 0 && wgById[cj] === 1;
+        for (let m = 0; m < mods.length; m++) {
+          if (mods[m]!.carrier(p, likeWg, scratch)) { outer = scratch.outer; wgType = scratch.wgType; olen = scratch.olen; break; }
+        }
       }
-      lastKey = iface; lastId = p.ifaceId; lastIdx = p.ifindex; last = id;
-    }
-    ifId[j] = last;
-    const f = ifById[last]!;
-    f.count++;
-    if (outer !== null) f.outer++;
-    if (dir !== null) {
-      const x = dir === 'out' ? p.src : p.dst;
-      if (x !== undefined && x !== lastAdded) { local.add(x); lastAdded = x; }
+      const pd = p.dir;
+      const dir: 'in' | 'out' | null = pd === 'in' || pd === 'out' ? pd : null;
+      if (dir !== null) hasDirInfo = true;
+      olens[j] = olen;
+      bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
+      // A firewall-log record (NFLOG, pflog) is a copy of a packet, not a sighting on the path.
+      if (p.fwlog !== undefined) { fwlog.push(j); continue; }
+      // Consecutive packets mostly share one of two interfaces: skip building its key then.
+      const iface = p.iface;
+      let id: number;
+      if (iface !== '') {
+        if (lastA >= 0 && iface === keyA) id = lastA;
+        else if (lastB >= 0 && iface === keyB) { id = lastB; keyB = keyA; idB = idA; idxB = idxA; lastB = lastA; keyA = iface; idA = -1; idxA = -1; lastA = id; }
+        else id = -1;
+      } else {
+        const fid = p.ifaceId, fx = p.ifindex;
+        if (lastA >= 0 && keyA === '' && fid === idA && fx === idxA) id = lastA;
+        else if (lastB >= 0 && keyB === '' && fid === idB && fx === idxB) { id = lastB; keyB = keyA; idB = idA; idxB = idxA; lastB = lastA; keyA = ''; idA = fid; idxA = fx; lastA = id; }
+        else id = -1;
+      }
+      if (id < 0) {
+        const k = ifaceKeyOf(p);
+        let known = ifIds.get(k);
+        if (known === undefined) {
+          known = ifById.length; ifIds.set(k, known);
+          ifById.push({ key: k, name: ifaceNameOf(p), kind: 'lan', count: 0, outer: 0, linktype: p.linktype, hatype: p.hatype });
+        }
+        id = known;
+        keyB = keyA; idB = idA; idxB = idxA; lastB = lastA;
+        keyA = iface; idA = iface !== '' ? -1 : p.ifaceId; idxA = iface !== '' ? -1 : p.ifindex; lastA = id;
+      }
+      ifId[j] = id;
+      const f = ifById[id]!;
+      f.count++;
+      if (outer !== null) f.outer++;
+      if (dir !== null) {
+        const x = dir === 'out' ? p.src : p.dst;
+        // Set order is first-insertion order, so skipping a repeat changes nothing.
+        if (x !== undefined && x !== addedA) {
+          if (x !== addedB) local.add(x);
+          addedB = addedA; addedA = x;
+        }
+      }
     }
   }
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.

@@ -9,7 +9,7 @@
 // Sub-objects (ip, tcp, udp, wg, esp) are built on each read: fine for reading, not for mutation.
 // Only `summary` may be written (the CLI fills it for the frames it shows).
 
-import type { Direction, EspInfo, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo } from '../protocols/packet.ts';
+import type { Direction, EspInfo, FlowFields, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo, WireGuardNum } from '../protocols/packet.ts';
 
 // The bit layout of a row's flags and the direction codes, shared by this store and the stored chunks
 // (packet-columns.ts): stored data depends on them, so they are defined once.
@@ -352,6 +352,46 @@ export class PacketStore implements PacketList {
     for (let i = 0; i < this.length; i++) yield this.at(i)!;
   }
 
+  /** PacketList.readTimes: straight from the columns, page by page (plain packets from their objects). */
+  readTimes(from: number, to: number, sec: Float64Array, nsec: Float64Array, ifaceId: Int32Array): void {
+    if (!(from >= 0 && to <= this.length)) throw new RangeError(`readTimes ${from}..${to} of ${this.length}`);
+    for (let i = from; i < to;) {
+      const g = this.pages[i >>> PAGE_BITS]!;
+      const k0 = i & (PAGE - 1);
+      const k1 = Math.min(g.n, k0 + (to - i));
+      const o = i - from - k0;
+      // Whole column ranges copied by set (converted as element writes would); a flexible column that is one value on its page is filled.
+      nsec.set(g.tsNsec.subarray(k0, k1), o + k0);
+      const secs = g.col(C_TSSEC), ids = g.col(C_IFACEID);
+      if (secs === null) sec.fill(g.one[C_TSSEC]!, o + k0, o + k1); else sec.set(secs.subarray(k0, k1), o + k0);
+      if (ids === null) ifaceId.fill(g.one[C_IFACEID]!, o + k0, o + k1); else ifaceId.set(ids.subarray(k0, k1), o + k0);
+      if (g.plain !== null) {
+        for (const [k, p] of g.plain) if (k >= k0 && k < k1) { sec[o + k] = p.tsSec; nsec[o + k] = p.tsNsec; ifaceId[o + k] = p.ifaceId; }
+      }
+      i += k1 - k0;
+    }
+  }
+
+  /** PacketList.flowFieldsAt: a column-held TCP or UDP packet's numbers, read from its row. */
+  flowFieldsAt(i: number, out: FlowFields): boolean {
+    if (!(i >= 0 && i < this.length)) return false;
+    const g = this.pages[i >>> PAGE_BITS]!;
+    const k = i & (PAGE - 1);
+    if (g.plain !== null && g.plain.has(k)) return false;
+    const fl = g.fl[k]!;
+    // A column row never holds ICMP, tunnel layers or text (see onlyColumnFields).
+    if ((fl & (F_TCP | F_UDP)) === 0 || g.ipLen[k] === 0) return false;
+    out.src = g.t.addrs.list[g.get(C_SRC, k)]!; out.dst = g.t.addrs.list[g.get(C_DST, k)]!;
+    out.sport = g.sport[k]!; out.dport = g.dport[k]!; out.ipLen = g.ipLen[k]!; out.len = g.l4len[k]!;
+    out.tcp = (fl & F_TCP) !== 0;
+    if (out.tcp) {
+      out.flags = g.t.flagStrs.list[g.tflags[k]!]!; out.seq = g.seq[k]!; out.ack = g.ack[k]!;
+      out.ts = (fl & F_TS) !== 0;
+      if (out.ts) { out.tsval = g.tsval[k]!; out.tsecr = g.tsecr[k]!; }
+    }
+    return true;
+  }
+
   /** Bytes the columns take (typed arrays only; strings, SACK blocks and plain packets not counted). */
   columnBytes(): number {
     let b = 0;
@@ -664,14 +704,21 @@ export abstract class ColumnView {
     return (this.s.fl[this.k]! & F_UDP) !== 0 ? { len: this.s.l4len[this.k]! } : undefined;
   }
   get wg(): WireGuardInfo | undefined {
+    const w = this.wgNum;
+    // The same object with the counter as the decoder writes it, in decimal (same key order).
+    if (w !== undefined && w.counter !== undefined) (w as unknown as WireGuardInfo).counter = String(w.counter);
+    return w as WireGuardInfo | undefined;
+  }
+  /** `wg` with the counter as a number (Packet.wgNum): the same fields, without the decimal text. */
+  get wgNum(): WireGuardNum | undefined {
     const s = this.s, k = this.k;
     const type = s.wgType[k]!;
     if (type === 0) return undefined;
     const fl = s.fl[k]!;
-    const w: WireGuardInfo = { type: type as 1 | 2 | 3 | 4 };
+    const w: WireGuardNum = { type: type as 1 | 2 | 3 | 4 };
     if ((fl & F_WG_SENDER) !== 0) w.sender = s.seq[k]!;
     if ((fl & F_WG_RECEIVER) !== 0) w.receiver = s.ack[k]!;
-    if ((fl & F_WG_COUNTER) !== 0) w.counter = String(s.tsecr[k]! * 4294967296 + s.tsval[k]!);
+    if ((fl & F_WG_COUNTER) !== 0) w.counter = s.tsecr[k]! * 4294967296 + s.tsval[k]!;
     return w;
   }
   get esp(): EspInfo | undefined {

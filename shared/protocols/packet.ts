@@ -162,6 +162,39 @@ export interface Packet {
   timeUnknown?: boolean;
   /** Firewall log record (NFLOG/pflog capture or pflog text). */
   fwlog?: FirewallLogInfo;
+  /**
+   * Optional, read-only, not data (never serialised or stored): `wg` with its counter as a number,
+   * offered by the packets a column store builds (shared/ingest/packet-store.ts), which hold counters
+   * below 2^53 and so give the exact value without making the decimal text (a bulk loop over a
+   * million carriers). Readers that want the number try this first and otherwise read `wg` and
+   * `Number(wg.counter)`; when offered, undefined exactly when `wg` is.
+   */
+  readonly wgNum?: WireGuardNum;
+}
+
+/** WireGuardInfo with the counter as a number (Packet.wgNum). */
+export interface WireGuardNum {
+  type: 1 | 2 | 3 | 4;
+  sender?: number;
+  receiver?: number;
+  counter?: number;
+}
+
+/**
+ * What a pass over one flow reads of a TCP or UDP packet, as plain values (PacketList.flowFieldsAt):
+ * the packet's `src`, `dst`, `sport`, `dport`, `ip.len` and its `tcp` or `udp` numbers.
+ */
+export interface FlowFields {
+  src: string; dst: string; sport: number; dport: number;
+  /** IP total length (`ip.len`). */
+  ipLen: number;
+  /** TCP (the fields below all filled) or UDP (`len` only). */
+  tcp: boolean;
+  /** TCP payload length (`tcp.len`), or the UDP length (`udp.len`). */
+  len: number;
+  flags: string; seq: number; ack: number;
+  /** Whether the packet has TCP timestamps (then `tsval` and `tsecr` hold them). */
+  ts: boolean; tsval: number; tsecr: number;
 }
 
 /**
@@ -172,4 +205,17 @@ export interface Packet {
 export interface PacketList extends Iterable<Packet> {
   readonly length: number;
   at(index: number): Packet | undefined;
+  /**
+   * Optional bulk read, for passes over every packet: packet i's `tsSec`, `tsNsec` and `ifaceId`
+   * (from ≤ i < to, both within 0..length) into `sec`, `nsec` and `ifaceId` at index i − from.
+   * The same values `at(i)` has; a list that keeps them as columns reads them without a view each.
+   */
+  readTimes?(from: number, to: number, sec: Float64Array, nsec: Float64Array, ifaceId: Int32Array): void;
+  /**
+   * Optional, for passes over a flow's packets (a million in a bulk capture): packet i's FlowFields
+   * into `out` without building the packet, true when filled, which a list offers only for a TCP or
+   * UDP packet with an IP length above 0 and no ICMP, tunnel layers or text numbering (`origin`);
+   * false for any other packet (read `at(i)` then). Filled values are the ones `at(i)` has.
+   */
+  flowFieldsAt?(i: number, out: FlowFields): boolean;
 }

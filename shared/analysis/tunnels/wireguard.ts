@@ -25,7 +25,9 @@ export const wireguard: TunnelModule = {
   },
   // Transport data: receiver index + counter; handshakes: the sender/receiver indexes.
   carrierKey: (p, _olen, ord) => {
-    const w = p.wg;
+    // A column store's packets offer the counter as a number: no decimal text made (and parsed
+    // back) per datagram of a bulk session. Number() of either form is the counter.
+    const w = p.wgNum ?? p.wg;
     if (w === undefined) return null;
     switch (w.type) {
       case 4:

@@ -44,6 +44,9 @@ async function pick(page: Page, files: string | FileArg | Array<string | FileArg
  * test's output and picked by path: an import that runs for seconds, so a click on Cancel never
  * races the end of the import on a fast machine. */
 function bigArp(testInfo: TestInfo): string {
+  // Picking 69 MB goes through the browser protocol: on a loaded machine two picks alone took most of
+  // the default minute (a CI run beside other work), so a test that uses the file gets two.
+  testInfo.setTimeout(Math.max(testInfo.timeout, 120_000));
   const arp = readFileSync(ARP);
   const path = testInfo.outputPath('arp-x401.pcap');
   writeFileSync(path, Buffer.concat([arp, ...Array.from({ length: 400 }, () => arp.subarray(24))]));

@@ -10,10 +10,10 @@ import { loadAll } from '../../../shared/ingest/load-capture.ts';
 import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import type { CaptureInput } from '../../../shared/analysis/index.ts';
 import { dirAt, preparePair, resolveDirections, sideOf, type Side } from '../../../shared/analysis/prepare.ts';
-import { collectFlow, l4Proto, SigIndex, SigTable, sortAscending, type InnerList, type Tuple } from '../../../shared/analysis/inner.ts';
+import { collectFlow, SigIndex, SigTable, sortAscending, type InnerList, type Tuple } from '../../../shared/analysis/inner.ts';
 import { associateDecap, associateEncap, isData } from '../../../shared/analysis/carriers.ts';
 import { moduleOfOuter } from '../../../shared/analysis/tunnels/index.ts';
-import { parseText } from './helpers.ts';
+import { parseText, innerTuples } from './helpers.ts';
 import { fitClock, fitClockColumns, type ClockPair } from '../../../shared/analysis/clock.ts';
 
 const dir = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
@@ -39,19 +39,6 @@ async function sides(name: string, form: 'any' | 'pcapng' | 'txt'): Promise<[Sid
   return [A, B];
 }
 
-/** Every distinct inner 5-tuple on a side (non-carrier packets with addresses). */
-function tuplesOf(s: Side): Tuple[] {
-  const seen = new Map<string, Tuple>();
-  for (const r of s.recs) {
-    if (r.outer !== null) continue;
-    const p = r.p;
-    if (p.src === undefined || p.dst === undefined) continue;
-    const t: Tuple = { proto: l4Proto(p), src: p.src, dst: p.dst };
-    if (p.sport !== undefined && p.icmp === undefined) { t.sport = p.sport; t.dport = p.dport; }
-    seen.set(JSON.stringify(t), t);
-  }
-  return [...seen.values()];
-}
 
 /** A flow's members as plain rows (every column an Inner reads), for deep comparison. */
 function rows(l: InnerList): unknown[] {
@@ -63,7 +50,7 @@ test('collectFlow with a known flow to skip gives what a full pass gives, for ev
   // Column-held packets (pcap) and the text reader's objects, whose ICMP errors may quote less.
   for (const [name, form] of scenarios.flatMap((s) => [[s, 'any'], [s, 'txt']] as const)) {
     for (const side of await sides(name, form)) {
-      const tuples = tuplesOf(side);
+      const tuples = innerTuples(side);
       // Neighbours too: the same addresses with ports left open, and the same tuple as 'any' protocol.
       for (const t of tuples.slice()) {
         tuples.push({ proto: t.proto, src: t.src, dst: t.dst });
@@ -91,7 +78,7 @@ test('an ICMP error about the new flow inside a known flow is still found (the s
   let seen = 0;
   for (const [name, form] of scenarios.flatMap((s) => [[s, 'any'], [s, 'txt']] as const)) {
     for (const side of await sides(name, form)) {
-      for (const t of tuplesOf(side).filter((x) => x.proto === 'tcp' || x.proto === 'udp')) {
+      for (const t of innerTuples(side).filter((x) => x.proto === 'tcp' || x.proto === 'udp')) {
         const full = collectFlow(side, t);
         const errs = [...full].filter((x) => x.icmpErr);
         if (errs.length === 0) continue;
@@ -112,7 +99,7 @@ test('SigTable keeps neighbouring, colliding and repeated signatures apart', { s
   // Real flow columns with their signatures replaced: runs of consecutive integers, values near
   // 2^53, colliding keys and repeats.
   const [A] = await sides(scenarios[0]!, 'pcapng');
-  const flow = collectFlow(A, tuplesOf(A)[0]!);
+  const flow = collectFlow(A, innerTuples(A)[0]!);
   assert.ok(flow.length > 0);
   const sigs = flow.fc.sig;
   const saved = sigs.slice();
@@ -146,7 +133,7 @@ test('SigTable and SigIndex.take match a linear scan on real flows', { skip }, a
   for (const name of scenarios) {
     const [A, B] = await sides(name, 'pcapng');
     for (const side of [A, B]) {
-      for (const t of tuplesOf(side).slice(0, 6)) {
+      for (const t of innerTuples(side).slice(0, 6)) {
         const whole = collectFlow(side, t);
         // The whole flow and subsets of it (the engine indexes subsets: positions go through their index).
         for (const flow of [whole, whole.filter((x) => x.fwd), whole.filter((x) => !x.fwd)]) {
@@ -192,7 +179,7 @@ test('InnerList column filters (filterAt, withSig, dataRanges) agree with filter
   for (const name of scenarios) {
     const [A, B] = await sides(name, 'any');
     for (const side of [A, B]) {
-      for (const t of tuplesOf(side).slice(0, 4)) {
+      for (const t of innerTuples(side).slice(0, 4)) {
         const flow = collectFlow(side, t);
         const keys = (l: InnerList): number[] => [...l].map((x) => x.k);
         for (const fwd of [true, false]) {
@@ -266,7 +253,7 @@ test('associateEncap/Decap pick what a plain scan picks (super-frames, small pac
     for (const form of ['any', 'pcapng'] as const) {
       const [A, B] = await sides(name, form);
       for (const side of [A, B]) {
-        for (const t of tuplesOf(side).slice(0, 6)) {
+        for (const t of innerTuples(side).slice(0, 6)) {
           for (const fwd of [true, false]) {
             for (const after of [true, false]) {
               // A fresh flow each time: association writes its result into the flow's columns.

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { TcpdumpTextParser } from '../../../shared/capture-file/tcpdump-text.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import type { CaptureInput } from '../../../shared/analysis/index.ts';
+import { l4Proto, type Tuple } from '../../../shared/analysis/inner.ts';
+import type { Side } from '../../../shared/analysis/prepare.ts';
 
 export const SEEDS = new URL('../../../../shared/reference/seed-captures/', import.meta.url);
 
@@ -45,3 +47,25 @@ export const LAB_FORMS = [
   { title: 'A pcapng + B text', a: 'A.pcapng', b: 'B.txt', links: false },
   { title: 'text on both ends', a: 'A.txt', b: 'B.txt', links: false },
 ] as const;
+
+/**
+ * Every distinct inner tuple on a side (non-carrier packets with addresses), in the order first
+ * seen; with `variants`, each also reversed, without ports, and with proto 'any'.
+ */
+export function innerTuples(s: Side, variants = false): Tuple[] {
+  const seen = new Map<string, Tuple>();
+  const add = (t: Tuple): void => { seen.set(JSON.stringify(t), t); };
+  for (const r of s.recs) {
+    if (r.outer !== null) continue;
+    const p = r.p;
+    if (p.src === undefined || p.dst === undefined) continue;
+    const t: Tuple = { proto: l4Proto(p), src: p.src, dst: p.dst };
+    if (p.sport !== undefined && p.icmp === undefined) { t.sport = p.sport; t.dport = p.dport; }
+    add(t);
+    if (!variants) continue;
+    add({ proto: t.proto, src: t.dst, dst: t.src, ...(t.dport !== undefined ? { sport: t.dport, dport: t.sport } : {}) });
+    add({ proto: t.proto, src: t.src, dst: t.dst });
+    add({ ...t, proto: 'any' });
+  }
+  return [...seen.values()];
+}

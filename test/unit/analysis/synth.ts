@@ -15,7 +15,8 @@ export interface SynthOptions {
   seed: number;
 }
 
-function mulberry32(a: number): () => number {
+/** A small seeded generator of numbers in [0, 1): the same sequence for the same seed. */
+export function mulberry32(a: number): () => number {
   return () => {
     a |= 0; a = (a + 0x6d2b79f5) | 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
