@@ -1,7 +1,7 @@
 // The two-host analysis: align both captures, find the flow under test, label checkpoints,
 // follow each packet hop by hop and say where the path breaks. Pure and deterministic.
 
-import type { FlowFields, Packet } from '../protocols/packet.ts';
+import type { Packet } from '../protocols/packet.ts';
 import type {
   AnalysisResult, AnalyzeOptions, CaptureInput, CaptureKey, CaptureSummary, Checkpoint, CheckpointLabel,
   ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
@@ -596,11 +596,12 @@ function findForwarded(B: Side, b4: Inner, T: Tuple, fB: InnerList): { tuple: Tu
   // Read from the side's arrays (no record object per packet), the packet only for candidates.
   const tm = B.tm, perm = tm.perm;
   const ff = tm.packets.flowFieldsAt !== undefined ? newFlowFields() : null;
-  // The test on packet objects below, on a TCP or UDP packet's numbers (never ICMP: see flowFieldsAt).
-  const likeFields = (f: FlowFields): boolean => (f.tcp
-    ? qt !== undefined && f.len === qt.len && f.flags === qt.flags &&
-      (qt.tsval !== undefined ? f.ts && f.tsval === qt.tsval && f.tsecr === qt.tsecr : f.sport === q.sport || f.dport === q.dport)
-    : qu !== undefined && f.len === qu.len && (f.sport === q.sport || f.dport === q.dport));
+  // A TCP or UDP packet like B4, from its numbers (read from the list's columns or from the packet):
+  // same length (and flags), and the same timestamps or a port in common.
+  const like4 = (tcp: boolean, len: number, flags: string, tsval: number | undefined, tsecr: number | undefined, sport: number | undefined, dport: number | undefined): boolean => (tcp
+    ? qt !== undefined && len === qt.len && flags === qt.flags &&
+      (qt.tsval !== undefined ? tsval === qt.tsval && tsecr === qt.tsecr : sport === q.sport || dport === q.dport)
+    : qu !== undefined && len === qu.len && (sport === q.sport || dport === q.dport));
   for (let i = b4.ri + 1; i < B.recs.length; i++) {
     if (tm.t[i]! - t4 > 1) break;
     const d = dirAt(tm, i);
@@ -609,22 +610,20 @@ function findForwarded(B: Side, b4: Inner, T: Tuple, fB: InnerList): { tuple: Tu
     const j = perm === null ? i : perm[i]!;
     // A TCP or UDP packet the list offers as numbers: tested on them, the packet built only for a match.
     if (ff !== null && tm.packets.flowFieldsAt!(j, ff)) {
-      if (likeFields(ff)) addCand(tupleOf(tm.packets.at(j)!));
+      if (like4(ff.tcp, ff.len, ff.flags, ff.ts ? ff.tsval : undefined, ff.ts ? ff.tsecr : undefined, ff.sport, ff.dport)) addCand(tupleOf(tm.packets.at(j)!));
       continue;
     }
     const p = tm.packets.at(j)!;
     if (p.src === undefined || p.dst === undefined) continue;
     let like = false;
     const pt = p.tcp;
-    if (qt !== undefined && pt !== undefined) {
-      like = pt.len === qt.len && pt.flags === qt.flags &&
-        (qt.tsval !== undefined ? pt.tsval === qt.tsval && pt.tsecr === qt.tsecr : (p.sport === q.sport || p.dport === q.dport));
-    } else if (qi !== undefined && p.icmp !== undefined) {
+    if (pt !== undefined) like = like4(true, pt.len, pt.flags, pt.tsval, pt.tsecr, p.sport, p.dport);
+    else if (qi !== undefined && p.icmp !== undefined) {
       const pi = p.icmp;
       like = pi.type === qi.type && pi.code === qi.code && pi.seq === qi.seq;
-    } else if (qu !== undefined && pt === undefined) {
+    } else {
       const pu = p.udp;
-      like = pu !== undefined && pu.len === qu.len && (p.sport === q.sport || p.dport === q.dport);
+      like = pu !== undefined && like4(false, pu.len, '', undefined, undefined, p.sport, p.dport);
     }
     if (like) addCand(tupleOf(p));
   }

@@ -126,12 +126,11 @@ export class InnerList implements Iterable<Inner> {
     return undefined;
   }
   some(pred: (x: Inner) => boolean): boolean { return this.find(pred) !== undefined; }
-  /** Members matching `pred` (at most `limit`), as a list of their own: positions only. */
-  filter(pred: (x: Inner) => boolean, limit = Infinity): InnerList {
-    // Positions straight into a typed array (a bulk flow's half is hundreds of thousands of them).
-    const out = new Int32Array(Math.min(this.length, limit));
+  /** Members matching `pred`, as a list of their own: positions only (filterAt tests the columns without an object each). */
+  filter(pred: (x: Inner) => boolean): InnerList {
+    const out = new Int32Array(this.length);
     let n = 0;
-    for (let j = 0; j < this.length && n < limit; j++) { const k = this.pos(j); if (pred(new Inner(this.fc, k))) out[n++] = k; }
+    for (let j = 0; j < this.length; j++) { const k = this.pos(j); if (pred(new Inner(this.fc, k))) out[n++] = k; }
     return new InnerList(this.fc, n === out.length ? out : out.slice(0, n), n);
   }
   /**
@@ -256,7 +255,7 @@ export function tupleDir(p: Packet, t: Tuple): number {
 }
 
 /** tupleDir by addresses and ports alone (the protocol not checked). */
-function addressDir(p: Packet, t: Tuple): number {
+function addressDir(p: Pick<Packet, 'src' | 'dst' | 'sport' | 'dport'>, t: Tuple): number {
   const src = p.src, dst = p.dst;
   if (src === undefined || dst === undefined) return 0;
   // Addresses first: they rule out most packets without looking at the layer-4 fields.
@@ -398,9 +397,7 @@ export function collectFlow(side: Side, tuple: Tuple, known: InnerList | null = 
     const j = perm === null ? i : perm[i]!;
     if (ff !== null && packets.flowFieldsAt!(j, ff)) {
       // What the lines below do for a TCP or UDP packet without ICMP or text numbering (see flowFieldsAt).
-      let d = 0;
-      if (ff.src === tuple.src && ff.dst === tuple.dst && eq(ff.sport, tuple.sport) && eq(ff.dport, tuple.dport)) d = 1;
-      else if (ff.src === tuple.dst && ff.dst === tuple.src && eq(ff.dport, tuple.sport) && eq(ff.sport, tuple.dport)) d = -1;
+      let d = addressDir(ff, tuple);
       if (d !== 0 && tuple.proto !== 'any' && (ff.tcp ? 'tcp' : 'udp') !== tuple.proto) d = 0;
       if (d === 0) continue;
       if (ff.tcp) {

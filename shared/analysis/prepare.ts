@@ -91,8 +91,6 @@ export class RecList implements Iterable<Rec> {
     return undefined;
   }
   some(pred: (r: Rec) => boolean): boolean { return this.find(pred) !== undefined; }
-  /** Members matching `pred`, as a list of their own (positions only, nothing per member). */
-  where(pred: (r: Rec) => boolean): RecList { return this.whereAt((i) => pred(this.make(i))); }
   /** Members whose record position matches `pred` (for tests on the side's arrays: no record made). */
   whereAt(pred: (i: number) => boolean): RecList {
     const out = new Int32Array(this.length);
