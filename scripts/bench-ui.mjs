@@ -251,7 +251,9 @@ try {
   }
 
   console.log('\ndisplay filter over both captures (worker time / Enter → counts on screen):');
-  const filters = ['udp', 'tcp.flags.syn && !tcp.flags.ack', 'ip.addr == 10.0.0.1 && tcp.port == 80', 'wg.type == 4 && frame.len > 1400', 'iface == "wg0"', 'checkpoint'];
+  const filters = ['udp', 'tcp.flags.syn && !tcp.flags.ack', 'ip.addr == 10.0.0.1 && tcp.port == 80', 'wg.type == 4 && frame.len > 1400', 'iface == "wg0"', 'checkpoint',
+    // Text searches: one the summaries' own text answers, one that reaches into the rebuilt "IP a.1 > b.2: " lead-ins.
+    'summary contains "length 0"', 'summary contains "10.0.0.2"'];
   const unfiltered = await page.evaluate(() => ['A', 'B'].map((h) => document.querySelector(`[data-testid="pane-count-${h}"]`)?.textContent ?? ''));
   // The page's own clock: the Enter keydown, and the frame after the counts last changed.
   await page.evaluate(() => {

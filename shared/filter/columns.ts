@@ -371,7 +371,7 @@ function keyLeaf(leaf: Leaf, kind: KeyKind): Eval {
 
 function summaryLeaf(leaf: Leaf): Eval {
   const { test, neg } = leaf;
-  return (ch, rows, n, out) => {
+  const perRow: Eval = (ch, rows, n, out) => {
     let o = 0;
     for (let i = 0; i < n; i++) {
       const k = rows[i]!;
@@ -379,6 +379,161 @@ function summaryLeaf(leaf: Leaf): Eval {
     }
     return o;
   };
+  return leaf.contains !== undefined && leaf.contains !== '' ? containsLeaf(leaf.contains, neg, perRow) : perRow;
+}
+
+/** Characters a summary's lead-in holds apart from the addresses: "IP6 a.1 > b.2: ". */
+const LEAD_CHARS = 'IP6 >:.0123456789';
+
+/** What one lead-in says about a needle: whether it holds it whole, and the needle's rests that would complete it from the row's own text. */
+interface LeadMatch { inLead: boolean; rests: string[] }
+
+/**
+ * `summary contains` without a string per row: the chunk's own texts (held as one string) are
+ * searched whole, and a hit counts for the row it starts in if it ends there too. A summary's
+ * lead-in is not in that text (it is rebuilt from the columns), so a needle that can start in one
+ * is also tried against each distinct lead-in, once per chunk, with the rest of it against the row's
+ * own text. A few rows (what an `&&` left over) are cheaper one by one.
+ */
+function containsLeaf(needle: string, neg: boolean, perRow: Eval): Eval {
+  const first = needle[0]!;
+  let hit = new Uint8Array(0);
+  return (ch, rows, n, out) => {
+    const len = ch.length;
+    if (n * 8 < len) return perRow(ch, rows, n, out);
+    if (hit.length < len) hit = new Uint8Array(len); else hit.fill(0, 0, len);
+    ownTextHits(ch, needle, hit);
+    if (LEAD_CHARS.includes(first) || addressHolds(ch, first)) leadHits(ch, needle, rows, n, hit);
+    let o = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rows[i]!;
+      if ((hit[k] === 1) !== neg) out[o++] = k;
+    }
+    return o;
+  };
+}
+
+/** Whether some address a lead-in of the chunk shows holds `ch` (the chunk's strings are also interface names, protocols, TCP flags). */
+function addressHolds(chunk: LoadedChunk, c: string): boolean {
+  const { src, dst, sumLead } = chunk.cols;
+  const strs = chunk.strs;
+  const asked = new Uint8Array(strs.length);
+  const holds = (id: number): boolean => {
+    if (asked[id] === 1) return false;
+    asked[id] = 1;
+    return strs[id]!.includes(c);
+  };
+  for (let k = 0; k < chunk.length; k++) if (sumLead[k] === 1 && (holds(src[k]!) || holds(dst[k]!))) return true;
+  return false;
+}
+
+/** Marks the rows whose own text (the summary after any lead-in) holds `needle`. */
+function ownTextHits(ch: LoadedChunk, needle: string, hit: Uint8Array): void {
+  const sum = ch.sum, off = ch.sumOff;
+  const j = anchorOf(sum, needle);
+  let r = 0;
+  // Each candidate start p: the row it falls in, a hit if it ends there too; either way the next
+  // candidate is looked for from the row's end (a later start in the same row would run past it too).
+  if (j < 0) {
+    for (let p = sum.indexOf(needle); p >= 0;) {
+      while (off[r + 1]! <= p) r++;
+      const end = off[r + 1]!;
+      if (p + needle.length <= end) hit[r] = 1;
+      p = sum.indexOf(needle, end);
+    }
+    return;
+  }
+  const c = needle[j]!;
+  for (let q = sum.indexOf(c, j); q >= 0;) {
+    const p = q - j;
+    if (!sum.startsWith(needle, p)) { q = sum.indexOf(c, q + 1); continue; }
+    while (off[r + 1]! <= p) r++;
+    const end = off[r + 1]!;
+    if (p + needle.length <= end) hit[r] = 1;
+    q = sum.indexOf(c, end + j);
+  }
+}
+
+/** Characters of a chunk's text that anchorOf samples. */
+const SAMPLE_CHARS = 4096;
+
+/** Needles of numbers and addresses (decimal, hex, dots, colons): the ones anchorOf may anchor. */
+const NUMERIC = /^[0-9a-fA-F.:]+$/;
+
+/**
+ * Which character of `needle` to look for first in `text`, or -1 to let the engine search for the
+ * whole needle. V8 finds a short needle by its first character and a long one by skipping ahead
+ * on characters the needle lacks; both crawl when the needle is a number or an address and the
+ * text is sequence numbers and lengths. Then finding the needle's rarest character and comparing
+ * the rest costs less (up to 2x here); for words the engine's own search was as fast or faster.
+ * The choice is an estimate on the text's first few thousand characters; it changes only the
+ * speed, never the rows found.
+ */
+function anchorOf(text: string, needle: string): number {
+  const len = needle.length;
+  if (len < 2 || !NUMERIC.test(needle)) return -1;
+  const sample = text.length <= SAMPLE_CHARS ? text : text.slice(0, SAMPLE_CHARS);
+  let rare = 0, rareCount = Infinity, firstCount = 0;
+  for (let j = 0; j < len; j++) {
+    let n = 0;
+    for (let p = sample.indexOf(needle[j]!); p >= 0; p = sample.indexOf(needle[j]!, p + 1)) n++;
+    if (j === 0) firstCount = n;
+    if (n < rareCount) { rareCount = n; rare = j; }
+  }
+  // Candidates the engine would check, against ours (ours cost more each: a call and a compare in JS).
+  if (len < 7) return rareCount * 4 < firstCount ? rare : -1;
+  const shift = new Map<number, number>();
+  for (let j = 0; j < len - 1; j++) shift.set(needle.charCodeAt(j), len - 1 - j);
+  let sumShift = 0;
+  for (let i = 0; i < sample.length; i++) sumShift += shift.get(sample.charCodeAt(i)) ?? len;
+  const steps = sample.length === 0 ? 0 : (sample.length * sample.length) / sumShift;
+  return rareCount * 15 < steps ? rare : -1;
+}
+
+/** Slots of leadHits' cache of recent lead-ins: `-i any` interleaves a flow's two directions with their carriers'. */
+const LEAD_SLOTS = 64;
+
+/** Marks the rows among `rows` whose lead-in holds `needle`, or starts it and their own text ends it. */
+function leadHits(ch: LoadedChunk, needle: string, rows: Int32Array, n: number, hit: Uint8Array): void {
+  const c = ch.cols, off = ch.sumOff, sum = ch.sum;
+  // Lead-ins by addresses (ids) and IP version, then by ports; recent ones in a small direct-mapped cache.
+  const byAddr = new Map<number, Map<number, LeadMatch>>();
+  const slotK1 = new Float64Array(LEAD_SLOTS).fill(-1), slotK2 = new Float64Array(LEAD_SLOTS);
+  const slotM: Array<LeadMatch | null> = new Array<LeadMatch | null>(LEAD_SLOTS).fill(null);
+  for (let i = 0; i < n; i++) {
+    const k = rows[i]!;
+    if (hit[k] === 1 || c.sumLead[k] !== 1) continue;
+    const fl = c.fl[k]!;
+    const ports = (fl & (F_TCP | F_UDP)) !== 0;
+    const src = c.src[k]!, dst = c.dst[k]!, sport = ports ? c.sport[k]! : 0, dport = ports ? c.dport[k]! : 0;
+    const k1 = (src * 65536 + dst) * 4 + ((fl & F_V6) !== 0 ? 2 : 0) + (ports ? 1 : 0);
+    const k2 = sport * 65536 + dport;
+    const slot = (src * 7 + dst * 13 + sport * 3 + dport) & (LEAD_SLOTS - 1);
+    let m: LeadMatch;
+    if (slotK1[slot] === k1 && slotK2[slot] === k2) m = slotM[slot]!;
+    else {
+      let byPorts = byAddr.get(k1);
+      if (byPorts === undefined) byAddr.set(k1, (byPorts = new Map()));
+      let found = byPorts.get(k2);
+      if (found === undefined) {
+        const whole = ch.summaryAt(k);
+        found = leadMatch(whole.slice(0, whole.length - (off[k + 1]! - off[k]!)), needle);
+        byPorts.set(k2, found);
+      }
+      m = found;
+      slotK1[slot] = k1; slotK2[slot] = k2; slotM[slot] = m;
+    }
+    if (m.inLead) { hit[k] = 1; continue; }
+    for (const rest of m.rests) {
+      if (off[k]! + rest.length <= off[k + 1]! && sum.startsWith(rest, off[k])) { hit[k] = 1; break; }
+    }
+  }
+}
+
+function leadMatch(lead: string, needle: string): LeadMatch {
+  const rests: string[] = [];
+  for (let j = Math.min(needle.length - 1, lead.length); j >= 1; j--) if (lead.endsWith(needle.slice(0, j))) rests.push(needle.slice(j));
+  return { inLead: lead.includes(needle), rests };
 }
 
 function ctxLeaf(leaf: Leaf, run: RunCtx): Eval {

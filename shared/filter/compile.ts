@@ -197,6 +197,8 @@ export interface Leaf {
   pred: Predicate;
   /** For a comparison of a numeric field: the integers `test` accepts, lo..hi inclusive. */
   range?: [number, number];
+  /** For `contains`: the text looked for (`test` is then a substring test for it). */
+  contains?: string;
 }
 
 export function compileLeaf(n: LeafNode): Leaf {
@@ -232,7 +234,7 @@ export function compileLeaf(n: LeafNode): Leaf {
   }
   if (n.k === 'contains' || n.k === 'matches') {
     if (spec.type !== 'str') throw new FilterError(`'${n.k}' needs a string field; '${n.field}' is ${typeName(spec)}`, n.at);
-    if (n.k === 'contains') { const s = n.value.text; return leaf((x) => (x as string).includes(s)); }
+    if (n.k === 'contains') { const s = n.value.text; return { ...leaf((x) => (x as string).includes(s)), contains: s }; }
     let re: RegExp;
     // Case-insensitive like Wireshark's matches.
     try { re = new RegExp(n.value.text, 'i'); } catch { throw new FilterError('invalid regular expression', n.value.at); }
