@@ -9,6 +9,7 @@ import { getHeapStatistics } from 'node:v8';
 import { loadCompact, type LoadSummary } from '../../shared/ingest/load-capture.ts';
 import { PacketStore, type PacketStoreImage } from '../../shared/ingest/packet-store.ts';
 import type { CaptureInterface } from '../../shared/capture-file/types.ts';
+import type { RecyclingSource } from '../../shared/capture-file/reader.ts';
 import type { PreparedCapture } from '../../shared/analysis/prepare.ts';
 import { mustBeFile, UsageError } from './io.ts';
 
@@ -149,26 +150,35 @@ const WORKER_YOUNG_MB = 8;
 
 /**
  * A capture file's bytes in pieces of `chunkBytes`, each in a buffer of its own (the reader keeps
- * views into them), read synchronously: a stream's reads go through libuv's thread pool, and with
+ * views into them) until the reader sets `recycle` (a pcap read into a record sink copies each piece
+ * as it comes): then one buffer is refilled, where a fresh one per read left tens of MiB of spent
+ * pieces resident until a collection. Read synchronously: a stream's reads go through libuv's thread pool, and with
  * 64 KiB pieces the decoding thread sat idle waiting for them for a fifth of its time. Nothing else
  * runs on a decode worker, and on this thread the load is all there is to do. Refuses a missing
  * or irregular file in one line, as openCapture does.
  */
-export function readChunks(file: string, chunkBytes = WORKER_CHUNK_BYTES): AsyncIterable<Uint8Array> {
+export function readChunks(file: string, chunkBytes = WORKER_CHUNK_BYTES): RecyclingSource {
   mustBeFile(file);
-  return (async function* () {
-    // Opened on the first read, so a reader that never starts leaves no descriptor open.
-    let fd: number;
-    try { fd = openSync(file, 'r'); } catch (e) { throw new UsageError(`${file}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'})`); }
-    try {
-      for (;;) {
-        const b = Buffer.allocUnsafeSlow(chunkBytes);
-        const n = readSync(fd, b, 0, chunkBytes, null);
-        if (n === 0) return;
-        yield n === chunkBytes ? b : b.subarray(0, n);
-      }
-    } finally { closeSync(fd); }
-  })();
+  const src: RecyclingSource = {
+    // Set by the reader once it copies each chunk as it comes (readCapture): the last buffer is then refilled.
+    recycle: false,
+    [Symbol.asyncIterator]: () => (async function* () {
+      // Opened on the first read, so a reader that never starts leaves no descriptor open.
+      let fd: number;
+      try { fd = openSync(file, 'r'); } catch (e) { throw new UsageError(`${file}: cannot open (${(e as NodeJS.ErrnoException).code ?? 'error'})`); }
+      try {
+        let last: Buffer | null = null;
+        for (;;) {
+          const b: Buffer = src.recycle && last !== null ? last : Buffer.allocUnsafeSlow(chunkBytes);
+          last = b;
+          const n = readSync(fd, b, 0, chunkBytes, null);
+          if (n === 0) return;
+          yield n === chunkBytes ? b : b.subarray(0, n);
+        }
+      } finally { closeSync(fd); }
+    })(),
+  };
+  return src;
 }
 
 /** One capture read and decoded on the calling thread (the worker runs this too). */

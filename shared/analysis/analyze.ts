@@ -9,8 +9,8 @@ import type {
 import { parseFlowSpec } from './flow-spec.ts';
 import { dirAt, ifaceNameOf, kindAt, outerAt, preparePair, resolveDirections, setDirAt, sideOf, type Rec, type Side } from './prepare.ts';
 import { collectFlow, emptyFlow, l4Proto, newFlowFields, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
-import { driftPerSecond, fitClock, fitClockColumns, uncertaintyAt, type ClockColumns, type ClockFit, type ClockPair } from './clock.ts';
-import { associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
+import { ClockStream, driftPerSecond, fitClock, uncertaintyAt, type ClockFit, type ClockPair } from './clock.ts';
+import { AssocRoom, associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
 import { refineByTunnel } from './tunnels/index.ts';
 import { decideRoles } from './roles.ts';
@@ -270,26 +270,31 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     tolEarly = 0.25; window = 2;
   }
   const cp: CarrierPairs = pairCarriers(A, B, theta0, tolEarly, window);
-  // Carrier pairs as columns in A-time order (no object per pair); inner pairs join only when
-  // carriers are few, since the carriers are the tighter bounds.
+  // Carrier pairs in A-time order, straight into the fit (no object or column per pair); inner pairs
+  // join only when carriers are few, since the carriers are the tighter bounds.
+  // (cp.aToB.to is by position in A's carrier list, which is in record order.)
+  const pairTo = cp.aToB.to;
+  const stream = new ClockStream(refT);
   let nab = 0, nba = 0;
-  for (let ai = 0; ai < cp.aToB.to.length; ai++) {
-    if (cp.aToB.to[ai]! < 0) continue;
-    if (dirAt(A.tm, ai) === 'out') nab++; else nba++;
-  }
-  const cols: ClockColumns = { abA: new Float64Array(nab), abB: new Float64Array(nab), baA: new Float64Array(nba), baB: new Float64Array(nba) };
-  nab = 0; nba = 0;
-  for (let ai = 0; ai < cp.aToB.to.length; ai++) {
-    const bi = cp.aToB.to[ai]!;
+  for (let k = 0; k < pairTo.length; k++) {
+    const bi = pairTo[k]!;
     if (bi < 0) continue;
-    const at = A.tm.t[ai]!, bt = B.tm.t[bi]!;
-    if (dirAt(A.tm, ai) === 'out') { cols.abA[nab] = at; cols.abB[nab++] = bt; } else { cols.baA[nba] = at; cols.baB[nba++] = bt; }
+    const ai = A.outer.index(k);
+    const out = dirAt(A.tm, ai) === 'out';
+    if (out) nab++; else nba++;
+    stream.add(A.tm.t[ai]!, B.tm.t[bi]!, out);
   }
   const manyCarriers = nab + nba >= 200;
   const pairs: ClockPair[] = manyCarriers ? [] : [...ip0];
   if (!manyCarriers) {
-    for (let i = 0; i < nab; i++) pairs.push({ a: cols.abA[i]!, b: cols.abB[i]!, aToB: true });
-    for (let i = 0; i < nba; i++) pairs.push({ a: cols.baA[i]!, b: cols.baB[i]!, aToB: false });
+    for (const aToB of [true, false]) {
+      for (let k = 0; k < pairTo.length; k++) {
+        const bi = pairTo[k]!;
+        if (bi < 0) continue;
+        const ai = A.outer.index(k);
+        if ((dirAt(A.tm, ai) === 'out') === aToB) pairs.push({ a: A.tm.t[ai]!, b: B.tm.t[bi]!, aToB });
+      }
+    }
   }
   const nPairs = manyCarriers ? nab + nba : pairs.length;
   let clock: ClockEstimate;
@@ -302,7 +307,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     clock = { offset_s: opts.clockOverride.offset_s, skew_ppm: s * 1e6, uncertainty_s: 0, pairs: nPairs, ref_s: refAbs, method: 'override', pairs_a_to_b: 0, pairs_b_to_a: 0 };
     theta = (tB) => o + s * (tB - o - refT);
   } else {
-    const f = manyCarriers ? fitClockColumns(cols, refT) : fitClock(pairs, refT);
+    const f = manyCarriers ? stream.fit() : fitClock(pairs, refT);
     clock = {
       offset_s: f.offset + D, skew_ppm: f.skew * 1e6, uncertainty_s: f.uncertainty ?? Infinity, pairs: nPairs, ref_s: refAbs,
       method: f.method, pairs_a_to_b: f.nAB, pairs_b_to_a: f.nBA, skew_observable: f.skewObservable,
@@ -332,10 +337,13 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const aTunIn = fA.filterAt(onTunnel(A, false, 'out'));
   const bTunIn = fB.filterAt(onTunnel(B, true, 'out'));
   const bTunOut = fB.filterAt(onTunnel(B, false, 'in'));
-  const encA = associateEncap(A, aTunOut);
-  const decB = associateDecap(B, bTunIn);
-  const encB = associateEncap(B, bTunOut);
-  const decA = associateDecap(A, aTunIn);
+  // One working room for the four associations (the largest one's size, not the sum).
+  const room = new AssocRoom();
+  const encA = associateEncap(A, aTunOut, room);
+  const decB = associateDecap(B, bTunIn, room);
+  const encB = associateEncap(B, bTunOut, room);
+  const decA = associateDecap(A, aTunIn, room);
+  room.release();
   const bTunInIdx = new SigIndex(bTunIn);
   const aTunInIdx = new SigIndex(aTunIn);
 

@@ -7,11 +7,29 @@ import { moduleOfOuter, tunnelModules } from './tunnels/index.ts';
 import type { Inner, InnerList } from './inner.ts';
 import type { TunnelModule } from './tunnels/types.ts';
 
-/** Index → partner record on the other host (-1 none), as a typed array: no per-pair objects. */
+/**
+ * Carrier → partner record on the other host, as a typed array by position in the side's carrier
+ * list (`outer`): no per-pair objects, and no slot for the inner records, which never pair.
+ */
 export class PairMap {
+  /** Partner record position (other side) of carrier k (position in `self.outer`), -1 none. */
   readonly to: Int32Array;
-  constructor(n: number, private readonly other: Side) { this.to = new Int32Array(n).fill(-1); }
-  get(i: number): Rec | undefined { const j = this.to[i]!; return j < 0 ? undefined : this.other.rec(j); }
+  constructor(private readonly self: Side, private readonly other: Side) { this.to = new Int32Array(self.outer.length).fill(-1); }
+  /** The partner of record `i` of this side (undefined when it has none or is no carrier). */
+  get(i: number): Rec | undefined {
+    const k = carrierPos(this.self.outer, i);
+    const j = k < 0 ? -1 : this.to[k]!;
+    return j < 0 ? undefined : this.other.rec(j);
+  }
+}
+
+/** Position of record `i` in the carrier list `o` (record positions ascending), -1 when not in it. */
+function carrierPos(o: RecList, i: number): number {
+  const idx = o.idx;
+  if (idx === null) return i >= 0 && i < o.length ? i : -1;
+  let lo = 0, hi = o.length;
+  while (lo < hi) { const m = (lo + hi) >> 1; if (idx[m]! < i) lo = m + 1; else hi = m; }
+  return lo < o.length && idx[lo] === i ? lo : -1;
 }
 
 export interface CarrierPairs {
@@ -39,30 +57,57 @@ function carrierId(tm: Times, i: number): number | string | null {
   return null;
 }
 
-/**
- * A growing list of numbers in a typed array (a bulk session's group holds a million carriers),
- * never grown past `max`, the most it can hold (the carriers of its direction).
- */
-class NumList<T extends Int32Array | Float64Array> {
-  n = 0;
-  constructor(private a: T, private readonly make: (n: number) => T, private readonly max: number) {}
-  push(v: number): void {
-    if (this.n === this.a.length) { const b = this.make(Math.max(this.n + 1, Math.min(this.n * 2, this.max))); b.set(this.a); this.a = b; }
-    this.a[this.n++] = v;
-  }
-  /** The values pushed, as one array (no copy). */
-  done(): T { return this.a.subarray(0, this.n) as T; }
-}
-const positions = (max: number): NumList<Int32Array> => new NumList(new Int32Array(16), (n) => new Int32Array(n), max);
-const ordinals = (max: number): NumList<Float64Array> => new NumList(new Float64Array(16), (n) => new Float64Array(n), max);
+/** Ordinals: 32 bits each while they fit (counters and sequence numbers mostly do), else doubles. */
+type Ordinals = Uint32Array | Float64Array;
 
-/** Senders and receivers of one identifier group: record positions and their ordinals. */
-interface Group { s: NumList<Int32Array>; sn: NumList<Float64Array>; d: NumList<Int32Array>; dn: NumList<Float64Array> }
+/** One identifier group's carriers going one way: carrier-list positions and ordinals, list order. */
+interface Members { pos: Int32Array; ordv: Ordinals }
+
+/**
+ * What the tagging pass gives for one list: each member's ordinal, and its group as g + 1 (0: none),
+ * a byte each while there are fewer than 255 groups. `gid` stays null while every member is in
+ * group `only`, the usual case for a bulk session.
+ */
+interface Tags { on: Ordinals; gid: Uint8Array | Int32Array | null; only: number }
+
+/**
+ * Each group's members of list `ks` (carrier-list positions), tagged as `t` says; `count[g]`: how
+ * many are in group g. The largest group keeps `ks` and `t.on` (moved together in place, its order
+ * kept), the others get arrays of their own: a session's million carriers beside a few handshakes
+ * cost no copy.
+ */
+function grouped(ks: Int32Array, t: Tags, count: readonly number[]): Members[] {
+  const G = count.length, n = ks.length;
+  const { gid, only } = t;
+  let on = t.on;
+  if (G === 1 && count[0] === n) return [{ pos: ks, ordv: on }];
+  let big = 0;
+  for (let g = 1; g < G; g++) if (count[g]! > count[big]!) big = g;
+  const out: Members[] = count.map((c, g) => (g === big ? { pos: ks, ordv: on } : { pos: new Int32Array(c), ordv: on instanceof Uint32Array ? new Uint32Array(c) : new Float64Array(c) }));
+  const fill = new Int32Array(G);
+  let w = 0;
+  for (let m = 0; m < n; m++) {
+    const g = gid === null ? only : gid[m]! - 1;
+    if (g < 0) continue;
+    // The largest group's members only move down (w ≤ m): what they overwrite was read already.
+    if (g === big) { ks[w] = ks[m]!; on[w++] = on[m]!; continue; }
+    const x = fill[g]!++, o = out[g]!;
+    o.pos[x] = ks[m]!; o.ordv[x] = on[m]!;
+  }
+  on = on.subarray(0, w);
+  out[big] = { pos: ks.subarray(0, w), ordv: on };
+  return out;
+}
 
 /** Indices of `n` in ascending order (stable); identity when already sorted, the usual case. */
-function order(n: ArrayLike<number>): number[] | null {
+function order(n: Ordinals): Int32Array | null {
   for (let i = 1; i < n.length; i++) {
-    if (n[i]! < n[i - 1]!) return Array.from({ length: n.length }, (_, k) => k).sort((x, y) => n[x]! - n[y]! || x - y);
+    if (n[i]! < n[i - 1]!) {
+      const o = new Int32Array(n.length);
+      for (let k = 0; k < o.length; k++) o[k] = k;
+      // A total order (ties by index): the same result whatever the sort's stability.
+      return o.sort((x, y) => n[x]! - n[y]! || x - y);
+    }
   }
   return null;
 }
@@ -76,7 +121,16 @@ const carrierCodes = new WeakMap<Side, Uint8Array>();
  * per carrier. The lists are not kept (each is walked once per analysis, and a bulk side's lists
  * would stay alive as long as the side); the bytes are (a byte per carrier, computed once).
  */
-function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean): RecList {
+function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom): RecList {
+  const o = side.outer;
+  const idx = carrierKs(side, dir, data, room);
+  // Carrier-list positions → record positions, in place.
+  for (let m = 0; m < idx.length; m++) idx[m] = o.index(idx[m]!);
+  return new RecList((i) => side.rec(i), idx, idx.length);
+}
+
+/** carriersWhere as positions in the side's carrier list (`outer`), ascending (in `room` when given). */
+function carrierKs(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom): Int32Array {
   const o = side.outer, tm = side.tm;
   let code = carrierCodes.get(side);
   if (code === undefined) {
@@ -90,9 +144,9 @@ function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean): RecList {
   const want = (dir === 'in' ? IN : OUT) | (data ? DATA : 0);
   let n = 0;
   for (let k = 0; k < code.length; k++) if ((code[k]! & want) === want) n++;
-  const idx = new Int32Array(n);
-  for (let k = 0, m = 0; m < n; k++) if ((code[k]! & want) === want) idx[m++] = o.index(k);
-  return new RecList((i) => side.rec(i), idx, n);
+  const idx = room !== undefined ? room.list(n) : new Int32Array(n);
+  for (let k = 0, m = 0; m < n; k++) if ((code[k]! & want) === want) idx[m++] = k;
+  return idx;
 }
 
 /**
@@ -101,84 +155,104 @@ function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean): RecList {
  * the expected arrival (`theta` = provisional B − A).
  */
 export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, window: number): CarrierPairs {
-  const res: CarrierPairs = { aToB: new PairMap(a.recs.length, b), bToA: new PairMap(b.recs.length, a), keyed: 0, ordered: 0 };
-  // Positions: s on the sending side, r on the receiving side.
-  const link = (s: number, r: number, sendIsA: boolean): void => {
-    if (sendIsA) { res.aToB.to[s] = r; res.bToA.to[r] = s; } else { res.bToA.to[s] = r; res.aToB.to[r] = s; }
-  };
-  const run = (send: RecList, recv: RecList, sendIsA: boolean): void => {
-    const sT = (sendIsA ? a : b).tm, rT = (sendIsA ? b : a).tm;
-    const groups = new Map<number | string, Group>();
+  const res: CarrierPairs = { aToB: new PairMap(a, b), bToA: new PairMap(b, a), keyed: 0, ordered: 0 };
+  // Carrier-list positions: s on the sending side, r on the receiving side.
+  const run = (send: Int32Array, recv: Int32Array, sendIsA: boolean): void => {
+    const sSide = sendIsA ? a : b, rSide = sendIsA ? b : a;
+    const sO = sSide.outer, rO = rSide.outer, sT = sSide.tm, rT = rSide.tm;
+    const sTo = (sendIsA ? res.aToB : res.bToA).to, rTo = (sendIsA ? res.bToA : res.aToB).to;
+    const link = (s: number, r: number): void => { sTo[s] = rO.index(r); rTo[r] = sO.index(s); };
+    // Identifier → group number, in order of first sighting (senders first); members per group each way.
+    const ids = new Map<number | string, number>();
+    const nS: number[] = [], nR: number[] = [];
     const sendPlain: number[] = [];
     const recvPlain: number[] = [];
     // Transport data of one session shares its group: remember the last one instead of a map lookup each time.
     let lastId: number | string | null = null;
-    let lastG: Group | undefined;
-    const groupOf = (g0: number | string): Group => {
-      if (g0 === lastId && lastG !== undefined) return lastG;
-      let g = groups.get(g0);
-      if (g === undefined) { g = { s: positions(send.length), sn: ordinals(send.length), d: positions(recv.length), dn: ordinals(recv.length) }; groups.set(g0, g); }
-      lastId = g0; lastG = g;
-      return g;
+    let lastG = -1;
+    // One pass per list: each carrier's ordinal (and group, once there are two) into arrays sized to
+    // the list, no growth by doubling; a million carriers of one session need 4 bytes each.
+    const tag = (ks: Int32Array, o: RecList, tm: Times, count: number[], plain: number[]): Tags => {
+      const n = ks.length;
+      let on: Ordinals = new Uint32Array(n);
+      let gid: Uint8Array | Int32Array | null = null;
+      let only = -1;
+      for (let m = 0; m < n; m++) {
+        const g0 = carrierId(tm, o.index(ks[m]!));
+        let g = -1;
+        if (g0 === null) plain.push(ks[m]!);
+        else {
+          if (g0 !== lastId || lastG < 0) {
+            let x = ids.get(g0);
+            if (x === undefined) { x = nS.length; ids.set(g0, x); nS.push(0); nR.push(0); }
+            lastId = g0; lastG = x;
+          }
+          g = lastG;
+          const v = ord.n;
+          if ((v >>> 0) !== v && on instanceof Uint32Array) on = Float64Array.from(on);
+          on[m] = v;
+          count[g]!++;
+        }
+        if (m === 0) only = g;
+        else if (gid === null && g !== only) gid = (Math.max(only, g) < 254 ? new Uint8Array(n) : new Int32Array(n)).fill(only + 1, 0, m);
+        if (gid === null) continue;
+        if (g + 1 > 255 && gid instanceof Uint8Array) gid = Int32Array.from(gid);
+        gid[m] = g + 1;
+      }
+      return { on, gid, only };
     };
-    for (let k = 0; k < send.length; k++) {
-      const i = send.index(k);
-      const g0 = carrierId(sT, i);
-      if (g0 === null) { sendPlain.push(i); continue; }
-      const g = groupOf(g0);
-      g.s.push(i); g.sn.push(ord.n);
-    }
-    for (let k = 0; k < recv.length; k++) {
-      const i = recv.index(k);
-      const g0 = carrierId(rT, i);
-      if (g0 === null) { recvPlain.push(i); continue; }
-      const g = groupOf(g0);
-      g.d.push(i); g.dn.push(ord.n);
-    }
+    const ts = tag(send, sO, sT, nS, sendPlain);
+    const tr = tag(recv, rO, rT, nR, recvPlain);
+    // Grouped once both lists are tagged (a group first seen on the receiving side has no senders).
+    const gs = grouped(send, ts, nS);
+    const gr = grouped(recv, tr, nR);
     let spill = false;
-    for (const lists of groups.values()) {
-      const g = { s: lists.s.done(), sn: lists.sn.done(), d: lists.d.done(), dn: lists.dn.done() };
+    for (let g = 0; g < nS.length; g++) {
+      const { pos: sp, ordv: sn } = gs[g]!, { pos: dp, ordv: dn } = gr[g]!;
       // Identifiers on one side only (one file decoded, the other tcpdump text): match by size and order.
-      if (g.d.length === 0) { for (const r of g.s) sendPlain.push(r); spill = true; continue; }
-      if (g.s.length === 0) { for (const r of g.d) recvPlain.push(r); spill = true; continue; }
-      const os = order(g.sn), od = order(g.dn);
+      if (dp.length === 0) { for (const k of sp) sendPlain.push(k); spill = true; continue; }
+      if (sp.length === 0) { for (const k of dp) recvPlain.push(k); spill = true; continue; }
+      const os = order(sn), od = order(dn);
       const sAt = (k: number): number => (os === null ? k : os[k]!);
       const dAt = (k: number): number => (od === null ? k : od[k]!);
       let j = 0;
-      for (let k = 0; k < g.s.length; k++) {
+      for (let k = 0; k < sp.length; k++) {
         const si = sAt(k);
-        const n = g.sn[si]!;
-        while (j < g.d.length && g.dn[dAt(j)]! < n) j++;
-        if (j >= g.d.length) break;
-        if (g.dn[dAt(j)] !== n) continue;
+        const n = sn[si]!;
+        while (j < dp.length && dn[dAt(j)]! < n) j++;
+        if (j >= dp.length) break;
+        if (dn[dAt(j)] !== n) continue;
         // Duplicates of one identifier (retransmitted handshakes) pair with the first sighting only.
-        if (k > 0 && g.sn[sAt(k - 1)] === n) continue;
-        link(g.s[si]!, g.d[dAt(j)]!, sendIsA);
+        if (k > 0 && sn[sAt(k - 1)] === n) continue;
+        link(sp[si]!, dp[dAt(j)]!);
         res.keyed++;
       }
     }
     if (sendPlain.length === 0 || recvPlain.length === 0) return;
-    if (spill) { sendPlain.sort((x, y) => sT.t[x]! - sT.t[y]! || x - y); recvPlain.sort((x, y) => rT.t[x]! - rT.t[y]! || x - y); }
+    // Carrier-list positions order like record positions: the ties below break as by record.
+    const sI = (k: number): number => sO.index(k), rI = (k: number): number => rO.index(k);
+    if (spill) { sendPlain.sort((x, y) => sT.t[sI(x)]! - sT.t[sI(y)]! || x - y); recvPlain.sort((x, y) => rT.t[rI(x)]! - rT.t[rI(y)]! || x - y); }
     // Expected arrival on the receiver's clock: send time ± theta.
     const shift = sendIsA ? theta : -theta;
     const used = new Uint8Array(recvPlain.length);
     let j = 0;
-    for (const s of sendPlain) {
+    for (const sk of sendPlain) {
+      const s = sI(sk);
       const te = sT.t[s]! + shift;
-      while (j < recvPlain.length && (rT.t[recvPlain[j]!]! < te - tolEarly || used[j] === 1)) j++;
+      while (j < recvPlain.length && (rT.t[rI(recvPlain[j]!)]! < te - tolEarly || used[j] === 1)) j++;
       for (let k = j, n = 0; k < recvPlain.length && n < 512; k++, n++) {
-        const r = recvPlain[k]!;
+        const r = rI(recvPlain[k]!);
         if (rT.t[r]! > te + window) break;
         if (used[k] === 1 || rT.olen[r] !== sT.olen[s] || wgTypeAt(rT, r) !== wgTypeAt(sT, s)) continue;
         used[k] = 1;
-        link(s, r, sendIsA);
+        link(sk, recvPlain[k]!);
         res.ordered++;
         break;
       }
     }
   };
-  run(carriersWhere(a, 'out', false), carriersWhere(b, 'in', false), true);
-  run(carriersWhere(b, 'out', false), carriersWhere(a, 'in', false), false);
+  run(carrierKs(a, 'out', false), carrierKs(b, 'in', false), true);
+  run(carrierKs(b, 'out', false), carrierKs(a, 'in', false), false);
   return res;
 }
 
@@ -222,21 +296,41 @@ let fitsModule: TunnelModule | undefined;
 export interface CarrierOf { get(x: Inner | undefined): Rec | undefined }
 const carrierOf: CarrierOf = { get: (x) => x?.car ?? undefined };
 
-export function associateEncap(side: Side, inners: InnerList): CarrierOf {
-  return associate(side, carriersWhere(side, 'out', true), inners, true);
+export function associateEncap(side: Side, inners: InnerList, room?: AssocRoom): CarrierOf {
+  return associate(side, carriersWhere(side, 'out', true, room), inners, true, room);
 }
 
 /** Inner packets arriving on the tunnel interface → the carrier that brought each (just before it). */
-export function associateDecap(side: Side, inners: InnerList): CarrierOf {
-  return associate(side, carriersWhere(side, 'in', true), inners, false);
+export function associateDecap(side: Side, inners: InnerList, room?: AssocRoom): CarrierOf {
+  return associate(side, carriersWhere(side, 'in', true, room), inners, false, room);
 }
 
-function associate(side: Side, carriers: RecList, inners: InnerList, after: boolean): CarrierOf {
+/**
+ * Working room for associations made one after another (an analysis makes four, over up to a
+ * million carriers): the carrier list and the skip links of one association, reused by the next
+ * instead of new arrays each time. Each association's arrays are valid until the next one starts.
+ */
+export class AssocRoom {
+  private buf = new Int32Array(0);
+  private n = 0;
+  /** Room for a carrier list of `n` (the skip links, n + 1, follow it in the same array). */
+  list(n: number): Int32Array {
+    if (this.buf.length < 2 * n + 1) this.buf = new Int32Array(2 * n + 1);
+    this.n = n;
+    return this.buf.subarray(0, n);
+  }
+  /** Room for the skip links of the list last asked for. */
+  links(): Int32Array { return this.buf.subarray(this.n, 2 * this.n + 1); }
+  /** Lets the arrays go (the associations are done). */
+  release(): void { this.buf = new Int32Array(0); this.n = 0; }
+}
+
+function associate(side: Side, carriers: RecList, inners: InnerList, after: boolean, room?: AssocRoom): CarrierOf {
   const tm = side.tm;
   const n = carriers.length;
   if (n === 0) return carrierOf;
   // next[k]: the first unused carrier at or after k (path-compressed), so used ones cost nothing.
-  const next = new Int32Array(n + 1);
+  const next = room !== undefined ? room.links() : new Int32Array(n + 1);
   for (let k = 0; k <= n; k++) next[k] = k;
   const free = (k: number): number => {
     let r = k;

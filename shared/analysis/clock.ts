@@ -106,35 +106,69 @@ const MIN_PAIRS_FOR_SKEW = 8;
 /** Pairs as columns: A's time of each packet and B's, per direction, in A-time order. */
 export interface ClockColumns { abA: Float64Array; abB: Float64Array; baA: Float64Array; baB: Float64Array }
 
-/** Hull of columnar points (x = a − ref, y = b − a) sorted by x, without one object per point. */
-function hullCols(a: Float64Array, b: Float64Array, ref: number, lower: boolean): Pt[] {
-  // The chain as positions into the columns (most of a bulk session's pairs are popped again):
-  // a point object is made only for what stays on the hull. Same arithmetic as cross().
-  const h = new Int32Array(a.length);
-  let n = 0;
-  for (let i = 0; i < a.length; i++) {
-    const px = a[i]! - ref, py = b[i]! - a[i]!;
-    while (n >= 2) {
-      const o = h[n - 2]!, q = h[n - 1]!;
-      const ox = a[o]! - ref, oy = b[o]! - a[o]!, qx = a[q]! - ref, qy = b[q]! - a[q]!;
+/**
+ * Lower (lower=true) or upper hull of points given one at a time in x order: the chain holds the
+ * coordinates of what is on it so far, and a point object is made only for what stays at the end
+ * (most of a bulk session's pairs are popped again). Same arithmetic as cross().
+ */
+class HullChain {
+  private readonly xs: number[] = [];
+  private readonly ys: number[] = [];
+  constructor(private readonly lower: boolean) {}
+  push(px: number, py: number): void {
+    const xs = this.xs, ys = this.ys;
+    while (xs.length >= 2) {
+      const n = xs.length;
+      const ox = xs[n - 2]!, oy = ys[n - 2]!, qx = xs[n - 1]!, qy = ys[n - 1]!;
       const c = (qx - ox) * (py - oy) - (qy - oy) * (px - ox);
-      if (lower ? c <= 0 : c >= 0) n--; else break;
+      if (this.lower ? c <= 0 : c >= 0) { xs.pop(); ys.pop(); } else break;
     }
-    h[n++] = i;
+    xs.push(px); ys.push(py);
   }
-  const out: Pt[] = [];
-  for (let k = 0; k < n; k++) { const i = h[k]!; out.push({ x: a[i]! - ref, y: b[i]! - a[i]! }); }
-  return out;
+  points(): Pt[] { return this.xs.map((x, i) => ({ x, y: this.ys[i]! })); }
 }
 
-/** The same fit over columns already sorted by A time (the engine's bulk path). */
+/**
+ * The fit over pairs given one at a time, each direction's in A-time order (the engine's bulk
+ * path): neither a column nor an object per pair, only the two hulls as they stand.
+ */
+export class ClockStream {
+  private readonly up = new HullChain(true);
+  private readonly lo = new HullChain(false);
+  private nAB = 0;
+  private nBA = 0;
+  private abFirst = 0;
+  private abLast = 0;
+  private baFirst = 0;
+  private baLast = 0;
+  constructor(private readonly ref: number) {}
+  /** One pair: A's and B's time of a packet that went from A to B (aToB) or back. */
+  add(a: number, b: number, aToB: boolean): void {
+    if (aToB) {
+      if (this.nAB++ === 0) this.abFirst = a;
+      this.abLast = a;
+      this.up.push(a - this.ref, b - a);
+    } else {
+      if (this.nBA++ === 0) this.baFirst = a;
+      this.baLast = a;
+      this.lo.push(a - this.ref, b - a);
+    }
+  }
+  fit(): ClockFit {
+    const { nAB, nBA, ref } = this;
+    const xmax = Math.max(nAB > 0 ? this.abLast : -Infinity, nBA > 0 ? this.baLast : -Infinity) - ref;
+    const xmin = Math.min(nAB > 0 ? this.abFirst : Infinity, nBA > 0 ? this.baFirst : Infinity) - ref;
+    const spanU = nAB > 1 ? this.abLast - this.abFirst : 0, spanL = nBA > 1 ? this.baLast - this.baFirst : 0;
+    return fitHulls(this.up.points(), this.lo.points(), nAB, nBA, spanU, spanL, xmin, xmax);
+  }
+}
+
+/** The same fit over columns already sorted by A time. */
 export function fitClockColumns(c: ClockColumns, ref: number): ClockFit {
-  const up = hullCols(c.abA, c.abB, ref, true);
-  const lo = hullCols(c.baA, c.baB, ref, false);
-  const span = (x: Float64Array): number => (x.length > 1 ? x[x.length - 1]! - x[0]! : 0);
-  const xmax = Math.max(c.abA.length ? c.abA[c.abA.length - 1]! : -Infinity, c.baA.length ? c.baA[c.baA.length - 1]! : -Infinity) - ref;
-  const xmin = Math.min(c.abA.length ? c.abA[0]! : Infinity, c.baA.length ? c.baA[0]! : Infinity) - ref;
-  return fitHulls(up, lo, c.abA.length, c.baA.length, span(c.abA), span(c.baA), xmin, xmax);
+  const s = new ClockStream(ref);
+  for (let i = 0; i < c.abA.length; i++) s.add(c.abA[i]!, c.abB[i]!, true);
+  for (let i = 0; i < c.baA.length; i++) s.add(c.baA[i]!, c.baB[i]!, false);
+  return s.fit();
 }
 
 export function fitClock(pairs: ClockPair[], ref: number): ClockFit {

@@ -19,6 +19,12 @@ const SIG_LO = 2097152;
 
 const NO_TUPLE: Tuple = { proto: 'any', src: '', dst: '' };
 
+/** A length column: 16 bits a value while every value fits (IP lengths do), 32 once one does not. */
+export type LenColumn = Uint16Array | Int32Array;
+
+/** Whether `v` is stored unchanged in a 16-bit column (an integer 0..65535). */
+const fits16 = (v: number): boolean => (v & 0xffff) === v;
+
 /**
  * The inner packets of one flow on one host, as columns (a whole bulk transfer makes a million of
  * them): record position, signature, relative sequence, lengths, flags and associated carrier.
@@ -28,8 +34,13 @@ export class FlowCols {
   ri: Int32Array;
   sig: Float64Array;
   rs: Uint32Array;
-  plen: Int32Array;
-  ilen: Int32Array;
+  /**
+   * Payload and IP lengths: 16 bits each (IPv4's length field) until a value does not fit (an IPv6
+   * total, a jumbogram, an offloaded super-frame, a text line's estimate), then 32 bits, holding
+   * what an Int32Array holds.
+   */
+  plen: LenColumn;
+  ilen: LenColumn;
   fl: Uint8Array;
   /** Record position of the associated carrier, -1 before association. */
   car: Int32Array;
@@ -40,10 +51,12 @@ export class FlowCols {
   constructor(readonly side: Side, cap = 64, readonly tuple: Tuple = NO_TUPLE) {
     cap = Math.max(1, cap);
     this.ri = new Int32Array(cap); this.sig = new Float64Array(cap); this.rs = new Uint32Array(cap);
-    this.plen = new Int32Array(cap); this.ilen = new Int32Array(cap); this.fl = new Uint8Array(cap); this.car = new Int32Array(cap);
+    this.plen = new Uint16Array(cap); this.ilen = new Uint16Array(cap); this.fl = new Uint8Array(cap); this.car = new Int32Array(cap);
   }
   push(ri: number, fwd: boolean, sig: number, relSeq: number, plen: number, ilen: number, icmpErr: boolean, icmp: boolean): void {
     if (this.n === this.ri.length) this.grow(this.n * 2);
+    if (!fits16(plen) && this.plen instanceof Uint16Array) this.plen = widen(this.plen);
+    if (!fits16(ilen) && this.ilen instanceof Uint16Array) this.ilen = widen(this.ilen);
     const k = this.n++;
     this.ri[k] = ri; this.sig[k] = sig; this.rs[k] = relSeq < 0 ? 0 : relSeq; this.plen[k] = plen; this.ilen[k] = ilen;
     this.fl[k] = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0) | (icmp ? ICMP_PKT : 0);
@@ -58,16 +71,24 @@ export class FlowCols {
   }
   /** Resizes every column to `cap` entries (growing while collecting, trimming at the end). */
   grow(cap: number): void {
-    const fit = <T extends Int32Array | Float64Array | Uint32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+    const fit = <T extends Int32Array | Float64Array | Uint32Array | Uint16Array | Uint8Array>(a: T, make: (n: number) => T): T => {
       const b = make(cap);
       b.set(a.subarray(0, Math.min(this.n, cap)));
       return b;
     };
+    const len = (a: LenColumn): LenColumn => (a instanceof Uint16Array ? fit(a, (c) => new Uint16Array(c)) : fit(a, (c) => new Int32Array(c)));
     this.ri = fit(this.ri, (c) => new Int32Array(c)); this.sig = fit(this.sig, (c) => new Float64Array(c));
-    this.rs = fit(this.rs, (c) => new Uint32Array(c)); this.plen = fit(this.plen, (c) => new Int32Array(c));
-    this.ilen = fit(this.ilen, (c) => new Int32Array(c)); this.fl = fit(this.fl, (c) => new Uint8Array(c));
+    this.rs = fit(this.rs, (c) => new Uint32Array(c)); this.plen = len(this.plen);
+    this.ilen = len(this.ilen); this.fl = fit(this.fl, (c) => new Uint8Array(c));
     this.car = fit(this.car, (c) => new Int32Array(c));
   }
+}
+
+/** A 16-bit column as a 32-bit one of the same length (a value that needs more arrived). */
+function widen(a: Uint16Array): Int32Array {
+  const b = new Int32Array(a.length);
+  b.set(a);
+  return b;
 }
 
 /**
@@ -140,6 +161,16 @@ export class InnerList implements Iterable<Inner> {
    */
   filterAt(pred: (fwd: boolean, ri: number, k: number) => boolean, limit = Infinity): InnerList {
     const fc = this.fc, fl = fc.fl, ri = fc.ri;
+    if (limit < this.length) {
+      // At most `limit` hits: positions straight into an array of that size (no byte per member).
+      const out = new Int32Array(Math.max(0, Math.ceil(limit)));
+      let m = 0;
+      for (let j = 0; j < this.length && m < limit; j++) {
+        const k = this.pos(j);
+        if (pred((fl[k]! & FWD) !== 0, ri[k]!, k)) out[m++] = k;
+      }
+      return new InnerList(fc, m === out.length ? out : out.slice(0, m), m);
+    }
     const hit = new Uint8Array(this.length);
     let n = 0;
     for (let j = 0; j < this.length && n < limit; j++) {
@@ -172,21 +203,45 @@ export class InnerList implements Iterable<Inner> {
     return this.filterAt((_, __, k) => sigs[k] === sig);
   }
   /**
-   * Sequence ranges [relSeq, relSeq + plen) of the members that carry data at a known relative
-   * sequence, as two columns sized exactly (read from the flow's columns, no object per member),
-   * the starts and the ends each sorted ascending (apart: a range's start and end part ways).
+   * The union of the sequence ranges [relSeq, relSeq + plen) of the members that carry data at a
+   * known relative sequence, as sorted disjoint [start, end) pairs
+   * (touching ranges joined). Read in one pass: a bulk flow's segments come in sequence order but
+   * for retransmissions, so the ranges in order merge as they come, and only those out of order are
+   * kept apart (sorted and merged in at the end) instead of two columns over the whole flow.
    */
-  dataRanges(): { start: Float64Array; end: Float64Array } {
+  coveredRanges(): Array<[number, number]> {
     const { fl, rs, plen } = this.fc;
-    const has = (k: number): boolean => (fl[k]! & NO_REL) === 0 && plen[k]! > 0;
-    let n = 0;
-    for (let j = 0; j < this.length; j++) if (has(this.pos(j))) n++;
-    const start = new Float64Array(n), end = new Float64Array(n);
-    for (let j = 0, m = 0; m < n; j++) {
+    const m: Array<[number, number]> = [];
+    // Out-of-order ranges, starts and ends apart.
+    const rs0: number[] = [], re0: number[] = [];
+    let last = -Infinity, from = 0, to = -Infinity;
+    for (let j = 0; j < this.length; j++) {
       const k = this.pos(j);
-      if (has(k)) { start[m] = rs[k]!; end[m++] = rs[k]! + plen[k]!; }
+      if ((fl[k]! & NO_REL) !== 0 || plen[k]! <= 0) continue;
+      const a = rs[k]!, e = a + plen[k]!;
+      if (a < last) { rs0.push(a); re0.push(e); continue; }
+      last = a;
+      if (a <= to) { if (e > to) to = e; continue; }
+      if (to !== -Infinity) m.push([from, to]);
+      from = a; to = e;
     }
-    return { start: sortAscending(start), end: sortAscending(end) };
+    if (to !== -Infinity) m.push([from, to]);
+    if (rs0.length === 0) return m;
+    // The stragglers' own union (starts and ends sorted apart, a start before an equal end: touching joins)…
+    const S = sortAscending(Float64Array.from(rs0)), E = sortAscending(Float64Array.from(re0));
+    const r: Array<[number, number]> = [];
+    let depth = 0, f0 = 0;
+    for (let i = 0, j = 0; j < E.length;) {
+      if (i < S.length && S[i]! <= E[j]!) { if (depth++ === 0) f0 = S[i]!; i++; } else { if (--depth === 0) r.push([f0, E[j]!]); j++; }
+    }
+    // …merged with the in-order union, both sorted by start.
+    const out: Array<[number, number]> = [];
+    for (let i = 0, j = 0; i < m.length || j < r.length;) {
+      const x = j >= r.length || (i < m.length && m[i]![0] <= r[j]![0]) ? m[i++]! : r[j++]!;
+      const top = out[out.length - 1];
+      if (top !== undefined && x[0] <= top[1]) { if (x[1] > top[1]) top[1] = x[1]; } else out.push([x[0], x[1]]);
+    }
+    return out;
   }
   /** Members from..to-1 as plain objects (for short excerpts). */
   slice(from: number, to = this.length): Inner[] {

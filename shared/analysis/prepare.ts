@@ -1,7 +1,7 @@
 // Per-capture preparation: time base, interface kinds, which packets are tunnel carriers
 // (WireGuard / ESP / IKE) and which are inner traffic, and packet direction.
 
-import type { Packet, PacketList } from '../protocols/packet.ts';
+import type { Packet, PacketList, PacketRows } from '../protocols/packet.ts';
 import type { CaptureInput, IfaceKind } from './types.ts';
 import { ikeLocalAddresses, opensIke } from './tunnels/ipsec-refine.ts';
 import { tunnelModules } from './tunnels/index.ts';
@@ -167,6 +167,15 @@ function readTimes(packets: PacketList, from: number, to: number, c: TimeChunk):
   for (let i = from; i < to; i++) { const p = packets.at(i)!; c.sec[i - from] = p.tsSec; c.nsec[i - from] = p.tsNsec; c.ifc[i - from] = p.ifaceId; }
 }
 
+/** Arrays for chunks of up to n packets read by PacketList.readRows. */
+function packetRows(n: number): PacketRows {
+  return {
+    held: new Uint8Array(n), src: new Int32Array(n), dst: new Int32Array(n), l4: new Uint8Array(n), sport: new Int32Array(n),
+    dport: new Int32Array(n), l4len: new Int32Array(n), wgType: new Uint8Array(n), dir: new Uint8Array(n), iface: new Int32Array(n),
+    ifindex: new Int32Array(n), addrs: [], names: [],
+  };
+}
+
 /** One conversation's packets: all, WireGuard-sized, handshake-sized, decoded as WireGuard. */
 export interface ConvCounts { n: number; shaped: number; hs: number; wg: number }
 
@@ -187,42 +196,71 @@ export function conversationStats(packets: PacketList): ConvStats {
   const keys = new Int32Array(n).fill(-1);
   const names: string[] = [];
   const ids = new Map<string, number>();
-  // The conversation of the last packet that changed it, by its endpoints (held here: re-reading a view's fields builds them again).
+  // The conversation of the last packet that changed it, by its endpoints (held here: re-reading a view's fields builds them again),
+  // and for a column row also by its address ids (`hSrc` -1: the last change was not a column row's).
   let pSrc: string | undefined, pDst: string | undefined, pSport: number | undefined, pDport: number | undefined;
+  let hSrc = -1, hDst = -1;
   let prevS: ConvCounts | null = null;
   let prevId = -1;
   let firstSec = Infinity;
   const c = timeChunk(n);
+  const rows = packets.readRows !== undefined ? packetRows(Math.min(n, TIME_CHUNK)) : null;
+  // The conversation of src:sport ↔ dst:dport, from here on the previous one.
+  const change = (src: string | undefined, sport: number | undefined, dst: string | undefined, dport: number | undefined): ConvCounts => {
+    const k = convKey(src, sport, dst, dport);
+    pSrc = src; pDst = dst; pSport = sport; pDport = dport;
+    let id = ids.get(k);
+    if (id === undefined) { id = names.length; names.push(k); ids.set(k, id); }
+    prevId = id;
+    let s = stats.get(k);
+    if (s === undefined) { s = { n: 0, shaped: 0, hs: 0, wg: 0 }; stats.set(k, s); }
+    prevS = s;
+    return s;
+  };
   // By index: a bulk store's iterator is a generator, slower per packet than at().
   for (let c0 = 0; c0 < n; c0 += TIME_CHUNK) {
     const c1 = Math.min(n, c0 + TIME_CHUNK);
     readTimes(packets, c0, c1, c);
     for (let j = 0; j < c1 - c0; j++) if (c.sec[j]! < firstSec) firstSec = c.sec[j]!;
+    if (rows !== null) packets.readRows!(c0, c1, rows);
+    const held = rows?.held, wgType = rows?.wgType, l4 = rows?.l4, srcs = rows?.src, dsts = rows?.dst, sports = rows?.sport, dports = rows?.dport;
     for (let i = c0; i < c1; i++) {
-      const p = packets.at(i)!;
-      // Each field read once: packets may be views that build the sub-object on every read. Only
-      // whether there is a WireGuard header matters here: wgNum (when offered) says so without the counter's text.
-      const wg = p.wgNum ?? p.wg, udp = p.udp;
-      if (wg === undefined && (udp === undefined || p.tcp !== undefined)) continue;
-      if (p.outer !== undefined) continue;
-      // Consecutive packets mostly belong to one conversation: reuse its key and counts.
-      const src = p.src, dst = p.dst, sport = p.sport, dport = p.dport;
       let s: ConvCounts | null = prevS;
-      if (s === null || !((src === pSrc && dst === pDst && sport === pSport && dport === pDport) ||
-        (src === pDst && dst === pSrc && sport === pDport && dport === pSport))) {
-        const k = convKey(src, sport, dst, dport);
-        pSrc = src; pDst = dst; pSport = sport; pDport = dport;
-        let id = ids.get(k);
-        if (id === undefined) { id = names.length; names.push(k); ids.set(k, id); }
-        prevId = id;
-        s = stats.get(k) ?? null;
-        if (s === null) { s = { n: 0, shaped: 0, hs: 0, wg: 0 }; stats.set(k, s); }
-        prevS = s;
+      let l: number;
+      const x = i - c0;
+      if (rows !== null && held![x] === 1) {
+        // A column row (never an outer layer): the same test on its numbers, the endpoints compared by id.
+        const w = wgType![x]!;
+        if (w === 0 && l4![x] !== 2) continue;
+        const si = srcs![x]!, di = dsts![x]!, sport = sports![x]!, dport = dports![x]!;
+        if (s === null || hSrc < 0 || !((si === hSrc && di === hDst && sport === pSport && dport === pDport) ||
+          (si === hDst && di === hSrc && sport === pDport && dport === pSport))) {
+          s = change(rows.addrs[si], sport, rows.addrs[di], dport);
+          hSrc = si; hDst = di;
+        }
+        keys[i] = prevId;
+        s.n++;
+        if (w !== 0) { s.wg++; continue; }
+        l = rows.l4len[x]!;
+      } else {
+        const p = packets.at(i)!;
+        // Each field read once: packets may be views that build the sub-object on every read. Only
+        // whether there is a WireGuard header matters here: wgNum (when offered) says so without the counter's text.
+        const wg = p.wgNum ?? p.wg, udp = p.udp;
+        if (wg === undefined && (udp === undefined || p.tcp !== undefined)) continue;
+        if (p.outer !== undefined) continue;
+        // Consecutive packets mostly belong to one conversation: reuse its key and counts.
+        const src = p.src, dst = p.dst, sport = p.sport, dport = p.dport;
+        if (s === null || !((src === pSrc && dst === pDst && sport === pSport && dport === pDport) ||
+          (src === pDst && dst === pSrc && sport === pDport && dport === pSport))) {
+          s = change(src, sport, dst, dport);
+          hSrc = -1; hDst = -1;
+        }
+        keys[i] = prevId;
+        s.n++;
+        if (wg !== undefined) { s.wg++; continue; }
+        l = udp?.len ?? -1;
       }
-      keys[i] = prevId;
-      s.n++;
-      if (wg !== undefined) { s.wg++; continue; }
-      const l = udp?.len ?? -1;
       if (l === 148 || l === 92) s.hs++;
       // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
       if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
@@ -466,6 +504,7 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
   const local = new Set<string>();
   let addedA = '', addedB = '';
   const c = timeChunk(n);
+  const rows = packets.readRows !== undefined ? packetRows(Math.min(n, TIME_CHUNK)) : null;
   for (let c0 = 0; c0 < n; c0 += TIME_CHUNK) {
     const c1 = Math.min(n, c0 + TIME_CHUNK);
     readTimes(packets, c0, c1, c);
@@ -476,12 +515,17 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
       if (tj < prevT) sorted = false;
       prevT = tj;
     }
+    if (rows !== null) packets.readRows!(c0, c1, rows);
     for (let j = c0; j < c1; j++) {
+      const x = j - c0;
+      // A column row's direction, interface and addresses come from the chunk's arrays, not its view
+      // (which has no outer layer and is no firewall-log copy); the tunnel modules still read the view.
+      const held = rows !== null && rows.held[x] === 1;
       const p = packets.at(j)!;
       let outer: OuterKind | null = null;
       let wgType = 0;
       let olen = -1;
-      if (p.outer === undefined) {
+      if (held || p.outer === undefined) {
         // The tunnel modules recognise their own carriers (tunnels/*.ts); one scratch record, no object per packet.
         const cj = cs.keys[j]!;
         const likeWg = cj >= 0 && wgById[cj] === 1;
@@ -489,22 +533,25 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
           if (mods[m]!.carrier(p, likeWg, scratch)) { outer = scratch.outer; wgType = scratch.wgType; olen = scratch.olen; break; }
         }
       }
-      const pd = p.dir;
-      const dir: 'in' | 'out' | null = pd === 'in' || pd === 'out' ? pd : null;
+      let dir: 'in' | 'out' | null;
+      if (held) { const d = rows.dir[x]!; dir = d === 1 ? 'in' : d === 2 ? 'out' : null; }
+      else { const pd = p.dir; dir = pd === 'in' || pd === 'out' ? pd : null; }
       if (dir !== null) hasDirInfo = true;
       olens[j] = olen;
       bits[j] = (outerCode(outer) << 2) | (wgType << 4) | (dirCode(dir) << 7);
       // A firewall-log record (NFLOG, pflog) is a copy of a packet, not a sighting on the path.
-      if (p.fwlog !== undefined) { fwlog.push(j); continue; }
+      if (!held && p.fwlog !== undefined) { fwlog.push(j); continue; }
       // Consecutive packets mostly share one of two interfaces: skip building its key then.
-      const iface = p.iface;
+      const iface = held ? rows.names[rows.iface[x]!]! : p.iface;
       let id: number;
       if (iface !== '') {
         if (lastA >= 0 && iface === keyA) id = lastA;
         else if (lastB >= 0 && iface === keyB) { id = lastB; keyB = keyA; idB = idA; idxB = idxA; lastB = lastA; keyA = iface; idA = -1; idxA = -1; lastA = id; }
         else id = -1;
       } else {
-        const fid = p.ifaceId, fx = p.ifindex;
+        const fid = ifc[j]!;
+        let fx: number | undefined;
+        if (held) { const v = rows.ifindex[x]!; fx = v >= 0 ? v : undefined; } else fx = p.ifindex;
         if (lastA >= 0 && keyA === '' && fid === idA && fx === idxA) id = lastA;
         else if (lastB >= 0 && keyB === '' && fid === idB && fx === idxB) { id = lastB; keyB = keyA; idB = idA; idxB = idxA; lastB = lastA; keyA = ''; idA = fid; idxA = fx; lastA = id; }
         else id = -1;
@@ -525,11 +572,11 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
       f.count++;
       if (outer !== null) f.outer++;
       if (dir !== null) {
-        const x = dir === 'out' ? p.src : p.dst;
+        const a = held ? rows.addrs[dir === 'out' ? rows.src[x]! : rows.dst[x]!] : dir === 'out' ? p.src : p.dst;
         // Set order is first-insertion order, so skipping a repeat changes nothing.
-        if (x !== undefined && x !== addedA) {
-          if (x !== addedB) local.add(x);
-          addedB = addedA; addedA = x;
+        if (a !== undefined && a !== addedA) {
+          if (a !== addedB) local.add(a);
+          addedB = addedA; addedA = a;
         }
       }
     }

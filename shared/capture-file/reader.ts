@@ -92,6 +92,15 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 
 export type CaptureSource = AsyncIterable<Uint8Array> | Uint8Array | ReadableStream<Uint8Array>;
 
+/**
+ * A source that may refill the buffer of the chunk it handed out last once it is asked for the next
+ * one: readCapture sets `recycle` when it copies each chunk as it comes and keeps none past the
+ * next read (records handed to a sink). Fresh buffers per chunk are external memory that only a
+ * collection frees, and a load that makes little other garbage collects rarely: tens of MiB of
+ * spent chunks stayed resident.
+ */
+export interface RecyclingSource extends AsyncIterable<Uint8Array> { recycle: boolean }
+
 async function* iterate(source: CaptureSource): AsyncGenerator<Uint8Array> {
   if (source instanceof Uint8Array) { if (source.length > 0) yield source; return; }
   if (!(Symbol.asyncIterator in source)) {
@@ -300,6 +309,11 @@ export async function* readCapture(
     let outBytes = 0;
     // Records handed to the sink in this batch (they count towards batchSize as frames do).
     const sink = parser.sinks === true ? opts.sink : undefined;
+    // Records go to the sink and the bytes come straight from a recycling source: from here on no
+    // chunk is read past the next read. Records in the buffer at hand go to the sink before anything
+    // more is read, and what is left of it is copied first when more is gathered (below).
+    const recycling = sink !== undefined && gunzip === null && !(source instanceof Uint8Array) && typeof (source as Partial<RecyclingSource>).recycle === 'boolean';
+    if (recycling) (source as RecyclingSource).recycle = true;
     let sunk = 0;
     const gather: Uint8Array[] = [];
     let turn = 0;
@@ -344,6 +358,29 @@ export async function* readCapture(
       // Need more input: gather chunks until the record the parser waits for is complete.
       // Gathering a few hundred KiB at a time keeps per-chunk overhead low with small (16 KiB gzip) pieces.
       const need = Math.max(parser.need, MIN_GATHER);
+      if (recycling) {
+        // Into this turn's gather buffer (buf is the other one, or a chunk): what is left of buf
+        // before anything is read, then each chunk as it arrives, so the source may refill it.
+        let nb = gather[turn] ?? null;
+        if (nb === null || nb.length < need) nb = gather[turn] = new Uint8Array(Math.max(need, MIN_GATHER * 2));
+        nb.set(buf.subarray(pos, end), 0);
+        let o = end - pos;
+        const held = o;
+        while (o < need) {
+          const c = await next();
+          if (!c) { eof = true; break; }
+          if (o + c.length > nb.length) { const g = new Uint8Array(Math.max(nb.length * 2, o + c.length)); g.set(nb.subarray(0, o)); nb = gather[turn] = g; }
+          nb.set(c, o);
+          o += c.length;
+        }
+        if (o === held) continue;
+        turn ^= 1;
+        base += pos;
+        buf = nb.subarray(0, o);
+        pos = 0;
+        end = o;
+        continue;
+      }
       const parts: Uint8Array[] = [];
       let have = end - pos;
       while (have < need) {

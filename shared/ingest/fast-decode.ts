@@ -226,7 +226,6 @@ export class FastDecoder {
     r.dir = dir; r.caplen = caplen; r.len = wlen; r.ipProto = ipProto;
     r.fl = fl;
     store.pushRow(r);
-    r.sack = undefined;
     return true;
   }
 
@@ -257,9 +256,11 @@ export class FastDecoder {
       else if (kind === 3 && len === 3) { fl |= F_WSCALE; r.wscale = d[at + 2]!; }
       else if (kind === 4 && len === 2) fl |= F_SACKOK;
       else if (kind === 5 && (len - 2) % 8 === 0) {
-        const blocks: Array<[number, number]> = [];
-        for (let i = 0; i < len - 2; i += 8) blocks.push([u32(d, at + 2 + i), u32(d, at + 6 + i)]);
-        fl |= F_SACK; r.sack = blocks;
+        // Edges straight into the row's scratch (the last SACK option wins, as in tcp.ts).
+        const m = (len - 2) >> 2;
+        if (r.sackEdges.length < m) r.sackEdges = new Float64Array(m);
+        for (let i = 0; i < m; i++) r.sackEdges[i] = u32(d, at + 2 + 4 * i);
+        fl |= F_SACK; r.sackLen = m;
       } else if (kind === 8 && len === 10) { fl |= F_TS; r.tsval = u32(d, at + 2); r.tsecr = u32(d, at + 6); }
     }
     return fl;

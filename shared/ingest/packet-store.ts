@@ -9,7 +9,7 @@
 // Sub-objects (ip, tcp, udp, wg, esp) are built on each read: fine for reading, not for mutation.
 // Only `summary` may be written (the CLI fills it for the frames it shows).
 
-import type { Direction, EspInfo, FlowFields, IpInfo, Packet, PacketList, TcpInfo, WireGuardInfo, WireGuardNum } from '../protocols/packet.ts';
+import type { Direction, EspInfo, FlowFields, IpInfo, Packet, PacketList, PacketRows, TcpInfo, WireGuardInfo, WireGuardNum } from '../protocols/packet.ts';
 
 // The bit layout of a row's flags and the direction codes, shared by this store and the stored chunks
 // (packet-columns.ts): stored data depends on them, so they are defined once.
@@ -30,6 +30,7 @@ export const F_HASH = 1 << 13;
 export const F_HATYPE = 1 << 14;
 export const F_SACK = 1 << 15;
 
+// readRows hands these codes out as they are: PacketRows.dir's 0, 1, 2 are null, 'in', 'out'.
 export const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
 const dirCode = (d: Direction | null): number => DIRS.indexOf(d);
 
@@ -177,14 +178,19 @@ class Page {
   summaries: Map<number, string> | null = null;
   /**
    * SACK blocks: rows that have them (ascending), where each row's edges start in `sackEdges`, the
-   * edges (left, right, …). Growable lists while pushing; an image's typed arrays as they came
-   * (turning them into lists on the receiving thread filled its young generation for nothing).
+   * edges (left, right, …); the first `sackN` rows and `edgeN` edges are used. Typed arrays grown by
+   * doubling while pushing (growing number lists were young garbage that survived scavenges, copied
+   * each time, in a bulk load's workers); an image's arrays as they came, full.
    */
-  sackRows: number[] | Uint16Array | null = null;
-  sackStart: number[] | Uint32Array | null = null;
-  sackEdges: number[] | Float64Array | null = null;
+  sackRows: Uint16Array | null = null;
+  sackStart: Uint32Array | null = null;
+  sackEdges: Float64Array | null = null;
+  sackN = 0;
+  edgeN = 0;
   /** Packets the columns cannot hold, by offset (their row stays unused). */
   plain: Map<number, Packet> | null = null;
+  /** A bit per row in `plain` (null while there is none): a read asks the map only for those rows. */
+  plainBits: Uint32Array | null = null;
   /**
    * Per column: its width (0 while every row holds `one[c]`, or nothing was written yet: `seen[c]`
    * 0; else 1, 2 or 4 bytes) and its array in the list of that width. One list per element type
@@ -277,26 +283,54 @@ class Page {
     this.lim[c] = maxOf(t);
   }
 
+  /** Keeps `p` for row k as the decoder's object. */
+  setPlain(k: number, p: Packet): void {
+    (this.plain ??= new Map()).set(k, p);
+    // Rows are integers below PAGE; anything else (a malformed image) is in the map only, where no read finds it either.
+    if (Number.isInteger(k) && k >= 0 && k < PAGE) (this.plainBits ??= new Uint32Array(PAGE >>> 5))[k >>> 5]! |= 1 << (k & 31);
+  }
+
+  /** Whether row k is a plain packet (in `plain`). */
+  isPlain(k: number): boolean {
+    const b = this.plainBits;
+    return b !== null && (b[k >>> 5]! & (1 << (k & 31))) !== 0;
+  }
+
   sack(k: number): ArrayLike<number> | undefined {
     const rows = this.sackRows;
     if (rows === null) return undefined;
-    let lo = 0, hi = rows.length;
+    const n = this.sackN;
+    let lo = 0, hi = n;
     while (lo < hi) { const m = (lo + hi) >> 1; if (rows[m]! < k) lo = m + 1; else hi = m; }
-    if (rows[lo] !== k) return undefined;
-    const end = lo + 1 < rows.length ? this.sackStart![lo + 1]! : this.sackEdges!.length;
+    if (lo >= n || rows[lo] !== k) return undefined;
+    const end = lo + 1 < n ? this.sackStart![lo + 1]! : this.edgeN;
     return this.sackEdges!.slice(this.sackStart![lo]!, end);
   }
 
-  addSack(k: number, blocks: Array<[number, number]>): void {
-    // A page rebuilt from an image and pushed to again (rare): its typed arrays become lists.
-    const list = (a: ArrayLike<number> | null): number[] => (a === null ? [] : Array.isArray(a) ? a : Array.from(a));
-    const rows = this.sackRows = list(this.sackRows);
-    const start = this.sackStart = list(this.sackStart);
-    const edges = this.sackEdges = list(this.sackEdges);
-    rows.push(k);
-    start.push(edges.length);
-    for (const [l, r] of blocks) edges.push(l, r);
+  /** Row k's SACK edges: the first `len` of `edges` (left, right, …). */
+  addSack(k: number, edges: ArrayLike<number>, len: number): void {
+    const n = this.sackN, e = this.edgeN;
+    // An image's arrays are full: the first push onto its page grows them like any other.
+    if (this.sackRows === null || n === this.sackRows.length) {
+      const cap = Math.max(256, n * 2);
+      this.sackRows = grown(Uint16Array, this.sackRows, n, cap);
+      this.sackStart = grown(Uint32Array, this.sackStart, n, cap);
+    }
+    if (this.sackEdges === null || e + len > this.sackEdges.length) this.sackEdges = grown(Float64Array, this.sackEdges, e, Math.max(1024, (e + len) * 2));
+    this.sackRows[n] = k;
+    this.sackStart![n] = e;
+    const to = this.sackEdges;
+    for (let j = 0; j < len; j++) to[e + j] = edges[j]!;
+    this.sackN = n + 1;
+    this.edgeN = e + len;
   }
+}
+
+/** A typed array of `cap` elements holding the first `used` of `old` (when there is one). */
+function grown<T extends Uint16Array | Uint32Array | Float64Array>(type: new (n: number) => T, old: T | null, used: number, cap: number): T {
+  const a = new type(cap);
+  if (old !== null && used > 0) a.set(old.subarray(0, used));
+  return a;
 }
 
 interface Tables { names: Table; protos: Table; flagStrs: Table; addrs: Table }
@@ -345,7 +379,7 @@ export class PacketStore implements PacketList {
     if (!(i >= 0 && i < this.length)) return undefined;
     const g = this.pages[i >>> PAGE_BITS]!;
     const k = i & (PAGE - 1);
-    return (g.plain !== null ? g.plain.get(k) : undefined) ?? new StoredPacket(g, k);
+    return (g.isPlain(k) ? g.plain!.get(k) : undefined) ?? new StoredPacket(g, k);
   }
 
   *[Symbol.iterator](): Iterator<Packet> {
@@ -372,12 +406,46 @@ export class PacketStore implements PacketList {
     }
   }
 
+  /** PacketList.readRows: the rows' columns page by page (a flexible column that is one value on its page is filled). */
+  readRows(from: number, to: number, out: PacketRows): void {
+    if (!(from >= 0 && to <= this.length && to - from <= out.held.length)) throw new RangeError(`readRows ${from}..${to} of ${this.length}`);
+    out.addrs = this.tables.addrs.list;
+    out.names = this.tables.names.list;
+    for (let i = from; i < to;) {
+      const g = this.pages[i >>> PAGE_BITS]!;
+      const k0 = i & (PAGE - 1);
+      const k1 = Math.min(g.n, k0 + (to - i));
+      const o = i - from - k0;
+      const fill = (c: number, a: Int32Array): void => {
+        const col = g.col(c);
+        if (col === null) a.fill(g.one[c]!, o + k0, o + k1); else a.set(col.subarray(k0, k1), o + k0);
+      };
+      fill(C_SRC, out.src); fill(C_DST, out.dst); fill(C_NAME, out.iface);
+      // Dense columns copied whole (native loops); ports and lengths of rows without TCP or UDP are whatever the column holds.
+      out.held.fill(1, o + k0, o + k1);
+      out.wgType.set(g.wgType.subarray(k0, k1), o + k0);
+      out.sport.set(g.sport.subarray(k0, k1), o + k0);
+      out.dport.set(g.dport.subarray(k0, k1), o + k0);
+      out.l4len.set(g.l4len.subarray(k0, k1), o + k0);
+      out.dir.set(g.dir.subarray(k0, k1), o + k0);
+      const fls = g.fl, ifx = g.col(C_IFINDEX), ifx1 = g.one[C_IFINDEX]!;
+      const { l4, ifindex } = out;
+      for (let k = k0; k < k1; k++) {
+        const fl = fls[k]!;
+        l4[o + k] = (fl & F_TCP) !== 0 ? 1 : (fl & F_UDP) !== 0 ? 2 : 0;
+        ifindex[o + k] = (fl & F_IFINDEX) === 0 ? -1 : ifx === null ? ifx1 : ifx[k]!;
+      }
+      if (g.plain !== null) for (const k of g.plain.keys()) if (k >= k0 && k < k1) out.held[o + k] = 0;
+      i += k1 - k0;
+    }
+  }
+
   /** PacketList.flowFieldsAt: a column-held TCP or UDP packet's numbers, read from its row. */
   flowFieldsAt(i: number, out: FlowFields): boolean {
     if (!(i >= 0 && i < this.length)) return false;
     const g = this.pages[i >>> PAGE_BITS]!;
     const k = i & (PAGE - 1);
-    if (g.plain !== null && g.plain.has(k)) return false;
+    if (g.isPlain(k)) return false;
     const fl = g.fl[k]!;
     // A column row never holds ICMP, tunnel layers or text (see onlyColumnFields).
     if ((fl & (F_TCP | F_UDP)) === 0 || g.ipLen[k] === 0) return false;
@@ -417,7 +485,7 @@ export class PacketStore implements PacketList {
       }
       let sack: PacketStorePageImage['sack'] = null;
       if (g.sackRows !== null) {
-        sack = { rows: Uint16Array.from(g.sackRows), start: Uint32Array.from(g.sackStart!), edges: Float64Array.from(g.sackEdges!) };
+        sack = { rows: g.sackRows.slice(0, g.sackN), start: g.sackStart!.slice(0, g.sackN), edges: g.sackEdges!.slice(0, g.edgeN) };
         transfer.add(sack.rows.buffer as ArrayBuffer).add(sack.start.buffer as ArrayBuffer).add(sack.edges.buffer as ArrayBuffer);
       }
       return {
@@ -480,8 +548,9 @@ export class PacketStore implements PacketList {
         const { rows, start, edges } = pi.sack;
         if (!(rows instanceof Uint16Array && start instanceof Uint32Array && edges instanceof Float64Array && rows.length === start.length)) bad(`page ${j} SACK blocks`);
         g.sackRows = rows; g.sackStart = start; g.sackEdges = edges;
+        g.sackN = rows.length; g.edgeN = edges.length;
       }
-      if (pi.plain) g.plain = new Map(pi.plain);
+      if (pi.plain) for (const [k, p] of pi.plain) g.setPlain(k, p);
       s.pages.push(g);
       total += pi.n;
     });
@@ -505,7 +574,7 @@ export class PacketStore implements PacketList {
     const r = this.row;
     // Interned ids must fit their columns (a hostile file can make up many protocol names).
     if (!fits(p) || !this.internHead(p.proto, p.tcp !== undefined ? p.tcp.flags : null, p.iface, r)) {
-      (g.plain ??= new Map()).set(k, p);
+      g.setPlain(k, p);
       return;
     }
     const tb = this.tables;
@@ -529,7 +598,13 @@ export class PacketStore implements PacketList {
       if (t.wscale !== undefined) { fl |= F_WSCALE; r.wscale = t.wscale; }
       if (t.sackOk !== undefined) fl |= F_SACKOK;
       if (t.tsval !== undefined) { fl |= F_TS; r.tsval = t.tsval; r.tsecr = t.tsecr!; }
-      if (t.sack !== undefined) { fl |= F_SACK; r.sack = t.sack; }
+      if (t.sack !== undefined) {
+        fl |= F_SACK;
+        const b = t.sack;
+        if (r.sackEdges.length < 2 * b.length) r.sackEdges = new Float64Array(2 * b.length);
+        for (let j = 0; j < b.length; j++) { r.sackEdges[2 * j] = b[j]![0]; r.sackEdges[2 * j + 1] = b[j]![1]; }
+        r.sackLen = 2 * b.length;
+      }
     } else if (p.udp !== undefined) {
       fl |= F_UDP;
       r.l4len = p.udp.len;
@@ -549,7 +624,6 @@ export class PacketStore implements PacketList {
     if (p.payloadHash !== undefined) { fl |= F_HASH; r.hash = p.payloadHash; }
     r.fl = fl;
     this.writeRow(g, k, r);
-    r.sack = undefined;
     if (p.summary !== '') (g.summaries ??= new Map()).set(k, p.summary);
   }
 
@@ -613,7 +687,7 @@ export class PacketStore implements PacketList {
       g.win[k] = r.win;
       if ((fl & F_MSS) !== 0) g.set(C_MSS, k, r.mss);
       if ((fl & F_WSCALE) !== 0) g.set(C_WSCALE, k, r.wscale);
-      if ((fl & F_SACK) !== 0) g.addSack(k, r.sack!);
+      if ((fl & F_SACK) !== 0) g.addSack(k, r.sackEdges, r.sackLen);
     }
     if ((fl & (F_TCP | F_UDP)) !== 0) g.l4len[k] = r.l4len;
     // seq/ack hold TCP's numbers, WireGuard's sender/receiver or ESP's spi/seq (a row has one of them);
@@ -639,7 +713,9 @@ export class ColumnRow {
   ifindex = 0; hatype = 0; protoId = 0; srcId = 0; dstId = 0;
   ipId = 0; ttl = 0; ipLen = 0; ipProto = 0; sport = 0; dport = 0;
   flagsId = 0; seq = 0; ack = 0; win = 0; l4len = 0; mss = 0; wscale = 0; tsval = 0; tsecr = 0;
-  sack: Array<[number, number]> | undefined = undefined;
+  /** SACK edges (left, right, …): the first `sackLen` (4 blocks fit a TCP header; push grows it for longer lists). */
+  sackEdges = new Float64Array(8);
+  sackLen = 0;
   wgType = 0; hash = 0;
 }
 

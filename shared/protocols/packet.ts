@@ -198,6 +198,31 @@ export interface FlowFields {
 }
 
 /**
+ * A chunk of packets' fields read in bulk (PacketList.readRows), each array indexed by i − from.
+ * Only packets with `held[i − from]` = 1 are filled: packets a list keeps as columns, which never
+ * have `outer`, `fwlog`, `ike`, `icmp` or any other field a column view leaves undefined
+ * (shared/ingest/packet-store.ts, onlyColumnFields); for the others read `at(i)`.
+ */
+export interface PacketRows {
+  held: Uint8Array;
+  /** Source and destination address: indexes into `addrs`. */
+  src: Int32Array; dst: Int32Array;
+  /** 1 for TCP, 2 for UDP, 0 for neither; with the ports and `tcp.len` or `udp.len` (any value when neither). */
+  l4: Uint8Array; sport: Int32Array; dport: Int32Array; l4len: Int32Array;
+  /** WireGuard message type (`wg.type`), 0 without a WireGuard header. */
+  wgType: Uint8Array;
+  /** Direction: 0 none (null), 1 'in', 2 'out', above 2 any other. */
+  dir: Uint8Array;
+  /** Interface name: an index into `names`. */
+  iface: Int32Array;
+  /** SLL2 interface index, -1 without one. */
+  ifindex: Int32Array;
+  /** The list's strings the indexes above refer to (set by each readRows call). */
+  addrs: readonly string[];
+  names: readonly string[];
+}
+
+/**
  * Read access to a capture's packets by position (file order): a plain array, or a bulk store that
  * builds a packet view on each read (shared/ingest/packet-store.ts) instead of keeping a million of
  * them. Views are cheap and not kept: compare packets by `frame`, never by identity.
@@ -218,4 +243,9 @@ export interface PacketList extends Iterable<Packet> {
    * false for any other packet (read `at(i)` then). Filled values are the ones `at(i)` has.
    */
   flowFieldsAt?(i: number, out: FlowFields): boolean;
+  /**
+   * Optional bulk read, for passes over every packet: packets from..to-1 (within 0..length, at most
+   * the arrays' length) into `out` (see PacketRows: only the packets it marks held are filled).
+   */
+  readRows?(from: number, to: number, out: PacketRows): void;
 }

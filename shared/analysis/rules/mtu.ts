@@ -8,19 +8,6 @@ import { code, ev, type Facts } from '../facts.ts';
 import type { CheckpointLabel, Finding } from '../types.ts';
 import { registerRule } from './registry.ts';
 
-/** Sorted, merged [start, end) sequence ranges. */
-function coverage(items: InnerList): Array<[number, number]> {
-  // The union of the segments from their starts and ends sorted apart (numeric typed-array sorts,
-  // no pair object per segment: a bulk flow has hundreds of thousands); touching segments join.
-  const { start: S, end: E } = items.dataRanges();
-  const m: Array<[number, number]> = [];
-  let depth = 0, from = 0;
-  for (let i = 0, j = 0; j < E.length;) {
-    if (i < S.length && S[i]! <= E[j]!) { if (depth++ === 0) from = S[i]!; i++; } else { if (--depth === 0) m.push([from, E[j]!]); j++; }
-  }
-  return m;
-}
-
 function covered(m: Array<[number, number]>, s: number): boolean {
   let lo = 0, hi = m.length - 1;
   while (lo <= hi) {
@@ -33,7 +20,8 @@ function covered(m: Array<[number, number]>, s: number): boolean {
 
 function check(f: Facts, sent: InnerList, recv: InnerList, sendSide: Side, recvSide: Side, label: CheckpointLabel, dirText: string): Finding | null {
   if (sent.length === 0 || recv.length === 0) return null;
-  const cov = coverage(recv);
+  // What arrived, as sorted, merged [start, end) sequence ranges (touching segments join).
+  const cov = recv.coveredRanges();
   const tEnd = recvSide.recs.length > 0 ? recvSide.recs.at(recvSide.recs.length - 1)!.tc : -Infinity;
   let maxOk = 0;
   const lost: Inner[] = [];
