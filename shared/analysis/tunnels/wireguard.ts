@@ -12,7 +12,8 @@ export const wireguard: TunnelModule = {
   outers: ['wg'],
   ifaceHint: /^(wg|nordlynx|wt\d)/i,
   carrier: (p, likeWg, out) => {
-    const wg = p.wg;
+    // Only the type is read here: the numeric form (offered by column stores) makes no counter text.
+    const wg = p.wgNum ?? p.wg;
     if (wg !== undefined) {
       out.outer = 'wg'; out.wgType = wg.type; out.olen = p.udp?.len ?? (p.len - 28);
       return true;
