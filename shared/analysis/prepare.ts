@@ -168,7 +168,7 @@ function readTimes(packets: PacketList, from: number, to: number, c: TimeChunk):
 }
 
 /** Arrays for chunks of up to n packets read by PacketList.readRows. */
-function packetRows(n: number): PacketRows {
+export function newPacketRows(n: number): PacketRows {
   return {
     held: new Uint8Array(n), src: new Int32Array(n), dst: new Int32Array(n), l4: new Uint8Array(n), sport: new Int32Array(n),
     dport: new Int32Array(n), l4len: new Int32Array(n), wgType: new Uint8Array(n), dir: new Uint8Array(n), iface: new Int32Array(n),
@@ -204,7 +204,7 @@ export function conversationStats(packets: PacketList): ConvStats {
   let prevId = -1;
   let firstSec = Infinity;
   const c = timeChunk(n);
-  const rows = packets.readRows !== undefined ? packetRows(Math.min(n, TIME_CHUNK)) : null;
+  const rows = packets.readRows !== undefined ? newPacketRows(Math.min(n, TIME_CHUNK)) : null;
   // The conversation of src:sport ↔ dst:dport, from here on the previous one.
   const change = (src: string | undefined, sport: number | undefined, dst: string | undefined, dport: number | undefined): ConvCounts => {
     const k = convKey(src, sport, dst, dport);
@@ -226,7 +226,8 @@ export function conversationStats(packets: PacketList): ConvStats {
     const held = rows?.held, wgType = rows?.wgType, l4 = rows?.l4, srcs = rows?.src, dsts = rows?.dst, sports = rows?.sport, dports = rows?.dport;
     for (let i = c0; i < c1; i++) {
       let s: ConvCounts | null = prevS;
-      let l: number;
+      // Whether the datagram has a WireGuard header, else its UDP length.
+      let isWg: boolean, l: number;
       const x = i - c0;
       if (rows !== null && held![x] === 1) {
         // A column row (never an outer layer): the same test on its numbers, the endpoints compared by id.
@@ -238,10 +239,7 @@ export function conversationStats(packets: PacketList): ConvStats {
           s = change(rows.addrs[si], sport, rows.addrs[di], dport);
           hSrc = si; hDst = di;
         }
-        keys[i] = prevId;
-        s.n++;
-        if (w !== 0) { s.wg++; continue; }
-        l = rows.l4len[x]!;
+        isWg = w !== 0; l = rows.l4len[x]!;
       } else {
         const p = packets.at(i)!;
         // Each field read once: packets may be views that build the sub-object on every read. Only
@@ -256,11 +254,11 @@ export function conversationStats(packets: PacketList): ConvStats {
           s = change(src, sport, dst, dport);
           hSrc = -1; hDst = -1;
         }
-        keys[i] = prevId;
-        s.n++;
-        if (wg !== undefined) { s.wg++; continue; }
-        l = udp?.len ?? -1;
+        isWg = wg !== undefined; l = udp?.len ?? -1;
       }
+      keys[i] = prevId;
+      s.n++;
+      if (isWg) { s.wg++; continue; }
       if (l === 148 || l === 92) s.hs++;
       // Padding stops at the tunnel MTU, so full-size packets need not be a multiple of 16.
       if (l >= 32 && (l % 16 === 0 || l === 148 || l === 92 || l >= 1232)) s.shaped++;
@@ -504,7 +502,7 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
   const local = new Set<string>();
   let addedA = '', addedB = '';
   const c = timeChunk(n);
-  const rows = packets.readRows !== undefined ? packetRows(Math.min(n, TIME_CHUNK)) : null;
+  const rows = packets.readRows !== undefined ? newPacketRows(Math.min(n, TIME_CHUNK)) : null;
   for (let c0 = 0; c0 < n; c0 += TIME_CHUNK) {
     const c1 = Math.min(n, c0 + TIME_CHUNK);
     readTimes(packets, c0, c1, c);

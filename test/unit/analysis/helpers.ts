@@ -1,7 +1,10 @@
 // Shared helpers for the analysis tests: load the seed tcpdump text through the real text importer.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { TcpdumpTextParser } from '../../../shared/capture-file/tcpdump-text.ts';
-import type { Packet } from '../../../shared/protocols/packet.ts';
+import type { Packet, PacketList } from '../../../shared/protocols/packet.ts';
+import { loadCompact } from '../../../shared/ingest/load-capture.ts';
+import type { PacketStore } from '../../../shared/ingest/packet-store.ts';
+import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import type { CaptureInput } from '../../../shared/analysis/index.ts';
 import { l4Proto, type Tuple } from '../../../shared/analysis/inner.ts';
 import type { Side } from '../../../shared/analysis/prepare.ts';
@@ -68,4 +71,15 @@ export function innerTuples(s: Side, variants = false): Tuple[] {
     add({ ...t, proto: 'any' });
   }
   return [...seen.values()];
+}
+
+/** A capture file as the CLI's bulk load makes it (summary: false: the fast decoder writes the columns); `links`: an `ip -o link` file naming SLL2 interfaces. */
+export async function loadStore(file: string, links?: string): Promise<PacketStore> {
+  const linkNames = links !== undefined && existsSync(links) ? parseIpLink(readFileSync(links, 'utf8')) : undefined;
+  return (await loadCompact(new Uint8Array(readFileSync(file)), { linkNames, summary: false })).packets as PacketStore;
+}
+
+/** The same packets behind a list that offers only `at` (the engine's generic path, without the store's bulk reads). */
+export function atOnly(p: PacketList): PacketList {
+  return { length: p.length, at: (i) => p.at(i), [Symbol.iterator]: () => p[Symbol.iterator]() };
 }

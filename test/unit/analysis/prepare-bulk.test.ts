@@ -5,12 +5,11 @@
 // checked against references written the slow, obvious way.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCompact } from '../../../shared/ingest/load-capture.ts';
 import { PacketStore, toPlainPacket } from '../../../shared/ingest/packet-store.ts';
-import { parseIpLink } from '../../../shared/capture-file/links.ts';
+import { atOnly, loadStore } from './helpers.ts';
 import { captureStats, ifaceKeyOf, prepareCapture, type PreparedCapture } from '../../../shared/analysis/prepare.ts';
 import type { Packet, PacketList } from '../../../shared/protocols/packet.ts';
 import { mulberry32 } from './synth.ts';
@@ -21,16 +20,7 @@ const skipLab = scenarios.length > 0 ? false : `no lab captures in ${lab} (run t
 if (skipLab) console.log(`# skip prepare-bulk lab cases: ${skipLab}`);
 const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/tcpdump-tests/', import.meta.url));
 
-async function loadFile(file: string, links?: string): Promise<PacketStore> {
-  const linkNames = links !== undefined && existsSync(links) ? parseIpLink(readFileSync(links, 'utf8')) : undefined;
-  // summary: false is the CLI's bulk load (the fast decoder writes the columns).
-  return (await loadCompact(new Uint8Array(readFileSync(file)), { linkNames, summary: false })).packets;
-}
 
-/** The same packets behind a list that offers only `at` (the generic path). */
-function generic(p: PacketList): PacketList {
-  return { length: p.length, at: (i) => p.at(i), [Symbol.iterator]: () => p[Symbol.iterator]() };
-}
 
 function prepare(p: PacketList, other: ReadonlySet<number>): PreparedCapture {
   return prepareCapture(p, captureStats(p), other);
@@ -57,7 +47,7 @@ function checkForms(store: PacketStore, other: ReadonlySet<number>, what: string
   const plain = [...store].map(toPlainPacket);
   const viaStore = prepare(store, other);
   assert.deepEqual(viaStore, prepare(plain, other), `${what}: store vs plain packets`);
-  assert.deepEqual(viaStore, prepare(generic(store), other), `${what}: store vs list without readTimes`);
+  assert.deepEqual(viaStore, prepare(atOnly(store), other), `${what}: store vs list without readTimes`);
   checkAgainstReference(plain, viaStore, what);
   return viaStore;
 }
@@ -175,7 +165,7 @@ test('prepareCapture: a few microseconds of disorder are put right without a ful
 });
 
 test('prepareCapture on the NFLOG corpus capture: firewall-log copies kept aside alike on every path', async () => {
-  const store = await loadFile(join(CORPUS, 'nflog.pcap'));
+  const store = await loadStore(join(CORPUS, 'nflog.pcap'));
   const prep = checkForms(store, new Set(), 'nflog.pcap');
   assert.ok(prep.fwlog.length > 0, 'the capture holds NFLOG records');
 });
@@ -184,8 +174,8 @@ test('prepareCapture on the lab captures (SLL2 with and without names, multi-int
   for (const s of scenarios) {
     const d = join(lab, s);
     for (const [a, b, links] of [['A-any.pcap', 'B-any.pcap', true], ['A-any.pcap', 'B-any.pcap', false], ['A.pcapng', 'B.pcapng', false]] as const) {
-      const A = await loadFile(join(d, a), links ? join(d, 'A-links.txt') : undefined);
-      const B = await loadFile(join(d, b), links ? join(d, 'B-links.txt') : undefined);
+      const A = await loadStore(join(d, a), links ? join(d, 'A-links.txt') : undefined);
+      const B = await loadStore(join(d, b), links ? join(d, 'B-links.txt') : undefined);
       const pa = checkForms(A, captureStats(B).ports, `${s}/${a}${links ? ' + links' : ''}`);
       checkForms(B, new Set(pa.ports), `${s}/${b}${links ? ' + links' : ''}`);
     }

@@ -4,14 +4,13 @@
 // rows among column ones, and chunks that start and end inside pages.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadCompact } from '../../../shared/ingest/load-capture.ts';
 import { PacketStore, toPlainPacket } from '../../../shared/ingest/packet-store.ts';
-import { parseIpLink } from '../../../shared/capture-file/links.ts';
-import { conversationStats, type ConvStats } from '../../../shared/analysis/prepare.ts';
-import type { Packet, PacketList, PacketRows } from '../../../shared/protocols/packet.ts';
+import { atOnly, loadStore } from '../analysis/helpers.ts';
+import { conversationStats, newPacketRows, type ConvStats } from '../../../shared/analysis/prepare.ts';
+import type { Packet } from '../../../shared/protocols/packet.ts';
 
 const lab = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
 const scenarios = existsSync(lab) ? readdirSync(lab).filter((s) => existsSync(join(lab, s, 'B-any.pcap'))).sort() : [];
@@ -19,18 +18,7 @@ const skipLab = scenarios.length > 0 ? false : `no lab captures in ${lab} (run t
 if (skipLab) console.log(`# skip read-rows lab cases: ${skipLab}`);
 const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/tcpdump-tests/', import.meta.url));
 
-async function loadFile(file: string, links?: string): Promise<PacketStore> {
-  const linkNames = links !== undefined && existsSync(links) ? parseIpLink(readFileSync(links, 'utf8')) : undefined;
-  return (await loadCompact(new Uint8Array(readFileSync(file)), { linkNames, summary: false })).packets;
-}
 
-function rowsOf(n: number): PacketRows {
-  return {
-    held: new Uint8Array(n), src: new Int32Array(n), dst: new Int32Array(n), l4: new Uint8Array(n), sport: new Int32Array(n),
-    dport: new Int32Array(n), l4len: new Int32Array(n), wgType: new Uint8Array(n), dir: new Uint8Array(n), iface: new Int32Array(n),
-    ifindex: new Int32Array(n), addrs: [], names: [],
-  };
-}
 
 /** What readRows must say of packet p, by the PacketRows contract, from the packet's own fields. */
 function expected(p: Packet): Record<string, unknown> {
@@ -45,7 +33,7 @@ function expected(p: Packet): Record<string, unknown> {
 
 /** readRows over [from, to) against at(); returns how many rows were held. */
 function checkRows(store: PacketStore, from: number, to: number, what: string): number {
-  const r = rowsOf(to - from + 3);
+  const r = newPacketRows(to - from + 3);
   r.held.fill(7);
   store.readRows(from, to, r);
   let held = 0;
@@ -68,10 +56,6 @@ function checkRows(store: PacketStore, from: number, to: number, what: string): 
   return held;
 }
 
-/** The same packets behind a list that offers only `at` (the generic path). */
-function generic(p: PacketList): PacketList {
-  return { length: p.length, at: (i) => p.at(i), [Symbol.iterator]: () => p[Symbol.iterator]() };
-}
 
 function sameStats(a: ConvStats, b: ConvStats, what: string): void {
   assert.deepEqual(a.names, b.names, `${what}: conversation names in first-seen order`);
@@ -82,7 +66,7 @@ function sameStats(a: ConvStats, b: ConvStats, what: string): void {
 
 function checkStats(store: PacketStore, what: string): ConvStats {
   const cs = conversationStats(store);
-  sameStats(cs, conversationStats(generic(store)), `${what}: store vs list without readRows`);
+  sameStats(cs, conversationStats(atOnly(store)), `${what}: store vs list without readRows`);
   sameStats(cs, conversationStats([...store].map(toPlainPacket)), `${what}: store vs plain packets`);
   return cs;
 }
@@ -94,7 +78,7 @@ test('readRows gives each lab packet the fields at() has; conversations come out
       for (const f of [`${side}-any.pcap`, `${side}.pcapng`]) {
         const file = join(lab, s, f);
         if (!existsSync(file)) continue;
-        const store = await loadFile(file, f.endsWith('.pcap') ? join(lab, s, `${side}-links.txt`) : undefined);
+        const store = await loadStore(file, f.endsWith('.pcap') ? join(lab, s, `${side}-links.txt`) : undefined);
         const n = store.length;
         rows += checkRows(store, 0, n, `${s}/${f}`);
         // A chunk from inside the capture (offsets that are not row 0 of the chunk arrays).
@@ -115,7 +99,7 @@ test('readRows across pages, with plain packets among column rows (corpus files 
   const all: Packet[] = [];
   for (const f of files) {
     let s: PacketStore;
-    try { s = await loadFile(join(CORPUS, f)); } catch { continue; }
+    try { s = await loadStore(join(CORPUS, f)); } catch { continue; }
     stores++;
     for (const p of s) all.push(toPlainPacket(p));
   }
@@ -131,8 +115,8 @@ test('readRows across pages, with plain packets among column rows (corpus files 
   assert.ok(n > 65_540, `the corpus store spans pages (${n} packets)`);
   assert.ok(plainAmong > 1000 && held > 10_000, `${plainAmong} plain, ${held} held`);
   // Asking past the end or for more than the arrays hold is refused, not read out of bounds.
-  assert.throws(() => big.readRows(0, n + 1, rowsOf(n + 1)), RangeError);
-  assert.throws(() => big.readRows(0, 10, rowsOf(5)), RangeError);
+  assert.throws(() => big.readRows(0, n + 1, newPacketRows(n + 1)), RangeError);
+  assert.throws(() => big.readRows(0, 10, newPacketRows(5)), RangeError);
 });
 
 const bulk = '/tmp/tandem-lab/bulk/B-any.pcap';
@@ -140,10 +124,10 @@ const skipBulk = existsSync(bulk) ? false : `no bulk capture at ${bulk} (scripts
 if (skipBulk) console.log(`# skip read-rows bulk case: ${skipBulk}`);
 
 test('a bulk -i any capture (a million packets): conversations through readRows as without it; rows across a page boundary', { skip: skipBulk, timeout: 120_000 }, async () => {
-  const store = await loadFile(bulk, '/tmp/tandem-lab/bulk/B-links.txt');
+  const store = await loadStore(bulk, '/tmp/tandem-lab/bulk/B-links.txt');
   const held = checkRows(store, 32_768 - 5_000, 32_768 + 5_000, 'bulk');
   const cs = conversationStats(store);
-  sameStats(cs, conversationStats(generic(store)), 'bulk: store vs list without readRows');
+  sameStats(cs, conversationStats(atOnly(store)), 'bulk: store vs list without readRows');
   console.log(`# bulk: ${store.length} packets, ${cs.names.length} conversations, ${held} of 10000 rows held`);
   assert.ok(held > 9000, `${held} held`);
 });
