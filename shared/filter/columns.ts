@@ -14,7 +14,8 @@
 // Rows the columns cannot hold (plain rows) get the whole filter's predicate. A checkpoint label is
 // looked up only for the frames that have one (a byte per frame says which).
 
-import { compileLeaf, type Leaf, type LeafNode, type Predicate } from './compile.ts';
+import { compileLeaf, type Leaf, type LeafNode, type Predicate, type Test } from './compile.ts';
+import type { RegexLiterals } from './regex-literals.ts';
 import { fieldSpec, type FieldSpec, type FilterCtx } from './fields.ts';
 import { parse, type Node } from './parse.ts';
 import type { ChunkPackets, LoadedChunk } from '../ingest/packet-columns.ts';
@@ -379,7 +380,8 @@ function summaryLeaf(leaf: Leaf): Eval {
     }
     return o;
   };
-  return leaf.contains !== undefined && leaf.contains !== '' ? containsLeaf(leaf.contains, neg, perRow) : perRow;
+  if (leaf.contains !== undefined && leaf.contains !== '') return containsLeaf(leaf.contains, neg, perRow);
+  return leaf.literals !== undefined ? matchesLeaf(leaf.literals, test, neg, perRow) : perRow;
 }
 
 /** Characters a summary's lead-in holds apart from the addresses: "IP6 a.1 > b.2: ". */
@@ -403,7 +405,7 @@ function containsLeaf(needle: string, neg: boolean, perRow: Eval): Eval {
     if (n * 8 < len) return perRow(ch, rows, n, out);
     if (hit.length < len) hit = new Uint8Array(len); else hit.fill(0, 0, len);
     ownTextHits(ch, needle, hit);
-    if (LEAD_CHARS.includes(first) || addressHolds(ch, first)) leadHits(ch, needle, rows, n, hit);
+    if (LEAD_CHARS.includes(first) || addressHolds(ch, first, false)) leadHits(ch, [needle], false, rows, n, hit);
     let o = 0;
     for (let i = 0; i < n; i++) {
       const k = rows[i]!;
@@ -413,15 +415,111 @@ function containsLeaf(needle: string, neg: boolean, perRow: Eval): Eval {
   };
 }
 
-/** Whether some address a lead-in of the chunk shows holds `ch` (the chunk's strings are also interface names, protocols, TCP flags). */
-function addressHolds(chunk: LoadedChunk, c: string): boolean {
+/**
+ * How many chunks `summary matches` tests row by row after one where most rows held a literal, doubled
+ * (up to 63) each time the next search finds the same; tests set 0 to search every chunk.
+ */
+export const matchesTuning = { denseChunks: 15 };
+
+/**
+ * `summary matches` without a summary per row: the pattern's required literals (regex-literals.ts)
+ * are searched for in the chunk's text and lead-ins as `summary contains` does, case-insensitively,
+ * and only the rows holding one run the regular expression, on their summary built as the per-row
+ * path builds it. A pattern that is a plain literal (or an alternation of them) needs no regex run at
+ * all. Where most rows hold a literal the search only adds to the per-row cost, so the next chunks
+ * go row by row, with a search again now and then (less often while it keeps finding the same) in
+ * case the capture changes.
+ */
+function matchesLeaf(lits: RegexLiterals, test: Test, neg: boolean, perRow: Eval): Eval {
+  const { alts, whole } = lits;
+  // Letters need a case-insensitive search: the engine's own (one pass for every literal). Without
+  // letters the text is searched as it is, literal by literal.
+  const letters = alts.some((a) => /[a-z]/.test(a));
+  // Shortest first: where a literal runs past its row's end, no longer one from the same place ends inside.
+  const search = letters ? new RegExp(alts.slice().sort((a, b) => a.length - b.length).map(escapeRegex).join('|'), 'gi') : null;
+  const single = alts.length === 1 ? alts[0]!.length : 0;
+  let hit = new Uint8Array(0);
+  let rowByRow = 0, stretch = 0;
+  return (ch, rows, n, out) => {
+    const len = ch.length;
+    if (n * 8 < len) return perRow(ch, rows, n, out);
+    if (rowByRow > 0) { rowByRow--; return perRow(ch, rows, n, out); }
+    if (hit.length < len) hit = new Uint8Array(len); else hit.fill(0, 0, len);
+    if (search === null) for (const a of alts) ownTextHits(ch, a, hit);
+    else ownTextHitsFolded(ch, search, single, hit);
+    const leadAlts = alts.filter((a) => LEAD_CHARS_FOLDED.includes(a[0]!) || addressHolds(ch, a[0]!, true));
+    if (leadAlts.length > 0) leadHits(ch, leadAlts, true, rows, n, hit);
+    let o = 0, candidates = 0;
+    for (let i = 0; i < n; i++) {
+      const k = rows[i]!;
+      let ok = hit[k] === 1;
+      if (ok && !whole) { candidates++; ok = test(ch.summaryAt(k)); }
+      if (ok !== neg) out[o++] = k;
+    }
+    if (candidates * 3 > n * 2) rowByRow = stretch = stretch === 0 ? matchesTuning.denseChunks : Math.min(63, stretch * 2 + 1);
+    else stretch = 0;
+    return o;
+  };
+}
+
+const LEAD_CHARS_FOLDED = LEAD_CHARS.toLowerCase();
+
+function escapeRegex(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}
+
+/** ASCII letters to lower case, nothing else (what a case-insensitive match without the u flag folds to). */
+function asciiLower(s: string): string {
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+}
+
+/** Whether `text` at `at` holds `folded` (lower-case ASCII) in any case. */
+function startsWithFolded(text: string, folded: string, at: number): boolean {
+  if (at + folded.length > text.length) return false;
+  for (let j = 0; j < folded.length; j++) {
+    let c = text.charCodeAt(at + j);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== folded.charCodeAt(j)) return false;
+  }
+  return true;
+}
+
+/**
+ * ownTextHits for a case-insensitive search (`gi`) of one or more literals. One literal of length
+ * `single` needs only where a match ends (test is cheaper than exec); several need where it starts.
+ */
+function ownTextHitsFolded(ch: LoadedChunk, re: RegExp, single: number, hit: Uint8Array): void {
+  const sum = ch.sum, off = ch.sumOff;
+  let r = 0;
+  re.lastIndex = 0;
+  if (single > 0) {
+    while (re.test(sum)) {
+      const e = re.lastIndex, p = e - single;
+      while (off[r + 1]! <= p) r++;
+      const end = off[r + 1]!;
+      if (e <= end) hit[r] = 1;
+      // A later start in this row would run past its end too.
+      re.lastIndex = end;
+    }
+    return;
+  }
+  for (let m = re.exec(sum); m !== null; m = re.exec(sum)) {
+    const p = m.index;
+    while (off[r + 1]! <= p) r++;
+    const end = off[r + 1]!;
+    if (p + m[0].length <= end) { hit[r] = 1; re.lastIndex = end; } else re.lastIndex = p + 1;
+  }
+}
+
+/** Whether some address a lead-in of the chunk shows holds `ch` (the chunk's strings are also interface names, protocols, TCP flags); `folded`: in any case. */
+function addressHolds(chunk: LoadedChunk, c: string, folded: boolean): boolean {
   const { src, dst, sumLead } = chunk.cols;
   const strs = chunk.strs;
   const asked = new Uint8Array(strs.length);
   const holds = (id: number): boolean => {
     if (asked[id] === 1) return false;
     asked[id] = 1;
-    return strs[id]!.includes(c);
+    return (folded ? asciiLower(strs[id]!) : strs[id]!).includes(c);
   };
   for (let k = 0; k < chunk.length; k++) if (sumLead[k] === 1 && (holds(src[k]!) || holds(dst[k]!))) return true;
   return false;
@@ -493,8 +591,8 @@ function anchorOf(text: string, needle: string): number {
 /** Slots of leadHits' cache of recent lead-ins: `-i any` interleaves a flow's two directions with their carriers'. */
 const LEAD_SLOTS = 64;
 
-/** Marks the rows among `rows` whose lead-in holds `needle`, or starts it and their own text ends it. */
-function leadHits(ch: LoadedChunk, needle: string, rows: Int32Array, n: number, hit: Uint8Array): void {
+/** Marks the rows among `rows` whose lead-in holds one of `needles`, or starts one and their own text ends it; `folded`: needles in lower case, matched in any case. */
+function leadHits(ch: LoadedChunk, needles: string[], folded: boolean, rows: Int32Array, n: number, hit: Uint8Array): void {
   const c = ch.cols, off = ch.sumOff, sum = ch.sum;
   // Lead-ins by addresses (ids) and IP version, then by ports; recent ones in a small direct-mapped cache.
   const byAddr = new Map<number, Map<number, LeadMatch>>();
@@ -517,7 +615,8 @@ function leadHits(ch: LoadedChunk, needle: string, rows: Int32Array, n: number, 
       let found = byPorts.get(k2);
       if (found === undefined) {
         const whole = ch.summaryAt(k);
-        found = leadMatch(whole.slice(0, whole.length - (off[k + 1]! - off[k]!)), needle);
+        const lead = whole.slice(0, whole.length - (off[k + 1]! - off[k]!));
+        found = leadMatch(folded ? asciiLower(lead) : lead, needles);
         byPorts.set(k2, found);
       }
       m = found;
@@ -525,15 +624,19 @@ function leadHits(ch: LoadedChunk, needle: string, rows: Int32Array, n: number, 
     }
     if (m.inLead) { hit[k] = 1; continue; }
     for (const rest of m.rests) {
-      if (off[k]! + rest.length <= off[k + 1]! && sum.startsWith(rest, off[k])) { hit[k] = 1; break; }
+      if (off[k]! + rest.length <= off[k + 1]! && (folded ? startsWithFolded(sum, rest, off[k]!) : sum.startsWith(rest, off[k]))) { hit[k] = 1; break; }
     }
   }
 }
 
-function leadMatch(lead: string, needle: string): LeadMatch {
+function leadMatch(lead: string, needles: string[]): LeadMatch {
   const rests: string[] = [];
-  for (let j = Math.min(needle.length - 1, lead.length); j >= 1; j--) if (lead.endsWith(needle.slice(0, j))) rests.push(needle.slice(j));
-  return { inLead: lead.includes(needle), rests };
+  let inLead = false;
+  for (const needle of needles) {
+    if (lead.includes(needle)) inLead = true;
+    for (let j = Math.min(needle.length - 1, lead.length); j >= 1; j--) if (lead.endsWith(needle.slice(0, j))) rests.push(needle.slice(j));
+  }
+  return { inLead, rests };
 }
 
 function ctxLeaf(leaf: Leaf, run: RunCtx): Eval {

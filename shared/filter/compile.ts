@@ -6,6 +6,7 @@ import type { Packet } from '../protocols/packet.ts';
 import { ipv6 as formatIpv6 } from '../protocols/fields.ts';
 import { fieldSpec, type FieldSpec, type FilterCtx } from './fields.ts';
 import { FilterError, type Node, type ValueTok } from './parse.ts';
+import { regexLiterals, type RegexLiterals } from './regex-literals.ts';
 
 export type Predicate = (p: Packet, ctx?: FilterCtx) => boolean;
 export type Test = (v: number | string | boolean) => boolean;
@@ -199,6 +200,8 @@ export interface Leaf {
   range?: [number, number];
   /** For `contains`: the text looked for (`test` is then a substring test for it). */
   contains?: string;
+  /** For `matches`: literals every match holds one of (absent when the pattern offers none). */
+  literals?: RegexLiterals;
 }
 
 export function compileLeaf(n: LeafNode): Leaf {
@@ -238,7 +241,8 @@ export function compileLeaf(n: LeafNode): Leaf {
     let re: RegExp;
     // Case-insensitive like Wireshark's matches.
     try { re = new RegExp(n.value.text, 'i'); } catch { throw new FilterError('invalid regular expression', n.value.at); }
-    return leaf((x) => re.test(x as string));
+    const literals = regexLiterals(n.value.text);
+    return literals === undefined ? leaf((x) => re.test(x as string)) : { ...leaf((x) => re.test(x as string)), literals };
   }
   if (n.k !== 'in') throw new FilterError('unreachable', n.at);
   const values = n.values;

@@ -11,10 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { compileFilter, fieldList, quoteFilterString } from '../../../shared/filter/index.ts';
 import { columnFilter } from '../../../shared/filter/columns.ts';
 import { fieldSpec } from '../../../shared/filter/fields.ts';
-import { ChunkPackets, encodeChunk, fromStoredChunk, type LoadedChunk } from '../../../shared/ingest/packet-columns.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import { loadAll } from '../../../shared/ingest/load-capture.ts';
-import { CORPUS, WG_SLL2, packetsOf } from './helpers.ts';
+import { CORPUS, WG_SLL2, chunked, packetsOf, rng } from './helpers.ts';
 
 const LAB = process.env['TANDEM_LAB_DIR'] ?? fileURLToPath(new URL('../../../out/lab/', import.meta.url));
 
@@ -38,25 +37,6 @@ function labFiles(): string[] {
     for (const f of ['A.pcapng', 'A-any.pcap', 'B-any.pcap']) if (existsSync(join(LAB, run, f))) out.push(join(LAB, run, f));
   }
   return out;
-}
-
-/** Chunks of `size` rows, or of the sizes in turn (a live capture's and old sessions' uneven chunks, empty ones too). */
-function chunked(packets: Packet[], size: number | number[]): ChunkPackets {
-  const chunks: LoadedChunk[] = [];
-  const sizes = Array.isArray(size) ? size : [size];
-  for (let i = 0, j = 0; i < packets.length; j++) {
-    const n = sizes[j % sizes.length]!;
-    // Through a structured clone, as IndexedDB gives the chunks back to the session worker.
-    chunks.push(fromStoredChunk(structuredClone({ cols: encodeChunk(packets.slice(i, i + n)).chunk })));
-    i += n;
-  }
-  return new ChunkPackets(chunks);
-}
-
-/** Deterministic choices (the same filters every run). */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
 }
 
 /** Filters on every field, with values the capture holds (first, middle and last seen) and one it may not. */

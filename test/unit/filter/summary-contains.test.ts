@@ -7,54 +7,26 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { compileFilter, quoteFilterString } from '../../../shared/filter/index.ts';
 import { columnFilter } from '../../../shared/filter/columns.ts';
-import { ChunkPackets, encodeChunk, fromStoredChunk, type LoadedChunk } from '../../../shared/ingest/packet-columns.ts';
+import type { ChunkPackets } from '../../../shared/ingest/packet-columns.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
-import { CORPUS, WG_SLL2, packetsOf } from './helpers.ts';
-
-const LAB = process.env['TANDEM_LAB_DIR'] ?? fileURLToPath(new URL('../../../out/lab/', import.meta.url));
+import { WG_SLL2, chunked, drawRow, packetsOf, rng, summaryPackets } from './helpers.ts';
 
 // IPv4 and IPv6 with and without ports, ESP, ICMP, tunnels, ARP (plain rows), many addresses.
 const FILES = ['pim-packet-assortment.pcap', 'icmpv6.pcap', '08-sunrise-sunset-esp2.pcap', 'resp_3_malicious.pcap',
-  'of13_ericsson.pcapng', 'various_gre.pcap', 'arp-oobr.pcap', 'dns_fwdptr.pcap', 'gso-ipv6.pcap', 'quic_retry.pcap']
-  .map((f) => CORPUS + f).filter((f) => existsSync(f));
+  'of13_ericsson.pcapng', 'various_gre.pcap', 'arp-oobr.pcap', 'dns_fwdptr.pcap', 'gso-ipv6.pcap', 'quic_retry.pcap'];
 
-async function allPackets(): Promise<Packet[]> {
-  const files = [...FILES, WG_SLL2];
-  if (existsSync(LAB)) {
-    for (const run of readdirSync(LAB).sort()) for (const f of ['A-any.pcap', 'B.pcapng', 'A.txt']) if (existsSync(join(LAB, run, f))) files.push(join(LAB, run, f));
-  } else console.log(`# ${LAB} missing: corpus only (run test/lab/lab.sh for the lab captures)`);
-  const out: Packet[] = [];
-  for (const f of files) out.push(...(await packetsOf(f)).packets);
-  return out;
-}
-
-function chunked(packets: Packet[], size: number): ChunkPackets {
-  const chunks: LoadedChunk[] = [];
-  for (let i = 0; i < packets.length; i += size) chunks.push(fromStoredChunk(structuredClone({ cols: encodeChunk(packets.slice(i, i + size)).chunk })));
-  return new ChunkPackets(chunks);
-}
-
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296);
-}
+const allPackets = (): Promise<Packet[]> => summaryPackets(FILES, ['A-any.pcap', 'B.pcapng', 'A.txt']);
 
 /** Needles from the rows' own summaries: every kind of cut, seen through the chunks the filter reads. */
 function needles(list: ChunkPackets, r: () => number): string[] {
   const out = new Set<string>([' ', ': ', ' > ', 'IP ', 'IP6 ', '.', '0', '1.', ':', 'IP', 'P6', '>', 'Flags [', ', length 0', 'é', '"', '\\', 'zzzz-nowhere']);
   const chunks = list.chunks.filter((c) => c.length > 1);
   for (let i = 0; i < 400; i++) {
-    const ch = chunks[Math.floor(r() * chunks.length)]!;
-    const k = Math.floor(r() * (ch.length - 1));
-    if (ch.cols.isPlain[k] === 1) continue;
-    const whole = ch.summaryAt(k);
-    const ownLen = ch.sumOff[k + 1]! - ch.sumOff[k]!;
-    const leadLen = whole.length - ownLen;
+    const row = drawRow(chunks, r);
+    if (row === null) continue;
+    const { ch, k, whole, ownLen, leadLen } = row;
     const cut = (a: number, b: number): void => { if (b > a) out.add(whole.slice(Math.max(0, a), Math.min(whole.length, b))); };
     const at = Math.floor(r() * whole.length), n = 1 + Math.floor(r() * 24);
     cut(at, at + n);
