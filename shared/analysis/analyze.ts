@@ -7,7 +7,7 @@ import type {
   ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
-import { dirAt, ifaceNameOf, kindAt, outerAt, preparePair, resolveDirections, setDirAt, sideOf, type Rec, type Side } from './prepare.ts';
+import { dirAt, ifaceNameOf, kindAt, outerAt, preparePair, resolveDirections, sideOf, type Rec, type Side } from './prepare.ts';
 import { collectFlow, emptyFlow, l4Proto, newFlowFields, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { ClockStream, driftPerSecond, fitClock, uncertaintyAt, type ClockFit, type ClockPair } from './clock.ts';
 import { AssocRoom, associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
@@ -214,44 +214,40 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const fB: InnerList = T !== null ? collectFlow(B, T) : emptyFlow(B);
   // Files without direction flags (pcapng from dumpcap, plain pcap): the flow's orientation and the
   // host's role say it (A sends requests into its tunnel; B receives them there and forwards them).
-  const orient = (list: InnerList, onA: boolean): void => {
-    const tm = list.fc.side.tm;
-    list.forEachAt((fwd, i) => {
-      if (dirAt(tm, i) !== null) return;
-      const tunnelIn = onA ? !fwd : fwd;
-      setDirAt(tm, i, kindAt(tm, i) === 'tunnel' ? (tunnelIn ? 'in' : 'out') : (fwd ? 'out' : 'in'));
-    });
-  };
+  // (On the tunnel interface A's requests leave and B's arrive; elsewhere requests leave.)
+  const orient = (list: InnerList, onA: boolean): void => list.orient(!onA);
   orient(fA, true);
   orient(fB, false);
 
   // ---- Clock: provisional from inner pairs (signatures need no clock), then carriers, then all.
   // A few thousand inner pairs pin the provisional clock; carriers give the bulk of the pairs.
   const INNER_PAIRS = 4000;
-  const innerPairs = (useClock: boolean): ClockPair[] => {
+  // Before any clock: each sender's first tunnel packets, matched by signature among the receiver's
+  // (the earliest unmatched one), read from the flows' columns.
+  const innerPairs = (): ClockPair[] => {
     const out: ClockPair[] = [];
-    const firstN = (l: InnerList, fwd: boolean, n: number): InnerList => {
-      const tm = l.fc.side.tm;
-      return l.filterAt((f, i) => f === fwd && kindAt(tm, i) === 'tunnel', n);
+    const firstN = (l: InnerList, fwd: boolean, n: number): InnerList => l.firstOnKind(fwd, true, n);
+    const way = (from: InnerList, to: InnerList, fwd: boolean, aToB: boolean): void => {
+      const sent = firstN(from, fwd, INNER_PAIRS);
+      const gotL = firstN(to, fwd, INNER_PAIRS * 2);
+      const got = new SigIndex(gotL);
+      const sig = from.fc.sig, ri = from.fc.ri, idx = sent.idx, tS = from.fc.side.tm.t, tR = to.fc.side.tm.t;
+      for (let j = 0; j < sent.length; j++) {
+        const k = idx === null ? j : idx[j]!;
+        const y = got.take(sig[k]!, -Infinity);
+        if (y === null) continue;
+        const ts = tS[ri[k]!]!, tr = tR[y.ri]!;
+        out.push(aToB ? { a: ts, b: tr, aToB } : { a: tr, b: ts, aToB });
+      }
+      // Only this list's members were taken (marked used): the rest of the flows need no clearing.
+      gotL.clearUsed();
     };
-    const aOut = firstN(fA, true, INNER_PAIRS);
-    const bIn = new SigIndex(firstN(fB, true, INNER_PAIRS * 2));
-    for (const x of aOut) {
-      const y = bIn.take(x.sig, useClock ? x.rec.tc - 0.002 : -Infinity);
-      if (y !== null) out.push({ a: x.rec.t, b: y.rec.t, aToB: true });
-    }
-    const bOut = firstN(fB, false, INNER_PAIRS);
-    const aIn = new SigIndex(firstN(fA, false, INNER_PAIRS * 2));
-    for (const y of bOut) {
-      const x = aIn.take(y.sig, useClock ? y.rec.tc - 0.002 : -Infinity);
-      if (x !== null) out.push({ a: x.rec.t, b: y.rec.t, aToB: false });
-    }
+    way(fA, fB, true, true);
+    way(fB, fA, false, false);
     return out;
   };
   const refT = A.recs.length > 0 ? A.tm.t[0]! : 0;
-  const ip0 = innerPairs(false);
-  fA.clearUsed();
-  fB.clearUsed();
+  const ip0 = innerPairs();
   let theta0 = 0;
   let tolEarly = 0.05;
   let window = 1.0;
@@ -275,15 +271,9 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   // (cp.aToB.to is by position in A's carrier list, which is in record order.)
   const pairTo = cp.aToB.to;
   const stream = new ClockStream(refT);
-  let nab = 0, nba = 0;
-  for (let k = 0; k < pairTo.length; k++) {
-    const bi = pairTo[k]!;
-    if (bi < 0) continue;
-    const ai = A.outer.index(k);
-    const out = dirAt(A.tm, ai) === 'out';
-    if (out) nab++; else nba++;
-    stream.add(A.tm.t[ai]!, B.tm.t[bi]!, out);
-  }
+  const nPaired = new Int32Array(2);
+  streamPairs(stream, pairTo, A, B, nPaired);
+  const nab = nPaired[0]!, nba = nPaired[1]!;
   const manyCarriers = nab + nba >= 200;
   const pairs: ClockPair[] = manyCarriers ? [] : [...ip0];
   if (!manyCarriers) {
@@ -299,13 +289,14 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const nPairs = manyCarriers ? nab + nba : pairs.length;
   let clock: ClockEstimate;
   let clockFit: ClockFit | null = null;
-  let theta: (tB: number) => number;
+  // B's clock → A's: θ(tB) = o + s·(tB − o − refT), B − A at B's time tB.
+  let thO: number, thS: number;
   const refAbs = baseSec + refT;
   if (opts.clockOverride !== undefined) {
     const o = opts.clockOverride.offset_s - D;
     const s = (opts.clockOverride.skew_ppm ?? 0) * 1e-6;
     clock = { offset_s: opts.clockOverride.offset_s, skew_ppm: s * 1e6, uncertainty_s: 0, pairs: nPairs, ref_s: refAbs, method: 'override', pairs_a_to_b: 0, pairs_b_to_a: 0 };
-    theta = (tB) => o + s * (tB - o - refT);
+    thO = o; thS = s;
   } else {
     const f = manyCarriers ? stream.fit() : fitClock(pairs, refT);
     clock = {
@@ -314,10 +305,10 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     };
     if (f.from <= f.to) { clock.pairs_from_s = f.from; clock.pairs_to_s = f.to; clock.drift_per_s = driftPerSecond(f); }
     clockFit = f;
-    theta = (tB) => f.offset + f.skew * (tB - f.offset - refT);
+    thO = f.offset; thS = f.skew;
   }
   const tmB = B.tm;
-  for (let i = 0; i < tmB.t.length; i++) tmB.tc[i] = tmB.t[i]! - theta(tmB.t[i]!);
+  toClockA(tmB.t, tmB.tc, thO, thS, refT);
   // The packet farthest from the pairs (either capture, on A's clock) bounds how far the estimate reaches.
   let uFar = clock.uncertainty_s;
   if (clockFit !== null && clockFit.from <= clockFit.to) {
@@ -331,12 +322,9 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
 
   // ---- Per-packet lineage (computed for the whole flow; only the first ones are reported).
   // Splits by direction read from the columns (a bulk flow has hundreds of thousands of members).
-  const onTunnel = (s: Side, fwd: boolean, not: 'in' | 'out'): (f: boolean, i: number) => boolean =>
-    (f, i) => f === fwd && kindAt(s.tm, i) === 'tunnel' && dirAt(s.tm, i) !== not;
-  const aTunOut = fA.filterAt(onTunnel(A, true, 'in'));
-  const aTunIn = fA.filterAt(onTunnel(A, false, 'out'));
-  const bTunIn = fB.filterAt(onTunnel(B, true, 'out'));
-  const bTunOut = fB.filterAt(onTunnel(B, false, 'in'));
+  // On the tunnel interface, either way, in one pass per flow; `off`: A's first request elsewhere.
+  const { fwd: aTunOut, rev: aTunIn, off: offTunnelA } = fA.ways(true, 'out', false);
+  const { fwd: bTunIn, rev: bTunOut } = fB.ways(true, 'in', false);
   // One working room for the four associations (the largest one's size, not the sum).
   const room = new AssocRoom();
   const encA = associateEncap(A, aTunOut, room);
@@ -360,13 +348,9 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     const found = findForwarded(B, b4, T!, fB);
     if (found !== null) { lanTuple = found.tuple; fB2 = found.flow; b5 = found.b5; hub = found.b5.rec.kind === 'tunnel'; orient(fB2, false); }
   }
-  const onLan = (fwd: boolean, hubDir: 'in' | 'out', not: 'in' | 'out'): (f: boolean, i: number) => boolean => (f, i) => {
-    if (f !== fwd) return false;
-    const tun = kindAt(B.tm, i) === 'tunnel', d = dirAt(B.tm, i);
-    return (hub ? tun && d === hubDir : !tun) && d !== not;
-  };
-  const bLanOut = fB2.filterAt(onLan(true, 'out', 'in'));
-  const bLanIn = fB2.filterAt(onLan(false, 'in', 'out'));
+  // B's LAN side: off the tunnel interface (requests not arriving, replies not leaving), or for a
+  // hub the tunnel interface again, requests leaving and replies arriving.
+  const { fwd: bLanOut, rev: bLanIn } = fB2.ways(hub, 'out', hub);
   const bLanOutIdx = new SigIndex(bLanOut);
   const bTunOutIdx = new SigIndex(bTunOut);
 
@@ -404,15 +388,16 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     reqHops.push(chain);
   }
   // Replies start where the server's answer enters B (or where B itself answers: point-to-point).
-  const replyStarts: Array<{ side: Side; x: Inner; stage: HopStage }> = [];
+  // (One list and its side and stage, not an object per start: a bulk flow's replies are many.)
+  const replyStarts = bLanIn.length > 0 ? bLanIn : bTunOut.length > 0 ? bTunOut : aTunIn;
+  const startSide = bLanIn.length > 0 || bTunOut.length > 0 ? B : A;
+  const startStage: HopStage = bLanIn.length > 0 ? 'reply-in' : bTunOut.length > 0 ? 'reply-tunnel-out' : 'decrypted-reply-in';
   // A reply that B puts into the tunnel for a request it never forwarded: B answered itself.
   const p2p = b5 === null && b4 !== null && bLanIn.length === 0 && bTunOut.some((x) => !x.icmpErr && x.rec.tc >= b4!.rec.tc);
-  if (bLanIn.length > 0) for (const x of bLanIn) replyStarts.push({ side: B, x, stage: 'reply-in' });
-  else if (bTunOut.length > 0) for (const x of bTunOut) replyStarts.push({ side: B, x, stage: 'reply-tunnel-out' });
-  else for (const x of aTunIn) replyStarts.push({ side: A, x, stage: 'decrypted-reply-in' });
   const repHops: ChainHop[][] = [];
-  for (const st of replyStarts) {
+  for (let si = 0; si < replyStarts.length; si++) {
     if (repHops.length >= maxL) break;
+    const st = { side: startSide, x: replyStarts.at(si)!, stage: startStage };
     const chain: ChainHop[] = [];
     if (st.side === A) { chain.push({ side: A, r: st.x.rec, stage: 'decrypted-reply-in', carrier: false }); repHops.push(chain); continue; }
     let tun: Inner | null = st.x;
@@ -429,7 +414,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   // Only up to where the capped chains reached, so the cap does not invent unmatched replies.
   const lastReplyTc = repHops.length >= maxL ? (repHops[repHops.length - 1]?.[0]?.r.tc ?? null) : null;
   // Replies B put into the tunnel without a LAN sighting (B answered itself, or it came in elsewhere).
-  if (replyStarts.length > 0 && replyStarts[0]!.stage === 'reply-in') {
+  if (replyStarts.length > 0 && startStage === 'reply-in') {
     for (let ti = 0; ti < bTunOut.length && repHops.length < 2 * maxL; ti++) {
       const tun = bTunOut.at(ti)!;
       if (lastReplyTc !== null && tun.rec.tc > lastReplyTc) break;
@@ -443,7 +428,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   for (const x of aTunIn) {
     if (lastReplyTc !== null && x.rec.tc > lastReplyTc) break;
     if (x.used) continue;
-    if (replyStarts.length > 0 && replyStarts[0]!.side === A) break;
+    if (replyStarts.length > 0 && startSide === A) break;
     repHops.push([{ side: A, r: x.rec, stage: 'decrypted-reply-in', carrier: false }]);
   }
 
@@ -570,7 +555,7 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   const facts: Facts = {
     A, B, T, lanTuple, fA, fB, fB2, labels, cp, clock, tol, p2p, hub,
     aTunOut, aTunIn, bTunIn, bTunOut, bLanOut, bLanIn, reqChains: reqHops, repChains: repHops,
-    flowFrom: flowFound?.from ?? null, roles: { A: roleA, B: roleB }, options: opts,
+    flowFrom: flowFound?.from ?? null, roles: { A: roleA, B: roleB }, options: opts, offTunnelA,
   };
   const { findings, verdict, variant } = diagnose(facts);
   return refineByTunnel({
@@ -584,6 +569,29 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     verdict,
     variant,
   }, a, b);
+}
+
+// Two whole-capture passes of the analysis as functions of their own: a loop compiled while it runs
+// then returns, where inside analyzeOriented it would leave the compiled code at the first statement
+// after it that had not run before (and recompile that large function).
+
+/** Carrier pairs (A's carrier k → B record pairTo[k]) into the clock fit in A's order; n: [A→B, B→A] pairs. */
+function streamPairs(stream: ClockStream, pairTo: Int32Array, A: Side, B: Side, n: Int32Array): void {
+  let nab = 0, nba = 0;
+  for (let k = 0; k < pairTo.length; k++) {
+    const bi = pairTo[k]!;
+    if (bi < 0) continue;
+    const ai = A.outer.index(k);
+    const out = dirAt(A.tm, ai) === 'out';
+    if (out) nab++; else nba++;
+    stream.add(A.tm.t[ai]!, B.tm.t[bi]!, out);
+  }
+  n[0] = nab; n[1] = nba;
+}
+
+/** B's times on A's clock: tc = t − θ(t), θ(t) = o + s·(t − o − refT). */
+function toClockA(t: Float64Array, tc: Float64Array, o: number, s: number, refT: number): void {
+  for (let i = 0; i < t.length; i++) tc[i] = t[i]! - (o + s * (t[i]! - o - refT));
 }
 
 /**

@@ -2,7 +2,7 @@
 // on one host.
 
 import type { Rec, Side, Times } from './prepare.ts';
-import { dirAt, outerAt, RecList, wgTypeAt, type OuterKind } from './prepare.ts';
+import { outerAt, RECORD_BITS, RecList, wgTypeAt, type OuterKind } from './prepare.ts';
 import { moduleOfOuter, tunnelModules } from './tunnels/index.ts';
 import type { Inner, InnerList } from './inner.ts';
 import type { TunnelModule } from './tunnels/types.ts';
@@ -46,10 +46,9 @@ const ord = { n: 0 };
  * Identity of a carrier datagram that survives NAT, from its tunnel module: its group (a number
  * for transport data, the bulk of the traffic) with its ordinal left in ord.n.
  */
-function carrierId(tm: Times, i: number): number | string | null {
+function carrierId(tm: Times, i: number, mods: readonly TunnelModule[]): number | string | null {
   // The packet as Rec.p reads it, without a record object per carrier.
   const p = tm.packets.at(tm.perm === null ? i : tm.perm[i]!)!;
-  const mods = tunnelModules();
   for (let m = 0; m < mods.length; m++) {
     const k = mods[m]!.carrierKey(p, tm.olen[i]!, ord);
     if (k !== null) return k;
@@ -99,6 +98,33 @@ function grouped(ks: Int32Array, t: Tags, count: readonly number[]): Members[] {
   return out;
 }
 
+/**
+ * Links one group's carriers: sender members `sp` (carrier-list positions, ordinals `sn`) with the
+ * receiver's `dp`/`dn` of equal ordinal, merged in ordinal order. `sTo`/`rTo`: each side's partner
+ * record by carrier-list position; `sIdx`/`rIdx`: carrier-list position → record position (null:
+ * the same). Returns the pairs made. (A function of its own, on arrays only: a bulk session's
+ * million carriers go through this loop.)
+ */
+function mergeKeyed(sp: Int32Array, sn: Ordinals, dp: Int32Array, dn: Ordinals, sTo: Int32Array, rTo: Int32Array, sIdx: Int32Array | null, rIdx: Int32Array | null): number {
+  const os = order(sn), od = order(dn);
+  let j = 0, made = 0;
+  for (let k = 0; k < sp.length; k++) {
+    const si = os === null ? k : os[k]!;
+    const n = sn[si]!;
+    while (j < dp.length && dn[od === null ? j : od[j]!]! < n) j++;
+    if (j >= dp.length) break;
+    const dj = od === null ? j : od[j]!;
+    if (dn[dj] !== n) continue;
+    // Duplicates of one identifier (retransmitted handshakes) pair with the first sighting only.
+    if (k > 0 && sn[os === null ? k - 1 : os[k - 1]!] === n) continue;
+    const s = sp[si]!, r = dp[dj]!;
+    sTo[s] = rIdx === null ? r : rIdx[r]!;
+    rTo[r] = sIdx === null ? s : sIdx[s]!;
+    made++;
+  }
+  return made;
+}
+
 /** Indices of `n` in ascending order (stable); identity when already sorted, the usual case. */
 function order(n: Ordinals): Int32Array | null {
   for (let i = 1; i < n.length; i++) {
@@ -113,40 +139,66 @@ function order(n: Ordinals): Int32Array | null {
 }
 
 const IN = 1, OUT = 2, DATA = 4;
-/** Per side, a byte per carrier (outer list order): its direction, and whether it is data. */
-const carrierCodes = new WeakMap<Side, Uint8Array>();
+/**
+ * Per side, a byte per carrier (outer list order): its direction, and whether it is data; and how
+ * many carriers have each byte value (a list's size without a counting pass).
+ */
+const carrierCodes = new WeakMap<Side, { code: Uint8Array; count: Int32Array }>();
+
+/** codesOf's pass (a function of its own: see associate's): the bytes of carriers at record positions `oi` (null: 0..). */
+function fillCodes(code: Uint8Array, count: Int32Array, bits: Uint16Array, olen: Int32Array, oi: Int32Array | null, L: typeof RECORD_BITS): void {
+  const wgData = L.wg | (4 << L.wgShift), wgMask = L.outerMask | L.wgTypeMask, outerMask = L.outerMask, esp = L.esp, dirMask = L.dirMask, dIn = L.dIn;
+  for (let k = 0; k < code.length; k++) {
+    const i = oi === null ? k : oi[k]!, b = bits[i]!, d = b & dirMask;
+    if (d === 0) { count[0]!++; continue; }
+    // isDataAt: ESP, or WireGuard transport data that is not a keepalive.
+    const data = (b & outerMask) === esp || ((b & wgMask) === wgData && olen[i] !== 32);
+    const x = (d === dIn ? IN : OUT) | (data ? DATA : 0);
+    code[k] = x;
+    count[x]!++;
+  }
+}
+
+/** The side's carrier bytes (see carrierCodes), computed on first use from the packed bits (no call or string per carrier). */
+function codesOf(side: Side): { code: Uint8Array; count: Int32Array } {
+  let c = carrierCodes.get(side);
+  if (c !== undefined) return c;
+  const o = side.outer, tm = side.tm;
+  const code = new Uint8Array(o.length), count = new Int32Array(8);
+  fillCodes(code, count, tm.bits, tm.olen, o.idx, RECORD_BITS);
+  c = { code, count };
+  carrierCodes.set(side, c);
+  return c;
+}
 
 /**
  * The side's carriers going one way (data only when `data`), sized exactly: two passes over a byte
  * per carrier. The lists are not kept (each is walked once per analysis, and a bulk side's lists
  * would stay alive as long as the side); the bytes are (a byte per carrier, computed once).
  */
-function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom): RecList {
-  const o = side.outer;
+function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom): Int32Array {
+  const oi = side.outer.idx;
   const idx = carrierKs(side, dir, data, room);
   // Carrier-list positions → record positions, in place.
-  for (let m = 0; m < idx.length; m++) idx[m] = o.index(idx[m]!);
-  return new RecList((i) => side.rec(i), idx, idx.length);
+  if (oi !== null) for (let m = 0; m < idx.length; m++) idx[m] = oi[idx[m]!]!;
+  return idx;
 }
 
 /** carriersWhere as positions in the side's carrier list (`outer`), ascending (in `room` when given). */
 function carrierKs(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom): Int32Array {
-  const o = side.outer, tm = side.tm;
-  let code = carrierCodes.get(side);
-  if (code === undefined) {
-    code = new Uint8Array(o.length);
-    for (let k = 0; k < o.length; k++) {
-      const i = o.index(k), d = dirAt(tm, i);
-      if (d !== null) code[k] = (d === 'in' ? IN : OUT) | (isDataAt(tm, i) ? DATA : 0);
-    }
-    carrierCodes.set(side, code);
-  }
+  const { code, count } = codesOf(side);
   const want = (dir === 'in' ? IN : OUT) | (data ? DATA : 0);
   let n = 0;
-  for (let k = 0; k < code.length; k++) if ((code[k]! & want) === want) n++;
+  for (let x = 0; x < count.length; x++) if ((x & want) === want) n += count[x]!;
   const idx = room !== undefined ? room.list(n) : new Int32Array(n);
-  for (let k = 0, m = 0; m < n; k++) if ((code[k]! & want) === want) idx[m++] = k;
+  fillWhere(code, want, idx);
   return idx;
+}
+
+/** Positions k of the bytes with every bit of `want` set, into `idx` (sized to their count). */
+function fillWhere(code: Uint8Array, want: number, idx: Int32Array): void {
+  const n = idx.length;
+  for (let k = 0, m = 0; m < n; k++) if ((code[k]! & want) === want) idx[m++] = k;
 }
 
 /**
@@ -172,13 +224,14 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     let lastG = -1;
     // One pass per list: each carrier's ordinal (and group, once there are two) into arrays sized to
     // the list, no growth by doubling; a million carriers of one session need 4 bytes each.
+    const mods = tunnelModules();
     const tag = (ks: Int32Array, o: RecList, tm: Times, count: number[], plain: number[]): Tags => {
       const n = ks.length;
       let on: Ordinals = new Uint32Array(n);
       let gid: Uint8Array | Int32Array | null = null;
       let only = -1;
       for (let m = 0; m < n; m++) {
-        const g0 = carrierId(tm, o.index(ks[m]!));
+        const g0 = carrierId(tm, o.index(ks[m]!), mods);
         let g = -1;
         if (g0 === null) plain.push(ks[m]!);
         else {
@@ -212,21 +265,7 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
       // Identifiers on one side only (one file decoded, the other tcpdump text): match by size and order.
       if (dp.length === 0) { for (const k of sp) sendPlain.push(k); spill = true; continue; }
       if (sp.length === 0) { for (const k of dp) recvPlain.push(k); spill = true; continue; }
-      const os = order(sn), od = order(dn);
-      const sAt = (k: number): number => (os === null ? k : os[k]!);
-      const dAt = (k: number): number => (od === null ? k : od[k]!);
-      let j = 0;
-      for (let k = 0; k < sp.length; k++) {
-        const si = sAt(k);
-        const n = sn[si]!;
-        while (j < dp.length && dn[dAt(j)]! < n) j++;
-        if (j >= dp.length) break;
-        if (dn[dAt(j)] !== n) continue;
-        // Duplicates of one identifier (retransmitted handshakes) pair with the first sighting only.
-        if (k > 0 && sn[sAt(k - 1)] === n) continue;
-        link(sp[si]!, dp[dAt(j)]!);
-        res.keyed++;
-      }
+      res.keyed += mergeKeyed(sp, sn, dp, dn, sTo, rTo, sO.idx, rO.idx);
     }
     if (sendPlain.length === 0 || recvPlain.length === 0) return;
     // Carrier-list positions order like record positions: the ties below break as by record.
@@ -269,12 +308,12 @@ function isDataAt(tm: Times, i: number): boolean {
  * First member of `list` (time order) at or after `at`, searching from member `lo` on (every member
  * before `lo` is earlier). Gallops first: in a time-ordered walk the answer is a few members away.
  */
-function lowerBound(list: RecList, t: Float64Array, at: number, lo = 0): number {
+function lowerBound(list: Int32Array, t: Float64Array, at: number, lo = 0): number {
   const n = list.length;
   let hi = lo, step = 1;
-  while (hi < n && t[list.index(hi)]! < at) { lo = hi + 1; hi += step; step *= 2; }
+  while (hi < n && t[list[hi]!]! < at) { lo = hi + 1; hi += step; step *= 2; }
   if (hi > n) hi = n;
-  while (lo < hi) { const m = (lo + hi) >> 1; if (t[list.index(m)]! < at) lo = m + 1; else hi = m; }
+  while (lo < hi) { const m = (lo + hi) >> 1; if (t[list[m]!]! < at) lo = m + 1; else hi = m; }
   return lo;
 }
 
@@ -325,36 +364,53 @@ export class AssocRoom {
   release(): void { this.buf = new Int32Array(0); this.n = 0; }
 }
 
-function associate(side: Side, carriers: RecList, inners: InnerList, after: boolean, room?: AssocRoom): CarrierOf {
+// associate's first passes as functions of their own (see InnerList.ways: a loop compiled while it
+// runs returns rather than falling back to the interpreter after it).
+
+/** The first unused carrier at or after k in skip links `next` (associate's), compressing the path walked. */
+function freeFrom(next: Int32Array, k: number): number {
+  let r = k;
+  while (next[r] !== r) r = next[r]!;
+  while (next[k] !== r) { const x = next[k]!; next[k] = r; k = x; }
+  return r;
+}
+
+/** a[k] = k for every k. */
+function identity(a: Int32Array): void { for (let k = 0; k < a.length; k++) a[k] = k; }
+
+/** The largest of `v` at positions `at` (-1 when none). */
+function maxAt(v: Int32Array, at: Int32Array): number {
+  let m = -1;
+  for (let k = 0; k < at.length; k++) { const x = v[at[k]!]!; if (x > m) m = x; }
+  return m;
+}
+
+/** `carriers`: record positions, ascending. */
+function associate(side: Side, carriers: Int32Array, inners: InnerList, after: boolean, room?: AssocRoom): CarrierOf {
   const tm = side.tm;
   const n = carriers.length;
   if (n === 0) return carrierOf;
   // next[k]: the first unused carrier at or after k (path-compressed), so used ones cost nothing.
   const next = room !== undefined ? room.links() : new Int32Array(n + 1);
-  for (let k = 0; k <= n; k++) next[k] = k;
-  const free = (k: number): number => {
-    let r = k;
-    while (next[r] !== r) r = next[r]!;
-    while (next[k] !== r) { const x = next[k]!; next[k] = r; k = x; }
-    return r;
-  };
+  identity(next);
+  const free = (k: number): number => freeFrom(next, k);
   const W = 0.25;
   // A carrier is always longer than what it holds (TunnelModule.innerFits): an inner at least as long
   // as the longest carrier fits none, and needs no search for one (offloaded super-frames, mostly).
-  let maxOlen = -1;
-  for (let k = 0; k < n; k++) { const o = tm.olen[carriers.index(k)]!; if (o > maxOlen) maxOlen = o; }
+  const olen = tm.olen, tt = tm.t;
+  const maxOlen = maxAt(olen, carriers);
   // Read from the flow's columns: an Inner object per member would cost more than the search.
-  const fc = inners.fc;
+  const fc = inners.fc, ilens = fc.ilen, ris = fc.ri, car = fc.car, idx = inners.idx;
   // Inners come in time order, so each search resumes where the last one ended (restarting from
   // the first carrier should a time ever go backwards).
   let lb = 0, lastFrom = -Infinity;
   for (let j = 0; j < inners.length; j++) {
-    const xk = inners.pos(j);
-    const ilen = fc.ilen[xk]!;
-    const t = tm.t[fc.ri[xk]!]!;
+    const xk = idx === null ? j : idx[j]!;
+    const ilen = ilens[xk]!;
+    const t = tt[ris[xk]!]!;
     const from = after ? t - 1e-6 : t - W;
     const to = after ? t + W : t + 1e-6;
-    lb = lowerBound(carriers, tm.t, from, from >= lastFrom ? lb : 0);
+    lb = lowerBound(carriers, tt, from, from >= lastFrom ? lb : 0);
     lastFrom = from;
     let pick = -1;
     let loose = -1;
@@ -363,12 +419,12 @@ function associate(side: Side, carriers: RecList, inners: InnerList, after: bool
       // What the search below would find: no fit, and the first free carrier in the window as the loose one.
       if (ilen <= 1500) continue;
       const k = free(lb);
-      if (k < n && tm.t[carriers.index(k)]! <= to) loose = k;
+      if (k < n && tt[carriers[k]!]! <= to) loose = k;
     } else {
       for (let k = free(lb); k < n && steps < 256; k = free(k + 1), steps++) {
-        const c = carriers.index(k);
-        if (tm.t[c]! > to) break;
-        if (sizeFits(outerAt(tm, c), tm.olen[c]!, ilen)) { pick = k; break; }
+        const c = carriers[k]!;
+        if (tt[c]! > to) break;
+        if (sizeFits(outerAt(tm, c), olen[c]!, ilen)) { pick = k; break; }
         if (loose < 0) loose = k;
       }
     }
@@ -376,7 +432,7 @@ function associate(side: Side, carriers: RecList, inners: InnerList, after: bool
     if (pick < 0 && ilen > 1500 && loose >= 0) pick = loose;
     if (pick < 0) continue;
     next[pick] = pick + 1;
-    fc.car[xk] = carriers.index(pick);
+    car[xk] = carriers[pick]!;
   }
   return carrierOf;
 }

@@ -4,6 +4,7 @@
 import { describeOddName, isInterfaceName, proseData, shellQuote } from '../util/shell.ts';
 import type { Rec, Side } from './prepare.ts';
 import { kindAt } from './prepare.ts';
+import { Inner } from './inner.ts';
 import { ep, epd, type EngineFacts, type Facts, type IfaceWords } from './facts.ts';
 import type { AnalysisResult, CheckpointLabel, Finding, Verdict } from './types.ts';
 import { PATH_ORDER } from './types.ts';
@@ -90,7 +91,9 @@ export function deriveFacts(e: EngineFacts): Facts {
     if (r.dir === 'out') { bListen = ep(r.p); break; }
   }
   // From the columns: in a healthy bulk flow no member qualifies, and the search reads them all.
-  const mis = T !== null ? e.fA.findAt((fwd, i) => fwd && kindAt(e.fA.fc.side.tm, i) !== 'tunnel') : undefined;
+  const mis = T === null ? undefined
+    : e.offTunnelA !== undefined ? (e.offTunnelA >= 0 ? new Inner(e.fA.fc, e.offTunnelA) : undefined)
+      : e.fA.findAt((fwd, i) => fwd && kindAt(e.fA.fc.side.tm, i) !== 'tunnel');
   // Handshake pairs of whichever kind has them (the old engine read them whatever the kind).
   const hsk = tunnelModules().map((m) => m.handshakes(A, B)).find((h) => h.inits.length + h.resps.length + h.bInits.length + h.bResps.length > 0) ??
     { inits: [], resps: [], bInits: [], bResps: [] };

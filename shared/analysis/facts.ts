@@ -34,6 +34,11 @@ export interface EngineFacts {
   roles: { A: Role; B: Role };
   /** The caller's options, host evidence included when given (AnalyzeOptions is the place to extend). */
   options?: AnalyzeOptions;
+  /**
+   * Flow position in `fA` of A's first request off the tunnel interface, -1 when none (found while
+   * the flow was split by interface); when absent, diagnose() searches `fA` itself.
+   */
+  offTunnelA?: number;
 }
 
 /** Interface names fit for a suggested command (placeholders where the capture's name fails the kernel's rules). */

@@ -3,7 +3,7 @@
 
 import type { FlowFields, Packet, TcpInfo } from '../protocols/packet.ts';
 import type { Rec, Side } from './prepare.ts';
-import { innerLength, outerAt } from './prepare.ts';
+import { innerLength, RECORD_BITS } from './prepare.ts';
 
 export interface Tuple {
   proto: string;
@@ -62,6 +62,8 @@ export class FlowCols {
     this.fl[k] = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0) | (icmp ? ICMP_PKT : 0);
     this.car[k] = -1;
   }
+  /** Member k's TCP sequence relative to the connection's base, -1 when unknown (Inner.relSeq). */
+  relSeq(k: number): number { return (this.fl[k]! & NO_REL) !== 0 ? -1 : this.rs[k]!; }
   /**
    * Done collecting: columns more than a sixteenth empty are cut to size (a copy). The flow lives to
    * the end of the analysis, where the memory peaks; the copy is made early, while memory is lower.
@@ -128,8 +130,8 @@ export class Inner {
 export class InnerList implements Iterable<Inner> {
   constructor(
     readonly fc: FlowCols,
-    /** Flow positions of the members, or null for all of the flow. */
-    private readonly idx: Int32Array | null,
+    /** Flow positions of the members, or null for all of the flow (for loops over the columns). */
+    readonly idx: Int32Array | null,
     readonly length: number,
   ) {}
   /** Flow position of member j. */
@@ -181,6 +183,52 @@ export class InnerList implements Iterable<Inner> {
     for (let j = 0, m = 0; m < n; j++) if (hit[j] === 1) out[m++] = this.pos(j);
     return new InnerList(fc, out, n);
   }
+  /**
+   * The members going each way whose record passes a test of interface kind and direction, split in
+   * one pass over the columns (no object or call per member): forward ones with a kind of 'tunnel'
+   * when `tunnel` (any other kind when not) and a direction other than the opposite of `fwdDir`
+   * (just `fwdDir` when `strict`), and reverse ones alike with the directions swapped. `off`: flow
+   * position of the first forward member whose kind fails the test, -1 when none.
+   */
+  ways(tunnel: boolean, fwdDir: 'in' | 'out', strict: boolean): { fwd: InnerList; rev: InnerList; off: number } {
+    const fc = this.fc, fl = fc.fl, ri = fc.ri, bits = fc.side.tm.bits, idx = this.idx, n = this.length;
+    const bits0 = RECORD_BITS, { kindMask, dirMask } = bits0, tun = bits0.tunnel;
+    // Direction codes: forward members' own and the reverse members' own.
+    const dF = fwdDir === 'in' ? bits0.dIn : bits0.dOut, dR = fwdDir === 'in' ? bits0.dOut : bits0.dIn;
+    const hit = new Uint8Array(n), got = new Int32Array(3);
+    markWays(hit, got, fl, ri, bits, idx, tunnel, kindMask, tun, dirMask, dF, dR, strict);
+    const nf = got[0]!, nr = got[1]!, off = got[2]!;
+    const of = new Int32Array(nf), or = new Int32Array(nr);
+    fillWays(hit, idx, of, or);
+    return { fwd: new InnerList(fc, of, nf), rev: new InnerList(fc, or, nr), off };
+  }
+  /**
+   * The first `limit` members going forward (`fwd`) or back whose record is on a tunnel interface
+   * (`tunnel`) or on any other (filterAt's list for that test, read from the bits without a call per member).
+   */
+  firstOnKind(fwd: boolean, tunnel: boolean, limit: number): InnerList {
+    const fc = this.fc, L = RECORD_BITS;
+    const out = new Int32Array(Math.max(0, Math.min(this.length, limit)));
+    const m = firstKind(out, fc.fl, fc.ri, fc.side.tm.bits, this.idx, this.length, fwd, tunnel, L.kindMask, L.tunnel);
+    return new InnerList(fc, m === out.length ? out : out.slice(0, m), m);
+  }
+  /**
+   * Gives members whose record has no direction one from their way: forward ones leave ('out') and
+   * reverse ones arrive, except on a tunnel interface when `fwdInOnTunnel` (there forward ones
+   * arrive and reverse ones leave). One pass over the columns.
+   */
+  orient(fwdInOnTunnel: boolean): void {
+    const fc = this.fc, fl = fc.fl, ri = fc.ri, bits = fc.side.tm.bits, idx = this.idx;
+    const { kindMask, dirMask, dIn, dOut, tunnel: tun } = RECORD_BITS;
+    for (let j = 0; j < this.length; j++) {
+      const k = idx === null ? j : idx[j]!;
+      const i = ri[k]!, b = bits[i]!;
+      if ((b & dirMask) !== 0) continue;
+      const fwd = (fl[k]! & FWD) !== 0;
+      const arrives = (b & kindMask) === tun && fwdInOnTunnel ? fwd : !fwd;
+      bits[i] = b | (arrives ? dIn : dOut);
+    }
+  }
   /** The first member whose direction, record position and flow position pass `pred(fwd, ri, k)` (read from the columns). */
   findAt(pred: (fwd: boolean, ri: number, k: number) => boolean): Inner | undefined {
     const { fl, ri } = this.fc;
@@ -214,18 +262,7 @@ export class InnerList implements Iterable<Inner> {
     const m: Array<[number, number]> = [];
     // Out-of-order ranges, starts and ends apart.
     const rs0: number[] = [], re0: number[] = [];
-    let last = -Infinity, from = 0, to = -Infinity;
-    for (let j = 0; j < this.length; j++) {
-      const k = this.pos(j);
-      if ((fl[k]! & NO_REL) !== 0 || plen[k]! <= 0) continue;
-      const a = rs[k]!, e = a + plen[k]!;
-      if (a < last) { rs0.push(a); re0.push(e); continue; }
-      last = a;
-      if (a <= to) { if (e > to) to = e; continue; }
-      if (to !== -Infinity) m.push([from, to]);
-      from = a; to = e;
-    }
-    if (to !== -Infinity) m.push([from, to]);
+    inOrderRanges(fl, rs, plen, this.idx, this.length, m, rs0, re0);
     if (rs0.length === 0) return m;
     // The stragglers' own union (starts and ends sorted apart, a start before an equal end: touching joins)…
     const S = sortAscending(Float64Array.from(rs0)), E = sortAscending(Float64Array.from(re0));
@@ -249,6 +286,66 @@ export class InnerList implements Iterable<Inner> {
     for (let j = Math.max(0, from); j < Math.min(to, this.length); j++) out.push(new Inner(this.fc, this.pos(j)));
     return out;
   }
+}
+
+// InnerList.ways's two passes, each a function of its own: a loop compiled while it runs (a bulk
+// flow's hundreds of thousands of members) then returns, instead of falling back to the interpreter
+// at the first statement after it that never ran before.
+
+/** Marks member j's byte in `hit` 1 (forward, kept) or 2 (reverse, kept); got: [forward kept, reverse kept, first forward off-kind]. */
+function markWays(hit: Uint8Array, got: Int32Array, fl: Uint8Array, ri: Int32Array, bits: Uint16Array, idx: Int32Array | null,
+  tunnel: boolean, kindMask: number, tun: number, dirMask: number, dF: number, dR: number, strict: boolean): void {
+  let nf = 0, nr = 0, off = -1;
+  for (let j = 0; j < hit.length; j++) {
+    const k = idx === null ? j : idx[j]!;
+    const b = bits[ri[k]!]!;
+    const fwd = (fl[k]! & FWD) !== 0;
+    if (((b & kindMask) === tun) !== tunnel) { if (fwd && off < 0) off = k; continue; }
+    const d = b & dirMask;
+    if (fwd) { if (strict ? d === dF : d !== dR) { hit[j] = 1; nf++; } } else if (strict ? d === dR : d !== dF) { hit[j] = 2; nr++; }
+  }
+  got[0] = nf; got[1] = nr; got[2] = off;
+}
+
+/** firstOnKind's pass: flow positions into `out` (up to its length); returns how many. */
+function firstKind(out: Int32Array, fl: Uint8Array, ri: Int32Array, bits: Uint16Array, idx: Int32Array | null, n: number,
+  fwd: boolean, tunnel: boolean, kindMask: number, tun: number): number {
+  let m = 0;
+  for (let j = 0; j < n && m < out.length; j++) {
+    const k = idx === null ? j : idx[j]!;
+    if (((fl[k]! & FWD) !== 0) === fwd && ((bits[ri[k]!]! & kindMask) === tun) === tunnel) out[m++] = k;
+  }
+  return m;
+}
+
+/** The flow positions of the members marked 1 into `of` and of those marked 2 into `or`. */
+function fillWays(hit: Uint8Array, idx: Int32Array | null, of: Int32Array, or: Int32Array): void {
+  const nf = of.length, nr = or.length;
+  for (let j = 0, a = 0, r = 0; a + r < nf + nr; j++) {
+    const h = hit[j]!;
+    if (h === 1) of[a++] = idx === null ? j : idx[j]!; else if (h === 2) or[r++] = idx === null ? j : idx[j]!;
+  }
+}
+
+/**
+ * coveredRanges's pass (a function of its own: see markWays): the ranges of members 0..n-1 (`idx`:
+ * their flow positions, null: the same) that come in order merged into `m`, the others' starts and
+ * ends into `rs0` and `re0`.
+ */
+function inOrderRanges(fl: Uint8Array, rs: Uint32Array, plen: LenColumn, idx: Int32Array | null, n: number,
+  m: Array<[number, number]>, rs0: number[], re0: number[]): void {
+  let last = -Infinity, from = 0, to = -Infinity;
+  for (let j = 0; j < n; j++) {
+    const k = idx === null ? j : idx[j]!;
+    if ((fl[k]! & NO_REL) !== 0 || plen[k]! <= 0) continue;
+    const a = rs[k]!, e = a + plen[k]!;
+    if (a < last) { rs0.push(a); re0.push(e); continue; }
+    last = a;
+    if (a <= to) { if (e > to) to = e; continue; }
+    if (to !== -Infinity) m.push([from, to]);
+    from = a; to = e;
+  }
+  if (to !== -Infinity) m.push([from, to]);
 }
 
 /**
@@ -307,6 +404,17 @@ export function tupleDir(p: Packet, t: Tuple): number {
   const d = addressDir(p, t);
   if (d !== 0 && t.proto !== 'any' && l4Proto(p) !== t.proto) return 0;
   return d;
+}
+
+/**
+ * addressDir for a list's FlowFields: the same test, kept apart so that each stays monomorphic
+ * (collectFlow's loop reads a million of these and, now and then, a packet object).
+ */
+function fieldsDir(p: FlowFields, t: Tuple): number {
+  const src = p.src, dst = p.dst;
+  if (src === t.src && dst === t.dst && eq(p.sport, t.sport) && eq(p.dport, t.dport)) return 1;
+  if (src === t.dst && dst === t.src && eq(p.dport, t.sport) && eq(p.sport, t.dport)) return -1;
+  return 0;
 }
 
 /** tupleDir by addresses and ports alone (the protocol not checked). */
@@ -446,13 +554,15 @@ export function collectFlow(side: Side, tuple: Tuple, known: InnerList | null = 
   const st: ConnState = { known: false, f: 0, r: 0 };
   // A list that offers its packets' numbers (a column store) is read without building each packet.
   const ff: FlowFields | null = packets.flowFieldsAt !== undefined ? newFlowFields() : null;
+  // Carriers are skipped by their outer-kind bits (outerAt without a string per record).
+  const bits = tm.bits, outerMask = RECORD_BITS.outerMask;
   for (let i = 0; i < side.recs.length; i++) {
     if (i === skipAt) { sj++; skipAt = nextSkip(); continue; }
-    if (outerAt(tm, i) !== null) continue;
+    if ((bits[i]! & outerMask) !== 0) continue;
     const j = perm === null ? i : perm[i]!;
     if (ff !== null && packets.flowFieldsAt!(j, ff)) {
       // What the lines below do for a TCP or UDP packet without ICMP or text numbering (see flowFieldsAt).
-      let d = addressDir(ff, tuple);
+      let d = fieldsDir(ff, tuple);
       if (d !== 0 && tuple.proto !== 'any' && (ff.tcp ? 'tcp' : 'udp') !== tuple.proto) d = 0;
       if (d === 0) continue;
       if (ff.tcp) {
@@ -465,22 +575,30 @@ export function collectFlow(side: Side, tuple: Tuple, known: InnerList | null = 
       continue;
     }
     // The packet straight from the list (what side.rec(i).p reads), without a record object per packet.
-    const p = packets.at(j)!;
-    let d = addressDir(p, tuple);
-    // Read once, and only for the flow's packets: packets may be views that build the object on every read.
-    let tcp = d !== 0 ? p.tcp : undefined;
-    if (d !== 0 && tuple.proto !== 'any' && l4ProtoOf(p, tcp) !== tuple.proto) d = 0;
-    // An ICMP error about the flow is the flow's answer too (a reject, an unreachable).
-    const icmp = p.icmp !== undefined;
-    const err = d === 0 && icmp && isIcmpErrorAbout(p, tuple);
-    if (err) { d = -1; tcp = p.tcp; }
-    if (d === 0) continue;
-    const isTcp = tcp !== undefined;
-    if (tcp !== undefined) tcpRel(p, tcp, st, d === 1);
-    fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p, tcp), err, icmp);
+    pushPacket(fc, i, packets.at(j)!, tuple, st);
   }
   fc.trim();
   return new InnerList(fc, null, fc.n);
+}
+
+/**
+ * collectFlow for a packet object (not offered as numbers): record `i` into `fc` when it belongs to
+ * `tuple`. A function of its own: the packets read this way have shapes of their own, and a shape
+ * the loop had not seen would throw its compiled code away.
+ */
+function pushPacket(fc: FlowCols, i: number, p: Packet, tuple: Tuple, st: ConnState): void {
+  let d = addressDir(p, tuple);
+  // Read once, and only for the flow's packets: packets may be views that build the object on every read.
+  let tcp = d !== 0 ? p.tcp : undefined;
+  if (d !== 0 && tuple.proto !== 'any' && l4ProtoOf(p, tcp) !== tuple.proto) d = 0;
+  // An ICMP error about the flow is the flow's answer too (a reject, an unreachable).
+  const icmp = p.icmp !== undefined;
+  const err = d === 0 && icmp && isIcmpErrorAbout(p, tuple);
+  if (err) { d = -1; tcp = p.tcp; }
+  if (d === 0) return;
+  const isTcp = tcp !== undefined;
+  if (tcp !== undefined) tcpRel(p, tcp, st, d === 1);
+  fc.push(i, d === 1, signature(p, isTcp, tcp), isTcp ? relSeqOut : -1, tcp?.len ?? p.udp?.len ?? 0, innerLength(p, tcp), err, icmp);
 }
 
 /** Members of `l` that are not ICMP packets. */
@@ -488,6 +606,18 @@ function countPlain(l: InnerList): number {
   let n = 0;
   for (let j = 0; j < l.length; j++) if ((l.fc.fl[l.pos(j)]! & ICMP_PKT) === 0) n++;
   return n;
+}
+
+/** A signature's two halves mixed into 32 bits. */
+function sigMix(sig: number): number {
+  const hi = Math.floor(sig / SIG_LO);
+  return ((sig - hi * SIG_LO) ^ Math.imul(hi | 0, 0x9e3779b1)) >>> 0;
+}
+
+/** A second 32-bit hash from sigMix's (for the signature filter's second bit). */
+function sigMix2(h: number): number {
+  const x = Math.imul(h ^ (h >>> 15), 0x2c1b3c6d);
+  return (x ^ (x >>> 12)) >>> 0;
 }
 
 /**
@@ -507,12 +637,13 @@ export class SigTable {
     this.mask = cap - 1;
   }
   private slot(sig: number): number {
-    const sigs = this.items.fc.sig, vals = this.vals;
-    // Signatures are hashes already (non-negative integers below 2^53): mix both halves.
-    let h = ((sig % SIG_LO) ^ Math.imul((sig / SIG_LO) | 0, 0x9e3779b1)) & this.mask;
+    const sigs = this.items.fc.sig, vals = this.vals, idx = this.items.idx;
+    // Signatures are hashes already (non-negative integers below 2^53): mix both halves (split by
+    // floor and multiply, exact for these values, where % would be a floating-point remainder).
+    let h = sigMix(sig) & this.mask;
     for (;;) {
       const v = vals[h]!;
-      if (v < 0 || sigs[this.items.pos(v)] === sig) return h;
+      if (v < 0 || sigs[idx === null ? v : idx[v]!] === sig) return h;
       h = (h + 1) & this.mask;
     }
   }
@@ -529,35 +660,88 @@ export class SigTable {
   }
 }
 
-/** Signature index over a subset, for repeated lookups in time order (one table entry per signature). */
+/** Sets the two filter bits (mask `m`) of the signatures of members 0..n-1 (`idx`: their flow positions, null: the same). */
+function fillSeen(seen: Int32Array, m: number, sigs: Float64Array, idx: Int32Array | null, n: number): void {
+  for (let i = 0; i < n; i++) {
+    const h = sigMix(sigs[idx === null ? i : idx[i]!]!), a = h & m, b = sigMix2(h) & m;
+    seen[a >>> 5] |= 1 << (a & 31);
+    seen[b >>> 5] |= 1 << (b & 31);
+  }
+}
+
+/** Chains members 0..nxt.length-1 by signature: `head` gets each signature's first, nxt[i] the next one after i (-1: none). */
+function chainUp(head: SigTable, nxt: Int32Array, sigs: Float64Array, idx: Int32Array | null): void {
+  for (let i = nxt.length - 1; i >= 0; i--) nxt[i] = head.replace(sigs[idx === null ? i : idx[i]!]!, i);
+}
+
+/** Members indexed at first: the lookups follow a flow's first packets (lineage is capped), so most never look further. */
+const SIG_PREFIX = 4096;
+
+/**
+ * Signature index over a subset, for repeated lookups in time order (one table entry per signature).
+ * Built over the first members only, and over twice as many each time a lookup must look past them:
+ * a bulk flow's chains end within its first packets, and a table over all of its hundreds of
+ * thousands of members would be built for nothing. A bit filter over every member's signature says
+ * when no later member can have a signature, so a signature that is not there costs no extension.
+ */
 export class SigIndex {
   private head: SigTable;
   private nxt: Int32Array;
   private taken: Uint8Array;
+  /** Members indexed: positions 0..built-1. */
+  private built = 0;
+  /** Two bits per member's signature (null: every member indexed from the start). */
+  private readonly seen: Int32Array | null = null;
+  private readonly seenMask: number = 0;
   constructor(private readonly items: InnerList) {
     const n = items.length;
-    this.head = new SigTable(n, items);
-    this.nxt = new Int32Array(n);
     this.taken = new Uint8Array(n);
-    const sigs = items.fc.sig;
-    for (let i = n - 1; i >= 0; i--) this.nxt[i] = this.head.replace(sigs[items.pos(i)]!, i);
+    if (n > SIG_PREFIX) {
+      // 16 bits a member: two hashes leave about one absent signature in 70 looking present.
+      let cap = 32;
+      while (cap < n * 16) cap *= 2;
+      const seen = new Int32Array(cap >>> 5), m = cap - 1;
+      fillSeen(seen, m, items.fc.sig, items.idx, n);
+      this.seen = seen; this.seenMask = m;
+    }
+    this.head = new SigTable(0, items); this.nxt = new Int32Array(0);
+    this.index(Math.min(n, SIG_PREFIX));
+  }
+  /** Indexes members 0..upTo-1 (anew: the chains keep the member order whatever was indexed before). */
+  private index(upTo: number): void {
+    const items = this.items;
+    this.head = new SigTable(upTo, items);
+    const nxt = this.nxt = new Int32Array(upTo);
+    chainUp(this.head, nxt, items.fc.sig, items.idx);
+    this.built = upTo;
+  }
+  /** Whether a member might have signature `sig` (false: none has). */
+  private mayHave(sig: number): boolean {
+    const seen = this.seen;
+    if (seen === null) return true;
+    const h = sigMix(sig), a = h & this.seenMask, b = sigMix2(h) & this.seenMask;
+    return (seen[a >>> 5]! & (1 << (a & 31))) !== 0 && (seen[b >>> 5]! & (1 << (b & 31))) !== 0;
   }
   /** First not-yet-taken item with this signature at or after `t` (times already on one clock). */
   take(sig: number, t: number, tBefore = Infinity, mark = true, tol = 0): Inner | null {
-    let i = this.head.get(sig);
-    // Skip the taken prefix for good, so long runs of one signature stay cheap.
-    while (i >= 0 && this.taken[i] === 1) i = this.nxt[i]!;
-    if (i >= 0) this.head.set(sig, i);
-    for (; i >= 0; i = this.nxt[i]!) {
-      if (this.taken[i] === 1) continue;
-      const x = this.items.at(i)!;
-      const tc = x.tc;
-      if (tc < t - tol) continue;
-      if (tc > tBefore) return null;
-      if (mark) { this.taken[i] = 1; x.used = true; }
-      return x;
+    for (;;) {
+      let i = this.head.get(sig);
+      // Skip the taken prefix for good, so long runs of one signature stay cheap.
+      while (i >= 0 && this.taken[i] === 1) i = this.nxt[i]!;
+      if (i >= 0) this.head.set(sig, i);
+      for (; i >= 0; i = this.nxt[i]!) {
+        if (this.taken[i] === 1) continue;
+        const x = this.items.at(i)!;
+        const tc = x.tc;
+        if (tc < t - tol) continue;
+        if (tc > tBefore) return null;
+        if (mark) { this.taken[i] = 1; x.used = true; }
+        return x;
+      }
+      // None among the indexed members: the answer, unless a later member may have the signature.
+      if (this.built >= this.items.length || !this.mayHave(sig)) return null;
+      this.index(Math.min(this.items.length, this.built * 2));
     }
-    return null;
   }
   /** Whether items[i] was taken. */
   isTaken(i: number): boolean { return this.taken[i] === 1; }

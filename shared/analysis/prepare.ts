@@ -28,17 +28,30 @@ const kindCode = (k: IfaceKind): number => (k === 'lan' ? 0 : k === 'wan' ? 1 : 
 const outerCode = (o: OuterKind | null): number => (o === null ? 0 : o === 'wg' ? 1 : o === 'esp' ? 2 : 3);
 const dirCode = (d: 'in' | 'out' | null): number => (d === null ? 0 : d === 'in' ? 1 : 2);
 
+/**
+ * Where record i's packed field (`tm.bits`) keeps its interface kind (bits 0-1, KINDS), outer kind
+ * (2-3, OUTERS), WireGuard message type (4-6) and direction (7-8, DIRS). Loops over a million
+ * records test these bits directly, without a call or a string per record; the readers below use them too.
+ */
+export const RECORD_BITS = {
+  kindMask: 3, tunnel: 2,
+  outerShift: 2, outerMask: 3 << 2, wg: 1 << 2, esp: 2 << 2,
+  wgShift: 4, wgTypeMask: 7 << 4,
+  dirShift: 7, dirMask: 3 << 7, dIn: 1 << 7, dOut: 2 << 7,
+} as const;
+const RB = RECORD_BITS;
+
 // Readers of record i's packed field in `tm.bits` for loops that skip the record object.
 /** Outer kind of record i (see OuterKind), null for inner traffic. */
-export const outerAt = (tm: Times, i: number): OuterKind | null => OUTERS[(tm.bits[i]! >> 2) & 3]!;
+export const outerAt = (tm: Times, i: number): OuterKind | null => OUTERS[(tm.bits[i]! & RB.outerMask) >> RB.outerShift]!;
 /** WireGuard message type of record i, 0 when not WireGuard. */
-export const wgTypeAt = (tm: Times, i: number): number => (tm.bits[i]! >> 4) & 7;
+export const wgTypeAt = (tm: Times, i: number): number => (tm.bits[i]! & RB.wgTypeMask) >> RB.wgShift;
 /** Direction of record i. */
-export const dirAt = (tm: Times, i: number): 'in' | 'out' | null => DIRS[(tm.bits[i]! >> 7) & 3]!;
+export const dirAt = (tm: Times, i: number): 'in' | 'out' | null => DIRS[(tm.bits[i]! & RB.dirMask) >> RB.dirShift]!;
 /** Sets the direction of record i (what Rec's `dir` setter does, without a record). */
-export const setDirAt = (tm: Times, i: number, d: 'in' | 'out' | null): void => { tm.bits[i] = (tm.bits[i]! & ~0x180) | (dirCode(d) << 7); };
+export const setDirAt = (tm: Times, i: number, d: 'in' | 'out' | null): void => { tm.bits[i] = (tm.bits[i]! & ~RB.dirMask) | (dirCode(d) << RB.dirShift); };
 /** Kind of record i's interface. */
-export const kindAt = (tm: Times, i: number): IfaceKind => KINDS[tm.bits[i]! & 3]!;
+export const kindAt = (tm: Times, i: number): IfaceKind => KINDS[tm.bits[i]! & RB.kindMask]!;
 
 /**
  * One packet with what the engine derives from it, read from its side's arrays (`tm`, which each
@@ -165,6 +178,18 @@ const timeChunk = (n: number): TimeChunk => {
 function readTimes(packets: PacketList, from: number, to: number, c: TimeChunk): void {
   if (packets.readTimes !== undefined) { packets.readTimes(from, to, c.sec, c.nsec, c.ifc); return; }
   for (let i = from; i < to; i++) { const p = packets.at(i)!; c.sec[i - from] = p.tsSec; c.nsec[i - from] = p.tsNsec; c.ifc[i - from] = p.ifaceId; }
+}
+
+/** Every packet's interface id in the file (readTimes's), for merging by interface. */
+function fileIfaces(packets: PacketList, c: TimeChunk): Int32Array {
+  const n = packets.length;
+  const out = new Int32Array(n);
+  for (let c0 = 0; c0 < n; c0 += TIME_CHUNK) {
+    const c1 = Math.min(n, c0 + TIME_CHUNK);
+    readTimes(packets, c0, c1, c);
+    out.set(c.ifc.subarray(0, c1 - c0), c0);
+  }
+  return out;
 }
 
 /** Arrays for chunks of up to n packets read by PacketList.readRows. */
@@ -488,12 +513,13 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
   const fwlog: number[] = [];
   let prevT = -Infinity;
   let hasDirInfo = false;
-  const ifc = new Int32Array(n);
-  // Interfaces by key, counted in this same pass: each packet's interface as an index (file order).
+  // Interfaces by key, counted in this same pass: each packet's interface as an index (file order),
+  // 16 bits until there are more interfaces than that (a file's interface ids are read again only
+  // where they are needed, to merge an out-of-order file: fewer fresh pages on every load).
   type IfStat = { key: string; name: string; kind: IfaceKind; count: number; outer: number; linktype: number; hatype: number | undefined };
   const ifById: IfStat[] = [];
   const ifIds = new Map<string, number>();
-  let ifId = new Int32Array(n);
+  let ifId: Uint16Array | Int32Array = new Uint16Array(n);
   // The last two interfaces seen (`tcpdump -i any` alternates between a carrier's and its inner packet's):
   // the name, or for unnamed ones the file's interface id and the SLL2 ifindex, and the index in ifById.
   let keyA = '', idA = -1, idxA: number | undefined = -1, lastA = -1;
@@ -509,7 +535,6 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
     for (let j = c0; j < c1; j++) {
       const tj = (c.sec[j - c0]! - baseSec) + c.nsec[j - c0]! * 1e-9;
       t[j] = tj;
-      ifc[j] = c.ifc[j - c0]!;
       if (tj < prevT) sorted = false;
       prevT = tj;
     }
@@ -547,7 +572,7 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
         else if (lastB >= 0 && iface === keyB) { id = lastB; keyB = keyA; idB = idA; idxB = idxA; lastB = lastA; keyA = iface; idA = -1; idxA = -1; lastA = id; }
         else id = -1;
       } else {
-        const fid = ifc[j]!;
+        const fid = c.ifc[x]!;
         let fx: number | undefined;
         if (held) { const v = rows.ifindex[x]!; fx = v >= 0 ? v : undefined; } else fx = p.ifindex;
         if (lastA >= 0 && keyA === '' && fid === idA && fx === idxA) id = lastA;
@@ -559,6 +584,7 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
         let known = ifIds.get(k);
         if (known === undefined) {
           known = ifById.length; ifIds.set(k, known);
+          if (known > 0xffff && ifId instanceof Uint16Array) { const w = new Int32Array(n); w.set(ifId); ifId = w; }
           ifById.push({ key: k, name: ifaceNameOf(p), kind: 'lan', count: 0, outer: 0, linktype: p.linktype, hatype: p.hatype });
         }
         id = known;
@@ -582,7 +608,7 @@ export function prepareCapture(packets: PacketList, st: CaptureStats, otherPorts
   // Multi-interface pcapng files are not in time order (each interface is, though): merge.
   // Firewall-log copies leave the record list here (they are kept aside in `fwlog`).
   if (!sorted || fwlog.length > 0) {
-    perm = timeOrder(t, ifc);
+    perm = timeOrder(t, fileIfaces(packets, c));
     if (fwlog.length > 0) {
       const drop = new Uint8Array(n);
       for (const j of fwlog) drop[j] = 1;

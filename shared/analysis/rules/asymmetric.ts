@@ -1,7 +1,7 @@
 // Replies that come back by another interface than the request left (rp_filter, stateful firewalls).
 
 import { cmd, proseData } from '../../util/shell.ts';
-import { dirAt, ifaceNameOf, kindAt } from '../prepare.ts';
+import { ifaceNameOf } from '../prepare.ts';
 import { code, ev } from '../facts.ts';
 import type { Finding } from '../types.ts';
 import { registerRule } from './registry.ts';
@@ -14,7 +14,10 @@ registerRule({
     const b5 = f.L('B5')!;
     // On the flow's columns, B5's interface read once (a bulk flow's replies are tens of thousands).
     const k5 = b5.r.ifKey, B = f.B;
-    const odd = f.fB2.filterAt((fwd, i) => !fwd && dirAt(B.tm, i) !== 'out' && kindAt(B.tm, i) !== 'tunnel' && B.rec(i).ifKey !== k5);
+    // Replies off the tunnel interface not leaving B: without a hub that is bLanIn (analyze's split), so
+    // only its members are read, else fB2's.
+    const from = f.hub ? f.fB2.ways(false, 'out', false).rev : f.bLanIn;
+    const odd = from.filterAt((_, i) => B.rec(i).ifKey !== k5);
     if (odd.length === 0) return [];
     const first = odd.at(0)!;
     const fatal = f.L('B7') === undefined && first.rec.is(f.L('B6')?.r);
