@@ -4,12 +4,12 @@
 //  1. read + decode: a generated pcap of >= 500 000 real frames (taken from the tcpdump corpus,
 //     replayed with increasing timestamps): `bin/tandem inspect` vs `tcpdump -nr` vs `tshark -r`.
 //  2. analyze: two >= 500 000-packet lab captures (TANDEM_BENCH_A / TANDEM_BENCH_B, or the lab's
-//     bulk run in /tmp/tandem-lab/bulk): `bin/tandem analyze` (both captures decoded at once in two
-//     worker threads, and TANDEM_THREADS=1: one after the other on one thread) vs tcpdump and tshark
+//     bulk run in /tmp/tandem-lab/bulk): `bin/tandem analyze` (both captures decoded at once, one on
+//     the main thread and one in a worker, and TANDEM_THREADS=1: one after the other on one thread) vs tcpdump and tshark
 //     reading both; wall time as a ratio of tcpdump's, peak RSS, and peak bytes per packet. Each
 //     analyze run also prints its stages (TANDEM_TIMING=1: load, analysis, summaries, with the peak
-//     so far), and the load with workers (each also prepares its capture for the analysis) beside
-//     the slower worker's own time.
+//     so far), and the load on two threads (each also prepares its capture for the analysis) beside
+//     the slower thread's own time.
 //
 // `node scripts/bench.mjs [--only 1|2] [--runs N]`: one section only; section 2 N times in a row,
 // each row's figures printed per run and as min / median / max.
@@ -142,7 +142,7 @@ function section2() {
     if (RUNS > 1) console.log(`  run ${k + 1} (load average ${loadavg()[0].toFixed(2)} on ${cores} cores)`);
     // Same run, back to back: the ratios compare tools under the same load.
     const td = measure('tcpdump -nr A; tcpdump -nr B', `tcpdump -nr ${A}; tcpdump -nr ${B}`);
-    const an = measure('tandem analyze A B (workers)', analyzeCmd, { TANDEM_THREADS: '', TANDEM_TIMING: '1' });
+    const an = measure('tandem analyze A B (2 threads)', analyzeCmd, { TANDEM_THREADS: '', TANDEM_TIMING: '1' });
     const one = measure('tandem analyze A B (1 thread)', analyzeCmd, { TANDEM_THREADS: '1', TANDEM_TIMING: '1' });
     const ts = have('tshark') ? measure('tshark -r A; tshark -r B', `tshark -n -r ${A}; tshark -n -r ${B}`) : null;
     console.log(row2(td, pk));
@@ -151,10 +151,10 @@ function section2() {
     console.log(row2(one, pk, td));
     if (one.timing) console.log(`    stages: ${one.timing}`);
     const ld = loadTimes(an);
-    // Two workers at best take as long as the slower one alone (each worker's own times are in the stage line).
-    if (ld) console.log(`  load and preparation with workers ${ld.wall.toFixed(2)} s = ${(ld.wall / ld.larger).toFixed(2)}× the slower worker's own time (${ld.larger.toFixed(2)} s); load on one thread ${loadTimes(one)?.wall.toFixed(2) ?? '?'} s`);
+    // Two threads at best take as long as the slower one alone (each one's own times are in the stage line).
+    if (ld) console.log(`  load and preparation on two threads ${ld.wall.toFixed(2)} s = ${(ld.wall / ld.larger).toFixed(2)}× the slower thread's own time (${ld.larger.toFixed(2)} s); load on one thread ${loadTimes(one)?.wall.toFixed(2) ?? '?'} s`);
     if (ts) console.log(row2(ts, pk, td));
-    if (an.ok && one.ok) console.log(`  two workers vs one thread: ${(one.wall / an.wall).toFixed(2)}× faster wall, ${(an.cpu / one.cpu).toFixed(2)}× the CPU time, ${(an.rssMiB / one.rssMiB).toFixed(2)}× the peak`);
+    if (an.ok && one.ok) console.log(`  two threads vs one: ${(one.wall / an.wall).toFixed(2)}× faster wall, ${(an.cpu / one.cpu).toFixed(2)}× the CPU time, ${(an.rssMiB / one.rssMiB).toFixed(2)}× the peak`);
     runs.push({ td, an, one, ts });
   }
   if (RUNS > 1) {
@@ -166,28 +166,28 @@ function section2() {
     console.log(`  spread over ${RUNS} runs`);
     const ok = (r) => r !== null && r.ok;
     spread('tcpdump both, wall', runs.map((r) => (ok(r.td) ? r.td.wall : NaN)), ' s');
-    spread('analyze (workers), wall', runs.map((r) => (ok(r.an) ? r.an.wall : NaN)), ' s');
+    spread('analyze (2 threads), wall', runs.map((r) => (ok(r.an) ? r.an.wall : NaN)), ' s');
     spread('analyze (1 thread), wall', runs.map((r) => (ok(r.one) ? r.one.wall : NaN)), ' s');
-    spread('analyze (workers) / tcpdump wall (target ≤ 0.15)', runs.map((r) => (ok(r.an) && ok(r.td) ? r.an.wall / r.td.wall : NaN)), '×');
+    spread('analyze (2 threads) / tcpdump wall (target ≤ 0.15)', runs.map((r) => (ok(r.an) && ok(r.td) ? r.an.wall / r.td.wall : NaN)), '×');
     spread('analyze (1 thread) / tcpdump wall', runs.map((r) => (ok(r.one) && ok(r.td) ? r.one.wall / r.td.wall : NaN)), '×');
     // CPU seconds barely move with the machine's load, where wall time does: the steadier comparison on a shared machine.
     spread('tcpdump both, CPU', runs.map((r) => (ok(r.td) ? r.td.cpu : NaN)), ' s');
-    spread('analyze (workers), CPU', runs.map((r) => (ok(r.an) ? r.an.cpu : NaN)), ' s');
+    spread('analyze (2 threads), CPU', runs.map((r) => (ok(r.an) ? r.an.cpu : NaN)), ' s');
     spread('analyze (1 thread), CPU', runs.map((r) => (ok(r.one) ? r.one.cpu : NaN)), ' s');
-    spread('analyze (workers) / tcpdump CPU', runs.map((r) => (ok(r.an) && ok(r.td) ? r.an.cpu / r.td.cpu : NaN)), '×');
-    spread('analyze (workers) peak (target ≤ 256 MiB)', runs.map((r) => (ok(r.an) ? r.an.rssMiB : NaN)), ' MiB', 0);
-    spread('analyze (workers) peak per packet (≤ 200 B)', runs.map((r) => (ok(r.an) ? (r.an.rssMiB * 2 ** 20) / pk : NaN)), ' B', 0);
+    spread('analyze (2 threads) / tcpdump CPU', runs.map((r) => (ok(r.an) && ok(r.td) ? r.an.cpu / r.td.cpu : NaN)), '×');
+    spread('analyze (2 threads) peak (target ≤ 256 MiB)', runs.map((r) => (ok(r.an) ? r.an.rssMiB : NaN)), ' MiB', 0);
+    spread('analyze (2 threads) peak per packet (≤ 200 B)', runs.map((r) => (ok(r.an) ? (r.an.rssMiB * 2 ** 20) / pk : NaN)), ' B', 0);
     spread('analyze (1 thread) peak', runs.map((r) => (ok(r.one) ? r.one.rssMiB : NaN)), ' MiB', 0);
-    spread('load and preparation with workers, wall', runs.map((r) => loadTimes(r.an)?.wall ?? NaN), ' s');
-    spread('load with workers / the slower worker alone', runs.map((r) => { const l = loadTimes(r.an); return l ? l.wall / l.larger : NaN; }), '×');
+    spread('load and preparation on two threads, wall', runs.map((r) => loadTimes(r.an)?.wall ?? NaN), ' s');
+    spread('load on two threads / the slower thread alone', runs.map((r) => { const l = loadTimes(r.an); return l ? l.wall / l.larger : NaN; }), '×');
     spread('load on one thread, wall', runs.map((r) => loadTimes(r.one)?.wall ?? NaN), ' s');
-    spread('peak at the end of the load (workers)', runs.map((r) => loadTimes(r.an)?.peak ?? NaN), ' MiB', 0);
+    spread('peak at the end of the load (2 threads)', runs.map((r) => loadTimes(r.an)?.peak ?? NaN), ' MiB', 0);
   }
 }
 
 /**
  * From a TANDEM_TIMING line: the load's wall time, the longer of the two captures' own times (load,
- * plus preparation where the workers prepared: it includes the wait for the other's ports), and the
+ * plus preparation where two threads prepared: it includes the wait for the other's ports), and the
  * peak RSS when it ended.
  */
 function loadTimes(r) {

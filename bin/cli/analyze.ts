@@ -36,14 +36,14 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   // engine never reads it); the frames the output shows get theirs in a second, cheap pass.
   // Text captures: the lines the reader skipped, per capture as given (reported on stderr and in --json).
   const skippedBy: { A?: SkippedLines; B?: SkippedLines } = {};
-  // Both captures are read and decoded at once, each in its own worker thread where there are the cores for it.
+  // Both captures are read and decoded at once, one on this thread and one in a worker, where there are the cores for it.
   const timing = process.env.TANDEM_TIMING ? new StageTimes() : null;
   const threads = loadThreads([fa, fb]);
   // This thread's young generation stays at the size it has (1 MiB semi-spaces at first): what the
   // load and the analysis keep is in typed arrays, and V8 growing the semi-spaces to 16 MiB cost
-  // the bulk pair's peak 25 MiB (workers) to 45 MiB (one thread). Measured: with workers, set
-  // after the load (set before, the peak stayed where it was); decoding here, set before it
-  // (~0.4 s more CPU on 1.8 M packets).
+  // the bulk pair's peak 25 MiB (two threads) to 45 MiB (one thread). Measured: with a worker
+  // reading the other capture, set after the load (set before, the peak stayed where it was, for
+  // ~0.1 s more CPU); reading both here, set before it (~0.4 s more CPU on 1.8 M packets).
   const keepYoung = (): void => setFlagsFromString('--semi-space-growth-factor=1');
   if (threads < 2) keepYoung();
   const loaded = await loadFiles([
@@ -52,7 +52,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   ], threads);
   const secs = (ms: number | undefined): string => `${((ms ?? 0) / 1e3).toFixed(2)} s`;
   const prepTimes = loaded[0]!.prepMs !== undefined ? `; prepared: A ${secs(loaded[0]!.prepMs)}, B ${secs(loaded[1]!.prepMs)}` : '';
-  timing?.mark(`load (${threads < 2 ? 'this thread' : 'workers'}: A ${secs(loaded[0]!.loadMs)}, B ${secs(loaded[1]!.loadMs)}${prepTimes})`);
+  timing?.mark(`load (${threads < 2 ? 'this thread' : 'this thread and a worker'}: A ${secs(loaded[0]!.loadMs)}, B ${secs(loaded[1]!.loadMs)}${prepTimes})`);
   keepYoung();
   const take = (file: string, r: LoadedFile, linkNames: Map<number, string> | undefined, given: 'A' | 'B'): LoadedCapture => {
     const fatal = r.summary.problems.find((p) => p.fatal);
@@ -79,7 +79,7 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return 1;
   }
   const evidence = loadEvidence(evidenceFiles);
-  // The workers' preparations travel with their captures (with the roles swapped too).
+  // The preparations made beside the load travel with their captures (with the roles swapped too).
   const withPrep = (c: LoadedCapture, r: LoadedFile): LoadedCapture & CaptureInput => (r.prepared !== undefined ? { ...c, prepared: r.prepared } : c);
   const result = analyze(withPrep(a, loaded[0]!), withPrep(b, loaded[1]!), { flow, ...(flags['keep-order'] === true ? { keepGivenRoles: true } : {}), ...(evidence ? { evidence } : {}) });
   if (result.captures.A.role_swapped === true) {

@@ -6,7 +6,7 @@ import { UsageError } from './io.ts';
 import { loadHere, packFrames, WORKER_CHUNK_BYTES, type DecodeReply, type DecodeRequest, type PortsMessage } from './parallel-load.ts';
 import { captureStats, prepareCapture, type PreparedCapture } from '../../shared/analysis/prepare.ts';
 
-/** The analysis's per-capture preparation, here beside the other worker's: it needs that capture's WireGuard ports, asked for through the main thread. */
+/** The analysis's per-capture preparation, here beside the main thread's: it needs that capture's WireGuard ports, asked for through the main thread. */
 async function prepare(r: Awaited<ReturnType<typeof loadHere>>): Promise<PreparedCapture> {
   const stats = captureStats(r.packets);
   const other = new Promise<number[]>((resolve) => parentPort!.once('message', resolve));

@@ -1,7 +1,8 @@
-// Loads the captures `tandem analyze` compares: each in its own worker thread when the machine has
-// a core for each (the columns come back by transfer, nothing copied), or one after the other on
-// this thread on a one-core machine, for small inputs (a worker costs more to start than they take
-// to read) and with TANDEM_THREADS=1. Both paths run the same shared loadCompact.
+// Loads the captures `tandem analyze` compares: one on this thread and the other in a worker thread
+// when the machine has a core for each (the worker's columns come back by transfer, nothing copied),
+// or one after the other on this thread on a one-core machine, for small inputs (a worker costs
+// more to start than they take to read) and with TANDEM_THREADS=1. Both paths run the same shared
+// loadCompact.
 import { availableParallelism } from 'node:os';
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
@@ -10,7 +11,7 @@ import { loadCompact, type LoadSummary } from '../../shared/ingest/load-capture.
 import { PacketStore, type PacketStoreImage } from '../../shared/ingest/packet-store.ts';
 import type { CaptureInterface } from '../../shared/capture-file/types.ts';
 import type { RecyclingSource } from '../../shared/capture-file/reader.ts';
-import type { PreparedCapture } from '../../shared/analysis/prepare.ts';
+import { captureStats, prepareCapture, type PreparedCapture } from '../../shared/analysis/prepare.ts';
 import { mustBeFile, UsageError } from './io.ts';
 
 export interface DecodeRequest {
@@ -20,13 +21,13 @@ export interface DecodeRequest {
   maxInflatedBytes?: number;
   maxInflateRatio?: number;
   /**
-   * Also prepare the capture for the analysis (loadFiles, two captures on workers): the worker
+   * Also prepare the capture for the analysis (loadFiles, two captures on two threads): the worker
    * posts its WireGuard ports (PortsMessage), waits for the other capture's, then prepares.
    */
   prepare?: boolean;
 }
 
-/** A worker's capture is read; these are its WireGuard ports (the other worker needs them to prepare its own). */
+/** A worker's capture is read; these are its WireGuard ports (the other side needs them to prepare its own). */
 export interface PortsMessage { ports: number[] }
 
 /** Raw frames packed back to back: frame i is bytes[ends[i-1] .. ends[i]). */
@@ -68,12 +69,13 @@ export function unpackFrames(p: PackedFrames): Uint8Array[] {
   return out;
 }
 
-/** Below this much input in all, one thread reads it sooner than two workers start. */
+/** Below this much input in all, one thread reads it sooner than a worker starts. */
 const WORKER_MIN_BYTES = 8 << 20;
 
 /**
- * Threads to load with: TANDEM_THREADS when set (1 forces this thread, 2 or more forces workers),
- * else one worker per capture when there are cores for them and enough bytes to be worth it.
+ * Threads to load with: TANDEM_THREADS when set (1 forces this thread alone, 2 or more a worker for
+ * each capture but one), else one per capture when there are cores for them and enough bytes to be
+ * worth it.
  */
 export function loadThreads(files: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const forced = Number.parseInt(env.TANDEM_THREADS ?? '', 10);
@@ -194,29 +196,54 @@ export async function loadHere(req: DecodeRequest, chunkBytes = WORKER_CHUNK_BYT
 }
 
 /**
- * Every capture read and decoded, in the order given. With `threads` ≥ 2 each goes to its own
- * worker; when one fails the others are stopped and the first failure is thrown (a UsageError
- * stays one, so the message is the one the single-thread path gives).
+ * Every capture read and decoded, in the order given. With `threads` ≥ 2 capture `here` (by default
+ * the largest) is read on this thread and each other one in a worker of its own: this thread would
+ * otherwise sit idle through the load, and one isolate fewer is ~10 MiB less at the peak. When one
+ * fails the others are stopped and the failure is thrown (a UsageError stays one, so the message is
+ * the one the single-thread path gives).
  */
-export async function loadFiles(reqs: DecodeRequest[], threads: number): Promise<LoadedFile[]> {
+export async function loadFiles(reqs: DecodeRequest[], threads: number, here = largest(reqs)): Promise<LoadedFile[]> {
   // A bundle built before the worker had its own entry: read on this thread rather than fail.
-  const here = import.meta.url;
-  const noWorker = !/\.[cm]?ts$/.test(here) && !existsSync(new URL('./decode-worker.mjs', here));
+  const url = import.meta.url;
+  const noWorker = !/\.[cm]?ts$/.test(url) && !existsSync(new URL('./decode-worker.mjs', url));
   if (threads < 2 || reqs.length < 2 || noWorker) return Promise.all(reqs.map((r) => loadHere(r)));
+  // A missing file is refused at once, as on one thread, not after the other capture is read.
+  for (const r of reqs) mustBeFile(r.file);
   const started = new Set<Worker>();
-  // Two captures to prepare: each worker's ports go to the other once both have read their capture.
+  // Two captures to prepare: each side's WireGuard ports go to the other once both have read their capture.
   const pairing = reqs.length === 2 && reqs.every((r) => r.prepare === true);
-  const ports = new Map<Worker, number[]>();
-  const onPorts = (w: Worker, m: PortsMessage): void => {
-    ports.set(w, m.ports);
-    if (!pairing || ports.size < 2) return;
-    const [[w0, p0], [w1, p1]] = [...ports];
-    w0!.postMessage(p1); w1!.postMessage(p0);
-  };
+  let theirPorts: (m: { w: Worker; ports: number[] }) => void = () => {};
+  const portsCame = new Promise<{ w: Worker; ports: number[] }>((resolve) => { theirPorts = resolve; });
+  const far = reqs.map((r, i) => (i === here ? null : inWorker(pairing ? r : { ...r, prepare: false }, started, (w, m) => theirPorts({ w, ports: m.ports }))));
+  // Settled here or by the first to fail: a worker's failure while this thread reads is not left unhandled.
+  const farDone = Promise.all(far);
+  farDone.catch(() => {});
   try {
-    return await Promise.all(reqs.map((r) => inWorker(pairing ? r : { ...r, prepare: false }, started, onPorts)));
+    const r = await loadHere(reqs[here]!);
+    let own: LoadedFile = r;
+    if (pairing) {
+      const t0 = performance.now();
+      const stats = captureStats(r.packets);
+      // A worker that fails before its ports come ends the wait with its error.
+      const other = await Promise.race([portsCame, farDone.then(() => { throw new Error('a worker finished without its WireGuard ports'); })]);
+      other.w.postMessage([...stats.ports]);
+      own = { ...r, prepared: prepareCapture(r.packets, stats, new Set(other.ports)), prepMs: performance.now() - t0 };
+    }
+    const done = await farDone;
+    return done.map((x, i) => (i === here ? own : x!));
   } finally {
     // Gone before the caller goes on: a worker's heap would otherwise still be resident while the analysis builds its own.
     await Promise.all([...started].map((w) => w.terminate()));
   }
+}
+
+/** Index of the largest file (the first of equals; unreadable ones count as empty): read on this thread, which starts at once where a worker takes a while. */
+function largest(reqs: readonly DecodeRequest[]): number {
+  let best = 0, bestSize = -1;
+  reqs.forEach((r, i) => {
+    let size = 0;
+    try { size = statSync(r.file).size; } catch { /* readChunks reports it */ }
+    if (size > bestSize) { best = i; bestSize = size; }
+  });
+  return best;
 }

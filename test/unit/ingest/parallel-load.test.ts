@@ -133,15 +133,17 @@ test('exports that need the raw frames (annotated pcapng, per host) come out byt
   } finally { rmSync(tmp, { recursive: true, force: true }); }
 });
 
-test('loadFiles: packets, interfaces and kept frame bytes arrive intact from the workers', { skip: scenarios.length === 0 ? `no lab captures in ${LAB}` : false }, async () => {
+test('loadFiles: packets, interfaces and kept frame bytes arrive intact from the worker', { skip: scenarios.length === 0 ? `no lab captures in ${LAB}` : false }, async () => {
   const d = join(LAB, 'healthy');
   const reqs = [
     { file: join(d, 'A.pcapng'), keepBytes: true },
     { file: join(d, 'B-any.pcap'), keepBytes: true, linkNames: new Map([[1, 'lo'], [2, 'eth0']]) },
   ];
-  const [w1, w2] = await loadFiles(reqs, 2);
   const [s1, s2] = await loadFiles(reqs, 1);
-  for (const [w, s] of [[w1!, s1!], [w2!, s2!]] as const) {
+  // Each capture once through the worker and once on this thread.
+  const [w1, h2] = await loadFiles(reqs, 2, 1);
+  const [h1, w2] = await loadFiles(reqs, 2, 0);
+  for (const [w, s] of [[w1!, s1!], [w2!, s2!], [h1!, s1!], [h2!, s2!]] as const) {
     assert.equal(w.packets.length, s.packets.length);
     for (let i = 0; i < s.packets.length; i++) assert.deepStrictEqual(toPlainPacket(w.packets.at(i)!), toPlainPacket(s.packets.at(i)!));
     assert.deepStrictEqual(w.interfaces, s.interfaces);
@@ -178,7 +180,7 @@ function renumberUdpPorts(pcap: Buffer, map: Map<number, number>): Buffer {
   return out;
 }
 
-test('the workers prepare each capture with the other capture\'s WireGuard ports, as the analysis would on its own thread, and it takes them', { skip: scenarios.length === 0 ? `no lab captures in ${LAB}` : false }, async () => {
+test('the two threads prepare each capture with the other capture\'s WireGuard ports, as the analysis would on one thread, and it takes them', { skip: scenarios.length === 0 ? `no lab captures in ${LAB}` : false }, async () => {
   let pairs = 0;
   const tmp = mkdtempSync(join(tmpdir(), 'tandem-prep-'));
   // The lab's hosts see the same WireGuard ports; behind a NAT each sees its own: then a worker
@@ -192,15 +194,17 @@ test('the workers prepare each capture with the other capture\'s WireGuard ports
     }
   }
   try {
-    for (const [sc, fa, fb] of cases) {
-      const [wa, wb] = await loadFiles([{ file: fa, keepBytes: false, prepare: true }, { file: fb, keepBytes: false, prepare: true }], 2);
-      assert.ok(wa!.prepared !== undefined && wb!.prepared !== undefined, `${sc}/${fa}: prepared on the workers`);
+    // Either capture may be the one read on this thread (by default the larger): the NAT case both ways, the others in turn.
+    const runs = [...cases.map((c, k) => [c, k % 2] as const), [cases[0]!, 1] as const];
+    for (const [[sc, fa, fb], here] of runs) {
+      const [wa, wb] = await loadFiles([{ file: fa, keepBytes: false, prepare: true }, { file: fb, keepBytes: false, prepare: true }], 2, here);
+      assert.ok(wa!.prepared !== undefined && wb!.prepared !== undefined, `${sc}/${fa}: prepared beside the load`);
       const a: CaptureInput = { name: fa, packets: wa!.packets, interfaces: wa!.interfaces };
       const b: CaptureInput = { name: fb, packets: wb!.packets, interfaces: wb!.interfaces };
       // Each got the other's ports, not its own: the same preparation this thread makes.
       const [ha, hb] = preparePair(a, b);
-      assert.deepStrictEqual(wa!.prepared, ha, `${sc}/${fa}: A prepared the same on its worker`);
-      assert.deepStrictEqual(wb!.prepared, hb, `${sc}/${fb}: B prepared the same on its worker`);
+      assert.deepStrictEqual(wa!.prepared, ha, `${sc}/${fa} (here ${here}): A prepared the same on its thread`);
+      assert.deepStrictEqual(wb!.prepared, hb, `${sc}/${fb} (here ${here}): B prepared the same on its thread`);
       const pa: CaptureInput = { ...a, prepared: wa!.prepared }, pb: CaptureInput = { ...b, prepared: wb!.prepared };
       const [ua, ub] = preparePair(pa, pb);
       assert.equal(ua, wa!.prepared, 'taken as they are');
@@ -219,6 +223,27 @@ test('the workers prepare each capture with the other capture\'s WireGuard ports
     }
   } finally { rmSync(tmp, { recursive: true, force: true }); }
   assert.ok(pairs >= 7, `${pairs} pairs compared`);
+});
+
+test('loadFiles: a capture that fails in the worker ends the load with its error, also while this thread waits for its ports', { skip: scenarios.length === 0 ? `no lab captures in ${LAB}` : false }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'tandem-fail-'));
+  try {
+    const d = join(LAB, 'healthy');
+    for (const prepare of [true, false]) {
+      const gone = join(tmp, `gone-${prepare}.pcap`);
+      writeFileSync(gone, readFileSync(join(d, 'B-any.pcap')));
+      const p = loadFiles([{ file: join(d, 'A-any.pcap'), keepBytes: false, prepare }, { file: gone, keepBytes: false, prepare }], 2, 0);
+      // Passed the up-front check, removed before the worker (still starting) opens it.
+      rmSync(gone);
+      await assert.rejects(p, (e: Error) => e instanceof UsageError && /gone-\w+\.pcap: cannot open \(ENOENT\)|no such file/.test(e.message), `prepare ${prepare}`);
+    }
+    // Missing before the load: refused at once, the same error as on one thread.
+    const missing = join(tmp, 'missing.pcap');
+    const one = await loadFiles([{ file: join(d, 'A-any.pcap'), keepBytes: false }, { file: missing, keepBytes: false }], 1).then(() => null, (e: Error) => e);
+    const two = await loadFiles([{ file: join(d, 'A-any.pcap'), keepBytes: false }, { file: missing, keepBytes: false }], 2).then(() => null, (e: Error) => e);
+    assert.ok(one instanceof UsageError && two instanceof UsageError);
+    assert.equal(two.message, one.message);
+  } finally { rmSync(tmp, { recursive: true, force: true }); }
 });
 
 test('loadThreads: TANDEM_THREADS wins; small inputs stay on one thread', () => {
