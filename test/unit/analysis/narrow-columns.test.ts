@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { loadAll } from '../../../shared/ingest/load-capture.ts';
 import type { CaptureInput } from '../../../shared/analysis/index.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
-import { dirAt, kindAt, preparePair, resolveDirections, sideOf, type Side } from '../../../shared/analysis/prepare.ts';
+import { captureStats, dirAt, kindAt, prepareCapture, preparePair, resolveDirections, sideOf, type Side } from '../../../shared/analysis/prepare.ts';
 import { collectFlow, type InnerList, type Tuple } from '../../../shared/analysis/inner.ts';
 import { AssocRoom, associateDecap, associateEncap, pairCarriers } from '../../../shared/analysis/carriers.ts';
 import { parseText } from './helpers.ts';
@@ -213,5 +213,23 @@ test('filterAt with a limit gives the first matching members, as without one', (
     const want = all.slice(0, Math.max(0, Math.ceil(limit)));
     assert.deepEqual([...got].map((x) => x.k), want, `limit ${limit}`);
     assert.equal(got.length, want.length);
+  }
+});
+
+test('more interfaces than 16 bits hold (one SLL2 ifindex per packet) keep their own ids in the preparation', async () => {
+  // 70,000 unnamed interfaces: past 65,535 the per-record interface ids widen (those past 0xffff are
+  // also past the column store's ifindex column, so they come as plain packets: both kinds of row).
+  const n = 70_000;
+  const frames = Array.from({ length: n }, (_, i) => {
+    const sll2 = [...be16(0x0800), 0, 0, ...be32(i + 1), ...be16(1), 0, 6, 2, 0, 0, 0, 0, 1, 0, 0];
+    return { bytes: [...sll2, ...v4(40, i).bytes], len: 60 };
+  });
+  const { packets } = await loadAll(pcap(276, frames));
+  assert.equal(packets.length, n);
+  const st = captureStats(packets);
+  const prep = prepareCapture(packets, st, st.ports);
+  assert.equal(prep.ifaces.length, n);
+  for (const i of [0, 65_534, 65_535, 65_536, 65_537, n - 1]) {
+    assert.deepStrictEqual(prep.ifaces[i], { key: `#if${i + 1}`, name: `if${i + 1}`, kind: 'lan', count: 1 }, `interface ${i}`);
   }
 });
