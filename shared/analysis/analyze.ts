@@ -226,10 +226,9 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   // (the earliest unmatched one), read from the flows' columns.
   const innerPairs = (): ClockPair[] => {
     const out: ClockPair[] = [];
-    const firstN = (l: InnerList, fwd: boolean, n: number): InnerList => l.firstOnKind(fwd, true, n);
     const way = (from: InnerList, to: InnerList, fwd: boolean, aToB: boolean): void => {
-      const sent = firstN(from, fwd, INNER_PAIRS);
-      const gotL = firstN(to, fwd, INNER_PAIRS * 2);
+      const sent = from.firstOnKind(fwd, true, INNER_PAIRS);
+      const gotL = to.firstOnKind(fwd, true, INNER_PAIRS * 2);
       const got = new SigIndex(gotL);
       const sig = from.fc.sig, ri = from.fc.ri, idx = sent.idx, tS = from.fc.side.tm.t, tR = to.fc.side.tm.t;
       for (let j = 0; j < sent.length; j++) {

@@ -391,6 +391,12 @@ const LEAD_CHARS = 'IP6 >:.0123456789';
 interface LeadMatch { inLead: boolean; rests: string[] }
 
 /**
+ * How many chunks `summary matches` tests row by row after one where most rows held a literal, doubled
+ * (up to 63) each time the next search finds the same; tests set 0 to search every chunk.
+ */
+export const matchesTuning = { denseChunks: 15 };
+
+/**
  * `summary contains` without a string per row: the chunk's own texts (held as one string) are
  * searched whole, and a hit counts for the row it starts in if it ends there too. A summary's
  * lead-in is not in that text (it is rebuilt from the columns), so a needle that can start in one
@@ -398,46 +404,34 @@ interface LeadMatch { inLead: boolean; rests: string[] }
  * own text. A few rows (what an `&&` left over) are cheaper one by one.
  */
 function containsLeaf(needle: string, neg: boolean, perRow: Eval): Eval {
-  const first = needle[0]!;
-  let hit = new Uint8Array(0);
-  return (ch, rows, n, out) => {
-    const len = ch.length;
-    if (n * 8 < len) return perRow(ch, rows, n, out);
-    if (hit.length < len) hit = new Uint8Array(len); else hit.fill(0, 0, len);
-    ownTextHits(ch, needle, hit);
-    if (LEAD_CHARS.includes(first) || addressHolds(ch, first, false)) leadHits(ch, [needle], false, rows, n, hit);
-    let o = 0;
-    for (let i = 0; i < n; i++) {
-      const k = rows[i]!;
-      if ((hit[k] === 1) !== neg) out[o++] = k;
-    }
-    return o;
-  };
+  return textLeaf([needle], false, null, neg, perRow);
 }
 
 /**
- * How many chunks `summary matches` tests row by row after one where most rows held a literal, doubled
- * (up to 63) each time the next search finds the same; tests set 0 to search every chunk.
- */
-export const matchesTuning = { denseChunks: 15 };
-
-/**
  * `summary matches` without a summary per row: the pattern's required literals (regex-literals.ts)
- * are searched for in the chunk's text and lead-ins as `summary contains` does, case-insensitively,
- * and only the rows holding one run the regular expression, on their summary built as the per-row
- * path builds it. A pattern that is a plain literal (or an alternation of them) needs no regex run at
- * all. Where most rows hold a literal the search only adds to the per-row cost, so the next chunks
- * go row by row, with a search again now and then (less often while it keeps finding the same) in
- * case the capture changes.
+ * are searched for as `summary contains` searches its text, case-insensitively, and only the rows
+ * holding one run the regular expression, on their summary built as the per-row path builds it. A
+ * pattern that is a plain literal (or an alternation of them) needs no regex run at all.
  */
 function matchesLeaf(lits: RegexLiterals, test: Test, neg: boolean, perRow: Eval): Eval {
-  const { alts, whole } = lits;
-  // Letters need a case-insensitive search: the engine's own (one pass for every literal). Without
-  // letters the text is searched as it is, literal by literal.
-  const letters = alts.some((a) => /[a-z]/.test(a));
+  return textLeaf(lits.alts, true, lits.whole ? null : test, neg, perRow);
+}
+
+/**
+ * The rows whose summary holds one of `alts` (in any case when `folded`: alts are then lower case),
+ * found in the chunk's text and lead-ins; with `test`, only those rows then run it. Where most rows
+ * hold a literal the search only adds to the per-row cost of `test`, so the next chunks go row by
+ * row, with a search again now and then (less often while it keeps finding the same) in case the
+ * capture changes.
+ */
+function textLeaf(alts: string[], folded: boolean, test: Test | null, neg: boolean, perRow: Eval): Eval {
+  // Letters in any case need a case-insensitive search: the engine's own (one pass for every
+  // literal). Otherwise the text is searched as it is, literal by literal.
+  const letters = folded && alts.some((a) => /[a-z]/.test(a));
   // Shortest first: where a literal runs past its row's end, no longer one from the same place ends inside.
   const search = letters ? new RegExp(alts.slice().sort((a, b) => a.length - b.length).map(escapeRegex).join('|'), 'gi') : null;
   const single = alts.length === 1 ? alts[0]!.length : 0;
+  const leadChars = folded ? LEAD_CHARS_FOLDED : LEAD_CHARS;
   let hit = new Uint8Array(0);
   let rowByRow = 0, stretch = 0;
   return (ch, rows, n, out) => {
@@ -447,13 +441,13 @@ function matchesLeaf(lits: RegexLiterals, test: Test, neg: boolean, perRow: Eval
     if (hit.length < len) hit = new Uint8Array(len); else hit.fill(0, 0, len);
     if (search === null) for (const a of alts) ownTextHits(ch, a, hit);
     else ownTextHitsFolded(ch, search, single, hit);
-    const leadAlts = alts.filter((a) => LEAD_CHARS_FOLDED.includes(a[0]!) || addressHolds(ch, a[0]!, true));
-    if (leadAlts.length > 0) leadHits(ch, leadAlts, true, rows, n, hit);
+    const leadAlts = alts.filter((a) => leadChars.includes(a[0]!) || addressHolds(ch, a[0]!, folded));
+    if (leadAlts.length > 0) leadHits(ch, leadAlts, folded, rows, n, hit);
     let o = 0, candidates = 0;
     for (let i = 0; i < n; i++) {
       const k = rows[i]!;
       let ok = hit[k] === 1;
-      if (ok && !whole) { candidates++; ok = test(ch.summaryAt(k)); }
+      if (ok && test !== null) { candidates++; ok = test(ch.summaryAt(k)); }
       if (ok !== neg) out[o++] = k;
     }
     if (candidates * 3 > n * 2) rowByRow = stretch = stretch === 0 ? matchesTuning.denseChunks : Math.min(63, stretch * 2 + 1);

@@ -48,6 +48,7 @@ function check(f: Facts, sent: InnerList, recv: InnerList, sendSide: Side, recvS
   const maxOk = sizes[0]!, minLost = sizes[1]!;
   if (lostK.length < 2) return null;
   if (minLost <= maxOk || minLost < 500) return null;
+  // The first four lost segments are the evidence.
   const lost = lostK.slice(0, 4).map((k) => new Inner(fc, k));
   const icmp: Array<{ side: Side; r: Rec }> = [];
   for (const s of [f.A, f.B]) for (const r of s.recs) {
@@ -61,7 +62,7 @@ function check(f: Facts, sent: InnerList, recv: InnerList, sendSide: Side, recvS
     detail: icmp.length > 0
       ? `ICMP "fragmentation needed"/"packet too big" was seen (${mtus.length > 0 ? `next-hop MTU ${mtus.join(', ')}` : 'no MTU given'}), yet the sender kept sending large packets: the message is not reaching or not applied by the sender.`
       : 'No ICMP "fragmentation needed" (IPv4 type 3 code 4) or "packet too big" (ICMPv6 type 2) was captured: something on the path drops them — a path-MTU black hole.',
-    evidence: lost.slice(0, 4).map((x) => ev(sendSide, x.rec)).concat(icmp.slice(0, 2).map((x) => ev(x.side, x.r))),
+    evidence: lost.map((x) => ev(sendSide, x.rec)).concat(icmp.slice(0, 2).map((x) => ev(x.side, x.r))),
     next_steps: [
       `Clamp the TCP MSS on the tunnel: ${code('nft add rule inet filter forward tcp flags syn tcp option maxseg size set rt mtu')}.`,
       f.tunnel.say.mtuStep(f.say),
