@@ -188,7 +188,8 @@ export async function loadHere(req: DecodeRequest, chunkBytes = WORKER_CHUNK_BYT
   const t0 = performance.now();
   const r = await loadCompact(readChunks(req.file, chunkBytes), {
     batchSize: LOAD_BATCH,
-    linkNames: req.linkNames, keepBytes: req.keepBytes, summary: false,
+    // The analysis compares payloads by hash for UDP datagrams only.
+    linkNames: req.linkNames, keepBytes: req.keepBytes, summary: false, payloadHash: 'udp',
     ...(req.maxInflatedBytes !== undefined ? { maxInflatedBytes: req.maxInflatedBytes } : {}),
     ...(req.maxInflateRatio !== undefined ? { maxInflateRatio: req.maxInflateRatio } : {}),
   });

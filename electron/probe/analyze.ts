@@ -34,7 +34,7 @@ export async function analyzeProbe(i: ProbeAnalysisInput, signal?: AbortSignal):
   const linksOf = (f: string) => (f ? parseIpLink(readFileSync(f, 'utf8')) : undefined);
   const linksA = linksOf(i.A.links), linksB = linksOf(i.B.links);
   const load = async (file: string, linkNames: Map<number, string> | undefined): Promise<CaptureInput> => {
-    const r = await loadCompact(open(file), { linkNames, summary: false, signal });
+    const r = await loadCompact(open(file), { linkNames, summary: false, payloadHash: 'udp', signal });
     const fatal = r.summary.problems.find((p) => p.fatal);
     if (fatal) warnings.push(`${visible(basename(file))}: ${visible(fatal.message)} at byte ${fatal.offset} (analysing the ${r.packets.length} packets before it)`);
     return { name: visible(basename(file)), file, packets: r.packets, interfaces: r.interfaces, ...(linkNames !== undefined ? { links: [...linkNames.values()] } : {}) };

@@ -7,7 +7,7 @@ import type {
   ClockEstimate, FlowInfo, Hop, HopStage, Lineage, Role,
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
-import { dirAt, ifaceNameOf, kindAt, outerAt, preparePair, resolveDirections, sideOf, type Rec, type Side } from './prepare.ts';
+import { dirAt, ifaceNameOf, kindAt, outerAt, preparePair, resolveDirections, sideOf, tcAt, type Rec, type Side } from './prepare.ts';
 import { collectFlow, emptyFlow, l4Proto, newFlowFields, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { ClockStream, driftPerSecond, fitClock, uncertaintyAt, type ClockFit, type ClockPair } from './clock.ts';
 import { AssocRoom, associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
@@ -264,7 +264,9 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     if (ai !== undefined && bi !== undefined) theta0 = bi.t - ai.t;
     tolEarly = 0.25; window = 2;
   }
-  const cp: CarrierPairs = pairCarriers(A, B, theta0, tolEarly, window);
+  // One working room for carrier pairing and the four associations after it (the largest use's size, not the sum).
+  const room = new AssocRoom();
+  const cp: CarrierPairs = pairCarriers(A, B, theta0, tolEarly, window, room);
   // Carrier pairs in A-time order, straight into the fit (no object or column per pair); inner pairs
   // join only when carriers are few, since the carriers are the tighter bounds.
   // (cp.aToB.to is by position in A's carrier list, which is in record order.)
@@ -307,11 +309,13 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
     thO = f.offset; thS = f.skew;
   }
   const tmB = B.tm;
-  toClockA(tmB.t, tmB.tc, thO, thS, refT);
+  // B's times read on A's clock from here on (computed where read: no second column).
+  tmB.clk = { o: thO, s: thS, ref: refT };
   // The packet farthest from the pairs (either capture, on A's clock) bounds how far the estimate reaches.
   let uFar = clock.uncertainty_s;
   if (clockFit !== null && clockFit.from <= clockFit.to) {
-    const ends = [A.tm.t[0], A.tm.t[A.tm.t.length - 1], tmB.tc[0], tmB.tc[tmB.tc.length - 1]].filter((x): x is number => x !== undefined);
+    const nB = tmB.t.length;
+    const ends = [A.tm.t[0], A.tm.t[A.tm.t.length - 1], nB > 0 ? tcAt(tmB, 0) : undefined, nB > 0 ? tcAt(tmB, nB - 1) : undefined].filter((x): x is number => x !== undefined);
     for (const t of ends) uFar = Math.max(uFar, uncertaintyAt(clockFit, t - refT));
     clock.uncertainty_max_s = uFar;
   }
@@ -322,10 +326,9 @@ function analyzeOriented(a: CaptureInput, b: CaptureInput, opts: AnalyzeOptions)
   // ---- Per-packet lineage (computed for the whole flow; only the first ones are reported).
   // Splits by direction read from the columns (a bulk flow has hundreds of thousands of members).
   // On the tunnel interface, either way, in one pass per flow; `off`: A's first request elsewhere.
-  const { fwd: aTunOut, rev: aTunIn, off: offTunnelA } = fA.ways(true, 'out', false);
-  const { fwd: bTunIn, rev: bTunOut } = fB.ways(true, 'in', false);
-  // One working room for the four associations (the largest one's size, not the sum).
-  const room = new AssocRoom();
+  // (Their byte per member in the pairing's room, idle until the associations below.)
+  const { fwd: aTunOut, rev: aTunIn, off: offTunnelA } = fA.ways(true, 'out', false, room.bytes(fA.length));
+  const { fwd: bTunIn, rev: bTunOut } = fB.ways(true, 'in', false, room.bytes(fB.length));
   const encA = associateEncap(A, aTunOut, room);
   const decB = associateDecap(B, bTunIn, room);
   const encB = associateEncap(B, bTunOut, room);
@@ -586,11 +589,6 @@ function streamPairs(stream: ClockStream, pairTo: Int32Array, A: Side, B: Side, 
     stream.add(A.tm.t[ai]!, B.tm.t[bi]!, out);
   }
   n[0] = nab; n[1] = nba;
-}
-
-/** B's times on A's clock: tc = t − θ(t), θ(t) = o + s·(t − o − refT). */
-function toClockA(t: Float64Array, tc: Float64Array, o: number, s: number, refT: number): void {
-  for (let i = 0; i < t.length; i++) tc[i] = t[i]! - (o + s * (t[i]! - o - refT));
 }
 
 /**

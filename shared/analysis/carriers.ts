@@ -184,13 +184,24 @@ function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean, room?: Asso
   return idx;
 }
 
-/** carriersWhere as positions in the side's carrier list (`outer`), ascending (in `room` when given). */
-function carrierKs(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom): Int32Array {
-  const { code, count } = codesOf(side);
+/** How many of the side's carriers go `dir` (data only when `data`): carrierKs's length. */
+function carrierCount(side: Side, dir: 'in' | 'out', data: boolean): number {
+  const { count } = codesOf(side);
   const want = (dir === 'in' ? IN : OUT) | (data ? DATA : 0);
   let n = 0;
   for (let x = 0; x < count.length; x++) if ((x & want) === want) n += count[x]!;
-  const idx = room !== undefined ? room.list(n) : new Int32Array(n);
+  return n;
+}
+
+/**
+ * carriersWhere as positions in the side's carrier list (`outer`), ascending: in `room` when given
+ * (an association's list), else from `make` (fresh by default).
+ */
+function carrierKs(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom, make = (n: number): Int32Array => new Int32Array(n)): Int32Array {
+  const { code } = codesOf(side);
+  const want = (dir === 'in' ? IN : OUT) | (data ? DATA : 0);
+  const n = carrierCount(side, dir, data);
+  const idx = room !== undefined ? room.list(n) : make(n);
   fillWhere(code, want, idx);
   return idx;
 }
@@ -206,7 +217,7 @@ function fillWhere(code: Uint8Array, want: number, idx: Int32Array): void {
  * per-group lists ordered by counter), otherwise by size and order within a time window around
  * the expected arrival (`theta` = provisional B − A).
  */
-export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, window: number): CarrierPairs {
+export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, window: number, room?: AssocRoom): CarrierPairs {
   const res: CarrierPairs = { aToB: new PairMap(a, b), bToA: new PairMap(b, a), keyed: 0, ordered: 0 };
   // Carrier-list positions: s on the sending side, r on the receiving side.
   const run = (send: Int32Array, recv: Int32Array, sendIsA: boolean): void => {
@@ -227,7 +238,7 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     const mods = tunnelModules();
     const tag = (ks: Int32Array, o: RecList, tm: Times, count: number[], plain: number[]): Tags => {
       const n = ks.length;
-      let on: Ordinals = new Uint32Array(n);
+      let on: Ordinals = room !== undefined ? room.u32(n) : new Uint32Array(n);
       let gid: Uint8Array | Int32Array | null = null;
       let only = -1;
       for (let m = 0; m < n; m++) {
@@ -290,8 +301,17 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
       }
     }
   };
-  run(carrierKs(a, 'out', false), carrierKs(b, 'in', false), true);
-  run(carrierKs(b, 'out', false), carrierKs(a, 'in', false), false);
+  // Each way's lists and ordinals in one working room when given (made once for the larger way, then
+  // reused by the other way and by the associations after), else arrays of their own.
+  const make = room !== undefined ? (n: number): Int32Array => room.ints(n) : undefined;
+  if (room !== undefined) {
+    const ab = carrierCount(a, 'out', false) + carrierCount(b, 'in', false), ba = carrierCount(b, 'out', false) + carrierCount(a, 'in', false);
+    room.reserve(2 * Math.max(ab, ba) + 1);
+  }
+  run(carrierKs(a, 'out', false, undefined, make), carrierKs(b, 'in', false, undefined, make), true);
+  room?.reset();
+  run(carrierKs(b, 'out', false, undefined, make), carrierKs(a, 'in', false, undefined, make), false);
+  room?.reset();
   return res;
 }
 
@@ -352,16 +372,40 @@ export function associateDecap(side: Side, inners: InnerList, room?: AssocRoom):
 export class AssocRoom {
   private buf = new Int32Array(0);
   private n = 0;
-  /** Room for a carrier list of `n` (the skip links, n + 1, follow it in the same array). */
+  /** Values handed out by ints() since the last reset(). */
+  private used = 0;
+  /** Room for `n` values at least (one array made for the largest use instead of several as uses grow). */
+  reserve(n: number): void { if (this.buf.length < n) this.buf = new Int32Array(n); }
+  /**
+   * `n` zeroed values after those handed out since reset() (carrier pairing's lists and ordinals,
+   * several in use at once); a fresh array when the room is full.
+   */
+  ints(n: number): Int32Array {
+    if (this.used + n > this.buf.length) return new Int32Array(n);
+    const a = this.buf.subarray(this.used, this.used + n);
+    this.used += n;
+    return a.fill(0);
+  }
+  /** ints() as unsigned values. */
+  u32(n: number): Uint32Array { const a = this.ints(n); return new Uint32Array(a.buffer, a.byteOffset, n); }
+  /** The room's memory as `n` bytes when it has that many (a pass's scratch, valid until the room's next use), else undefined. */
+  bytes(n: number): Uint8Array | undefined {
+    this.used = 0;
+    return n <= this.buf.byteLength ? new Uint8Array(this.buf.buffer, this.buf.byteOffset, n) : undefined;
+  }
+  /** What ints() handed out is free again. */
+  reset(): void { this.used = 0; }
+  /** Room for a carrier list of `n` (the skip links, n + 1, follow it in the same array); ints() handed out before are void. */
   list(n: number): Int32Array {
     if (this.buf.length < 2 * n + 1) this.buf = new Int32Array(2 * n + 1);
     this.n = n;
+    this.used = 0;
     return this.buf.subarray(0, n);
   }
   /** Room for the skip links of the list last asked for. */
   links(): Int32Array { return this.buf.subarray(this.n, 2 * this.n + 1); }
   /** Lets the arrays go (the associations are done). */
-  release(): void { this.buf = new Int32Array(0); this.n = 0; }
+  release(): void { this.buf = new Int32Array(0); this.n = 0; this.used = 0; }
 }
 
 // associate's first passes as functions of their own (see InnerList.ways: a loop compiled while it

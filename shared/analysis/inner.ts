@@ -3,7 +3,7 @@
 
 import type { FlowFields, Packet, TcpInfo } from '../protocols/packet.ts';
 import type { Rec, Side } from './prepare.ts';
-import { innerLength, RECORD_BITS } from './prepare.ts';
+import { innerLength, ownBits, RECORD_BITS, tcAt } from './prepare.ts';
 
 export interface Tuple {
   proto: string;
@@ -42,8 +42,8 @@ export class FlowCols {
   plen: LenColumn;
   ilen: LenColumn;
   fl: Uint8Array;
-  /** Record position of the associated carrier, -1 before association. */
-  car: Int32Array;
+  /** The carrier column (see `car`), null until first asked for. */
+  private cars: Int32Array | null = null;
   /**
    * `cap`: room to start with (the most entries expected: then nothing is copied while collecting).
    * `tuple`: the flow's, as collectFlow was given it.
@@ -51,7 +51,7 @@ export class FlowCols {
   constructor(readonly side: Side, cap = 64, readonly tuple: Tuple = NO_TUPLE) {
     cap = Math.max(1, cap);
     this.ri = new Int32Array(cap); this.sig = new Float64Array(cap); this.rs = new Uint32Array(cap);
-    this.plen = new Uint16Array(cap); this.ilen = new Uint16Array(cap); this.fl = new Uint8Array(cap); this.car = new Int32Array(cap);
+    this.plen = new Uint16Array(cap); this.ilen = new Uint16Array(cap); this.fl = new Uint8Array(cap);
   }
   push(ri: number, fwd: boolean, sig: number, relSeq: number, plen: number, ilen: number, icmpErr: boolean, icmp: boolean): void {
     if (this.n === this.ri.length) this.grow(this.n * 2);
@@ -60,16 +60,30 @@ export class FlowCols {
     const k = this.n++;
     this.ri[k] = ri; this.sig[k] = sig; this.rs[k] = relSeq < 0 ? 0 : relSeq; this.plen[k] = plen; this.ilen[k] = ilen;
     this.fl[k] = (fwd ? FWD : 0) | (icmpErr ? ICMP_ERR : 0) | (relSeq < 0 ? NO_REL : 0) | (icmp ? ICMP_PKT : 0);
-    this.car[k] = -1;
   }
+  /**
+   * Record position of each member's associated carrier, -1 before association: made on first use,
+   * once the members are collected (a flow that is never associated, B's LAN side, has none).
+   */
+  get car(): Int32Array {
+    const c = this.cars;
+    if (c !== null && c.length >= this.n) return c;
+    const d = new Int32Array(Math.max(1, this.n)).fill(-1);
+    if (c !== null) d.set(c);
+    return (this.cars = d);
+  }
+  /** Member k's associated carrier record position, -1 when none (without making the column). */
+  carAt(k: number): number { const c = this.cars; return c === null ? -1 : c[k]!; }
   /** Member k's TCP sequence relative to the connection's base, -1 when unknown (Inner.relSeq). */
   relSeq(k: number): number { return (this.fl[k]! & NO_REL) !== 0 ? -1 : this.rs[k]!; }
   /**
-   * Done collecting: columns more than a sixteenth empty are cut to size (a copy). The flow lives to
-   * the end of the analysis, where the memory peaks; the copy is made early, while memory is lower.
+   * Done collecting: columns at least half empty are cut to size. The copy is new memory the size of
+   * the members (and memory freed stays with the process for its later arrays), so it is made only
+   * when it is no larger than the room it gives back; the upper bound collectFlow starts with (every
+   * inner packet of the side) is mostly close.
    */
   trim(): void {
-    if (this.n < this.ri.length - (this.ri.length >> 4)) this.grow(this.n);
+    if (this.n <= this.ri.length >> 1) this.grow(this.n);
   }
   /** Resizes every column to `cap` entries (growing while collecting, trimming at the end). */
   grow(cap: number): void {
@@ -82,7 +96,7 @@ export class FlowCols {
     this.ri = fit(this.ri, (c) => new Int32Array(c)); this.sig = fit(this.sig, (c) => new Float64Array(c));
     this.rs = fit(this.rs, (c) => new Uint32Array(c)); this.plen = len(this.plen);
     this.ilen = len(this.ilen); this.fl = fit(this.fl, (c) => new Uint8Array(c));
-    this.car = fit(this.car, (c) => new Int32Array(c));
+    if (this.cars !== null && this.cars.length > cap) this.cars = this.cars.slice(0, cap);
   }
 }
 
@@ -105,11 +119,11 @@ export class Inner {
   /** The packet's record (made on each read: compare with `is`). */
   get rec(): Rec { return this.fc.side.rec(this.fc.ri[this.k]!); }
   /** Time on A's clock. */
-  get tc(): number { return this.fc.side.tm.tc[this.fc.ri[this.k]!]!; }
+  get tc(): number { return tcAt(this.fc.side.tm, this.fc.ri[this.k]!); }
   /** Position of the carrier that took it out or brought it in on this host, once associated; -1 before. */
-  get carI(): number { return this.fc.car[this.k]!; }
+  get carI(): number { return this.fc.carAt(this.k); }
   set carI(v: number) { this.fc.car[this.k] = v; }
-  get car(): Rec | null { const c = this.fc.car[this.k]!; return c < 0 ? null : this.fc.side.rec(c); }
+  get car(): Rec | null { const c = this.carI; return c < 0 ? null : this.fc.side.rec(c); }
   /** true when the packet goes from the tuple's src to its dst. */
   get fwd(): boolean { return (this.fc.fl[this.k]! & FWD) !== 0; }
   /** NAT-proof signature (see signature()). */
@@ -188,14 +202,16 @@ export class InnerList implements Iterable<Inner> {
    * one pass over the columns (no object or call per member): forward ones with a kind of 'tunnel'
    * when `tunnel` (any other kind when not) and a direction other than the opposite of `fwdDir`
    * (just `fwdDir` when `strict`), and reverse ones alike with the directions swapped. `off`: flow
-   * position of the first forward member whose kind fails the test, -1 when none.
+   * position of the first forward member whose kind fails the test, -1 when none. `scratch`: bytes
+   * the pass may use while it runs (a byte per member), instead of an array of its own.
    */
-  ways(tunnel: boolean, fwdDir: 'in' | 'out', strict: boolean): { fwd: InnerList; rev: InnerList; off: number } {
+  ways(tunnel: boolean, fwdDir: 'in' | 'out', strict: boolean, scratch?: Uint8Array): { fwd: InnerList; rev: InnerList; off: number } {
     const fc = this.fc, fl = fc.fl, ri = fc.ri, bits = fc.side.tm.bits, idx = this.idx, n = this.length;
     const bits0 = RECORD_BITS, { kindMask, dirMask } = bits0, tun = bits0.tunnel;
     // Direction codes: forward members' own and the reverse members' own.
     const dF = fwdDir === 'in' ? bits0.dIn : bits0.dOut, dR = fwdDir === 'in' ? bits0.dOut : bits0.dIn;
-    const hit = new Uint8Array(n), got = new Int32Array(3);
+    // A byte per member (from the caller's scratch when it has room: zeroed here).
+    const hit = scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n).fill(0) : new Uint8Array(n), got = new Int32Array(3);
     markWays(hit, got, fl, ri, bits, idx, tunnel, kindMask, tun, dirMask, dF, dR, strict);
     const nf = got[0]!, nr = got[1]!, off = got[2]!;
     const of = new Int32Array(nf), or = new Int32Array(nr);
@@ -218,12 +234,15 @@ export class InnerList implements Iterable<Inner> {
    * arrive and reverse ones leave). One pass over the columns.
    */
   orient(fwdInOnTunnel: boolean): void {
-    const fc = this.fc, fl = fc.fl, ri = fc.ri, bits = fc.side.tm.bits, idx = this.idx;
+    const fc = this.fc, fl = fc.fl, ri = fc.ri, tm = fc.side.tm, idx = this.idx;
     const { kindMask, dirMask, dIn, dOut, tunnel: tun } = RECORD_BITS;
+    // The preparation's flags are copied only when one of them is to change (most captures have directions).
+    let bits = tm.bits, own = !tm.lentBits;
     for (let j = 0; j < this.length; j++) {
       const k = idx === null ? j : idx[j]!;
       const i = ri[k]!, b = bits[i]!;
       if ((b & dirMask) !== 0) continue;
+      if (!own) { bits = ownBits(tm); own = true; }
       const fwd = (fl[k]! & FWD) !== 0;
       const arrives = (b & kindMask) === tun && fwdInOnTunnel ? fwd : !fwd;
       bits[i] = b | (arrives ? dIn : dOut);
@@ -260,12 +279,13 @@ export class InnerList implements Iterable<Inner> {
   coveredRanges(): Array<[number, number]> {
     const { fl, rs, plen } = this.fc;
     const m: Array<[number, number]> = [];
-    // Out-of-order ranges, starts and ends apart.
-    const rs0: number[] = [], re0: number[] = [];
-    inOrderRanges(fl, rs, plen, this.idx, this.length, m, rs0, re0);
-    if (rs0.length === 0) return m;
+    // Out-of-order ranges, starts and ends apart: counted first, then straight into arrays of their size.
+    const n0 = outOfOrder(fl, rs, plen, this.idx, this.length);
+    const S = new Float64Array(n0), E = new Float64Array(n0);
+    inOrderRanges(fl, rs, plen, this.idx, this.length, m, S, E);
+    if (n0 === 0) return m;
     // The stragglers' own union (starts and ends sorted apart, a start before an equal end: touching joins)…
-    const S = sortAscending(Float64Array.from(rs0)), E = sortAscending(Float64Array.from(re0));
+    sortAscending(S); sortAscending(E);
     const r: Array<[number, number]> = [];
     let depth = 0, f0 = 0;
     for (let i = 0, j = 0; j < E.length;) {
@@ -327,19 +347,31 @@ function fillWays(hit: Uint8Array, idx: Int32Array | null, of: Int32Array, or: I
   }
 }
 
+/** How many ranges inOrderRanges finds out of order (its test alone). */
+function outOfOrder(fl: Uint8Array, rs: Uint32Array, plen: LenColumn, idx: Int32Array | null, n: number): number {
+  let last = -Infinity, c = 0;
+  for (let j = 0; j < n; j++) {
+    const k = idx === null ? j : idx[j]!;
+    if ((fl[k]! & NO_REL) !== 0 || plen[k]! <= 0) continue;
+    const a = rs[k]!;
+    if (a < last) c++; else last = a;
+  }
+  return c;
+}
+
 /**
  * coveredRanges's pass (a function of its own: see markWays): the ranges of members 0..n-1 (`idx`:
  * their flow positions, null: the same) that come in order merged into `m`, the others' starts and
- * ends into `rs0` and `re0`.
+ * ends into `rs0` and `re0` (sized by outOfOrder).
  */
 function inOrderRanges(fl: Uint8Array, rs: Uint32Array, plen: LenColumn, idx: Int32Array | null, n: number,
-  m: Array<[number, number]>, rs0: number[], re0: number[]): void {
-  let last = -Infinity, from = 0, to = -Infinity;
+  m: Array<[number, number]>, rs0: Float64Array, re0: Float64Array): void {
+  let last = -Infinity, from = 0, to = -Infinity, q = 0;
   for (let j = 0; j < n; j++) {
     const k = idx === null ? j : idx[j]!;
     if ((fl[k]! & NO_REL) !== 0 || plen[k]! <= 0) continue;
     const a = rs[k]!, e = a + plen[k]!;
-    if (a < last) { rs0.push(a); re0.push(e); continue; }
+    if (a < last) { rs0[q] = a; re0[q++] = e; continue; }
     last = a;
     if (a <= to) { if (e > to) to = e; continue; }
     if (to !== -Infinity) m.push([from, to]);
@@ -687,7 +719,8 @@ const SIG_PREFIX = 4096;
 export class SigIndex {
   private head: SigTable;
   private nxt: Int32Array;
-  private taken: Uint8Array;
+  /** A bit per member: taken (32 members a word). */
+  private taken: Int32Array;
   /** Members indexed: positions 0..built-1. */
   private built = 0;
   /** Two bits per member's signature (null: every member indexed from the start). */
@@ -695,7 +728,7 @@ export class SigIndex {
   private readonly seenMask: number = 0;
   constructor(private readonly items: InnerList) {
     const n = items.length;
-    this.taken = new Uint8Array(n);
+    this.taken = new Int32Array((n + 31) >>> 5);
     if (n > SIG_PREFIX) {
       // 16 bits a member: two hashes leave about one absent signature in 70 looking present.
       let cap = 32;
@@ -727,15 +760,15 @@ export class SigIndex {
     for (;;) {
       let i = this.head.get(sig);
       // Skip the taken prefix for good, so long runs of one signature stay cheap.
-      while (i >= 0 && this.taken[i] === 1) i = this.nxt[i]!;
+      while (i >= 0 && this.isTaken(i)) i = this.nxt[i]!;
       if (i >= 0) this.head.set(sig, i);
       for (; i >= 0; i = this.nxt[i]!) {
-        if (this.taken[i] === 1) continue;
+        if (this.isTaken(i)) continue;
         const x = this.items.at(i)!;
         const tc = x.tc;
         if (tc < t - tol) continue;
         if (tc > tBefore) return null;
-        if (mark) { this.taken[i] = 1; x.used = true; }
+        if (mark) { this.taken[i >>> 5] |= 1 << (i & 31); x.used = true; }
         return x;
       }
       // None among the indexed members: the answer, unless a later member may have the signature.
@@ -744,5 +777,5 @@ export class SigIndex {
     }
   }
   /** Whether items[i] was taken. */
-  isTaken(i: number): boolean { return this.taken[i] === 1; }
+  isTaken(i: number): boolean { return (this.taken[i >>> 5]! & (1 << (i & 31))) !== 0; }
 }

@@ -36,7 +36,11 @@ export class FastDecoder {
   /** 1 for a UDP port some dissector claims (a table: looked up twice per datagram). */
   private readonly claimed = new Uint8Array(65536);
 
-  constructor(private readonly store: PacketStore, private readonly linkNames?: Map<number, string>) {
+  /** DecodeOptions.payloadHash 'udp': TCP segments and ESP packets go without payloadHash, as decodeFrame then leaves them. */
+  private readonly hashAll: boolean;
+
+  constructor(private readonly store: PacketStore, private readonly linkNames?: Map<number, string>, payloadHash: 'all' | 'udp' = 'all') {
+    this.hashAll = payloadHash !== 'udp';
     for (const port of claimedUdpPorts()) if (port >= 0 && port <= 0xffff) this.claimed[port] = 1;
   }
 
@@ -216,7 +220,7 @@ export class FastDecoder {
       payStart = l4; payEnd = end;
       proto = 'esp';
     } else return false;
-    if (payStart >= 0 && payEnd > payStart) { fl |= F_HASH; r.hash = fnv1a(d, payStart, payEnd); }
+    if (payStart >= 0 && payEnd > payStart && (ipProto === 17 || this.hashAll)) { fl |= F_HASH; r.hash = fnv1a(d, payStart, payEnd); }
 
     const store = this.store;
     if (!store.internHead(proto, flags, name, r)) return false;

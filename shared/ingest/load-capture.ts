@@ -36,6 +36,8 @@ export interface LoadOptions {
   batchSize?: number;
   /** false: packets come without their summary text (see DecodeOptions.summary); fillSummaries adds it later. */
   summary?: boolean;
+  /** Which payloads get a payloadHash (DecodeOptions.payloadHash). */
+  payloadHash?: 'all' | 'udp';
   /** gzip'd input: inflate limit in bytes (ReadOptions.maxInflatedBytes). */
   maxInflatedBytes?: number;
   /** gzip'd input: inflated/compressed ratio limit (ReadOptions.maxInflateRatio). */
@@ -49,8 +51,8 @@ export async function* loadCapture(
   opts: LoadOptions = {},
 ): AsyncGenerator<LoadedChunk, LoadSummary> {
   const reader = readCapture(source, { signal: opts.signal, batchSize: opts.batchSize, maxInflatedBytes: opts.maxInflatedBytes, maxInflateRatio: opts.maxInflateRatio });
-  const decodeOpts: DecodeOptions | undefined = opts.linkNames || opts.summary === false
-    ? { linkNames: opts.linkNames, summary: opts.summary } : undefined;
+  const decodeOpts: DecodeOptions | undefined = opts.linkNames || opts.summary === false || opts.payloadHash !== undefined
+    ? { linkNames: opts.linkNames, summary: opts.summary, payloadHash: opts.payloadHash } : undefined;
   for (;;) {
     const step = await reader.next();
     if (step.done) return step.value as LoadSummary;
@@ -100,8 +102,8 @@ export function loadAll(source: Uint8Array | AsyncIterable<Uint8Array>, opts: Lo
 export async function loadCompact(source: Uint8Array | AsyncIterable<Uint8Array>, opts: LoadOptions = {}) {
   const store = new PacketStore();
   if (opts.summary !== false) return collect(source, opts, store, (p) => { store.push(p); });
-  const fast = new FastDecoder(store, opts.linkNames);
-  const decodeOpts: DecodeOptions = { linkNames: opts.linkNames, summary: false };
+  const fast = new FastDecoder(store, opts.linkNames, opts.payloadHash);
+  const decodeOpts: DecodeOptions = { linkNames: opts.linkNames, summary: false, payloadHash: opts.payloadHash };
   const frames: Uint8Array[] = [];
   const keep = opts.keepBytes === true;
   let interfaces: CaptureInterface[] = [];

@@ -11,7 +11,7 @@
 import type { Direction, IpInfo, Packet, PacketList, TcpInfo } from '../protocols/packet.ts';
 import {
   ColumnView, DIRS, F_DF, F_ESP, F_HASH, F_HATYPE, F_IFINDEX, F_MSS, F_SACK, F_SACKOK, F_TCP, F_TS, F_UDP, F_V6,
-  F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, onlyColumnFields, plainCopy,
+  F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, isU32, onlyColumnFields, plainCopy,
 } from './packet-store.ts';
 
 /** One chunk in column form. */
@@ -85,7 +85,6 @@ export function columnsOf(buf: ArrayBuffer, n: number): Columns {
   return new Columns(buf, n);
 }
 
-const isU32 = (x: number | undefined): boolean => x !== undefined && x >>> 0 === x;
 const isU16 = (x: number | undefined): boolean => x !== undefined && (x & 0xffff) === x;
 const isU8 = (x: number | undefined): boolean => x !== undefined && (x & 0xff) === x;
 

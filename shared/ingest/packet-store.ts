@@ -62,6 +62,9 @@ class Table {
   }
 }
 
+/** A whole number a 32-bit unsigned column holds. */
+export const isU32 = (x: number | undefined): boolean => x !== undefined && x >>> 0 === x;
+
 /** Whether the columns can hold `p` exactly. */
 function fits(p: Packet): boolean {
   if (!onlyColumnFields(p)) return false;
@@ -81,6 +84,8 @@ function fits(p: Packet): boolean {
   if (t !== undefined) {
     if (t.relative !== undefined || (t.tsval === undefined) !== (t.tsecr === undefined)) return false;
     if (t.win > 0xffff || t.len > 0xffff || (t.mss !== undefined && t.mss > 0xffff) || (t.wscale !== undefined && t.wscale > 0xff)) return false;
+    // SACK edges are 32-bit sequence numbers (a text line can say more).
+    if (t.sack !== undefined) for (const [l, r] of t.sack) if (!isU32(l) || !isU32(r)) return false;
   }
   if (u !== undefined && u.len > 0xffff) return false;
   const w = p.wg;
@@ -180,11 +185,13 @@ class Page {
    * SACK blocks: rows that have them (ascending), where each row's edges start in `sackEdges`, the
    * edges (left, right, …); the first `sackN` rows and `edgeN` edges are used. Typed arrays grown by
    * doubling while pushing (growing number lists were young garbage that survived scavenges, copied
-   * each time, in a bulk load's workers); an image's arrays as they came, full.
+   * each time, in a bulk load's workers) and cut to size when the page is full; an image's arrays
+   * as they came, full. Edges are 32-bit (half the bytes of the doubles kept before; a bulk TCP
+   * capture has SACK on many rows): an image written before holds doubles, kept as they are.
    */
   sackRows: Uint16Array | null = null;
   sackStart: Uint32Array | null = null;
-  sackEdges: Float64Array | null = null;
+  sackEdges: Uint32Array | Float64Array | null = null;
   sackN = 0;
   edgeN = 0;
   /** Packets the columns cannot hold, by offset (their row stays unused). */
@@ -283,6 +290,14 @@ class Page {
     this.lim[c] = maxOf(t);
   }
 
+  /** The SACK lists cut to what they hold (the page is full: nothing more comes). */
+  trimSack(): void {
+    if (this.sackRows === null || this.sackRows.length === this.sackN) return;
+    this.sackRows = this.sackRows.slice(0, this.sackN);
+    this.sackStart = this.sackStart!.slice(0, this.sackN);
+    this.sackEdges = this.sackEdges!.slice(0, this.edgeN);
+  }
+
   /** Keeps `p` for row k as the decoder's object. */
   setPlain(k: number, p: Packet): void {
     (this.plain ??= new Map()).set(k, p);
@@ -316,7 +331,10 @@ class Page {
       this.sackRows = grown(Uint16Array, this.sackRows, n, cap);
       this.sackStart = grown(Uint32Array, this.sackStart, n, cap);
     }
-    if (this.sackEdges === null || e + len > this.sackEdges.length) this.sackEdges = grown(Float64Array, this.sackEdges, e, Math.max(1024, (e + len) * 2));
+    if (this.sackEdges === null || e + len > this.sackEdges.length) {
+      const cap = Math.max(1024, (e + len) * 2);
+      this.sackEdges = this.sackEdges instanceof Float64Array ? grown(Float64Array, this.sackEdges, e, cap) : grown(Uint32Array, this.sackEdges, e, cap);
+    }
     this.sackRows[n] = k;
     this.sackStart![n] = e;
     const to = this.sackEdges;
@@ -347,7 +365,7 @@ export interface PacketStorePageImage {
   one: Partial<Record<ColumnName, number>>;
   summaries: Array<[number, string]> | null;
   /** SACK blocks: rows, where each row's edges start, the edges. */
-  sack: { rows: Uint16Array; start: Uint32Array; edges: Float64Array } | null;
+  sack: { rows: Uint16Array; start: Uint32Array; edges: Uint32Array | Float64Array } | null;
   /** Packets the columns could not hold, by row: plain decoder objects. */
   plain: Array<[number, Packet]> | null;
 }
@@ -546,7 +564,7 @@ export class PacketStore implements PacketList {
       if (pi.summaries) g.summaries = new Map(pi.summaries);
       if (pi.sack) {
         const { rows, start, edges } = pi.sack;
-        if (!(rows instanceof Uint16Array && start instanceof Uint32Array && edges instanceof Float64Array && rows.length === start.length)) bad(`page ${j} SACK blocks`);
+        if (!(rows instanceof Uint16Array && start instanceof Uint32Array && (edges instanceof Uint32Array || edges instanceof Float64Array) && rows.length === start.length)) bad(`page ${j} SACK blocks`);
         g.sackRows = rows; g.sackStart = start; g.sackEdges = edges;
         g.sackN = rows.length; g.edgeN = edges.length;
       }
@@ -562,7 +580,10 @@ export class PacketStore implements PacketList {
   /** The page the next row goes to (a new one when the last is full). */
   private tail(): Page {
     let g = this.pages[this.pages.length - 1];
-    if (g === undefined || g.n === PAGE) { g = new Page(this.tables); this.pages.push(g); }
+    if (g === undefined || g.n === PAGE) {
+      g?.trimSack();
+      g = new Page(this.tables); this.pages.push(g);
+    }
     return g;
   }
 

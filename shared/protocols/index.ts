@@ -112,7 +112,7 @@ function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptio
   if (frame.len > data.length) c.wireEnd = frame.len;
   try {
     if (!byLinktype(c, iface.linktype, 0, data.length)) c.info = 'link type ' + iface.linktype + ', length ' + frame.len;
-    if (c.payStart >= 0 && c.payEnd > c.payStart) p.payloadHash = small(fnv1a(data, c.payStart, c.payEnd));
+    if (c.payStart >= 0 && c.payEnd > c.payStart && (opts?.payloadHash !== 'udp' || p.udp !== undefined)) p.payloadHash = small(fnv1a(data, c.payStart, c.payEnd));
     if (p.src === undefined && p.outer !== undefined) keepOuterAddresses(p);
     if (c.deep) c.info += (c.info ? ' ' : '') + '[' + TOO_DEEP + ']';
     if (c.sum) p.summary = flat(c.prefix + c.segment());

@@ -14,6 +14,12 @@ export interface DecodeOptions {
    * decoded packet's memory; callers fill it later for the few frames they show.
    */
   summary?: boolean;
+  /**
+   * 'udp': only a UDP datagram's payload gets its payloadHash. The analysis compares payloads by
+   * hash for UDP datagrams only, and hashing every TCP segment's and ESP packet's bytes was a
+   * sixth of a bulk load's decoding. Default 'all' (inspect, the app's stored sessions).
+   */
+  payloadHash?: 'all' | 'udp';
 }
 
 /**

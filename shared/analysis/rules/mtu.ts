@@ -2,7 +2,7 @@
 // sequence coverage, so GRO/TSO merging on either side does not count as loss) while smaller ones do.
 
 import { cmd } from '../../util/shell.ts';
-import type { Rec, Side } from '../prepare.ts';
+import { tcAt, type Rec, type Side } from '../prepare.ts';
 import { Inner, type InnerList } from '../inner.ts';
 import { code, ev, type Facts } from '../facts.ts';
 import type { CheckpointLabel, Finding } from '../types.ts';
@@ -25,12 +25,12 @@ function covered(m: Array<[number, number]>, s: number): boolean {
  * in a function of its own (compiled while it runs, returning rather than deoptimising after it).
  */
 function sortLost(sent: InnerList, cov: Array<[number, number]>, tEnd: number, lost: number[], sizes: Float64Array): void {
-  const fc = sent.fc, idx = sent.idx, plen = fc.plen, ilen = fc.ilen, ri = fc.ri, tc = fc.side.tm.tc;
+  const fc = sent.fc, idx = sent.idx, plen = fc.plen, ilen = fc.ilen, ri = fc.ri, tm = fc.side.tm;
   let maxOk = 0, minLost = Infinity;
   for (let j = 0; j < sent.length; j++) {
     const k = idx === null ? j : idx[j]!;
     const rel = fc.relSeq(k);
-    if (plen[k] === 0 || rel < 0 || tc[ri[k]!]! > tEnd - 0.001) continue;
+    if (plen[k] === 0 || rel < 0 || tcAt(tm, ri[k]!) > tEnd - 0.001) continue;
     if (covered(cov, rel)) { if (ilen[k]! > maxOk) maxOk = ilen[k]!; } else { lost.push(k); if (ilen[k]! < minLost) minLost = ilen[k]!; }
   }
   sizes[0] = maxOk; sizes[1] = minLost;

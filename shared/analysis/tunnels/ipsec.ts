@@ -28,6 +28,8 @@ export const ipsec: TunnelModule = {
     }
     return false;
   },
+  // A TCP column row has neither ESP nor IKE (the store keeps such packets whole); for others the packet tells.
+  carrierRow: (r, x) => (r.l4[x] === 1 ? 0 : -1),
   // ESP: SPI + sequence number; IKE: SPIs, exchange and length, ordered by message ID.
   carrierKey: (p, olen, ord) => {
     if (p.esp !== undefined) { ord.n = p.esp.seq; return `E|${p.esp.spi}`; }

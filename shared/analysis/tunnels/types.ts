@@ -3,7 +3,7 @@
 // that apply to its kind alone) name the tunnel's protocol or tools. A new kind (OpenVPN, GRE/IPIP)
 // is a new file registered in tunnels/index.ts, not a branch elsewhere.
 
-import type { Packet } from '../../protocols/packet.ts';
+import type { Packet, PacketRows } from '../../protocols/packet.ts';
 import type { AnalysisResult, CaptureInput, FailureClass } from '../types.ts';
 import type { OuterKind, Rec, Side } from '../prepare.ts';
 
@@ -58,8 +58,19 @@ export interface TunnelModule {
   /**
    * Whether `p` is one of this kind's carriers; if so fills `out` (carrier kind, message type,
    * payload length). `udpLikeWg`: the packet's UDP conversation has WireGuard's framing (sizes).
+   * A packet claimed without `udpLikeWg` must be claimed the same way with it (it may only add
+   * carriers): the preparation asks every packet without it first and asks again, with it, only
+   * those the first module did not claim.
    */
   carrier(p: Packet, udpLikeWg: boolean, out: CarrierScratch): boolean;
+  /**
+   * `carrier` for a column row (row x of a PacketRows chunk, a packet its list keeps as numbers) from
+   * the row's numbers: 1 when it is one of this kind's carriers (`out` filled as `carrier` fills it), 0
+   * when it is not, -1 when the numbers leave it open (`carrier` is then asked with the packet). The
+   * answer must be `carrier`'s for the same packet. Optional: without it every row is asked as a
+   * packet (right, but a packet built per row of a bulk capture).
+   */
+  carrierRow?(rows: PacketRows, x: number, udpLikeWg: boolean, out: CarrierScratch): number;
   /** Interface names that are this tunnel's devices (a hint when no carrier was captured). */
   ifaceHint: RegExp;
   /**

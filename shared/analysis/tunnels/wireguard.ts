@@ -24,6 +24,17 @@ export const wireguard: TunnelModule = {
     out.outer = 'wg'; out.olen = udp.len; out.wgType = udp.len === 148 ? 1 : udp.len === 92 ? 2 : 4;
     return true;
   },
+  carrierRow: (r, x, likeWg, out) => {
+    const w = r.wgType[x]!, l4 = r.l4[x]!;
+    if (w !== 0) {
+      // A WireGuard header on UDP (a column row's only form): the UDP length is the payload's.
+      if (l4 !== 2) return -1;
+      out.outer = 'wg'; out.wgType = w; out.olen = r.l4len[x]!;
+      return 1;
+    }
+    // No header: only UDP in a WireGuard-like conversation can be one, unless it is ESP in UDP (the row does not say).
+    return likeWg && l4 === 2 ? -1 : 0;
+  },
   // Transport data: receiver index + counter; handshakes: the sender/receiver indexes.
   carrierKey: (p, _olen, ord) => {
     // A column store's packets offer the counter as a number: no decimal text made (and parsed

@@ -12,7 +12,7 @@ import type { CaptureInterface, RawFrame } from '../../../shared/capture-file/ty
 import { decodeFrame } from '../../../shared/protocols/index.ts';
 import { FastDecoder } from '../../../shared/ingest/fast-decode.ts';
 import { loadCompact } from '../../../shared/ingest/load-capture.ts';
-import { PacketStore, type PacketStoreImage } from '../../../shared/ingest/packet-store.ts';
+import { PacketStore, toPlainPacket, type PacketStoreImage } from '../../../shared/ingest/packet-store.ts';
 
 const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/tcpdump-tests/', import.meta.url));
 const LAB = process.env.TANDEM_LAB_DIR ?? fileURLToPath(new URL('../../../out/lab/', import.meta.url));
@@ -24,9 +24,11 @@ class Pair {
   readonly dec: FastDecoder;
   hits = 0;
   frames = 0;
-  constructor(private readonly linkNames?: Map<number, string>) { this.dec = new FastDecoder(this.fast, linkNames); }
+  constructor(private readonly linkNames?: Map<number, string>, private readonly payloadHash: 'all' | 'udp' = 'all') {
+    this.dec = new FastDecoder(this.fast, linkNames, payloadHash);
+  }
   add(f: RawFrame, iface: CaptureInterface): void {
-    const opts = { linkNames: this.linkNames, summary: false };
+    const opts = { linkNames: this.linkNames, summary: false, payloadHash: this.payloadHash };
     this.frames++;
     this.ref.push(decodeFrame(f, iface, opts));
     if (this.dec.tryPush(f, iface)) this.hits++;
@@ -131,6 +133,31 @@ test('lab captures: the fast path takes nearly every frame and agrees with decod
   assert.ok(hits > 0.9 * frames, `${hits} of ${frames}`);
 });
 
+test("payloadHash 'udp': both paths hash UDP datagrams' payloads as before and nothing else, every other field unchanged", async (t) => {
+  // Corpus files with each kind of payload (TCP, UDP, WireGuard, ESP, NAT-T, ICMP, IPv6) and the lab's bulk captures.
+  const files = readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort().map((f) => join(CORPUS, f));
+  for (const s of existsSync(LAB) ? readdirSync(LAB).sort().slice(0, 4) : []) if (existsSync(join(LAB, s, 'B-any.pcap'))) files.push(join(LAB, s, 'B-any.pcap'));
+  if (!existsSync(LAB)) t.diagnostic(`no lab captures at ${LAB}: corpus only`);
+  let udp = 0, dropped = 0, none = 0;
+  for (const file of files) {
+    const bytes = new Uint8Array(readFileSync(file));
+    const all = new Pair(), only = new Pair(undefined, 'udp');
+    await readInto(bytes, all);
+    await readInto(bytes, only);
+    check(only, `${file} (udp)`);
+    const via = await loadCompact(bytes, { summary: false, payloadHash: 'udp' });
+    sameImage(only.ref.toImage().image, via.packets.toImage().image, `${file} (udp, loadCompact)`);
+    for (let i = 0; i < all.ref.length; i++) {
+      const { payloadHash: h, ...rest } = toPlainPacket(all.ref.at(i)!);
+      const { payloadHash: g, ...rest2 } = toPlainPacket(only.ref.at(i)!);
+      assert.deepStrictEqual(rest2, rest, `${file} frame ${rest.frame}`);
+      if (h === undefined) { assert.equal(g, undefined); none++; } else if (rest.udp !== undefined) { assert.equal(g, h, `${file} frame ${rest.frame}: UDP hash`); udp++; } else { assert.equal(g, undefined, `${file} frame ${rest.frame}`); dropped++; }
+    }
+  }
+  console.log(`# payloadHash udp: ${udp} UDP hashes kept, ${dropped} other hashes left out, ${none} packets without payload`);
+  assert.ok(udp > 1000 && dropped > 500, `${udp} kept, ${dropped} left out`);
+});
+
 function parseLinks(text: string): Map<number, string> {
   const m = new Map<number, string>();
   for (const line of text.split('\n')) {
@@ -206,8 +233,8 @@ test('built frames, every cut length and every single-byte header change: the sa
   const VALUES = [0, 1, 4, 6, 0x11, 0x45, 0x60, 0x80, 0xff];
   for (const [label, linktype, bytes] of SHAPES) {
     const iface: CaptureInterface = { id: 0, name: 'eth0', linktype, snaplen: 262144, section: 0 };
-    for (const names of [undefined, new Map([[3, 'wg0'], [2, 'eth0']])]) {
-      const pair = new Pair(names);
+    for (const [names, hash] of [[undefined, 'all'], [new Map([[3, 'wg0'], [2, 'eth0']]), 'all'], [undefined, 'udp']] as const) {
+      const pair = new Pair(names, hash);
       let no = 0;
       const add = (data: number[], extra: Partial<RawFrame> = {}): void => {
         const u = Uint8Array.from(data);

@@ -77,3 +77,47 @@ test('SACK edges: push takes a block list longer than any header holds (text imp
   const back = PacketStore.fromImage(structuredClone(store.toImage().image));
   want.forEach((w, i) => assert.deepStrictEqual(toPlainPacket(back.at(i)!), w, `row ${i} through an image`));
 });
+
+test('SACK edges are 32-bit columns: a larger edge (a text line can say one) keeps its packet whole; full pages hold their lists cut to size', () => {
+  const data = frame([]);
+  const base = decodeFrame({ frame: 1, offset: 0, ifaceId: 0, tsSec: 1_700_000_000, tsNsec: 0, caplen: data.length, len: data.length, data }, iface, { summary: false });
+  const store = new PacketStore();
+  const want: Packet[] = [];
+  // Past one 32 768-row page: every third row has blocks; rows 5 and 40 000 have an edge a column cannot hold.
+  for (let i = 0; i < 40_010; i++) {
+    const edge = i === 5 || i === 40_000 ? 2 ** 32 + i : i === 7 ? 1.5 : 0xfffffff0 + (i % 15);
+    const blocks: Array<[number, number]> = i % 3 === 0 || i === 5 || i === 7 || i === 40_000 ? [[edge, 0xffffffff], [i, i + 1]] : [];
+    const p: Packet = { ...base, frame: i + 1, tcp: { ...base.tcp!, ...(blocks.length > 0 ? { sack: blocks } : {}) } };
+    if (i < 10 || i >= 40_000) want[i] = toPlainPacket(p);
+    store.push(p);
+  }
+  for (const i of [0, 3, 4, 5, 6, 7, 9, 40_000, 40_002, 40_003]) {
+    const held = store.at(i)!;
+    assert.equal(held.constructor === Object, i === 5 || i === 7 || i === 40_000, `row ${i}: kept whole only for an edge past 32 bits or a fraction`);
+    assert.deepStrictEqual(toPlainPacket(held), want[i], `row ${i}`);
+  }
+  const img = store.toImage().image;
+  const [p0, p1] = img.pages;
+  assert.ok(p0!.sack!.edges instanceof Uint32Array && p1!.sack!.edges instanceof Uint32Array, '32-bit edges');
+  // The full page's lists hold what they list (no doubling slack), the image's the same.
+  const full = (store as unknown as { pages: Array<{ sackRows: Uint16Array; sackN: number; sackEdges: Uint32Array; edgeN: number }> }).pages[0]!;
+  assert.equal(full.sackRows.length, full.sackN);
+  assert.equal(full.sackEdges.length, full.edgeN);
+  assert.equal(p0!.sack!.rows.length, Math.ceil(32_768 / 3), 'every third row (those kept whole are not among them)');
+});
+
+test('SACK edges: an image written with 64-bit edges (before they were 32-bit) reads back, and its last page takes more rows', () => {
+  const data = frame([]);
+  const base = decodeFrame({ frame: 1, offset: 0, ifaceId: 0, tsSec: 1_700_000_000, tsNsec: 0, caplen: data.length, len: data.length, data }, iface, { summary: false });
+  const rows = (from: number, n: number): Packet[] => Array.from({ length: n }, (_, k) => ({ ...base, frame: from + k, tcp: { ...base.tcp!, sack: [[from + k, 0xffffffff], [7, 8]] as Array<[number, number]> } }));
+  const store = new PacketStore();
+  const first = rows(1, 300);
+  for (const p of first) store.push(p);
+  const image = structuredClone(store.toImage().image);
+  const s = image.pages[0]!.sack!;
+  image.pages[0]!.sack = { ...s, edges: Float64Array.from(s.edges) };
+  const back = PacketStore.fromImage(image);
+  const more = rows(301, 2000);
+  for (const p of more) back.push(p);
+  [...first, ...more].forEach((p, i) => { if (i % 97 === 0 || i >= 2290) assert.deepStrictEqual(toPlainPacket(back.at(i)!), toPlainPacket(p), `row ${i}`); });
+});
