@@ -2,13 +2,13 @@
 import { writeFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { fillSummaries } from '../../shared/ingest/load-capture.ts';
-import { loadFiles, loadThreads, type LoadedFile } from './parallel-load.ts';
+import { loadFiles, loadThreads, readChunks, type LoadedFile } from './parallel-load.ts';
 import type { Note } from '../../shared/report/notes.ts';
 import { parseIpLink } from '../../shared/capture-file/links.ts';
 import { analyze, parseFlowSpec, type AnalysisResult } from '../../shared/analysis/index.ts';
 import type { CaptureInput, CaptureKey } from '../../shared/analysis/types.ts';
 import { EXPORT_FLAGS, exportOptionsFromFlags, writeExports, type LoadedCapture } from './export.ts';
-import { openCapture, readText, parseArgs, UsageError, displayName, problemLine, problemNotes, inflateOptions } from './io.ts';
+import { readText, parseArgs, UsageError, displayName, problemLine, problemNotes, inflateOptions } from './io.ts';
 import { INFLATE_LIMIT_MESSAGE, type SkippedLines } from '../../shared/capture-file/reader.ts';
 import { skippedLinesNote } from '../../shared/capture-file/text/skipped.ts';
 import { jsonVisible } from '../../shared/util/shell.ts';
@@ -90,8 +90,9 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   timing?.mark('analyze');
   const wanted = shownFrames(result, exports.notes ?? []);
   await Promise.all([
-    fillSummaries(openCapture(fa), a.packets, wanted.A, { linkNames: linksA, ...inflate }),
-    fillSummaries(openCapture(fb), b.packets, wanted.B, { linkNames: linksB, ...inflate }),
+    // Read in the load's small pieces, not a stream's 1 MiB ones: this runs at the process's memory peak.
+    fillSummaries(readChunks(fa), a.packets, wanted.A, { linkNames: linksA, ...inflate }),
+    fillSummaries(readChunks(fb), b.packets, wanted.B, { linkNames: linksB, ...inflate }),
   ]);
   // Each lineage is named after its first sighting.
   for (const l of result.lineage) {

@@ -8,7 +8,7 @@ import type {
 } from './types.ts';
 import { parseFlowSpec } from './flow-spec.ts';
 import { dirAt, ifaceNameOf, kindAt, outerAt, preparePair, resolveDirections, sideOf, tcAt, type Rec, type Side } from './prepare.ts';
-import { collectFlow, emptyFlow, l4Proto, newFlowFields, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
+import { collectFlow, emptyFlow, flowAgain, l4Proto, newFlowFields, SigIndex, tupleDir, type Inner, type InnerList, type Tuple } from './inner.ts';
 import { ClockStream, driftPerSecond, fitClock, uncertaintyAt, type ClockFit, type ClockPair } from './clock.ts';
 import { AssocRoom, associateDecap, associateEncap, isData, pairCarriers, type CarrierOf, type CarrierPairs, type PairMap } from './carriers.ts';
 import { diagnose, type Facts } from './diagnose.ts';
@@ -642,8 +642,9 @@ function findForwarded(B: Side, b4: Inner, T: Tuple, fB: InnerList): { tuple: Tu
   }
   for (const t of cands.values()) {
     const same = tupleDir(b4.rec.p, t) === 1 && t.src === T.src && t.dst === T.dst;
-    // B's flow under test is known: a pass for another flow need not read its packets again.
-    const flow = same ? collectFlow(B, T) : collectFlow(B, t, fB);
+    // B's flow under test is known: it is copied rather than collected again (fB is collectFlow(B, T)),
+    // and a pass for another flow need not read its packets again.
+    const flow = same ? flowAgain(fB) : collectFlow(B, t, fB);
     const b5 = flow.find((x) => x.fwd && x.sig === b4.sig && x.ri !== b4.ri && x.rec.t >= b4.rec.t &&
       (x.rec.kind !== 'tunnel' || x.rec.dir === 'out'));
     if (b5 !== undefined) return { tuple: t, flow, b5 };

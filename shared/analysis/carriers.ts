@@ -6,6 +6,7 @@ import { outerAt, RECORD_BITS, RecList, wgTypeAt, type OuterKind } from './prepa
 import { moduleOfOuter, tunnelModules } from './tunnels/index.ts';
 import type { Inner, InnerList } from './inner.ts';
 import type { TunnelModule } from './tunnels/types.ts';
+import type { TunnelIds } from '../protocols/packet.ts';
 
 /**
  * Carrier → partner record on the other host, as a typed array by position in the side's carrier
@@ -41,14 +42,33 @@ export interface CarrierPairs {
 
 // Scratch result of carrierId: the number ordered within the group.
 const ord = { n: 0 };
+// Scratch tunnel numbers of one carrier (PacketList.tunnelIdsAt).
+const idScratch: TunnelIds = { wgType: 0, wgSender: -1, wgReceiver: -1, wgCounter: -1, espSpi: -1, espSeq: -1 };
+/** Whether carrierId reads the numbers (tests turn it off to compare with the packet path). */
+let idsRead = true;
+/** Test hook: carrier identities from packets only (`false`) or from a list's numbers where offered (`true`, the default). */
+export function carrierIdsFromNumbers(on: boolean): void { idsRead = on; }
 
 /**
  * Identity of a carrier datagram that survives NAT, from its tunnel module: its group (a number
  * for transport data, the bulk of the traffic) with its ordinal left in ord.n.
  */
 function carrierId(tm: Times, i: number, mods: readonly TunnelModule[]): number | string | null {
+  const pi = tm.perm === null ? i : tm.perm[i]!;
+  // From the list's numbers when it offers them and every module answers from them: no packet built.
+  if (idsRead && tm.packets.tunnelIdsAt !== undefined && tm.packets.tunnelIdsAt(pi, idScratch)) {
+    let m = 0;
+    for (; m < mods.length; m++) {
+      const f = mods[m]!.carrierKeyIds;
+      if (f === undefined) break;
+      const k = f(idScratch, tm.olen[i]!, ord);
+      if (k === undefined) break;
+      if (k !== null) return k;
+    }
+    if (m === mods.length) return null;
+  }
   // The packet as Rec.p reads it, without a record object per carrier.
-  const p = tm.packets.at(tm.perm === null ? i : tm.perm[i]!)!;
+  const p = tm.packets.at(pi)!;
   for (let m = 0; m < mods.length; m++) {
     const k = mods[m]!.carrierKey(p, tm.olen[i]!, ord);
     if (k !== null) return k;
@@ -238,13 +258,18 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     const mods = tunnelModules();
     const tag = (ks: Int32Array, o: RecList, tm: Times, count: number[], plain: number[]): Tags => {
       const n = ks.length;
-      let on: Ordinals = room !== undefined ? room.u32(n) : new Uint32Array(n);
+      // Ordinals in 32 bits until one does not fit, then in doubles from there on (each array typed
+      // alone, so that the stores below stay of one kind).
+      const o32: Uint32Array = room !== undefined ? room.u32(n) : new Uint32Array(n);
+      let o64: Float64Array | null = null;
       let gid: Uint8Array | Int32Array | null = null;
       let only = -1;
+      const oi = o.idx;
       for (let m = 0; m < n; m++) {
-        const g0 = carrierId(tm, o.index(ks[m]!), mods);
+        const k = ks[m]!;
+        const g0 = carrierId(tm, oi === null ? k : oi[k]!, mods);
         let g = -1;
-        if (g0 === null) plain.push(ks[m]!);
+        if (g0 === null) plain.push(k);
         else {
           if (g0 !== lastId || lastG < 0) {
             let x = ids.get(g0);
@@ -253,8 +278,9 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
           }
           g = lastG;
           const v = ord.n;
-          if ((v >>> 0) !== v && on instanceof Uint32Array) on = Float64Array.from(on);
-          on[m] = v;
+          if (o64 !== null) o64[m] = v;
+          else if ((v >>> 0) === v) o32[m] = v;
+          else { o64 = Float64Array.from(o32); o64[m] = v; }
           count[g]!++;
         }
         if (m === 0) only = g;
@@ -263,7 +289,7 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
         if (g + 1 > 255 && gid instanceof Uint8Array) gid = Int32Array.from(gid);
         gid[m] = g + 1;
       }
-      return { on, gid, only };
+      return { on: o64 ?? o32, gid, only };
     };
     const ts = tag(send, sO, sT, nS, sendPlain);
     const tr = tag(recv, rO, rT, nR, recvPlain);

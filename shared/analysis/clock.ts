@@ -112,20 +112,34 @@ export interface ClockColumns { abA: Float64Array; abB: Float64Array; baA: Float
  * (most of a bulk session's pairs are popped again). Same arithmetic as cross().
  */
 class HullChain {
-  private readonly xs: number[] = [];
-  private readonly ys: number[] = [];
+  // The chain as a stack in typed arrays (grown by doubling): a million pushes and pops of plain
+  // doubles, without an array's bookkeeping per step.
+  private xs = new Float64Array(64);
+  private ys = new Float64Array(64);
+  private n = 0;
   constructor(private readonly lower: boolean) {}
   push(px: number, py: number): void {
-    const xs = this.xs, ys = this.ys;
-    while (xs.length >= 2) {
-      const n = xs.length;
+    const xs = this.xs, ys = this.ys, lower = this.lower;
+    let n = this.n;
+    while (n >= 2) {
       const ox = xs[n - 2]!, oy = ys[n - 2]!, qx = xs[n - 1]!, qy = ys[n - 1]!;
       const c = (qx - ox) * (py - oy) - (qy - oy) * (px - ox);
-      if (this.lower ? c <= 0 : c >= 0) { xs.pop(); ys.pop(); } else break;
+      if (lower ? c <= 0 : c >= 0) n--; else break;
     }
-    xs.push(px); ys.push(py);
+    if (n === xs.length) this.grow();
+    this.xs[n] = px; this.ys[n] = py;
+    this.n = n + 1;
   }
-  points(): Pt[] { return this.xs.map((x, i) => ({ x, y: this.ys[i]! })); }
+  private grow(): void {
+    const x = new Float64Array(this.xs.length * 2), y = new Float64Array(this.ys.length * 2);
+    x.set(this.xs); y.set(this.ys);
+    this.xs = x; this.ys = y;
+  }
+  points(): Pt[] {
+    const out: Pt[] = [];
+    for (let i = 0; i < this.n; i++) out.push({ x: this.xs[i]!, y: this.ys[i]! });
+    return out;
+  }
 }
 
 /**

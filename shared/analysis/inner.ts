@@ -614,6 +614,24 @@ export function collectFlow(side: Side, tuple: Tuple, known: InnerList | null = 
 }
 
 /**
+ * What collectFlow(side, tuple) gives again, from the whole flow `done` it gave before: the same
+ * columns copied, without another pass over the side's packets. The flow's only changes since are
+ * members taken (USED, cleared here) and associated carriers (not copied: the copy has none yet).
+ */
+export function flowAgain(done: InnerList): InnerList {
+  const src = done.fc, n = src.n;
+  if (done.idx !== null || done.length !== n) throw new Error('flowAgain: a whole flow is needed');
+  const fc = new FlowCols(src.side, 1, src.tuple);
+  fc.ri = src.ri.slice(0, n); fc.sig = src.sig.slice(0, n); fc.rs = src.rs.slice(0, n);
+  fc.plen = src.plen.slice(0, n); fc.ilen = src.ilen.slice(0, n);
+  const fl = src.fl.slice(0, n);
+  for (let k = 0; k < n; k++) fl[k] = fl[k]! & ~USED;
+  fc.fl = fl;
+  fc.n = n;
+  return new InnerList(fc, null, n);
+}
+
+/**
  * collectFlow for a packet object (not offered as numbers): record `i` into `fc` when it belongs to
  * `tuple`. A function of its own: the packets read this way have shapes of their own, and a shape
  * the loop had not seen would throw its compiled code away.

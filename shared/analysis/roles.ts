@@ -12,7 +12,7 @@
 //
 // Signals are read from a bounded prefix of each capture, so a million-packet pair costs little.
 
-import type { FlowFields, Packet, PacketList } from '../protocols/packet.ts';
+import type { FlowFields, Packet, PacketList, TunnelIds } from '../protocols/packet.ts';
 import { newFlowFields } from './inner.ts';
 import { newPacketRows } from './prepare.ts';
 import type { CaptureInput } from './types.ts';
@@ -92,37 +92,49 @@ const ROWS = 4096;
 function scan(list: PacketList): Scan {
   const s: Scan = { wgInit: null, ike: new Map(), firstIkeFromInit: null, tunnelSyn: null };
   const n = Math.min(list.length, SCAN);
-  let seenIke = false;
+  const seen = { ike: false };
   // A list that reads its rows in bulk: a row it holds as columns has no IKE, tunnel layer or text
   // (PacketRows), so it matters only as a WireGuard initiation until the first one, or as TCP until
   // the first SYN; the packet is built for those alone.
   const rows = list.readRows !== undefined ? newPacketRows(Math.min(n, ROWS)) : null;
   const ff = rows !== null ? newFlowFields() : null;
+  // Once the initiation and the SYN are found, only packets the list keeps whole can add anything
+  // (IKE): tunnelIdsAt says which those are row by row, cheaper than reading every row's columns.
+  const ids: TunnelIds | null = list.tunnelIdsAt !== undefined ? { wgType: 0, wgSender: -1, wgReceiver: -1, wgCounter: -1, espSpi: -1, espSeq: -1 } : null;
   for (let c0 = 0; c0 < n; c0 += ROWS) {
     const c1 = Math.min(n, c0 + ROWS);
+    if (ids !== null && s.wgInit !== null && s.tunnelSyn !== null) {
+      for (let i = c0; i < c1; i++) if (!list.tunnelIdsAt!(i, ids)) visit(list, i, s, seen);
+      continue;
+    }
     if (rows !== null) list.readRows!(c0, c1, rows);
     for (let i = c0; i < c1; i++) {
       if (rows !== null && rows.held[i - c0] === 1 &&
         !((s.wgInit === null && rows.wgType[i - c0] === 1) || (s.tunnelSyn === null && rows.l4[i - c0] === 1 && synRow(list, i, ff!)))) continue;
-      const p = list.at(i);
-      if (p === undefined) continue;
-      const t = p.tsSec + p.tsNsec * 1e-9;
-      if (s.wgInit === null && isWgInit(p)) {
-        s.wgInit = { dir: p.dir, pos: i, t, ...(p.wg?.sender !== undefined ? { sender: p.wg.sender } : {}), ...(p.ip !== undefined && p.origin !== 'text' ? { ttl: p.ip.ttl } : {}) };
-      } else if (p.ike !== undefined && p.outer === undefined) {
-        const fromInit = ikeFromInitiator(p, !seenIke);
-        seenIke = true;
-        if (fromInit !== null) {
-          if (s.firstIkeFromInit === null) s.firstIkeFromInit = { dir: p.dir, fromInit, ...(p.ip !== undefined && p.origin !== 'text' ? { ttl: p.ip.ttl } : {}) };
-          const key = `${p.ike.ispi}|${p.ike.msgid}|${p.ike.flags ?? '?'}|${p.ike.exchange}`;
-          if (!s.ike.has(key)) s.ike.set(key, { dir: p.dir, fromInit, ...(p.ip !== undefined && p.origin !== 'text' ? { ttl: p.ip.ttl } : {}) });
-        }
-      } else if (s.tunnelSyn === null && p.outer === undefined && isSynOnly(p) && isTunnelPacket(p)) {
-        s.tunnelSyn = { dir: p.dir, pos: i, t };
-      }
+      visit(list, i, s, seen);
     }
   }
   return s;
+}
+
+/** scan's test of packet i (`seen.ike`: an IKE packet came before). */
+function visit(list: PacketList, i: number, s: Scan, seen: { ike: boolean }): void {
+  const p = list.at(i);
+  if (p === undefined) return;
+  const t = p.tsSec + p.tsNsec * 1e-9;
+  if (s.wgInit === null && isWgInit(p)) {
+    s.wgInit = { dir: p.dir, pos: i, t, ...(p.wg?.sender !== undefined ? { sender: p.wg.sender } : {}), ...(p.ip !== undefined && p.origin !== 'text' ? { ttl: p.ip.ttl } : {}) };
+  } else if (p.ike !== undefined && p.outer === undefined) {
+    const fromInit = ikeFromInitiator(p, !seen.ike);
+    seen.ike = true;
+    if (fromInit !== null) {
+      if (s.firstIkeFromInit === null) s.firstIkeFromInit = { dir: p.dir, fromInit, ...(p.ip !== undefined && p.origin !== 'text' ? { ttl: p.ip.ttl } : {}) };
+      const key = `${p.ike.ispi}|${p.ike.msgid}|${p.ike.flags ?? '?'}|${p.ike.exchange}`;
+      if (!s.ike.has(key)) s.ike.set(key, { dir: p.dir, fromInit, ...(p.ip !== undefined && p.origin !== 'text' ? { ttl: p.ip.ttl } : {}) });
+    }
+  } else if (s.tunnelSyn === null && p.outer === undefined && isSynOnly(p) && isTunnelPacket(p)) {
+    s.tunnelSyn = { dir: p.dir, pos: i, t };
+  }
 }
 
 /** +1 to the capture that the evidence makes the initiator. */

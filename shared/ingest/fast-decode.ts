@@ -154,11 +154,14 @@ export class FastDecoder {
 
     // Transport layer and above.
     let payStart = -1, payEnd = -1, proto: string, flags: string | null = null;
+    // A TCP header the capture cut inside its options (TCP_HEADER_CUT): its options up to the cut, no payload.
+    let cut = false;
     r.wgType = 0;
     if (ipProto === 6) {
       if (end - l4 < 20) return false;
       const doff = (d[l4 + 12]! >> 4) * 4;
-      if (doff < 20 || end - l4 < doff) return false;
+      if (doff < 20) return false;
+      cut = end - l4 < doff;
       // Payload length follows the IP header's length, as tcp.ts counts it.
       let len = l3End - l4 - doff;
       if (len < 0) len = 0;
@@ -169,8 +172,8 @@ export class FastDecoder {
       r.win = u16(d, l4 + 14);
       r.l4len = len;
       flags = tcpFlagString(((d[l4 + 12]! & 1) << 8) | d[l4 + 13]!);
-      if (doff > 20) fl |= this.options(d, l4 + 20, l4 + doff, r);
-      if (end > l4 + doff) { payStart = l4 + doff; payEnd = end; }
+      if (doff > 20) fl |= this.options(d, l4 + 20, cut ? end : l4 + doff, r);
+      if (!cut && end > l4 + doff) { payStart = l4 + doff; payEnd = end; }
       proto = 'tcp';
     } else if (ipProto === 17) {
       if (!this.udpOk || end - l4 < 8) return false;
@@ -229,6 +232,7 @@ export class FastDecoder {
     r.frame = frame; r.tsSec = tsSec; r.tsNsec = tsNsec; r.ifaceId = ifaceId; r.linktype = lt;
     r.dir = dir; r.caplen = caplen; r.len = wlen; r.ipProto = ipProto;
     r.fl = fl;
+    r.cut = cut;
     store.pushRow(r);
     return true;
   }

@@ -9,7 +9,7 @@
 // Sub-objects (ip, tcp, udp, wg, esp) are built on each read: fine for reading, not for mutation.
 // Only `summary` may be written (the CLI fills it for the frames it shows).
 
-import type { Direction, EspInfo, FlowFields, IpInfo, Packet, PacketList, PacketRows, TcpInfo, WireGuardInfo, WireGuardNum } from '../protocols/packet.ts';
+import type { Direction, EspInfo, FlowFields, IpInfo, Packet, PacketList, PacketRows, TcpInfo, TunnelIds, WireGuardInfo, WireGuardNum } from '../protocols/packet.ts';
 
 // The bit layout of a row's flags and the direction codes, shared by this store and the stored chunks
 // (packet-columns.ts): stored data depends on them, so they are defined once.
@@ -65,9 +65,17 @@ class Table {
 /** A whole number a 32-bit unsigned column holds. */
 export const isU32 = (x: number | undefined): boolean => x !== undefined && x >>> 0 === x;
 
+/**
+ * What the decoder says of a TCP header the capture cut short (inside its options, most often a
+ * SACK block past the snap length): such a packet is otherwise an ordinary TCP row (its options up
+ * to the cut, no payload), held as one with a bit of the page's (Page.truncBits).
+ */
+export const TCP_HEADER_CUT = 'truncated in TCP header';
+
 /** Whether the columns can hold `p` exactly. */
 function fits(p: Packet): boolean {
-  if (!onlyColumnFields(p)) return false;
+  if (!onlyColumnFields(p, true)) return false;
+  if (p.truncated !== undefined && (p.tcp === undefined || p.payloadHash !== undefined)) return false;
   const ip = p.ip;
   if (ip === undefined || p.src === undefined || p.dst === undefined || ip.frag !== undefined) return false;
   if (ip.v === 4 ? ip.id === undefined || ip.id > 0xffff || ip.df === undefined : ip.id !== undefined || ip.df !== undefined) return false;
@@ -311,6 +319,16 @@ class Page {
     return b !== null && (b[k >>> 5]! & (1 << (k & 31))) !== 0;
   }
 
+  /** A bit per row whose TCP header the capture cut (TCP_HEADER_CUT); null while there is none. */
+  truncBits: Uint32Array | null = null;
+
+  setTrunc(k: number): void { (this.truncBits ??= new Uint32Array(PAGE >>> 5))[k >>> 5]! |= 1 << (k & 31); }
+
+  isTrunc(k: number): boolean {
+    const b = this.truncBits;
+    return b !== null && (b[k >>> 5]! & (1 << (k & 31))) !== 0;
+  }
+
   sack(k: number): ArrayLike<number> | undefined {
     const rows = this.sackRows;
     if (rows === null) return undefined;
@@ -368,6 +386,8 @@ export interface PacketStorePageImage {
   sack: { rows: Uint16Array; start: Uint32Array; edges: Uint32Array | Float64Array } | null;
   /** Packets the columns could not hold, by row: plain decoder objects. */
   plain: Array<[number, Packet]> | null;
+  /** Rows whose TCP header was cut (TCP_HEADER_CUT), a bit each; absent from images written before. */
+  trunc?: Uint32Array | null;
 }
 
 /**
@@ -478,6 +498,23 @@ export class PacketStore implements PacketList {
     return true;
   }
 
+  /** PacketList.tunnelIdsAt: a column-held packet's WireGuard and ESP numbers, read as ColumnView's wgNum and esp read them. */
+  tunnelIdsAt(i: number, out: TunnelIds): boolean {
+    if (!(i >= 0 && i < this.length)) return false;
+    const g = this.pages[i >>> PAGE_BITS]!;
+    const k = i & (PAGE - 1);
+    if (g.isPlain(k)) return false;
+    const fl = g.fl[k]!, w = g.wgType[k]!;
+    out.wgType = w;
+    out.wgSender = w !== 0 && (fl & F_WG_SENDER) !== 0 ? g.seq[k]! : -1;
+    out.wgReceiver = w !== 0 && (fl & F_WG_RECEIVER) !== 0 ? g.ack[k]! : -1;
+    out.wgCounter = w !== 0 && (fl & F_WG_COUNTER) !== 0 ? g.tsecr[k]! * 4294967296 + g.tsval[k]! : -1;
+    const esp = (fl & F_ESP) !== 0;
+    out.espSpi = esp ? g.seq[k]! : -1;
+    out.espSeq = esp ? g.ack[k]! : -1;
+    return true;
+  }
+
   /** Bytes the columns take (typed arrays only; strings, SACK blocks and plain packets not counted). */
   columnBytes(): number {
     let b = 0;
@@ -511,6 +548,7 @@ export class PacketStore implements PacketList {
         summaries: g.summaries !== null ? [...g.summaries] : null,
         sack,
         plain: g.plain !== null ? [...g.plain] : null,
+        trunc: g.truncBits !== null ? g.truncBits.slice() : null,
       };
     });
     const tb = this.tables;
@@ -569,6 +607,10 @@ export class PacketStore implements PacketList {
         g.sackN = rows.length; g.edgeN = edges.length;
       }
       if (pi.plain) for (const [k, p] of pi.plain) g.setPlain(k, p);
+      if (pi.trunc !== undefined && pi.trunc !== null) {
+        if (!(pi.trunc instanceof Uint32Array && pi.trunc.length === PAGE >>> 5)) bad(`page ${j} cut TCP headers`);
+        g.truncBits = pi.trunc.slice();
+      }
       s.pages.push(g);
       total += pi.n;
     });
@@ -644,6 +686,7 @@ export class PacketStore implements PacketList {
     }
     if (p.payloadHash !== undefined) { fl |= F_HASH; r.hash = p.payloadHash; }
     r.fl = fl;
+    r.cut = p.truncated !== undefined;
     this.writeRow(g, k, r);
     if (p.summary !== '') (g.summaries ??= new Map()).set(k, p.summary);
   }
@@ -719,6 +762,7 @@ export class PacketStore implements PacketList {
     g.wgType[k] = r.wgType;
     if ((fl & F_HASH) !== 0) g.hash[k] = r.hash;
     g.fl[k] = fl;
+    if (r.cut) g.setTrunc(k);
   }
 }
 
@@ -738,13 +782,15 @@ export class ColumnRow {
   sackEdges = new Float64Array(8);
   sackLen = 0;
   wgType = 0; hash = 0;
+  /** The TCP header was cut by the capture (TCP_HEADER_CUT). */
+  cut = false;
 }
 
 /** Whether `p` has none of the fields a column view never holds (ColumnView below). */
-export function onlyColumnFields(p: Packet): boolean {
+export function onlyColumnFields(p: Packet, tcpCut = false): boolean {
   return p.icmp === undefined && p.ike === undefined && p.nattKeepalive === undefined && p.gre === undefined &&
     p.vxlan === undefined && p.outer === undefined && p.vlan === undefined && p.arp === undefined &&
-    p.truncated === undefined && p.comments === undefined && p.origin === undefined && p.timeUnknown === undefined &&
+    (p.truncated === undefined || (tcpCut && p.truncated === TCP_HEADER_CUT)) && p.comments === undefined && p.origin === undefined && p.timeUnknown === undefined &&
     p.fwlog === undefined && p.ah === undefined && p.ppp === undefined && p.enc === undefined;
 }
 
@@ -831,7 +877,7 @@ export abstract class ColumnView {
   get outer(): undefined { return undefined; }
   get vlan(): undefined { return undefined; }
   get arp(): undefined { return undefined; }
-  get truncated(): undefined { return undefined; }
+  get truncated(): string | undefined { return undefined; }
   get comments(): undefined { return undefined; }
   get origin(): undefined { return undefined; }
   get timeUnknown(): undefined { return undefined; }
@@ -864,6 +910,7 @@ class StoredPacket extends ColumnView implements Packet {
   protected sackOf(k: number): ArrayLike<number> { return this.s.sack(k) ?? []; }
   get summary(): string { return this.s.summaries?.get(this.k) ?? ''; }
   set summary(v: string) { (this.s.summaries ??= new Map()).set(this.k, v); }
+  override get truncated(): string | undefined { return this.s.isTrunc(this.k) ? TCP_HEADER_CUT : undefined; }
 
   /** The same packet as a plain object (JSON, spreading, structured clone). */
   toJSON(): Packet { return toPlainPacket(this); }
@@ -890,5 +937,7 @@ export function plainCopy(p: Packet): Packet {
   if (w !== undefined) o.wg = w;
   if (e !== undefined) o.esp = e;
   if (p.payloadHash !== undefined) o.payloadHash = p.payloadHash;
+  const cut = p.truncated;
+  if (cut !== undefined) o.truncated = cut;
   return o;
 }

@@ -198,6 +198,20 @@ export interface FlowFields {
 }
 
 /**
+ * A packet's tunnel identifiers as plain numbers (PacketList.tunnelIdsAt), for carrier pairing over
+ * a million datagrams: its WireGuard header (`wg`, the counter as a number) and ESP header (`esp`).
+ * -1 stands for an absent field.
+ */
+export interface TunnelIds {
+  /** `wg.type`, 0 without a WireGuard header. */
+  wgType: number;
+  /** `wg.sender`, `wg.receiver` and `Number(wg.counter)` (exact: filled only below 2^53), -1 when absent. */
+  wgSender: number; wgReceiver: number; wgCounter: number;
+  /** `esp.spi` and `esp.seq`, both -1 without an ESP header. */
+  espSpi: number; espSeq: number;
+}
+
+/**
  * A chunk of packets' fields read in bulk (PacketList.readRows), each array indexed by i − from.
  * Only packets with `held[i − from]` = 1 are filled: packets a list keeps as columns, which never
  * have `outer`, `fwlog`, `ike`, `icmp` or any other field a column view leaves undefined
@@ -248,4 +262,11 @@ export interface PacketList extends Iterable<Packet> {
    * the arrays' length) into `out` (see PacketRows: only the packets it marks held are filled).
    */
   readRows?(from: number, to: number, out: PacketRows): void;
+  /**
+   * Optional, for carrier pairing: packet i's tunnel identifiers into `out` without building the
+   * packet, true when filled. A list offers it only for packets it keeps as numbers, which never have
+   * `ike`, `nattKeepalive`, `outer` or any other field a column view leaves undefined (see PacketRows);
+   * false for any other packet (read `at(i)` then). Filled values are the ones `at(i)` has.
+   */
+  tunnelIdsAt?(i: number, out: TunnelIds): boolean;
 }

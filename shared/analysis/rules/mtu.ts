@@ -8,12 +8,29 @@ import { code, ev, type Facts } from '../facts.ts';
 import type { CheckpointLabel, Finding } from '../types.ts';
 import { registerRule } from './registry.ts';
 
-function covered(m: Array<[number, number]>, s: number): boolean {
-  let lo = 0, hi = m.length - 1;
+/**
+ * Whether a range of `m` (sorted, disjoint [start, end)) holds `s`. `hint[0]`: the range the last
+ * answer came from, tried first with the one after it (a flow's starts mostly ascend: the answer is
+ * nearly always there), before a binary search.
+ */
+function covered(m: Array<[number, number]>, s: number, hint: Int32Array): boolean {
+  const h = hint[0]!, n = m.length;
+  if (h < n) {
+    const r = m[h]!;
+    if (s >= r[0]) {
+      if (s < r[1]) return true;
+      if (h + 1 >= n) return false;
+      const q = m[h + 1]!;
+      // Between range h and the next: not covered.
+      if (s < q[0]) return false;
+      if (s < q[1]) { hint[0] = h + 1; return true; }
+    }
+  }
+  let lo = 0, hi = n - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
-    const [a, b] = m[mid]!;
-    if (s < a) hi = mid - 1; else if (s >= b) lo = mid + 1; else return true;
+    const r = m[mid]!;
+    if (s < r[0]) hi = mid - 1; else if (s >= r[1]) lo = mid + 1; else { hint[0] = mid; return true; }
   }
   return false;
 }
@@ -27,11 +44,12 @@ function covered(m: Array<[number, number]>, s: number): boolean {
 function sortLost(sent: InnerList, cov: Array<[number, number]>, tEnd: number, lost: number[], sizes: Float64Array): void {
   const fc = sent.fc, idx = sent.idx, plen = fc.plen, ilen = fc.ilen, ri = fc.ri, tm = fc.side.tm;
   let maxOk = 0, minLost = Infinity;
+  const hint = new Int32Array(1);
   for (let j = 0; j < sent.length; j++) {
     const k = idx === null ? j : idx[j]!;
     const rel = fc.relSeq(k);
     if (plen[k] === 0 || rel < 0 || tcAt(tm, ri[k]!) > tEnd - 0.001) continue;
-    if (covered(cov, rel)) { if (ilen[k]! > maxOk) maxOk = ilen[k]!; } else { lost.push(k); if (ilen[k]! < minLost) minLost = ilen[k]!; }
+    if (covered(cov, rel, hint)) { if (ilen[k]! > maxOk) maxOk = ilen[k]!; } else { lost.push(k); if (ilen[k]! < minLost) minLost = ilen[k]!; }
   }
   sizes[0] = maxOk; sizes[1] = minLost;
 }

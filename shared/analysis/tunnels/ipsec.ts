@@ -9,6 +9,8 @@ import type { TunnelModule } from './types.ts';
 
 const SAS = c('swanctl --list-sas') + ' (or ' + c('ipsec statusall') + ')';
 
+let lastSpi = -1, lastKey = '';
+
 export const ipsec: TunnelModule = {
   kind: 'ipsec',
   name: 'IPsec',
@@ -35,6 +37,14 @@ export const ipsec: TunnelModule = {
     if (p.esp !== undefined) { ord.n = p.esp.seq; return `E|${p.esp.spi}`; }
     if (p.ike !== undefined) { ord.n = p.ike.msgid; return `K|${p.ike.ispi}|${p.ike.rspi}|${p.ike.exchange}|${olen}`; }
     return null;
+  },
+  // The numbers of a packet held as numbers: ESP or nothing (such a packet never has IKE).
+  carrierKeyIds: (x, _olen, ord) => {
+    if (x.espSpi < 0) return null;
+    ord.n = x.espSeq;
+    // One SA's datagrams come in runs: its group text is made once per run, not per datagram.
+    if (x.espSpi !== lastSpi) { lastSpi = x.espSpi; lastKey = `E|${x.espSpi}`; }
+    return lastKey;
   },
   // ESP adds a header, IV, padding and ICV whose sizes depend on the algorithms: only "larger" is sure.
   innerFits: (olen, ilen) => olen > ilen,

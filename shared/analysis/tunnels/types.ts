@@ -3,7 +3,7 @@
 // that apply to its kind alone) name the tunnel's protocol or tools. A new kind (OpenVPN, GRE/IPIP)
 // is a new file registered in tunnels/index.ts, not a branch elsewhere.
 
-import type { Packet, PacketRows } from '../../protocols/packet.ts';
+import type { Packet, PacketRows, TunnelIds } from '../../protocols/packet.ts';
 import type { AnalysisResult, CaptureInput, FailureClass } from '../types.ts';
 import type { OuterKind, Rec, Side } from '../prepare.ts';
 
@@ -79,6 +79,13 @@ export interface TunnelModule {
    * left in `ord.n`; null when the packet is not this kind's or carries no identifiers.
    */
   carrierKey(p: Packet, olen: number, ord: { n: number }): number | string | null;
+  /**
+   * `carrierKey` from a packet's tunnel numbers (PacketList.tunnelIdsAt: a packet its list keeps as
+   * numbers, so without IKE, NAT-T keepalives or tunnel layers): the same group and ordinal, or
+   * undefined when the numbers leave it open (`carrierKey` is then asked with the packet). Optional:
+   * without it every carrier is asked as a packet (right, but a packet built per bulk datagram).
+   */
+  carrierKeyIds?(ids: TunnelIds, olen: number, ord: { n: number }): number | string | null | undefined;
   /**
    * Whether a carrier of payload length `olen` can hold an inner packet of `innerLen` bytes (this kind's
    * framing). Never true unless `olen > innerLen` (a carrier is longer than what it holds): carriers.ts

@@ -52,6 +52,20 @@ export const wireguard: TunnelModule = {
     }
     return null;
   },
+  // carrierKey from the numbers: -1 marks what the header lacks.
+  carrierKeyIds: (x, _olen, ord) => {
+    switch (x.wgType) {
+      case 0: return null;
+      case 4:
+        if (x.wgReceiver < 0 || x.wgCounter < 0) return null;
+        ord.n = x.wgCounter;
+        return x.wgReceiver;
+      case 1: if (x.wgSender < 0) return null; ord.n = x.wgSender; return 'h1';
+      case 2: if (x.wgSender < 0 || x.wgReceiver < 0) return null; ord.n = x.wgSender; return `h2|${x.wgReceiver}`;
+      case 3: if (x.wgReceiver < 0) return null; ord.n = x.wgReceiver; return 'h3';
+    }
+    return undefined;
+  },
   // 16-byte header + plaintext padded to 16 + 16-byte tag (padding stops at the tunnel MTU).
   innerFits: (olen, ilen) => olen === 32 + Math.ceil(ilen / 16) * 16 || olen === ilen + 32,
   defaultDevice: 'wg0',

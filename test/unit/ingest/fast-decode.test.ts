@@ -56,6 +56,7 @@ function sameImage(a: PacketStoreImage, b: PacketStoreImage, label: string): voi
     assert.deepStrictEqual(pb.sack, pa.sack, `${where}: SACK`);
     assert.deepStrictEqual(pb.summaries, pa.summaries, `${where}: summaries`);
     assert.deepStrictEqual(pb.plain, pa.plain, `${where}: plain packets`);
+    assert.deepStrictEqual(pb.trunc, pa.trunc, `${where}: rows with a cut TCP header`);
   }
 }
 

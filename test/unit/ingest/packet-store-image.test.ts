@@ -124,6 +124,8 @@ test('fromImage refuses what is not an image of this version, with a one-line re
     [{ ...good, pages: [{ n: 5, frame0: 1, cols: { tsSec: new Uint32Array(2) }, one: {}, summaries: null, sack: null, plain: null }], length: 5 }, /column tsSec/],
     [{ ...good, pages: [{ n: 5, frame0: 1, cols: {}, one: { ttl: 'x' }, summaries: null, sack: null, plain: null }], length: 5 }, /column ttl/],
     [{ ...good, pages: [{ n: 40_000, frame0: 1, cols: {}, one: {}, summaries: null, sack: null, plain: null }], length: 40_000 }, /page 0 has 40000 rows/],
+    [{ ...good, pages: [{ n: 5, frame0: 1, cols: {}, one: {}, summaries: null, sack: null, plain: null, trunc: new Uint32Array(3) }], length: 5 }, /page 0 cut TCP headers/],
+    [{ ...good, pages: [{ n: 5, frame0: 1, cols: {}, one: {}, summaries: null, sack: null, plain: null, trunc: new Uint8Array(4096) }], length: 5 }, /page 0 cut TCP headers/],
   ];
   for (const [img, re] of cases) {
     assert.throws(() => PacketStore.fromImage(img as PacketStoreImage), (e: unknown) => e instanceof PacketStoreImageError && re.test(e.message) && !e.message.includes('\n'));

@@ -15,7 +15,7 @@ const files = readdirSync(CORPUS).filter((f) => /\.(pcap|pcapng)$/.test(f)).sort
 const noSummary = (p: Packet): Packet => ({ ...p, summary: '' });
 
 test('summary: false and compact: true decode the whole corpus to the same packets, less the summary', async () => {
-  let packets = 0, viewed = 0, files2 = 0, sackViewed = 0;
+  let packets = 0, viewed = 0, files2 = 0, sackViewed = 0, cutViewed = 0;
   for (const f of files) {
     const bytes = new Uint8Array(readFileSync(join(CORPUS, f)));
     const full = await loadAll(bytes);
@@ -30,7 +30,7 @@ test('summary: false and compact: true decode the whole corpus to the same packe
       const want = full.packets[i]!;
       assert.deepStrictEqual(lean.packets[i], noSummary(want), `${f} #${i + 1}`);
       const v = compact.packets.at(i)!;
-      if (v.constructor !== Object) { viewed++; if (want.tcp?.sack !== undefined) sackViewed++; }
+      if (v.constructor !== Object) { viewed++; if (want.tcp?.sack !== undefined) sackViewed++; if (want.truncated !== undefined) cutViewed++; }
       assert.deepStrictEqual(toPlainPacket(v), noSummary(want), `${f} #${i + 1} (compact)`);
       // Reads through the view agree field by field too (the engine reads them this way).
       assert.equal(v.src, want.src); assert.equal(v.sport, want.sport); assert.deepEqual(v.tcp, want.tcp);
@@ -40,9 +40,10 @@ test('summary: false and compact: true decode the whole corpus to the same packe
     }
     packets += full.packets.length;
   }
-  console.log(`# ${packets} packets in ${files2} files; ${viewed} held as columns (${sackViewed} with SACK blocks)`);
+  console.log(`# ${packets} packets in ${files2} files; ${viewed} held as columns (${sackViewed} with SACK blocks, ${cutViewed} with a cut TCP header)`);
   assert.ok(viewed > packets / 4, 'the common shapes go to columns');
   assert.ok(sackViewed > 0, 'TCP packets with SACK blocks go to columns too');
+  assert.ok(cutViewed > 0, 'TCP headers cut inside their options go to columns too');
 });
 
 test('fillSummaries gives the chosen frames the summary the full decode has, and leaves the rest empty', async () => {
