@@ -5,24 +5,18 @@
 // NAT-T keepalives the store keeps whole), and the same analysis with the fast path on and off.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PacketStore } from '../../../shared/ingest/packet-store.ts';
 import type { Packet, TunnelIds, WireGuardInfo } from '../../../shared/protocols/packet.ts';
 import { tunnelModules } from '../../../shared/analysis/tunnels/index.ts';
 import { carrierIdsFromNumbers } from '../../../shared/analysis/carriers.ts';
 import { analyze } from '../../../shared/analysis/index.ts';
 import { preparePair } from '../../../shared/analysis/prepare.ts';
-import { loadStore } from './helpers.ts';
+import { loadStore, IPSEC_CAPTURES, ipsecSets, labSets } from './helpers.ts';
 import { synthBulk } from './synth.ts';
 
-const lab = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
-const scenarios = existsSync(lab) ? readdirSync(lab).filter((s) => existsSync(join(lab, s, 'B-any.pcap'))).sort() : [];
-const skipLab = scenarios.length > 0 ? false : `no lab captures in ${lab} (run test/lab/lab.sh --out ${lab} all, or set TANDEM_LAB_DIR)`;
-if (skipLab) console.log(`# skip carrier-ids lab cases: ${skipLab}`);
-const IPSEC = fileURLToPath(new URL('../../lab/ipsec/captures/', import.meta.url));
-const ipsecSets = existsSync(IPSEC) ? readdirSync(IPSEC).filter((s) => existsSync(join(IPSEC, s, 'B-any.pcap'))).sort() : [];
+const { dir: lab, scenarios, skip: skipLab } = labSets('carrier-ids lab cases');
 
 type Key = [number | string | null, number];
 
@@ -164,10 +158,10 @@ test('tunnelIdsAt + carrierKeyIds on every packet of the WireGuard lab captures'
 });
 
 test('tunnelIdsAt + carrierKeyIds on every packet of the strongSwan captures', async () => {
-  assert.ok(ipsecSets.length > 0, `IPsec capture sets in ${IPSEC}`);
+  assert.ok(ipsecSets.length > 0, `IPsec capture sets in ${IPSEC_CAPTURES}`);
   let keyed = 0;
   for (const sc of ipsecSets) {
-    for (const h of ['A', 'B']) keyed += compare(await loadStore(join(IPSEC, sc, `${h}-any.pcap`)), `${sc}/${h}`).keyed;
+    for (const h of ['A', 'B']) keyed += compare(await loadStore(join(IPSEC_CAPTURES, sc, `${h}-any.pcap`)), `${sc}/${h}`).keyed;
   }
   assert.ok(keyed > 0, 'some ESP keyed from numbers');
 });
@@ -187,7 +181,7 @@ function both(a: Packet[] | PacketStore, b: Packet[] | PacketStore): [string, st
 
 test('analysis: the same result with identities from numbers and from packets (lab, strongSwan)', { skip: skipLab }, async () => {
   let total = 0;
-  for (const [dir, sets] of [[lab, scenarios], [IPSEC, ipsecSets]] as const) {
+  for (const [dir, sets] of [[lab, scenarios], [IPSEC_CAPTURES, ipsecSets]] as const) {
     for (const sc of sets) {
       const link = (h: string): string | undefined => (existsSync(join(dir, sc, `${h}-links.txt`)) ? join(dir, sc, `${h}-links.txt`) : undefined);
       const a = await loadStore(join(dir, sc, 'A-any.pcap'), link('A')), b = await loadStore(join(dir, sc, 'B-any.pcap'), link('B'));

@@ -4,37 +4,13 @@
 // copy must hold exactly the columns a fresh pass gives, with nothing taken and no carrier yet.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadAll } from '../../../shared/ingest/load-capture.ts';
-import { parseIpLink } from '../../../shared/capture-file/links.ts';
-import type { CaptureInput } from '../../../shared/analysis/index.ts';
-import { preparePair, resolveDirections, sideOf, type Side } from '../../../shared/analysis/prepare.ts';
+import type { Side } from '../../../shared/analysis/prepare.ts';
 import { collectFlow, flowAgain, type InnerList } from '../../../shared/analysis/inner.ts';
 import { associateDecap, associateEncap } from '../../../shared/analysis/carriers.ts';
-import { innerTuples } from './helpers.ts';
+import { innerTuples, labSets, labSides } from './helpers.ts';
 
-const dir = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
-const scenarios = existsSync(dir) ? readdirSync(dir).filter((s) => existsSync(join(dir, s, 'B-any.pcap'))).sort() : [];
-const skip = scenarios.length > 0 ? false : `no lab captures in ${dir} (run test/lab/lab.sh --out ${dir} all, or set TANDEM_LAB_DIR)`;
-if (skip) console.log(`# skip flow-again: ${skip}`);
-
-async function load(file: string, links: string): Promise<CaptureInput> {
-  const linkNames = existsSync(links) ? parseIpLink(readFileSync(links, 'utf8')) : undefined;
-  const r = await loadAll(new Uint8Array(readFileSync(file)), { linkNames });
-  return { name: file, file, packets: r.packets, interfaces: r.interfaces, ...(linkNames !== undefined ? { links: [...linkNames.values()] } : {}) };
-}
-
-async function sides(name: string, form: 'any' | 'txt'): Promise<[Side, Side]> {
-  const d = join(dir, name);
-  const f = (h: string): string => join(d, form === 'any' ? `${h}-any.pcap` : `${h}.txt`);
-  const a = await load(f('A'), join(d, 'A-links.txt'));
-  const b = await load(f('B'), join(d, 'B-links.txt'));
-  const [pa, pb] = preparePair(a, b);
-  const A = sideOf('A', a, pa), B = sideOf('B', b, pb);
-  resolveDirections(A, B);
-  return [A, B];
-}
+const { dir, scenarios, skip } = labSets('flow-again');
+const sides = (name: string, form: 'any' | 'txt'): Promise<[Side, Side]> => labSides(dir, name, form);
 
 /** Every column an Inner reads, per member, and the list's shape. */
 function rows(l: InnerList): unknown[] {

@@ -4,41 +4,17 @@
 // inner → carrier association (associateEncap/Decap) with its shortcuts, and the clock fit's bulk path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { loadAll } from '../../../shared/ingest/load-capture.ts';
-import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import type { CaptureInput } from '../../../shared/analysis/index.ts';
 import { dirAt, preparePair, resolveDirections, sideOf, type Side } from '../../../shared/analysis/prepare.ts';
 import { collectFlow, SigIndex, SigTable, sortAscending, type InnerList, type Tuple } from '../../../shared/analysis/inner.ts';
 import { associateDecap, associateEncap, isData } from '../../../shared/analysis/carriers.ts';
 import { moduleOfOuter } from '../../../shared/analysis/tunnels/index.ts';
-import { parseText, innerTuples } from './helpers.ts';
+import { parseText, innerTuples, labSets, labSides } from './helpers.ts';
 import { fitClock, fitClockColumns, type ClockPair } from '../../../shared/analysis/clock.ts';
 
-const dir = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
-const scenarios = existsSync(dir) ? readdirSync(dir).filter((s) => existsSync(join(dir, s, 'B-any.pcap'))).sort() : [];
-const skip = scenarios.length > 0 ? false : `no lab captures in ${dir} (run test/lab/lab.sh --out ${dir} all, or set TANDEM_LAB_DIR)`;
-if (skip) console.log(`# skip flow-columns: ${skip}`);
-
-async function load(file: string, links: string): Promise<CaptureInput> {
-  const linkNames = existsSync(links) ? parseIpLink(readFileSync(links, 'utf8')) : undefined;
-  const r = await loadAll(new Uint8Array(readFileSync(file)), { linkNames });
-  return { name: file, file, packets: r.packets, interfaces: r.interfaces, ...(linkNames !== undefined ? { links: [...linkNames.values()] } : {}) };
-}
-
-/** Both sides of a lab scenario, prepared as the engine prepares them (SLL2, pcapng and tcpdump text forms). */
-async function sides(name: string, form: 'any' | 'pcapng' | 'txt'): Promise<[Side, Side]> {
-  const d = join(dir, name);
-  const f = (h: string): string => join(d, form === 'any' ? `${h}-any.pcap` : form === 'txt' ? `${h}.txt` : `${h}.pcapng`);
-  const a = await load(f('A'), join(d, 'A-links.txt'));
-  const b = await load(f('B'), join(d, 'B-links.txt'));
-  const [pa, pb] = preparePair(a, b);
-  const A = sideOf('A', a, pa), B = sideOf('B', b, pb);
-  resolveDirections(A, B);
-  return [A, B];
-}
-
+const { dir, scenarios, skip } = labSets('flow-columns');
+/** Both sides of a lab scenario, prepared as the engine prepares them. */
+const sides = (name: string, form: 'any' | 'pcapng' | 'txt'): Promise<[Side, Side]> => labSides(dir, name, form);
 
 /** A flow's members as plain rows (every column an Inner reads), for deep comparison. */
 function rows(l: InnerList): unknown[] {

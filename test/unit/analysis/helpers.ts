@@ -1,13 +1,15 @@
 // Shared helpers for the analysis tests: load the seed tcpdump text through the real text importer.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { TcpdumpTextParser } from '../../../shared/capture-file/tcpdump-text.ts';
 import type { Packet, PacketList } from '../../../shared/protocols/packet.ts';
-import { loadCompact } from '../../../shared/ingest/load-capture.ts';
+import { loadAll, loadCompact } from '../../../shared/ingest/load-capture.ts';
 import type { PacketStore } from '../../../shared/ingest/packet-store.ts';
 import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import type { CaptureInput } from '../../../shared/analysis/index.ts';
 import { l4Proto, type Tuple } from '../../../shared/analysis/inner.ts';
-import type { Side } from '../../../shared/analysis/prepare.ts';
+import { preparePair, resolveDirections, sideOf, type Side } from '../../../shared/analysis/prepare.ts';
 
 export const SEEDS = new URL('../../../../shared/reference/seed-captures/', import.meta.url);
 
@@ -82,4 +84,39 @@ export async function loadStore(file: string, links?: string): Promise<PacketSto
 /** The same packets behind a list that offers only `at` (the engine's generic path, without the store's bulk reads). */
 export function atOnly(p: PacketList): PacketList {
   return { length: p.length, at: (i) => p.at(i), [Symbol.iterator]: () => p[Symbol.iterator]() };
+}
+
+/**
+ * The WireGuard lab's capture sets that have SLL2 captures (TANDEM_LAB_DIR, else /tmp/tandem-lab),
+ * and the reason a test skips without them (said once on stdout, naming `what`).
+ */
+export function labSets(what: string): { dir: string; scenarios: string[]; skip: string | false } {
+  const dir = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
+  const scenarios = existsSync(dir) ? readdirSync(dir).filter((s) => existsSync(join(dir, s, 'B-any.pcap'))).sort() : [];
+  const skip = scenarios.length > 0 ? false : `no lab captures in ${dir} (run test/lab/lab.sh --out ${dir} all, or set TANDEM_LAB_DIR)`;
+  if (skip) console.log(`# skip ${what}: ${skip}`);
+  return { dir, scenarios, skip };
+}
+
+/** The strongSwan capture sets checked in with the IPsec lab (IKE, NAT-T, ESP in UDP and ESP): no root needed. */
+export const IPSEC_CAPTURES = fileURLToPath(new URL('../../lab/ipsec/captures/', import.meta.url));
+export const ipsecSets: string[] = existsSync(IPSEC_CAPTURES) ? readdirSync(IPSEC_CAPTURES).filter((s) => existsSync(join(IPSEC_CAPTURES, s, 'B-any.pcap'))).sort() : [];
+
+/** One lab capture as the analysis takes it, with the host's `ip -o link` names when the file is there. */
+export async function labInput(file: string, links: string): Promise<CaptureInput> {
+  const linkNames = existsSync(links) ? parseIpLink(readFileSync(links, 'utf8')) : undefined;
+  const r = await loadAll(new Uint8Array(readFileSync(file)), { linkNames });
+  return { name: file, file, packets: r.packets, interfaces: r.interfaces, ...(linkNames !== undefined ? { links: [...linkNames.values()] } : {}) };
+}
+
+/** Both sides of lab scenario `name` under `dir`, prepared as the engine prepares them (SLL2, pcapng and tcpdump text forms). */
+export async function labSides(dir: string, name: string, form: 'any' | 'pcapng' | 'txt'): Promise<[Side, Side]> {
+  const d = join(dir, name);
+  const f = (h: string): string => join(d, form === 'any' ? `${h}-any.pcap` : form === 'txt' ? `${h}.txt` : `${h}.pcapng`);
+  const a = await labInput(f('A'), join(d, 'A-links.txt'));
+  const b = await labInput(f('B'), join(d, 'B-links.txt'));
+  const [pa, pb] = preparePair(a, b);
+  const A = sideOf('A', a, pa), B = sideOf('B', b, pb);
+  resolveDirections(A, B);
+  return [A, B];
 }

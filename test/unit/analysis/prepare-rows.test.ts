@@ -9,11 +9,9 @@
 // multi-interface files whose interfaces are themselves slightly out of order.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ColumnView, PacketStore, toPlainPacket } from '../../../shared/ingest/packet-store.ts';
-import { atOnly, loadStore } from './helpers.ts';
+import { atOnly, loadStore, IPSEC_CAPTURES, ipsecSets, labSets } from './helpers.ts';
 import {
   captureStats, ifaceKeyOf, newPacketRows, prepareCapture, RECORD_BITS, wireguardConversations, type ConvCounts, type ConvStats, type PreparedCapture,
 } from '../../../shared/analysis/prepare.ts';
@@ -22,14 +20,8 @@ import type { CarrierScratch } from '../../../shared/analysis/tunnels/types.ts';
 import type { Packet, PacketList } from '../../../shared/protocols/packet.ts';
 import { mulberry32 } from './synth.ts';
 
-const lab = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
-const scenarios = existsSync(lab) ? readdirSync(lab).filter((s) => existsSync(join(lab, s, 'B-any.pcap'))).sort() : [];
-const skipLab = scenarios.length > 0 ? false : `no lab captures in ${lab} (run test/lab/lab.sh --out ${lab} all, or set TANDEM_LAB_DIR)`;
-if (skipLab) console.log(`# skip prepare-rows lab cases: ${skipLab}`);
+const { dir: lab, scenarios, skip: skipLab } = labSets('prepare-rows lab cases');
 
-// strongSwan captures checked in with the IPsec lab (IKE, NAT-T, ESP in UDP and ESP): no root needed.
-const IPSEC = fileURLToPath(new URL('../../lab/ipsec/captures/', import.meta.url));
-const ipsecSets = existsSync(IPSEC) ? readdirSync(IPSEC).filter((s) => existsSync(join(IPSEC, s, 'B-any.pcap'))).sort() : [];
 
 function storeOf(packets: Packet[]): PacketStore {
   const s = new PacketStore();
@@ -340,9 +332,9 @@ test('prepareCapture: interfaces by name, SLL2 index and file interface id, odd 
 });
 
 test('real captures (strongSwan IPsec sets, and the WireGuard lab when present): rows and packets agree, carriers as the reference finds them', async () => {
-  const sets: Array<[string, string]> = ipsecSets.map((x) => [IPSEC, x]);
+  const sets: Array<[string, string]> = ipsecSets.map((x) => [IPSEC_CAPTURES, x]);
   if (skipLab === false) for (const x of scenarios) sets.push([lab, x]);
-  assert.ok(ipsecSets.length > 0, `IPsec capture sets in ${IPSEC}`);
+  assert.ok(ipsecSets.length > 0, `IPsec capture sets in ${IPSEC_CAPTURES}`);
   let esp = 0;
   for (const [dir, x] of sets) {
     for (const [a, b] of [['A-any.pcap', 'B-any.pcap'], ['A.pcapng', 'B.pcapng']] as const) {

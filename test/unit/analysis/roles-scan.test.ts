@@ -5,20 +5,13 @@
 // is what the shortcut must still see) and a built capture with IKE late behind a long WireGuard run.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PacketStore, toPlainPacket } from '../../../shared/ingest/packet-store.ts';
 import type { Packet, PacketList } from '../../../shared/protocols/packet.ts';
 import { decideRoles } from '../../../shared/analysis/roles.ts';
-import { atOnly, loadStore } from './helpers.ts';
+import { atOnly, loadStore, IPSEC_CAPTURES, ipsecSets, labSets } from './helpers.ts';
 
-const lab = process.env.TANDEM_LAB_DIR ?? '/tmp/tandem-lab';
-const scenarios = existsSync(lab) ? readdirSync(lab).filter((s) => existsSync(join(lab, s, 'B-any.pcap'))).sort() : [];
-const skipLab = scenarios.length > 0 ? false : `no lab captures in ${lab} (run test/lab/lab.sh --out ${lab} all, or set TANDEM_LAB_DIR)`;
-if (skipLab) console.log(`# skip roles-scan lab cases: ${skipLab}`);
-const IPSEC = fileURLToPath(new URL('../../lab/ipsec/captures/', import.meta.url));
-const ipsecSets = existsSync(IPSEC) ? readdirSync(IPSEC).filter((s) => existsSync(join(IPSEC, s, 'B-any.pcap'))).sort() : [];
+const { dir: lab, scenarios, skip: skipLab } = labSets('roles-scan lab cases');
 
 /** The decision for the two lists as a store, behind `at` only, and as plain objects: all three must agree. */
 function agree(a: PacketStore, b: PacketStore, what: string): void {
@@ -32,9 +25,9 @@ function agree(a: PacketStore, b: PacketStore, what: string): void {
 }
 
 test('role scan: lab and strongSwan captures decide alike as a store, by packet and as plain objects', async () => {
-  const sets: Array<[string, string, boolean]> = [...ipsecSets.map((s): [string, string, boolean] => [IPSEC, s, false]),
+  const sets: Array<[string, string, boolean]> = [...ipsecSets.map((s): [string, string, boolean] => [IPSEC_CAPTURES, s, false]),
     ...(skipLab ? [] : scenarios.map((s): [string, string, boolean] => [lab, s, true]))];
-  assert.ok(ipsecSets.length > 0, `IPsec capture sets in ${IPSEC}`);
+  assert.ok(ipsecSets.length > 0, `IPsec capture sets in ${IPSEC_CAPTURES}`);
   for (const [dir, s, links] of sets) {
     const f = (h: string): Promise<PacketStore> => loadStore(join(dir, s, `${h}-any.pcap`), links ? join(dir, s, `${h}-links.txt`) : undefined);
     agree(await f('A'), await f('B'), s);
