@@ -198,7 +198,7 @@ function codesOf(side: Side): { code: Uint8Array; count: Int32Array } {
  */
 function carriersWhere(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom): Int32Array {
   const oi = side.outer.idx;
-  const idx = carrierKs(side, dir, data, room);
+  const idx = carrierKs(side, dir, data, room !== undefined ? (n) => room.list(n) : undefined);
   // Carrier-list positions → record positions, in place.
   if (oi !== null) for (let m = 0; m < idx.length; m++) idx[m] = oi[idx[m]!]!;
   return idx;
@@ -213,15 +213,12 @@ function carrierCount(side: Side, dir: 'in' | 'out', data: boolean): number {
   return n;
 }
 
-/**
- * carriersWhere as positions in the side's carrier list (`outer`), ascending: in `room` when given
- * (an association's list), else from `make` (fresh by default).
- */
-function carrierKs(side: Side, dir: 'in' | 'out', data: boolean, room?: AssocRoom, make = (n: number): Int32Array => new Int32Array(n)): Int32Array {
+/** carriersWhere as positions in the side's carrier list (`outer`), ascending, in an array from `make` (fresh by default). */
+function carrierKs(side: Side, dir: 'in' | 'out', data: boolean, make = (n: number): Int32Array => new Int32Array(n)): Int32Array {
   const { code } = codesOf(side);
   const want = (dir === 'in' ? IN : OUT) | (data ? DATA : 0);
   const n = carrierCount(side, dir, data);
-  const idx = room !== undefined ? room.list(n) : make(n);
+  const idx = make(n);
   fillWhere(code, want, idx);
   return idx;
 }
@@ -334,9 +331,9 @@ export function pairCarriers(a: Side, b: Side, theta: number, tolEarly: number, 
     const ab = carrierCount(a, 'out', false) + carrierCount(b, 'in', false), ba = carrierCount(b, 'out', false) + carrierCount(a, 'in', false);
     room.reserve(2 * Math.max(ab, ba) + 1);
   }
-  run(carrierKs(a, 'out', false, undefined, make), carrierKs(b, 'in', false, undefined, make), true);
+  run(carrierKs(a, 'out', false, make), carrierKs(b, 'in', false, make), true);
   room?.reset();
-  run(carrierKs(b, 'out', false, undefined, make), carrierKs(a, 'in', false, undefined, make), false);
+  run(carrierKs(b, 'out', false, make), carrierKs(a, 'in', false, make), false);
   room?.reset();
   return res;
 }

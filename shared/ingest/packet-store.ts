@@ -786,7 +786,7 @@ export class ColumnRow {
   cut = false;
 }
 
-/** Whether `p` has none of the fields a column view never holds (ColumnView below). */
+/** Whether `p` has none of the fields a column view never holds (ColumnView below); `tcpCut`: a cut TCP header (TCP_HEADER_CUT) is one it holds (PacketStore's pages do, stored chunks do not). */
 export function onlyColumnFields(p: Packet, tcpCut = false): boolean {
   return p.icmp === undefined && p.ike === undefined && p.nattKeepalive === undefined && p.gre === undefined &&
     p.vxlan === undefined && p.outer === undefined && p.vlan === undefined && p.arp === undefined &&
