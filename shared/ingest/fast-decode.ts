@@ -36,7 +36,7 @@ export class FastDecoder {
   /** 1 for a UDP port some dissector claims (a table: looked up twice per datagram). */
   private readonly claimed = new Uint8Array(65536);
 
-  /** DecodeOptions.payloadHash 'udp': TCP segments and ESP packets go without payloadHash, as decodeFrame then leaves them. */
+  /** DecodeOptions.payloadHash 'udp': TCP segments, ESP packets and WireGuard datagrams go without payloadHash, as decodeFrame then leaves them. */
   private readonly hashAll: boolean;
 
   constructor(private readonly store: PacketStore, private readonly linkNames?: Map<number, string>, payloadHash: 'all' | 'udp' = 'all') {
@@ -223,7 +223,7 @@ export class FastDecoder {
       payStart = l4; payEnd = end;
       proto = 'esp';
     } else return false;
-    if (payStart >= 0 && payEnd > payStart && (ipProto === 17 || this.hashAll)) { fl |= F_HASH; r.hash = fnv1a(d, payStart, payEnd); }
+    if (payStart >= 0 && payEnd > payStart && (this.hashAll || (ipProto === 17 && r.wgType === 0))) { fl |= F_HASH; r.hash = fnv1a(d, payStart, payEnd); }
 
     const store = this.store;
     if (!store.internHead(proto, flags, name, r)) return false;
