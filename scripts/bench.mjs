@@ -9,7 +9,10 @@
 //     reading both; wall time as a ratio of tcpdump's, peak RSS, and peak bytes per packet. Each
 //     analyze run also prints its stages (TANDEM_TIMING=1: load, analysis, summaries, with the peak
 //     so far), and the load on two threads (each also prepares its capture for the analysis) beside
-//     the slower thread's own time.
+//     the slower thread's own time. tcpdump's system share is printed too: on SLL2 files it looks up
+//     every packet's interface name with system calls, so its wall time (the ratio's reference) moves
+//     with what system calls cost on the machine; analyze's wall time against tcpdump's user CPU is the
+//     steadier comparison between machines.
 //
 // `node scripts/bench.mjs [--only 1|2] [--runs N]`: one section only; section 2 N times in a row,
 // each row's figures printed per run and as min / median / max.
@@ -34,7 +37,7 @@ function measure(label, cmd, env) {
   if (!Number.isFinite(wall)) return { label, ok: false, err: r.stderr.trim().split('\n').slice(-2).join(' ') };
   // `tandem analyze` with TANDEM_TIMING=1 adds a line of stage times (bin/cli/analyze.ts).
   const timing = lines.find((l) => l.startsWith('timing: '));
-  return { label, ok: true, wall, rssMiB: kb / 1024, cpu: user + sys, status: r.status, ...(timing ? { timing: timing.slice(8) } : {}) };
+  return { label, ok: true, wall, rssMiB: kb / 1024, cpu: user + sys, user, sys, status: r.status, ...(timing ? { timing: timing.slice(8) } : {}) };
 }
 
 function have(tool) { return spawnSync('sh', ['-c', `command -v ${tool}`]).status === 0; }
@@ -146,6 +149,9 @@ function section2() {
     const one = measure('tandem analyze A B (1 thread)', analyzeCmd, { TANDEM_THREADS: '1', TANDEM_TIMING: '1' });
     const ts = have('tshark') ? measure('tshark -r A; tshark -r B', `tshark -n -r ${A}; tshark -n -r ${B}`) : null;
     console.log(row2(td, pk));
+    // tcpdump gives SLL2 packets their interface names with a few system calls each (socket, ioctl,
+    // close): most of its time where system calls are dear, so its wall time moves with the machine.
+    if (td.ok) console.log(`    of which system time ${td.sys.toFixed(2)} s (${((100 * td.sys) / Math.max(td.cpu, 1e-9)).toFixed(0)}% of its CPU), user ${td.user.toFixed(2)} s`);
     console.log(row2(an, pk, td));
     if (an.timing) console.log(`    stages: ${an.timing}`);
     console.log(row2(one, pk, td));
@@ -175,6 +181,9 @@ function section2() {
     spread('analyze (2 threads), CPU', runs.map((r) => (ok(r.an) ? r.an.cpu : NaN)), ' s');
     spread('analyze (1 thread), CPU', runs.map((r) => (ok(r.one) ? r.one.cpu : NaN)), ' s');
     spread('analyze (2 threads) / tcpdump CPU', runs.map((r) => (ok(r.an) && ok(r.td) ? r.an.cpu / r.td.cpu : NaN)), '×');
+    // tcpdump's own work without its per-packet system calls: the reference that moves least between machines.
+    spread('tcpdump both, system share of CPU', runs.map((r) => (ok(r.td) ? (100 * r.td.sys) / r.td.cpu : NaN)), '%', 0);
+    spread('analyze (2 threads) wall / tcpdump user CPU', runs.map((r) => (ok(r.an) && ok(r.td) ? r.an.wall / r.td.user : NaN)), '×');
     spread('analyze (2 threads) peak (target ≤ 256 MiB)', runs.map((r) => (ok(r.an) ? r.an.rssMiB : NaN)), ' MiB', 0);
     spread('analyze (2 threads) peak per packet (≤ 200 B)', runs.map((r) => (ok(r.an) ? (r.an.rssMiB * 2 ** 20) / pk : NaN)), ' B', 0);
     spread('analyze (1 thread) peak', runs.map((r) => (ok(r.one) ? r.one.rssMiB : NaN)), ' MiB', 0);
