@@ -434,14 +434,22 @@ function textLeaf(alts: string[], folded: boolean, test: Test | null, neg: boole
   const leadChars = folded ? LEAD_CHARS_FOLDED : LEAD_CHARS;
   let hit = new Uint8Array(0);
   let rowByRow = 0, stretch = 0;
+  // Where each literal is looked for first (anchorOf), chosen again every ANCHOR_CHUNKS searched chunks.
+  const anchors = alts.map(() => -1);
+  let searched = 0;
   return (ch, rows, n, out) => {
     const len = ch.length;
     if (n * 8 < len) return perRow(ch, rows, n, out);
     if (rowByRow > 0) { rowByRow--; return perRow(ch, rows, n, out); }
     if (hit.length < len) hit = new Uint8Array(len); else hit.fill(0, 0, len);
-    if (search === null) for (const a of alts) ownTextHits(ch, a, hit);
-    else ownTextHitsFolded(ch, search, single, hit);
-    const leadAlts = alts.filter((a) => leadChars.includes(a[0]!) || addressHolds(ch, a[0]!, folded));
+    if (search === null) {
+      const choose = searched++ % ANCHOR_CHUNKS === 0;
+      alts.forEach((a, i) => {
+        if (choose) anchors[i] = anchorOf(ch.sum, a);
+        ownTextHits(ch, a, anchors[i]!, hit);
+      });
+    } else ownTextHitsFolded(ch, search, single, hit);
+    const leadAlts = alts.filter((a) => (a.includes(' ') ? leadChars.includes(a[0]!) || addressHolds(ch, a[0]!, folded) : leadMayHold(ch, a, folded)));
     if (leadAlts.length > 0) leadHits(ch, leadAlts, folded, rows, n, hit);
     let o = 0, candidates = 0;
     for (let i = 0; i < n; i++) {
@@ -505,24 +513,58 @@ function ownTextHitsFolded(ch: LoadedChunk, re: RegExp, single: number, hit: Uin
   }
 }
 
-/** Whether some address a lead-in of the chunk shows holds `ch` (the chunk's strings are also interface names, protocols, TCP flags); `folded`: in any case. */
-function addressHolds(chunk: LoadedChunk, c: string, folded: boolean): boolean {
-  const { src, dst, sumLead } = chunk.cols;
-  const strs = chunk.strs;
-  const asked = new Uint8Array(strs.length);
-  const holds = (id: number): boolean => {
-    if (asked[id] === 1) return false;
-    asked[id] = 1;
-    return (folded ? asciiLower(strs[id]!) : strs[id]!).includes(c);
-  };
-  for (let k = 0; k < chunk.length; k++) if (sumLead[k] === 1 && (holds(src[k]!) || holds(dst[k]!))) return true;
+/** Searched chunks a literal's anchor (anchorOf) is kept for: its choice samples the text, which costs a little per chunk. */
+const ANCHOR_CHUNKS = 8;
+
+/** A port, or its end with the lead-in's closing colon: what can follow the dot after an address. */
+const PORT_TAIL = /^[0-9]*:?$/;
+
+/**
+ * Whether a lead-in of the chunk ("IP a.1 > b.2: ", `IP6`, no ports for other protocols) can hold
+ * `needle`, a literal without a space; `folded`: needle in lower case, lead-ins in any case. False
+ * only when none can: the literal then lies inside one of the lead-in's words, "IP6", ">", the source
+ * (address, or address.port) or the destination with the colon, so it is part of an address, or an
+ * address's end, a dot and a port's digits, or digits with the colon, or an address's end and the
+ * colon.
+ */
+function leadMayHold(chunk: LoadedChunk, needle: string, folded: boolean): boolean {
+  if ((folded ? 'ip6' : 'IP6').includes(needle) || needle === '>' || PORT_TAIL.test(needle)) return true;
+  const dot = needle.lastIndexOf('.');
+  const beforeDot = dot >= 0 && PORT_TAIL.test(needle.slice(dot + 1)) ? needle.slice(0, dot) : null;
+  const beforeColon = needle.endsWith(':') ? needle.slice(0, -1) : null;
+  for (const s of leadAddresses(chunk, folded)) {
+    // An address with a space (no decoder writes one) would break the lead-in's words apart.
+    if (s.includes(' ')) return true;
+    if (s.includes(needle) || (beforeDot !== null && s.endsWith(beforeDot)) || (beforeColon !== null && s.endsWith(beforeColon))) return true;
+  }
   return false;
 }
 
-/** Marks the rows whose own text (the summary after any lead-in) holds `needle`. */
-function ownTextHits(ch: LoadedChunk, needle: string, hit: Uint8Array): void {
+/** Whether some address a lead-in of the chunk shows holds `ch` (the chunk's strings are also interface names, protocols, TCP flags); `folded`: in any case. */
+function addressHolds(chunk: LoadedChunk, c: string, folded: boolean): boolean {
+  return leadAddresses(chunk, folded).some((a) => a.includes(c));
+}
+
+/** The addresses lead-ins show, per chunk (as they are, and in lower case): the same on every search of the session. */
+const leadAddressCache = new WeakMap<LoadedChunk, { asIs: string[]; lower: string[] }>();
+
+/** The distinct addresses the chunk's lead-ins show; `folded`: in lower case. */
+function leadAddresses(chunk: LoadedChunk, folded: boolean): string[] {
+  let known = leadAddressCache.get(chunk);
+  if (known === undefined) {
+    const { src, dst, sumLead } = chunk.cols;
+    const used = new Uint8Array(chunk.strs.length);
+    for (let k = 0; k < chunk.length; k++) if (sumLead[k] === 1) { used[src[k]!] = 1; used[dst[k]!] = 1; }
+    const asIs = chunk.strs.filter((_, id) => used[id] === 1);
+    known = { asIs, lower: asIs.map(asciiLower) };
+    leadAddressCache.set(chunk, known);
+  }
+  return folded ? known.lower : known.asIs;
+}
+
+/** Marks the rows whose own text (the summary after any lead-in) holds `needle`, searched for from its character `j` (anchorOf; -1: the whole needle). */
+export function ownTextHits(ch: LoadedChunk, needle: string, j: number, hit: Uint8Array): void {
   const sum = ch.sum, off = ch.sumOff;
-  const j = anchorOf(sum, needle);
   let r = 0;
   // Each candidate start p: the row it falls in, a hit if it ends there too; either way the next
   // candidate is looked for from the row's end (a later start in the same row would run past it too).
@@ -535,51 +577,83 @@ function ownTextHits(ch: LoadedChunk, needle: string, hit: Uint8Array): void {
     }
     return;
   }
-  const c = needle[j]!;
-  for (let q = sum.indexOf(c, j); q >= 0;) {
+  const part = needle.slice(j, j + ANCHOR_LEN);
+  for (let q = sum.indexOf(part, j); q >= 0;) {
     const p = q - j;
-    if (!sum.startsWith(needle, p)) { q = sum.indexOf(c, q + 1); continue; }
+    if (!sum.startsWith(needle, p)) { q = sum.indexOf(part, q + 1); continue; }
     while (off[r + 1]! <= p) r++;
     const end = off[r + 1]!;
     if (p + needle.length <= end) hit[r] = 1;
-    q = sum.indexOf(c, end + j);
+    q = sum.indexOf(part, end + j);
   }
 }
 
-/** Characters of a chunk's text that anchorOf samples. */
+/** Characters of a chunk's text that anchorOf samples, in SAMPLE_PIECES pieces spread over it (a chunk's rows change kind: UDP carriers, then TCP). */
 const SAMPLE_CHARS = 4096;
+const SAMPLE_PIECES = 4;
 
-/** Needles of numbers and addresses (decimal, hex, dots, colons): the ones anchorOf may anchor. */
-const NUMERIC = /^[0-9a-fA-F.:]+$/;
+function sampleOf(text: string): string {
+  if (text.length <= SAMPLE_CHARS) return text;
+  const piece = SAMPLE_CHARS / SAMPLE_PIECES, step = Math.floor(text.length / SAMPLE_PIECES);
+  let out = '';
+  for (let i = 0; i < SAMPLE_PIECES; i++) out += text.slice(i * step, i * step + piece);
+  return out;
+}
 
 /**
- * Which character of `needle` to look for first in `text`, or -1 to let the engine search for the
- * whole needle. V8 finds a short needle by its first character and a long one by skipping ahead
- * on characters the needle lacks; both crawl when the needle is a number or an address and the
- * text is sequence numbers and lengths. Then finding the needle's rarest character and comparing
- * the rest costs less (up to 2x here); for words the engine's own search was as fast or faster.
- * The choice is an estimate on the text's first few thousand characters; it changes only the
- * speed, never the rows found.
+ * Longest piece of a needle anchorOf hands to the engine: V8 finds a needle of up to six characters
+ * by its first one (memchr) and compares the rest in place, a longer one with Boyer-Moore-Horspool.
  */
-function anchorOf(text: string, needle: string): number {
+const ANCHOR_LEN = 6;
+
+/** How often `part` occurs in `text` (overlaps counted). */
+function occurrences(text: string, part: string): number {
+  let n = 0;
+  for (let p = text.indexOf(part); p >= 0; p = text.indexOf(part, p + 1)) n++;
+  return n;
+}
+
+/** Shift table of anchorOf's Boyer-Moore-Horspool estimate, for characters below 256 (a needle's others keep the default). */
+const bmhShift = new Uint8Array(256);
+
+/**
+ * Where to start looking for `needle` in `text`: the position j of a piece of it (up to ANCHOR_LEN
+ * characters from j) that the engine finds fastest, each find then checked against the whole
+ * needle; -1 to let the engine search for the whole needle itself. The engine's search crawls when
+ * the needle's first character is everywhere (a number or an address among sequence numbers and
+ * lengths) or, for longer needles, when the text is made of the needle's own characters (short
+ * skips): 3-6x slower here than a piece that starts with a rare character, found at memchr speed.
+ * Costs are counted on a sample of the text: a scan, plus the finds of a piece's first character,
+ * plus the finds of the whole piece that are not the needle (each a JS check, about 32 finds); the
+ * whole needle costs a scan plus the finds of its first character (up to six characters) or its
+ * Boyer-Moore-Horspool steps. The choice changes only the speed, never the rows found.
+ */
+export function anchorOf(text: string, needle: string): number {
   const len = needle.length;
-  if (len < 2 || !NUMERIC.test(needle)) return -1;
-  const sample = text.length <= SAMPLE_CHARS ? text : text.slice(0, SAMPLE_CHARS);
-  let rare = 0, rareCount = Infinity, firstCount = 0;
-  for (let j = 0; j < len; j++) {
-    let n = 0;
-    for (let p = sample.indexOf(needle[j]!); p >= 0; p = sample.indexOf(needle[j]!, p + 1)) n++;
-    if (j === 0) firstCount = n;
-    if (n < rareCount) { rareCount = n; rare = j; }
+  // A one-character piece would be checked in JS at every find: the whole needle is as fast.
+  if (len < 3) return -1;
+  const sample = sampleOf(text);
+  const scan = sample.length / 16;
+  const real = occurrences(sample, needle);
+  let best = -1, bestCost = Infinity;
+  for (let j = 0; j + 1 < len; j++) {
+    const part = needle.slice(j, j + ANCHOR_LEN);
+    // A piece that is the whole needle (j = 0, six characters or fewer) is the engine's own search.
+    if (part === needle) continue;
+    const cost = scan + occurrences(sample, needle[j]!) + 32 * (occurrences(sample, part) - real);
+    if (cost < bestCost) { bestCost = cost; best = j; }
   }
-  // Candidates the engine would check, against ours (ours cost more each: a call and a compare in JS).
-  if (len < 7) return rareCount * 4 < firstCount ? rare : -1;
-  const shift = new Map<number, number>();
-  for (let j = 0; j < len - 1; j++) shift.set(needle.charCodeAt(j), len - 1 - j);
-  let sumShift = 0;
-  for (let i = 0; i < sample.length; i++) sumShift += shift.get(sample.charCodeAt(i)) ?? len;
-  const steps = sample.length === 0 ? 0 : (sample.length * sample.length) / sumShift;
-  return rareCount * 15 < steps ? rare : -1;
+  let whole = scan;
+  if (len <= ANCHOR_LEN) whole += occurrences(sample, needle[0]!);
+  else {
+    // Boyer-Moore-Horspool's steps over the sample.
+    for (let j = 0; j < len - 1; j++) { const c = needle.charCodeAt(j); if (c < 256) bmhShift[c] = len - 1 - j; }
+    let sumShift = 0;
+    for (let i = 0; i < sample.length; i++) { const c = sample.charCodeAt(i); sumShift += c < 256 && bmhShift[c]! > 0 ? bmhShift[c]! : len; }
+    for (let j = 0; j < len - 1; j++) { const c = needle.charCodeAt(j); if (c < 256) bmhShift[c] = 0; }
+    whole += sample.length === 0 ? 0 : (sample.length * sample.length) / sumShift;
+  }
+  return best >= 0 && bestCost * 1.2 < whole ? best : -1;
 }
 
 /** Slots of leadHits' cache of recent lead-ins: `-i any` interleaves a flow's two directions with their carriers'. */

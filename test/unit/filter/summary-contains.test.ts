@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compileFilter, quoteFilterString } from '../../../shared/filter/index.ts';
-import { columnFilter } from '../../../shared/filter/columns.ts';
+import { anchorOf, columnFilter, ownTextHits } from '../../../shared/filter/columns.ts';
 import type { ChunkPackets } from '../../../shared/ingest/packet-columns.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import { WG_SLL2, chunked, drawRow, packetsOf, rng, summaryPackets } from './helpers.ts';
@@ -121,4 +121,84 @@ test('numbers and addresses in text made of numbers: every seam, every search st
     if (want.length > 0 && want.length < packets.length) proper++;
   }
   assert.ok(proper > needles.size / 2, `only ${proper} of ${needles.size} needles select a proper subset`);
+});
+
+test('a piece of the needle searched for first (anchorOf): every start in the needle marks the same rows', async () => {
+  // Own texts of sequence-number-like digits, dots and spaces, cut into rows of every length (empty ones
+  // too); each needle is searched from each of its characters, and from its start by the engine (-1).
+  const r = rng(5);
+  const alphabet = '0000000011111122233.. :456789[]';
+  const word = (n: number): string => { let s = ''; for (let i = 0; i < n; i++) s += alphabet[Math.floor(r() * alphabet.length)]; return s; };
+  const base = (await allPackets()).filter((p) => p.src !== undefined && (p.tcp !== undefined || p.udp !== undefined) && p.ip !== undefined).slice(0, 3000);
+  const packets = base.map((p) => ({ ...p, summary: word(Math.floor(r() * 40)) }));
+  const list = chunked(packets, 1000);
+  // Plain rows (the decoder's own objects) are not in the chunk's text: the whole predicate reads them.
+  const plain = list.chunks.flatMap((ch) => [...ch.cols.isPlain]);
+  const needles = new Set(['10.0.0.2', '0.0', '[1]', '00000000', ' 1', '999']);
+  for (let i = 0; i < 60; i++) {
+    const p = packets[Math.floor(r() * packets.length)]!.summary;
+    const at = Math.floor(r() * p.length);
+    if (p.length >= 3) needles.add(p.slice(at, at + 3 + Math.floor(r() * 8)).padEnd(3, '0'));
+  }
+  let found = 0;
+  for (const needle of needles) {
+    const want = packets.flatMap((p, i) => (plain[i] === 0 && p.summary.includes(needle) ? [i] : []));
+    found += want.length > 0 ? 1 : 0;
+    for (let j = -1; j + 1 < needle.length; j++) {
+      const got: number[] = [];
+      let start = 0;
+      for (const ch of list.chunks) {
+        const hit = new Uint8Array(ch.length);
+        ownTextHits(ch, needle, j, hit);
+        hit.forEach((h, k) => { if (h === 1) got.push(start + k); });
+        start += ch.length;
+      }
+      assert.deepStrictEqual(got, want, `${JSON.stringify(needle)} searched from ${j}`);
+    }
+    const a = anchorOf(list.chunks[0]!.sum, needle);
+    assert.ok(a >= -1 && a <= needle.length - 2, `anchor ${a} of ${JSON.stringify(needle)}`);
+  }
+  assert.ok(found > needles.size / 2, `only ${found} of ${needles.size} needles are found at all`);
+});
+
+test('anchorOf starts an address among sequence numbers at its dots, and a word among words at the engine\'s own search', () => {
+  const tcp = 'Flags [.], seq 2494091967:2494093335, ack 246179581, win 64, options [nop,nop,TS val 238764248 ecr 3700035689], length 1368';
+  const text = tcp.repeat(60);
+  assert.equal(anchorOf(text, '10.0.0.2'), 2);
+  assert.equal(anchorOf(text, 'win 64'), -1);
+  assert.equal(anchorOf(text, 'wg0'), -1);
+  assert.equal(anchorOf('', '10.0.0.2'), -1);
+  assert.equal(anchorOf(text, '10'), -1);
+});
+
+test('a literal without a space anywhere in a lead-in\'s words: address, address and port, port and colon, "IP6", ">"', async () => {
+  // Every piece without a space of real lead-ins (IPv4 and IPv6, with ports and without), as a whole
+  // filter over rows whose own texts hold none of it, so only the lead-in can match.
+  const packets = (await allPackets()).filter((p) => p.ip !== undefined && p.src !== undefined).slice(0, 4000)
+    .map((p) => ({ ...p, summary: p.summary.slice(0, p.summary.indexOf(': ') + 2) + 'x' }));
+  const list = chunked(packets, 700);
+  const r = rng(23);
+  const needles = new Set<string>(['IP6', 'P6', '>', ':']);
+  const leads = [...new Set(packets.map((p) => p.summary.slice(0, -1)))];
+  assert.ok(leads.some((l) => l.startsWith('IP6 ')) && leads.some((l) => !/\.\d+:/.test(l)) && leads.some((l) => /\.\d+:/.test(l)), 'lead-ins of every kind');
+  for (let i = 0; i < 40; i++) {
+    const words = leads[Math.floor(r() * leads.length)]!.split(' ');
+    const w = words[Math.floor(r() * words.length)]!;
+    for (let k = 0; k < 6; k++) {
+      const a = Math.floor(r() * w.length), b = a + 1 + Math.floor(r() * (w.length - a));
+      needles.add(w.slice(a, b));
+    }
+    needles.add(w);
+  }
+  let inLead = 0;
+  for (const needle of needles) {
+    const src = `summary contains ${quoteFilterString(needle)}`;
+    const want = packets.flatMap((p, i) => (p.summary.includes(needle) ? [i] : []));
+    assert.deepStrictEqual([...columnFilter(src).run(list)], want, src);
+    const m = `summary matches ${quoteFilterString(needle.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&'))}`;
+    const wantM = packets.flatMap((p, i) => (p.summary.toLowerCase().includes(needle.toLowerCase()) ? [i] : []));
+    assert.deepStrictEqual([...columnFilter(m).run(list)], wantM, m);
+    if (want.length > 0) inLead++;
+  }
+  assert.ok(inLead > needles.size * 0.9, `only ${inLead} of ${needles.size} pieces found`);
 });
