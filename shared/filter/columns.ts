@@ -613,6 +613,9 @@ function occurrences(text: string, part: string): number {
   return n;
 }
 
+/** Longest needle anchorOf weighs: past it, the engine's Boyer-Moore-Horspool skips far anyway. */
+const ANCHOR_MAX_NEEDLE = 64;
+
 /** Shift table of anchorOf's Boyer-Moore-Horspool estimate, for characters below 256 (a needle's others keep the default). */
 const bmhShift = new Uint8Array(256);
 
@@ -630,8 +633,10 @@ const bmhShift = new Uint8Array(256);
  */
 export function anchorOf(text: string, needle: string): number {
   const len = needle.length;
-  // A one-character piece would be checked in JS at every find: the whole needle is as fast.
-  if (len < 3) return -1;
+  // A one-character piece would be checked in JS at every find: the whole needle is as fast. A long
+  // needle (up to a pasted line: the filter text is the user's, unbounded) is the engine's own
+  // search too: weighing each of its pieces would cost its length times the sample.
+  if (len < 3 || len > ANCHOR_MAX_NEEDLE) return -1;
   const sample = sampleOf(text);
   const scan = sample.length / 16;
   const real = occurrences(sample, needle);

@@ -169,6 +169,9 @@ test('anchorOf starts an address among sequence numbers at its dots, and a word 
   assert.equal(anchorOf(text, 'wg0'), -1);
   assert.equal(anchorOf('', '10.0.0.2'), -1);
   assert.equal(anchorOf(text, '10'), -1);
+  // A pasted needle of any length is not weighed piece by piece (that would cost its length times the sample).
+  assert.equal(anchorOf(text, '10.0.0.2'.repeat(9)), -1);
+  assert.equal(anchorOf(text, '1'.repeat(100_000)), -1);
 });
 
 test('a literal without a space anywhere in a lead-in\'s words: address, address and port, port and colon, "IP6", ">"', async () => {
