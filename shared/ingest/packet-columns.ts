@@ -126,11 +126,43 @@ function fits(p: Packet): boolean {
   return true;
 }
 
-/** The decoder's summary lead-in for an IP packet: "IP a.1 > b.2: " (ports only where the packet has them). */
-function summaryLead(p: Pick<Packet, 'ip' | 'src' | 'dst' | 'sport' | 'dport'>): string {
-  const sp = p.sport !== undefined ? `.${p.sport}` : '';
-  const dp = p.dport !== undefined ? `.${p.dport}` : '';
-  return `${p.ip?.v === 6 ? 'IP6' : 'IP'} ${p.src}${sp} > ${p.dst}${dp}: `;
+/** Digits in the decimal text of a non-negative integer. */
+function decimalDigits(n: number): number {
+  let d = 1;
+  while (n >= 10) { n = Math.floor(n / 10); d++; }
+  return d;
+}
+
+/** Where the decimal text of `n` (a port: no sign, no leading zeros) ends if `s` holds it at `at`, else -1. */
+function matchDecimal(s: string, at: number, n: number): number {
+  if (at < 0) return -1;
+  const end = at + decimalDigits(n);
+  if (end > s.length) return -1;
+  for (let i = end - 1; i >= at; i--, n = Math.floor(n / 10)) if (s.charCodeAt(i) !== 48 + (n % 10)) return -1;
+  return end;
+}
+
+/** Where `part` ends if `s` holds it at `at`, else -1. */
+function matchText(s: string, at: number, part: string): number {
+  return at >= 0 && s.startsWith(part, at) ? at + part.length : -1;
+}
+
+/**
+ * Length of the decoder's summary lead-in for an IP packet, "IP a.1 > b.2: " ("IP6" for v6, ports
+ * only where the packet has them), when p.summary starts with it; else 0. Matched piece by piece in
+ * place: building the lead-in text for every row, to compare it, cost more than the rest of the
+ * row's encoding.
+ */
+function leadLength(p: Packet): number {
+  const s = p.summary;
+  let at = matchText(s, 0, p.ip?.v === 6 ? 'IP6 ' : 'IP ');
+  at = matchText(s, at, p.src!);
+  if (at >= 0 && p.sport !== undefined) at = matchDecimal(s, matchText(s, at, '.'), p.sport);
+  at = matchText(s, at, ' > ');
+  at = matchText(s, at, p.dst!);
+  if (at >= 0 && p.dport !== undefined) at = matchDecimal(s, matchText(s, at, '.'), p.dport);
+  at = matchText(s, at, ': ');
+  return at < 0 ? 0 : at;
 }
 
 /** Encodes packets (file order) into one column chunk; `transfer` lists its buffers for postMessage. */
@@ -175,9 +207,9 @@ export function encodeChunk(packets: readonly Packet[]): { chunk: ColumnChunk; t
       sums[k] = '';
       continue;
     }
-    const lead = summaryLead(p);
-    const own = p.summary.startsWith(lead) ? p.summary.slice(lead.length) : p.summary;
-    if (own.length !== p.summary.length) c.sumLead[k] = 1;
+    const lead = leadLength(p);
+    const own = lead > 0 ? p.summary.slice(lead) : p.summary;
+    if (lead > 0) c.sumLead[k] = 1;
     sums[k] = own;
     sumLen += own.length;
     c.name[k] = sIface(p.iface);
@@ -293,7 +325,7 @@ export class LoadedChunk {
     if (c.sumLead[k] !== 1) return own;
     const fl = c.fl[k]!;
     const ports = (fl & (F_TCP | F_UDP)) !== 0;
-    // The same text summaryLead writes for the packet.
+    // The lead-in leadLength found in the packet's summary.
     return `${(fl & F_V6) !== 0 ? 'IP6' : 'IP'} ${this.strs[c.src[k]!]}${ports ? `.${c.sport[k]}` : ''} > ${this.strs[c.dst[k]!]}${ports ? `.${c.dport[k]}` : ''}: ` + own;
   }
 

@@ -126,3 +126,55 @@ test('a chunk from a newer format is refused with one clear line', () => {
   assert.throws(() => new LoadedChunk({ ...chunk, v: 2 as 1 }), /packet chunk format 2 is newer than this version of Tandem/);
 });
 
+
+test('a summary loses its lead-in exactly when it starts with it, near misses included', () => {
+  const v4: Packet = {
+    frame: 1, tsSec: 1_700_000_000, tsNsec: 5, iface: 'eth0', ifaceId: 0, dir: 'out', linktype: 1, caplen: 60, len: 60,
+    src: '10.0.0.1', dst: '10.0.0.2', proto: 'udp', sport: 1, dport: 2, ip: { v: 4, id: 1, ttl: 64, len: 40, df: true, proto: 17 },
+    udp: { len: 20 }, summary: '',
+  };
+  const v6: Packet = { ...v4, src: 'fe80::1', dst: 'fe80::a', ip: { v: 6, ttl: 64, len: 40, proto: 17 } };
+  const { sport: _s, dport: _d, udp: _u, ...noPorts } = v4;
+  const esp: Packet = { ...noPorts, proto: 'esp', ip: { ...v4.ip!, proto: 50 }, esp: { spi: 7, seq: 1 } };
+  const rows: Packet[] = [
+    { ...v4, summary: 'IP 10.0.0.1.1 > 10.0.0.2.2: UDP, length 12' },
+    { ...v4, summary: 'IP 10.0.0.1.1 > 10.0.0.2.2: ' },
+    { ...v4, summary: 'IP 10.0.0.1.1 > 10.0.0.2.2:' },
+    { ...v4, summary: 'IP 10.0.0.1.1 > 10.0.0.2.2' },
+    { ...v4, summary: 'IP 10.0.0.1.1 > 10.0' },
+    { ...v4, summary: 'IP 10.0.0.1' },
+    { ...v4, summary: '' },
+    { ...v4, summary: 'IP 10.0.0.1.10 > 10.0.0.2.2: x' },
+    { ...v4, summary: 'IP 10.0.0.1.01 > 10.0.0.2.2: x' },
+    { ...v4, summary: 'IP 10.0.0.1.1 > 10.0.0.2.20: x' },
+    { ...v4, summary: 'IP 10.0.0.10.1 > 10.0.0.2.2: x' },
+    { ...v4, summary: 'IP 10.0.0.1 > 10.0.0.2: x' },
+    { ...v4, summary: 'IP6 10.0.0.1.1 > 10.0.0.2.2: x' },
+    { ...v4, sport: 0, dport: 65535, summary: 'IP 10.0.0.1.0 > 10.0.0.2.65535: x' },
+    { ...v4, sport: 0, dport: 65535, summary: 'IP 10.0.0.1.0 > 10.0.0.2.6553: x' },
+    { ...v4, sport: 9, dport: 10, summary: 'IP 10.0.0.1.9 > 10.0.0.2.10: x' },
+    { ...v4, sport: 9, dport: 10, summary: 'IP 10.0.0.1.9 > 10.0.0.2.11: x' },
+    { ...v4, sport: 9, dport: 10, summary: 'IP 10.0.0.1.9 > 10.0.0.2.20: x' },
+    { ...v4, sport: 9, dport: 10, summary: 'IP 10.0.0.1.8 > 10.0.0.2.10: x' },
+    { ...v6, summary: 'IP6 fe80::1.1 > fe80::a.2: x' },
+    { ...v6, summary: 'IP fe80::1.1 > fe80::a.2: x' },
+    { ...v6, summary: 'IP6 fe80::1.1 > fe80::a.2 x' },
+    { ...esp, summary: 'IP 10.0.0.1 > 10.0.0.2: ESP(spi=0x00000007,seq=0x1), length 20' },
+    { ...esp, summary: 'IP 10.0.0.1.1 > 10.0.0.2.2: ESP' },
+  ];
+  // The lead-in as the decoder writes it, built whole: what the encoder must find in place.
+  const leadOf = (p: Packet): string =>
+    `${p.ip!.v === 6 ? 'IP6' : 'IP'} ${p.src}${p.sport !== undefined ? `.${p.sport}` : ''} > ${p.dst}${p.dport !== undefined ? `.${p.dport}` : ''}: `;
+  const { chunk } = encodeChunk(rows);
+  const back = new LoadedChunk(structuredClone(chunk));
+  let cut = 0;
+  rows.forEach((p, k) => {
+    const want = p.summary.startsWith(leadOf(p));
+    assert.equal(back.cols.sumLead[k], want ? 1 : 0, `row ${k}: ${p.summary}`);
+    assert.equal(chunk.sum.slice(chunk.sumOff[k], chunk.sumOff[k + 1]), want ? p.summary.slice(leadOf(p).length) : p.summary, `row ${k}`);
+    assert.equal(back.summaryAt(k), p.summary, `row ${k}`);
+    assert.deepStrictEqual(plainPacket(back.at(k)!), p, `row ${k}`);
+    if (want) cut++;
+  });
+  assert.equal(cut, 6, 'the rows that start with their lead-in');
+});
