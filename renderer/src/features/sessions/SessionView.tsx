@@ -11,7 +11,7 @@ import { Workbench } from '../workbench/Workbench.tsx';
 import { NoCaptures } from '../empty/EmptyState.tsx';
 import { DropZone } from '../import/DropZone.tsx';
 import { ImportPlanView, ImportProgress, OpenCapture } from '../import/ImportControls.tsx';
-import { discardCapture, dropJobs, startImport, useImportJobs } from '../import/import-jobs.ts';
+import { discardCapture, dropJobs, startImports, useImportJobs, type ImportRequest } from '../import/import-jobs.ts';
 import { PacketList } from '../packets/PacketList.tsx';
 import { CaptureButton, LiveCaptures } from '../capture/CaptureControls.tsx';
 import { dropLiveCaptures } from '../capture/live-capture.ts';
@@ -69,12 +69,19 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
     setHostChoice(null);
   }, [session.id]);
 
-  /** Starts one import into host h: leftovers of that host go, a usable capture is replaced once the new one is stored. */
-  const importInto = async (h: HostSide, file: File) => {
+  /** An import into host h: leftovers of that host go, a usable capture is replaced once the new one is stored. */
+  const requestFor = async (h: HostSide, file: File): Promise<ImportRequest> => {
     for (const c of all) if (c.host === h && (c.status === 'cancelled' || c.status === 'failed')) await discardCapture(c.id);
     const replace = captures.filter((c) => c.host === h && isUsable(c)).sort((x, y) => y.id - x.id)[0];
-    const id = await startImport(session.id, h, file, replace?.id);
-    if (id > 0) setActiveId(id);
+    return { host: h, file, ...(replace ? { replaceCaptureId: replace.id } : {}) };
+  };
+
+  /** Starts the imports together (see startImports) and shows the last one that has a record. */
+  const importInto = async (...pairs: [HostSide, File][]) => {
+    const requests: ImportRequest[] = [];
+    for (const [h, file] of pairs) requests.push(await requestFor(h, file));
+    const ids = (await startImports(session.id, requests)).filter((id) => id > 0);
+    if (ids.length > 0) setActiveId(ids[ids.length - 1]!);
   };
 
   const onFiles = async (files: File[]) => {
@@ -84,15 +91,14 @@ export function SessionView({ session, captures: all, onDeleted, onDuplicated }:
       return;
     }
     setPlan(null);
-    await importInto(host, files[0]!);
+    await importInto([host, files[0]!]);
     setHostChoice(null);
   };
 
   const startPlan = async () => {
     if (!plan || running) return;
     setPlan(null);
-    await importInto('A', plan.files[0]);
-    await importInto('B', plan.files[1]);
+    await importInto(['A', plan.files[0]], ['B', plan.files[1]]);
     setHostChoice(null);
   };
 
