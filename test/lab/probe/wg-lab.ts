@@ -9,7 +9,7 @@
 // serves every scenario: `set(fault)` puts the baseline back, then breaks one thing.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Lab, sleep, type Host } from './hosts.ts';
+import { Lab, sleep, which, type Host } from './hosts.ts';
 
 export const WG_FAULTS = [
   'healthy', 'fw-drop', 'fw-drop6', 'fw-drop-forward', 'fw-drop-reply', 'nft-reject', 'ipt-drop', 'ipt-reject', 'allowedips', 'allowedips-a', 'no-forward', 'wrong-port', 'policy-route',
@@ -97,9 +97,12 @@ export class WgLab {
     const { a, b } = this;
     const iptables = fault === 'ipt-drop' || fault === 'ipt-reject';
     b.run(['nft', 'flush', 'ruleset']);
-    // Legacy tables are not nft's: emptied on their own.
-    for (const t of ['filter', 'nat']) for (const op of ['-F', '-X']) b.run(['iptables-legacy', '-t', t, op]);
-    b.run(['iptables-legacy', '-P', 'FORWARD', 'ACCEPT']);
+    // Legacy tables are not nft's: emptied on their own (where the host has legacy iptables at all;
+    // the cases that need it skip without it).
+    if (which('iptables-legacy')) {
+      for (const t of ['filter', 'nat']) for (const op of ['-F', '-X']) b.run(['iptables-legacy', '-t', t, op]);
+      b.run(['iptables-legacy', '-P', 'FORWARD', 'ACCEPT']);
+    }
     // ipt-drop: iptables with the nft backend (Debian's default); ipt-reject: a legacy-iptables host.
     if (iptables) this.iptables(fault === 'ipt-drop' ? 'DROP' : 'REJECT', fault === 'ipt-drop' ? 'iptables' : 'iptables-legacy');
     else b.run(['nft', '-f', '-'], this.nftRuleset(fault));
