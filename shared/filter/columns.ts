@@ -127,8 +127,10 @@ function accessOf(field: string, spec: FieldSpec): Access | undefined {
 /** What a run shares with its leaves: checkpoint labels by frame. */
 interface RunCtx {
   labels: ReadonlyMap<number, FilterCtx>;
-  /** 1 at frame numbers that have a label; frames past its end are looked up in `labels`. */
+  /** 1 at frame numbers that have a label; frames past its end are looked up in `labels` only when `past`. */
   has: Uint8Array;
+  /** Some label is on a frame at or past `has`'s end (it is capped): only then can such a frame have one. */
+  past: boolean;
 }
 
 /** Keeps the rows of `rows[0..n)` (ascending) that pass, in `out`; returns how many. */
@@ -717,13 +719,15 @@ function ctxLeaf(leaf: Leaf, run: RunCtx): Eval {
   return (ch, rows, n, out) => {
     const frame = ch.cols.frame;
     const has = run.has;
+    const past = run.past;
     let unlabelled: boolean | undefined;
     let o = 0;
     for (let i = 0; i < n; i++) {
       const k = rows[i]!;
       const f = frame[k]!;
       let ok: boolean;
-      if (f < has.length ? has[f] === 1 : run.labels.has(f)) ok = pred(ch.at(k)!, run.labels.get(f) ?? EMPTY);
+      // Most frames lie past the last label: a Map lookup for each of them costs more than the scan.
+      if (f < has.length ? has[f] === 1 : past && run.labels.has(f)) ok = pred(ch.at(k)!, run.labels.get(f) ?? EMPTY);
       else ok = (unlabelled ??= pred(ch.at(k)!, EMPTY));
       if (ok) out[o++] = k;
     }
@@ -800,7 +804,7 @@ export interface ColumnFilter {
  */
 export function columnFilter(src: string, useColumns = true): ColumnFilter {
   const root = parse(src);
-  const run: RunCtx = { labels: new Map(), has: new Uint8Array(0) };
+  const run: RunCtx = { labels: new Map(), has: new Uint8Array(0), past: false };
   const root_ = compileEval(root, run, useColumns);
   const whole = compileWhole(root);
   const rowsBuf = new Scratch(), outBuf = new Scratch();
@@ -811,9 +815,14 @@ export function columnFilter(src: string, useColumns = true): ColumnFilter {
       for (const f of labels.keys()) if (f > maxFrame) maxFrame = f;
       // Frames are file positions; a label past the cap (not seen from an analysis) is found in the Map.
       const has = new Uint8Array(labels.size ? Math.min(maxFrame + 1, LABEL_BYTES_MAX) : 0);
-      for (const f of labels.keys()) if (f >= 0 && f < has.length && Number.isInteger(f)) has[f] = 1;
+      let past = false;
+      for (const f of labels.keys()) {
+        if (!(f >= 0 && f < has.length)) past = true;
+        else if (Number.isInteger(f)) has[f] = 1;
+      }
       run.labels = labels;
       run.has = has;
+      run.past = past;
       // One buffer for every run (a worker filters one capture at a time); the answer is a copy of its start.
       if (resultBuf.length < list.length) resultBuf = new Uint32Array(list.length);
       const result = resultBuf;

@@ -161,3 +161,38 @@ test('without labels (no analysis yet) a checkpoint filter passes what the predi
   }
   assert.ok(some >= 2, 'the negated forms select packets');
 });
+
+/** Rows `want` would pass by the per-packet predicate with these labels. */
+function byPredicate(src: string, packets: Packet[], labels: Map<number, { checkpoint: string }>): number[] {
+  const c = compileFilter(src);
+  assert.ok(c.ok, src);
+  return packets.flatMap((p, i) => (c.predicate(p, labels.get(p.frame) ?? {}) ? [i] : []));
+}
+
+const LABEL_FILTERS = ['checkpoint', '!checkpoint', 'checkpoint == "A1"', 'checkpoint == "B3" || udp', '!checkpoint && wg.type == 1'];
+
+test('labels on the first frames only (as an analysis puts them): the frames after the last label are unlabelled', async () => {
+  const { packets } = await packetsOf(WG_SLL2);
+  assert.ok(packets.length > 20);
+  const labels = new Map([[packets[0]!.frame, { checkpoint: 'A1' }], [packets[3]!.frame, { checkpoint: 'B3' }]]);
+  for (const list of [chunked(packets, [7, 30]), chunked(packets, 1)]) {
+    for (const src of LABEL_FILTERS) assert.deepStrictEqual([...columnFilter(src).run(list, labels)], byPredicate(src, packets, labels), src);
+  }
+  const one = new Map([[packets.at(-1)!.frame, { checkpoint: 'A1' }]]);
+  assert.deepStrictEqual([...columnFilter('checkpoint').run(chunked(packets, 7), one)], [packets.length - 1], 'a label on the last frame');
+});
+
+test('a label on a frame past the byte table (frame >= 2^24) is still found', async () => {
+  const { packets: real } = await packetsOf(WG_SLL2);
+  // Frame numbers as a capture of more than 16 M packets has them, from the fifth row on.
+  const packets = real.map((p, i) => (i < 4 ? p : { ...p, frame: 2 ** 24 + i }));
+  const list = chunked(packets, [7, 30]);
+  // The label goes on a row the columns hold (plain rows get the whole predicate, not the column path).
+  const isPlain = list.chunks.flatMap((c) => [...c.cols.isPlain]);
+  const at = isPlain.findIndex((x, i) => i >= 4 && x === 0);
+  assert.ok(at > 0, 'a column row past the renumbered start');
+  const far = packets[at]!.frame;
+  const labels = new Map([[packets[1]!.frame, { checkpoint: 'B3' }], [far, { checkpoint: 'A1' }], [far + 1_000_000, { checkpoint: 'A1' }]]);
+  for (const src of LABEL_FILTERS) assert.deepStrictEqual([...columnFilter(src).run(list, labels)], byPredicate(src, packets, labels), src);
+  assert.deepStrictEqual([...columnFilter('checkpoint').run(list, labels)], [1, at]);
+});
