@@ -18,12 +18,19 @@ import type { ClockPairs, Conversation, ExportFormat, FromSessionWorker, SideTim
 import { packetInfo } from '../../../shared/protocols/info.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import { compileFilter } from '../../../shared/filter/index.ts';
+import { checkpointLabelCache } from './checkpoint-labels.ts';
 import { hostsEvidence } from '../../../shared/evidence/collect.ts';
 import { visible } from '../../../shared/util/shell.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
 
 const db = openDb();
+
+/** The stored analysis's checkpoint labels, for checkpoint filters. */
+const checkpointLabels = checkpointLabelCache({
+  read: (id) => db.analyses.get(id),
+  stamped: async (at) => (await db.analyses.where('updatedAt').equals(at).primaryKeys()) as number[],
+});
 
 interface Side {
   capture: CaptureRecord;
@@ -174,6 +181,8 @@ async function runAnalysis(inputs: string, keepGivenRoles: boolean): Promise<voi
     ms,
     updatedAt: Date.now(),
   });
+  // Written here: the next checkpoint filter reads the new labels without asking the index.
+  checkpointLabels.drop();
   post({ type: 'progress', task: 'analyze', done: 1, total: 1 });
   post({ type: 'analyzed', ms, ...(error ? { error } : {}) });
 }
@@ -195,11 +204,11 @@ async function runFilter(id: number, src: string): Promise<void> {
     post({ type: 'filtered', id, ok: false, error: compiled.error, at: compiled.at });
     return;
   }
-  // Only a checkpoint filter reads the stored analysis (its labels): a structured-clone read of the
-  // whole result, which other filters do not pay for.
+  // Only a checkpoint filter needs the stored analysis (its labels), kept between filters while the
+  // stored record stays the same (checkpoint-labels.ts); other filters do not read it at all.
   const labelled = compiled.fields.includes('checkpoint');
-  const analysis = labelled ? await db.analyses.get(sessionId) : undefined;
-  const analysisAt = analysis?.updatedAt;
+  const labels = labelled ? await checkpointLabels.get(sessionId) : undefined;
+  const analysisAt = labels?.at;
   const hit = filterCache.get(src.trim());
   if (hit && hit.analysisAt === analysisAt) {
     filterCache.delete(src.trim());
@@ -210,8 +219,7 @@ async function runFilter(id: number, src: string): Promise<void> {
     return;
   }
   // Checkpoint labels by frame, one context per labelled packet.
-  const ctxs: Record<HostSide, Map<number, { checkpoint: string }>> = { A: new Map(), B: new Map() };
-  for (const c of analysis?.result?.checkpoints ?? []) ctxs[c.capture].set(c.frame, { checkpoint: c.label });
+  const ctxs = labels?.ctxs ?? { A: new Map(), B: new Map() };
   // Leaves read the columns in place (shared/filter/columns.ts); rows become views only where a field needs one.
   const filter = columnFilter(src);
   const run = (host: HostSide): Uint32Array | null => {
