@@ -3,6 +3,7 @@
 // the worker (an analysis is one synchronous call: nothing short of that stops it).
 
 import { useCallback, useEffect, useRef, useState } from 'react';
+import { flushSync } from 'react-dom';
 import type { AnalysisOptionsRecord, CaptureRecord, HostSide } from '../../db/schema.ts';
 import type { ClockPairs, Conversation, ExportFormat, FromSessionWorker, SideTimes, SortKey, ToSessionWorker } from '../../workers/session-messages.ts';
 
@@ -145,16 +146,20 @@ export function useSessionEngine(sessionId: number, captures: CaptureRecord[], i
         case 'filtered':
           if (m.id !== filterId.current) break;
           if (runningTimer.current !== null) { clearTimeout(runningTimer.current); runningTimer.current = null; }
-          if (m.ok) {
-            filterRows.current = { A: m.A, B: m.B };
-            resort(w);
-          }
-          setState((s) => ({
-            ...s,
-            filter: m.ok
-              ? { src: filterSrc.current, status: 'ok', A: m.A, B: m.B, ms: m.ms }
-              : { ...s.filter, src: filterSrc.current, status: 'error', error: m.error, at: m.at },
-          }));
+          // The counts are what the user waits for: rendered in this task rather than in a later
+          // scheduler task, which would queue behind the panes' row reads and miss the next frame.
+          flushSync(() => {
+            if (m.ok) {
+              filterRows.current = { A: m.A, B: m.B };
+              resort(w);
+            }
+            setState((s) => ({
+              ...s,
+              filter: m.ok
+                ? { src: filterSrc.current, status: 'ok', A: m.A, B: m.B, ms: m.ms }
+                : { ...s.filter, src: filterSrc.current, status: 'error', error: m.error, at: m.at },
+            }));
+          });
           break;
         case 'exported':
           exports.current.get(m.id)?.(m);
