@@ -286,6 +286,7 @@ try {
     // From here: the harness's own Enter → counts (includes Playwright's round trips and its polling).
     const t = Date.now();
     await page.getByTestId('filter-input').press('Enter');
+    const press = Date.now() - t;
     await page.waitForSelector('[data-testid="filter-ms"]', { polling: 'raf' });
     const wall = Date.now() - t;
     const withFill = Date.now() - t0;
@@ -294,14 +295,21 @@ try {
       window.__countObs.disconnect();
       return { seen: window.__counts, page: window.__paintAt > 0 ? window.__paintAt - window.__enterAt : NaN };
     });
+    // What one Playwright round trip costs right now (a no-op in the page): the share of the harness
+    // clock that is the harness's own (press, then waitForSelector, are one round trip each).
+    const r0 = Date.now();
+    await page.evaluate(() => 0);
+    const trip = Date.now() - r0;
     const final = seen[seen.length - 1];
     if (final && seen.some((c, i) => i > 0 && c.join() === unfiltered.join() && final.join() !== unfiltered.join())) flashes++;
-    return { wall, withFill, inPage, worker: Number((await page.getByTestId('filter-ms').textContent()).replace(/\D/g, '')) };
+    return { wall, withFill, inPage, trip, press, worker: Number((await page.getByTestId('filter-ms').textContent()).replace(/\D/g, '')) };
   };
   const allWorker = [];
   const allWall = [];
   const allFill = [];
   const allPage = [];
+  const allTrip = [];
+  const allPress = [];
   for (const f of filters) {
     const runs = [];
     const wall = [];
@@ -315,6 +323,8 @@ try {
       allWall.push(r.wall);
       allFill.push(r.withFill);
       allPage.push(r.inPage);
+      allTrip.push(r.trip);
+      allPress.push(r.press);
       allWorker.push(r.worker);
     }
     const counts = `${await page.getByTestId('pane-count-A').textContent()} | ${await page.getByTestId('pane-count-B').textContent()}`;
@@ -328,6 +338,11 @@ try {
   console.log(`  all filters: worker median ${ms(all.median)}, p95 ${ms(all.p95)}; Enter → counts on screen median ${ms(allW.median)}, p95 ${ms(allW.p95)} (target p95 <= 100 ms) over ${(countA + countB).toLocaleString('en-US')} packets`);
   console.log(`  same, on the page's clock (Enter keydown → frame after the counts changed): median ${ms(allP.median)}, p95 ${ms(allP.p95)}, max ${ms(allP.max)}`);
   console.log(`  same, timed from before the text is typed (Playwright fill + Enter; this run's earlier definition): median ${ms(allF.median)}, p95 ${ms(allF.p95)}`);
+  const allT = stats(allTrip);
+  const allPr = stats(allPress);
+  const rest = stats(allPage.map((x, i) => x - allWorker[i]).filter((x) => Number.isFinite(x)));
+  console.log(`  page clock minus the worker's time (messages, render, the frame): median ${ms(rest.median)}, p95 ${ms(rest.p95)}`);
+  console.log(`  harness clock's parts: press('Enter') returns after median ${ms(allPr.median)}, p95 ${ms(allPr.p95)}; one Playwright round trip (a no-op page.evaluate after each filter) median ${ms(allT.median)}, p95 ${ms(allT.p95)}`);
   console.log(`  flashes of the unfiltered counts between Enter and the answer: ${flashes} (target 0)`);
   await page.getByTestId('filter-input').fill('');
   await page.waitForFunction(() => !document.querySelector('[data-testid="filter-ms"]'), null, { polling: 20 });
