@@ -1,7 +1,7 @@
 // Inner (tunnelled) packets of one flow, and a signature of each that survives NAT, TTL
 // decrement, MSS clamping and the switch between binary decoding and tcpdump's printed text.
 
-import type { FlowFields, Packet, TcpInfo } from '../protocols/packet.ts';
+import type { FlowFields, Packet, PacketList, TcpInfo } from '../protocols/packet.ts';
 import type { Rec, Side } from './prepare.ts';
 import { innerLength, ownBits, RECORD_BITS, tcAt } from './prepare.ts';
 
@@ -567,50 +567,96 @@ function sameAddresses(x: Tuple, y: Tuple): boolean {
  * which may be errors about it: those members are skipped unread, the bulk of a second pass.
  */
 export function collectFlow(side: Side, tuple: Tuple, known: InnerList | null = null): InnerList {
-  const tm = side.tm, perm = tm.perm, packets = tm.packets;
+  const tm = side.tm, perm = tm.perm, packets = tm.packets, n = side.recs.length;
   // Skipped members of `known`, as a sorted walk over its record positions (a flow is in record order).
   const skip = known !== null && known.fc.side === side && known.length > 0 && !sameAddresses(known.fc.tuple, tuple) ? known : null;
-  let sj = 0;
-  const nextSkip = (): number => {
-    // The next member of `known` that cannot be in this flow (not an ICMP packet), or past the end.
-    while (sj < skip!.length) {
-      const k = skip!.pos(sj);
-      if ((skip!.fc.fl[k]! & ICMP_PKT) === 0) return skip!.fc.ri[k]!;
-      sj++;
-    }
-    return side.recs.length;
-  };
-  let skipAt = skip !== null ? nextSkip() : side.recs.length;
   // At most every packet that is neither a carrier nor skipped belongs to the flow: start with that much room.
-  const fc = new FlowCols(side, side.recs.length - side.outer.length - (skip !== null ? countPlain(skip) : 0), tuple);
-  const st: ConnState = { known: false, f: 0, r: 0 };
-  // A list that offers its packets' numbers (a column store) is read without building each packet.
-  const ff: FlowFields | null = packets.flowFieldsAt !== undefined ? newFlowFields() : null;
-  // Carriers are skipped by their outer-kind bits (outerAt without a string per record).
-  const bits = tm.bits, outerMask = RECORD_BITS.outerMask;
-  for (let i = 0; i < side.recs.length; i++) {
-    if (i === skipAt) { sj++; skipAt = nextSkip(); continue; }
-    if ((bits[i]! & outerMask) !== 0) continue;
-    const j = perm === null ? i : perm[i]!;
-    if (ff !== null && packets.flowFieldsAt!(j, ff)) {
-      // What the lines below do for a TCP or UDP packet without ICMP or text numbering (see flowFieldsAt).
-      let d = fieldsDir(ff, tuple);
-      if (d !== 0 && tuple.proto !== 'any' && (ff.tcp ? 'tcp' : 'udp') !== tuple.proto) d = 0;
-      if (d === 0) continue;
-      if (ff.tcp) {
-        const bits = flagBits(ff.flags);
-        tcpRelOf(bits, ff.seq, ff.ack, false, st, d === 1);
-        fc.push(i, d === 1, tcpSignature(bits, ff.len, ff.ts ? ff.tsval : undefined, ff.tsecr, true), relSeqOut, ff.len, ff.ipLen, false, false);
-      } else {
-        fc.push(i, d === 1, udpSignature(ff.len), -1, ff.len, ff.ipLen, false, false);
-      }
+  const fc = new FlowCols(side, n - side.outer.length - (skip !== null ? countPlain(skip) : 0), tuple);
+  const sc = new FlowScan(fc, tuple, tm.bits, perm, packets);
+  let skipAt = n, sj = 0;
+  if (skip !== null) { skipAt = nextSkip(skip, 0, n); sj = skipFrom; }
+  for (let i = 0; i < n;) {
+    // Rows up to the next skipped member in chunks: the scan is a function called per chunk, so it is
+    // optimized as a whole after a few calls instead of replaced on the stack in the middle of its loop.
+    const stop = Math.min(skipAt, i + SCAN_CHUNK);
+    i = sc.columnRows(i, stop);
+    if (i === stop) {
+      if (i !== skipAt || i === n) continue;
+      sj++; skipAt = nextSkip(skip!, sj, n); sj = skipFrom; i++;
+      // Members come in record order; one that did not would end the skipping (as a walk that never meets it).
+      if (skipAt < i) skipAt = n;
       continue;
     }
-    // The packet straight from the list (what side.rec(i).p reads), without a record object per packet.
-    pushPacket(fc, i, packets.at(j)!, tuple, st);
+    // Row i is not offered as numbers: the packet straight from the list (what side.rec(i).p reads).
+    pushPacket(fc, i, packets.at(perm === null ? i : perm[i]!)!, tuple, sc.st);
+    i++;
   }
   fc.trim();
   return new InnerList(fc, null, fc.n);
+}
+
+/** Rows FlowScan.columnRows reads per call. */
+const SCAN_CHUNK = 4096;
+
+// Where nextSkip's walk stopped (no closure or result object per skipped member).
+let skipFrom = 0;
+
+/**
+ * The record position of the next member of `skip`, from its member `sj` on, that cannot be in
+ * a flow of other addresses (not an ICMP packet), or `end` when none is left; skipFrom: its member.
+ */
+function nextSkip(skip: InnerList, sj: number, end: number): number {
+  const fl = skip.fc.fl, ri = skip.fc.ri;
+  for (; sj < skip.length; sj++) {
+    const k = skip.pos(sj);
+    if ((fl[k]! & ICMP_PKT) === 0) { skipFrom = sj; return ri[k]!; }
+  }
+  skipFrom = sj;
+  return end;
+}
+
+/**
+ * collectFlow's pass over the rows a column store offers as numbers (TCP or UDP, no ICMP, no text
+ * numbering): the hot loop on its own, one shape of everything it reads, the rare rows left to the caller.
+ */
+class FlowScan {
+  readonly st: ConnState = { known: false, f: 0, r: 0 };
+  /** Carriers are skipped by their outer-kind bits (outerAt without a string per record). */
+  private readonly outerMask = RECORD_BITS.outerMask;
+  /** null: the list offers no numbers (every row is read as a packet object). */
+  private readonly ff: FlowFields | null;
+  constructor(
+    private readonly fc: FlowCols, private readonly tuple: Tuple, private readonly bits: Uint16Array,
+    private readonly perm: Int32Array | null, private readonly packets: PacketList,
+  ) {
+    this.ff = packets.flowFieldsAt !== undefined ? newFlowFields() : null;
+  }
+
+  /** Reads rows from..to-1 (carriers passed over); returns the first other row not offered as numbers, or `to`. */
+  columnRows(from: number, to: number): number {
+    const ff = this.ff;
+    const bits = this.bits, outerMask = this.outerMask, perm = this.perm, packets = this.packets, tuple = this.tuple;
+    for (let i = from; i < to; i++) {
+      if ((bits[i]! & outerMask) !== 0) continue;
+      if (ff === null || !packets.flowFieldsAt!(perm === null ? i : perm[i]!, ff)) return i;
+      let d = fieldsDir(ff, tuple);
+      if (d !== 0 && tuple.proto !== 'any' && (ff.tcp ? 'tcp' : 'udp') !== tuple.proto) d = 0;
+      if (d !== 0) this.take(i, d === 1);
+    }
+    return to;
+  }
+
+  /** Records row `i` (its numbers in ff), a member of the flow: what pushPacket does for such a packet. */
+  private take(i: number, fwd: boolean): void {
+    const ff = this.ff!;
+    if (ff.tcp) {
+      const bits = flagBits(ff.flags);
+      tcpRelOf(bits, ff.seq, ff.ack, false, this.st, fwd);
+      this.fc.push(i, fwd, tcpSignature(bits, ff.len, ff.ts ? ff.tsval : undefined, ff.tsecr, true), relSeqOut, ff.len, ff.ipLen, false, false);
+    } else {
+      this.fc.push(i, fwd, udpSignature(ff.len), -1, ff.len, ff.ipLen, false, false);
+    }
+  }
 }
 
 /**

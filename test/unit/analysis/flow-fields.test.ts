@@ -174,3 +174,30 @@ test('edge packets: handshakes, timestamps, IP length 0, UDP on the same ports, 
   assert.equal(main.length, 11, 'the flow: its ten TCP packets both ways and the ICMP error about it');
   assert.equal([...main].filter((x) => x.icmpErr).length, 1);
 });
+
+test('chunked scan: flows across the scan chunks (4096 rows), kept objects and skipped members at their edges', () => {
+  const X = '10.0.0.1', Y = '192.168.200.22', Z = '10.9.9.9';
+  const ps: Packet[] = [];
+  // Two connections interleaved over three chunks and a bit; kept objects and the other flow's packets
+  // on the rows either side of each chunk edge, so a scan stopping or resuming there is seen.
+  const edges = new Set([0, 4094, 4095, 4096, 4097, 8191, 8192, 8193, 12287, 12288]);
+  for (let i = 0; i < 12300; i++) {
+    const kept = edges.has(i) && i % 2 === 0 ? { comments: ['kept'] } : {};
+    if (i % 3 === 0 || (edges.has(i) && i % 2 === 1)) ps.push(tcp(X, Z, 40001, 443, { flags: 'P.', len: i % 50, tsval: i, tsecr: 1 }, kept));
+    else ps.push(tcp(i % 3 === 1 ? X : Y, i % 3 === 1 ? Y : X, i % 3 === 1 ? 40000 : 80, i % 3 === 1 ? 80 : 40000, { flags: i === 1 ? 'S' : '.', len: i % 7, tsval: i, tsecr: 2 }, kept));
+  }
+  const store = new PacketStore();
+  for (const p of ps) store.push(p);
+  const [A] = sidesOf(input('a', store), input('b', store));
+  const g = generic(A);
+  const main = { proto: 'tcp', src: X, dst: Y, sport: 40000, dport: 80 }, other = { proto: 'tcp', src: X, dst: Z, sport: 40001, dport: 443 };
+  const fast = collectFlow(A, main), slow = collectFlow(g, main);
+  assert.deepEqual(rows(fast), rows(slow));
+  assert.equal(fast.length, ps.filter((p) => p.dst !== Z).length);
+  // With the other flow's members skipped unread (it has other addresses): the same members.
+  const known = collectFlow(A, other);
+  assert.equal(known.length, ps.length - fast.length);
+  assert.deepEqual(rows(collectFlow(A, main, known)), rows(fast));
+  assert.deepEqual(rows(collectFlow(A, other, fast)), rows(known));
+  assert.deepEqual(rows(collectFlow(g, other, collectFlow(g, main))), rows(known));
+});
