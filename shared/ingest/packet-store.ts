@@ -569,7 +569,11 @@ export class PacketStore implements PacketList {
     const table = (name: keyof PacketStoreImage['tables']): Table => {
       const list = image.tables?.[name];
       if (!Array.isArray(list) || !list.every((x) => typeof x === 'string')) bad(`table ${name}`);
-      return new Table([...list]);
+      // Copied element by element: a list as the structured clone gave it can be of another array kind
+      // than the ones built here by push, and a read site that met both would be compiled again.
+      const own: string[] = [];
+      for (const x of list) own.push(x);
+      return new Table(own);
     };
     s.tables = { names: table('names'), protos: table('protos'), flagStrs: table('flagStrs'), addrs: table('addrs') };
     if (!Array.isArray(image.pages)) bad('no pages');

@@ -228,3 +228,21 @@ test('the dense columns of a page travel as one buffer; SACK blocks cross a port
   bad.pages[1]!.sack = { rows: new Uint16Array(2), start: new Uint32Array(1), edges: new Float64Array(0) };
   assert.throws(() => PacketStore.fromImage(bad), (e: unknown) => e instanceof PacketStoreImageError && /page 1 SACK blocks/.test(e.message));
 });
+
+test('a rebuilt store holds its own copy of the image\'s tables: the image changed afterwards, or a store growing, leaves the other alone', () => {
+  const base = { tsNsec: 0, iface: 'wg0', ifaceId: 0, linktype: 276, caplen: 0, summary: '', hatype: 65534, dir: null } as const;
+  const udp = (frame: number, src: string, dst: string): Packet => ({
+    ...base, frame, tsSec: 1700000000 + frame, len: 92, src, dst, proto: 'udp', sport: 40000, dport: 51820,
+    ip: { v: 4, id: frame, ttl: 64, len: 92, df: false, proto: 17 }, udp: { len: 64 },
+  });
+  const store = new PacketStore();
+  store.push(udp(1, '10.0.0.1', '10.0.0.2'));
+  const image = structuredClone(store.toImage().image);
+  const back = PacketStore.fromImage(image);
+  image.tables.addrs[0] = '192.0.2.99';
+  image.tables.addrs.push('192.0.2.100');
+  assert.equal(back.at(0)!.src, '10.0.0.1');
+  back.push(udp(2, '10.0.0.3', '10.0.0.1'));
+  assert.deepEqual(image.tables.addrs, ['192.0.2.99', '10.0.0.2', '192.0.2.100']);
+  assert.deepEqual([back.at(1)!.src, back.at(1)!.dst], ['10.0.0.3', '10.0.0.1']);
+});
