@@ -30,7 +30,7 @@ import './nflog.ts';
 import './dns.ts';
 
 import type { CaptureInterface, RawFrame } from '../capture-file/types.ts';
-import type { Packet } from './packet.ts';
+import { isTunnelCarrier, type Packet } from './packet.ts';
 import { byLinktype, Ctx, TOO_DEEP, type DecodeOptions } from './registry.ts';
 import { fnv1a, TreeSink, type Field } from './fields.ts';
 
@@ -101,11 +101,6 @@ function keepOuterAddresses(p: Packet): void {
   }
 }
 
-/** A UDP datagram that carries no tunnel (WireGuard, ESP in UDP, IKE, NAT-T keepalive): what payloadHash 'udp' hashes. */
-function plainDatagram(p: Packet): boolean {
-  return p.udp !== undefined && p.wg === undefined && p.esp === undefined && p.ike === undefined && p.nattKeepalive !== true;
-}
-
 function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptions | undefined, tree: TreeSink | null): Packet {
   let data = frame.data;
   if (frame.caplen < data.length) data = data.subarray(0, frame.caplen);
@@ -117,7 +112,7 @@ function run(c: Ctx, frame: RawFrame, iface: CaptureInterface, opts: DecodeOptio
   if (frame.len > data.length) c.wireEnd = frame.len;
   try {
     if (!byLinktype(c, iface.linktype, 0, data.length)) c.info = 'link type ' + iface.linktype + ', length ' + frame.len;
-    if (c.payStart >= 0 && c.payEnd > c.payStart && (opts?.payloadHash !== 'udp' || plainDatagram(p))) p.payloadHash = small(fnv1a(data, c.payStart, c.payEnd));
+    if (c.payStart >= 0 && c.payEnd > c.payStart && (opts?.payloadHash !== 'udp' || (p.udp !== undefined && !isTunnelCarrier(p)))) p.payloadHash = small(fnv1a(data, c.payStart, c.payEnd));
     if (p.src === undefined && p.outer !== undefined) keepOuterAddresses(p);
     if (c.deep) c.info += (c.info ? ' ' : '') + '[' + TOO_DEEP + ']';
     if (c.sum) p.summary = flat(c.prefix + c.segment());

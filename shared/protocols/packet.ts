@@ -270,3 +270,12 @@ export interface PacketList extends Iterable<Packet> {
    */
   tunnelIdsAt?(i: number, out: TunnelIds): boolean;
 }
+
+/**
+ * Whether the packet is a tunnel's carrier: a WireGuard datagram, ESP (in UDP or not), IKE or a NAT-T
+ * keepalive. Carriers are matched by their tunnel's numbers, never by payload (payloadHash 'udp'
+ * leaves them unhashed, and the IPsec refinement treats them as outer packets).
+ */
+export function isTunnelCarrier(p: Pick<Packet, 'wg' | 'esp' | 'ike' | 'nattKeepalive'>): boolean {
+  return p.wg !== undefined || p.esp !== undefined || p.ike !== undefined || p.nattKeepalive === true;
+}

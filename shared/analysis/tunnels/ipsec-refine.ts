@@ -5,7 +5,7 @@
 // repeats unanswered, IKE messages lost as IP fragments, and "some hosts work" (selectors).
 // Pure: reads the captures and the result, returns an amended copy.
 
-import type { Packet } from '../../protocols/packet.ts';
+import { isTunnelCarrier, type Packet } from '../../protocols/packet.ts';
 import { cmd, isInterfaceName, shellQuote, proseData } from '../../util/shell.ts';
 import { code } from '../facts.ts';
 import type { AnalysisResult, CaptureInput, CaptureKey, Checkpoint, CheckpointLabel, Finding, IfaceKind } from '../types.ts';
@@ -38,8 +38,7 @@ function view(key: CaptureKey, input: CaptureInput, r: AnalysisResult): View {
   return { key, packets, byFrame, kinds, t0: 0 };
 }
 
-const isOuter = (p: Packet): boolean =>
-  p.esp !== undefined || p.ike !== undefined || p.nattKeepalive === true || p.wg !== undefined;
+const isOuter = isTunnelCarrier;
 
 /** Same TCP segment / ICMP echo / UDP datagram, whatever NAT did to addresses and ports. */
 function sameInner(p: Packet, q: Packet): boolean {

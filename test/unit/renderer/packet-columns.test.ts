@@ -126,7 +126,6 @@ test('a chunk from a newer format is refused with one clear line', () => {
   assert.throws(() => new LoadedChunk({ ...chunk, v: 2 as 1 }), /packet chunk format 2 is newer than this version of Tandem/);
 });
 
-
 test('a summary loses its lead-in exactly when it starts with it, near misses included', () => {
   const v4: Packet = {
     frame: 1, tsSec: 1_700_000_000, tsNsec: 5, iface: 'eth0', ifaceId: 0, dir: 'out', linktype: 1, caplen: 60, len: 60,
