@@ -1,14 +1,15 @@
 // Issue 13 item 7: the far-end command must mean the same under any login shell. A real OpenSSH server
 // runs in the lab's namespace B with root's login shell set to bash, dash and fish in turn (a private
-// mount namespace sees a copy of /etc/passwd; the machine's own file is not touched). Hostile capture
-// filters must reach tcpdump as one argument and run nothing, and a plain capture must still work.
+// mount namespace sees a copy of /etc whose passwd names that shell; the machine's own files are not
+// touched). Hostile capture filters must reach tcpdump as one argument and run nothing, and a plain
+// capture must still work.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemoteCapture, RemoteCaptureError, type RemoteCaptureOptions } from '../../electron/capture/remote.ts';
-import { createLab, sleep, type Lab } from '../integration/capture/lab.ts';
+import { createLab, sleep, startSshd, type Lab, type Sshd } from '../integration/capture/lab.ts';
 
 const SHELLS = ['/usr/bin/bash', '/usr/bin/dash', '/usr/bin/fish'];
 /** Also checked when installed (zsh; tcsh, whose quoting and history rules differ most). */
@@ -25,49 +26,17 @@ const skip = skipWhy();
 if (skip) console.log(`# skipping far-end shell tests: ${skip}`);
 else if (OPTIONAL.length < 2) console.log('# zsh or tcsh not installed: the far-end shell test covers bash, dash and fish only');
 
-interface Server { port: number; key: string; knownHosts: string; stop(): void }
-
-/** sshd in namespace B whose root account logs in with `shell`. */
-async function sshdWithShell(lab: Lab, shell: string, port: number): Promise<Server> {
-  const d = join(lab.dir, `ssh-${port}`);
-  mkdirSync(d, { recursive: true });
-  mkdirSync('/run/sshd', { recursive: true });
-  for (const k of ['host', 'id']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tandem-hostile', '-f', join(d, k)]);
-  writeFileSync(join(d, 'authorized_keys'), readFileSync(join(d, 'id.pub')));
-  const passwd = readFileSync('/etc/passwd', 'utf8').replace(/^(root:[^\n]*:)[^:\n]*$/m, `$1${shell}`);
-  writeFileSync(join(d, 'passwd'), passwd);
-  const config = join(d, 'sshd_config');
-  writeFileSync(config, [
-    `Port ${port}`, `ListenAddress ${lab.addrB}`, `HostKey ${join(d, 'host')}`, `AuthorizedKeysFile ${join(d, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no',
-    'StrictModes no', `PidFile ${join(d, 'sshd.pid')}`, 'LogLevel ERROR', '',
-  ].join('\n'));
-  const proc = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
-    'mount --bind "$1" /etc/passwd && exec ip netns exec "$2" /usr/sbin/sshd -D -e -f "$3"', 'sh', join(d, 'passwd'), lab.nsB, config],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (c) => { err += c; });
-  // A loaded machine (tests run in parallel on two cores) may take seconds to start sshd.
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`sshd exited: ${err.trim()}`);
-    if (lab.exec(lab.nsB, ['ss', '-ltn']).includes(`${lab.addrB}:${port}`)) break;
-    if (i > 600) { proc.kill('SIGTERM'); throw new Error(`sshd did not listen within 30 s: ${err.trim()}`); }
-    await sleep(50);
-  }
-  return { port, key: join(d, 'id'), knownHosts: join(d, 'known_hosts'), stop: () => { proc.kill('SIGTERM'); } };
-}
-
-function sshArgsFor(lab: Lab, s: Server): string[] {
+function sshArgsFor(lab: Lab, s: Sshd): string[] {
   return ['netns', 'exec', lab.nsA, 'ssh', '-T', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=accept-new', '-o', `UserKnownHostsFile=${s.knownHosts}`,
     '-i', s.key, '-o', 'IdentitiesOnly=yes', '-p', String(s.port), `root@${lab.addrB}`];
 }
 
 test(`far-end capture: hostile filters run nothing and reach tcpdump whole under bash, dash and fish login shells${OPTIONAL.length ? ` (and ${OPTIONAL.map((f) => f.split('/').pop()).join(', ')})` : ''}`, { skip: skip ?? false, timeout: 180_000 }, async () => {
   const lab = createLab();
-  const servers: Server[] = [];
+  const servers: Sshd[] = [];
   try {
     for (const [n, shell] of [...SHELLS, ...OPTIONAL].entries()) {
-      const s = await sshdWithShell(lab, shell, 2300 + n);
+      const s = await startSshd(lab, lab.nsB, lab.addrB, 2300 + n, shell);
       servers.push(s);
       // The login shell really is the one under test: each answers a probe only it understands that way.
       const name = shell.split('/').pop()!;

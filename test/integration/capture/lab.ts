@@ -1,7 +1,7 @@
 // Network-namespace lab for the capture tests: two namespaces joined by a veth pair, 10.99.x.x
 // addresses, IPv6 off so no neighbour-discovery noise. Everything stays inside these namespaces.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -129,25 +129,43 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export interface Sshd { port: number; key: string; wrongKey: string; knownHosts: string; stop(): void }
 
-/** Debian's OpenSSH server inside `ns`, own config, host key and port, root login by key only. */
-export async function startSshd(lab: Lab, ns: string, addr: string, port = 2222): Promise<Sshd> {
-  const d = join(lab.dir, 'ssh');
-  execFileSync('mkdir', ['-p', d, '/run/sshd']);
-  const keygen = (f: string) => execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tandem-test', '-f', join(d, f)]);
-  keygen('host'); keygen('id'); keygen('wrong');
-  execFileSync('cp', [join(d, 'id.pub'), join(d, 'authorized_keys')]);
+/**
+ * Debian's OpenSSH server inside `ns`, own folder, config, host key and port, root login by key only.
+ * With `shell`, root logs in with that shell: the server runs in a private mount namespace over a copy
+ * of /etc whose passwd names it (the machine's files are untouched). The copy is bound over the whole
+ * folder, not over /etc/passwd alone: useradd and userdel (run by other tests at the same time) replace
+ * /etc/passwd by a rename, and the kernel detaches a bind mount on a file that is renamed over, after
+ * which sshd would read the machine's passwd again.
+ */
+export async function startSshd(lab: Lab, ns: string, addr: string, port = 2222, shell?: string): Promise<Sshd> {
+  const d = join(lab.dir, `ssh-${port}`);
+  mkdirSync(d, { recursive: true });
+  mkdirSync('/run/sshd', { recursive: true });
+  for (const k of ['host', 'id', 'wrong']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tandem-test', '-f', join(d, k)]);
+  writeFileSync(join(d, 'authorized_keys'), readFileSync(join(d, 'id.pub')));
   const config = join(d, 'sshd_config');
   writeFileSync(config, [
     `Port ${port}`, `ListenAddress ${addr}`, `HostKey ${join(d, 'host')}`, `AuthorizedKeysFile ${join(d, 'authorized_keys')}`,
     'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no',
     'StrictModes no', `PidFile ${join(d, 'sshd.pid')}`, 'LogLevel ERROR', '',
   ].join('\n'));
-  const proc = lab.spawnIn(ns, ['/usr/sbin/sshd', '-D', '-e', '-f', config]);
+  let proc: ChildProcess;
+  if (shell === undefined) proc = lab.spawnIn(ns, ['/usr/sbin/sshd', '-D', '-e', '-f', config]);
+  else {
+    const etc = join(d, 'etc');
+    execFileSync('cp', ['-a', '/etc', etc]);
+    writeFileSync(join(etc, 'passwd'), readFileSync('/etc/passwd', 'utf8').replace(/^(root:[^\n]*:)[^:\n]*$/m, `$1${shell}`));
+    proc = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
+      'mount --bind "$1" /etc && exec ip netns exec "$2" /usr/sbin/sshd -D -e -f "$3"', 'sh', etc, ns, config],
+    { stdio: ['ignore', 'ignore', 'pipe'] });
+  }
   let err = '';
   proc.stderr!.on('data', (c) => { err += c; });
-  for (let i = 0; i < 100; i++) {
+  // A loaded machine (tests run in parallel on two cores) may take seconds to start sshd.
+  for (let i = 0; ; i++) {
     if (proc.exitCode !== null) throw new Error(`sshd exited: ${err.trim()}`);
     if (lab.exec(ns, ['ss', '-ltn']).includes(`${addr}:${port}`)) break;
+    if (i > 600) { proc.kill('SIGTERM'); throw new Error(`sshd did not listen within 30 s: ${err.trim()}`); }
     await sleep(50);
   }
   return { port, key: join(d, 'id'), wrongKey: join(d, 'wrong'), knownHosts: join(d, 'known_hosts'), stop: () => { proc.kill('SIGTERM'); } };

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadAll } from '../../../shared/ingest/load-capture.ts';
 import { PROBE_STEPS } from '../../../electron/probe/types.ts';
-import { labSkip, probeArgs, repoRoot, startSshdWith, runCliIn, sleep, spawnCliIn, startProbeLab, type ProbeLab } from './lab.ts';
+import { labSkip, probeArgs, repoRoot, startSshd, runCliIn, sleep, spawnCliIn, startProbeLab, type ProbeLab } from './lab.ts';
 import type { Sshd } from '../../integration/capture/lab.ts';
 
 const skip = labSkip();
@@ -270,8 +270,8 @@ test(`probe: both ends over ssh, with ${SHELLS.map((s) => s.split('/').pop()).jo
     for (const [n, shell] of SHELLS.entries()) {
       const out = mkdtempSync(join(tmpdir(), 'tdmprobe-'));
       // A's sshd (on A's veth address) and another for B, both with this login shell.
-      const sa = await startSshdWith(p.lab, p.lab.nsA, p.lab.addrA, 2400 + n, shell);
-      const sb = await startSshdWith(p.lab, p.lab.nsB, p.lab.addrB, 2500 + n, shell);
+      const sa = await startSshd(p.lab, p.lab.nsA, p.lab.addrA, 2400 + n, shell);
+      const sb = await startSshd(p.lab, p.lab.nsB, p.lab.addrB, 2500 + n, shell);
       servers.push(sa, sb);
       const r = runCliIn(p.lab.nsA, ['probe', '--a', `root@${p.lab.addrA}:${sa.port}`, '--a-key', sa.key, '--b', `root@${p.lab.addrB}:${sb.port}`, '--b-key', sb.key,
         '--known-hosts', join(out, 'known_hosts'), '--target', p.wg.innerB, '--test', `tcp:${p.port}`, '--settle', '1', '--out', out]);

@@ -1,11 +1,9 @@
 // The probe's lab: the capture tests' two namespaces joined by a veth, a WireGuard tunnel between them
 // (wireguard-go), Debian's sshd in B, and a TCP/HTTP listener on B's tunnel address. The CLI runs
 // inside namespace A from the sources, with A = this host and B over ssh.
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { createLab, hasSshd, hasWireguard, skipReason, sleep, startSshd, startWireguard, type Lab, type Sshd, type WgLab } from '../../integration/capture/lab.ts';
+import { createLab, hasSshd, hasWireguard, skipReason, startSshd, startWireguard, type Lab, type Sshd, type WgLab } from '../../integration/capture/lab.ts';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = fileURLToPath(new URL('./run-cli.ts', import.meta.url));
@@ -59,35 +57,4 @@ export function spawnCliIn(ns: string, args: string[]): ChildProcess {
   return spawn('ip', ['netns', 'exec', ns, process.execPath, '--import', 'tsx', cli, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-export { sleep, readBack } from '../../integration/capture/lab.ts';
-
-/**
- * Another sshd (own folder, keys and port) in namespace `ns`, whose root account logs in with `shell`:
- * a private mount namespace sees a copy of /etc/passwd with that shell (the machine's file is untouched).
- */
-export async function startSshdWith(lab: Lab, ns: string, addr: string, port: number, shell = '/bin/sh'): Promise<Sshd> {
-  const d = join(lab.dir, `ssh-${port}`);
-  mkdirSync(d, { recursive: true });
-  mkdirSync('/run/sshd', { recursive: true });
-  for (const k of ['host', 'id', 'wrong']) execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'tandem-probe', '-f', join(d, k)]);
-  writeFileSync(join(d, 'authorized_keys'), readFileSync(join(d, 'id.pub')));
-  writeFileSync(join(d, 'passwd'), readFileSync('/etc/passwd', 'utf8').replace(/^(root:[^\n]*:)[^:\n]*$/m, `$1${shell}`));
-  const config = join(d, 'sshd_config');
-  writeFileSync(config, [
-    `Port ${port}`, `ListenAddress ${addr}`, `HostKey ${join(d, 'host')}`, `AuthorizedKeysFile ${join(d, 'authorized_keys')}`,
-    'PermitRootLogin prohibit-password', 'PasswordAuthentication no', 'KbdInteractiveAuthentication no', 'UsePAM no',
-    'StrictModes no', `PidFile ${join(d, 'sshd.pid')}`, 'LogLevel ERROR', '',
-  ].join('\n'));
-  const proc = spawn('unshare', ['-m', '--propagation', 'private', 'sh', '-c',
-    'mount --bind "$1" /etc/passwd && exec ip netns exec "$2" /usr/sbin/sshd -D -e -f "$3"', 'sh', join(d, 'passwd'), ns, config],
-  { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  proc.stderr.on('data', (c) => { err += c; });
-  for (let i = 0; ; i++) {
-    if (proc.exitCode !== null) throw new Error(`sshd exited: ${err.trim()}`);
-    if (execFileSync('ip', ['netns', 'exec', ns, 'ss', '-ltn'], { encoding: 'utf8' }).includes(`${addr}:${port}`)) break;
-    if (i > 600) { proc.kill('SIGTERM'); throw new Error(`sshd did not listen within 30 s: ${err.trim()}`); }
-    await sleep(50);
-  }
-  return { port, key: join(d, 'id'), wrongKey: join(d, 'wrong'), knownHosts: join(d, 'known_hosts'), stop: () => { proc.kill('SIGTERM'); } };
-}
+export { sleep, readBack, startSshd } from '../../integration/capture/lab.ts';
