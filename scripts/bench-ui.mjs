@@ -291,12 +291,18 @@ try {
     // short or negative. The text goes in as React sees typing (the value's own setter, an input
     // event), Enter follows once React has rendered it (a task later: a few ms).
     const t = Date.now();
-    await page.evaluate(async (value) => {
+    // Its parts on the page's clock: from the script's start to the Enter keydown (typing, React's
+    // render of it, the task queue) and from the keydown to its handlers done (Enter's render).
+    const typedIn = await page.evaluate(async (value) => {
+      const t0 = performance.now();
       const el = document.querySelector('[data-testid="filter-input"]');
       Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value').set.call(el, value);
       el.dispatchEvent(new Event('input', { bubbles: true }));
       await new Promise((r) => setTimeout(r, 0));
+      const t1 = performance.now();
       el.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', code: 'Enter', bubbles: true, cancelable: true }));
+      await Promise.resolve();
+      return { before: t1 - t0, enter: performance.now() - t1 };
     }, text);
     const press = Date.now() - t;
     await page.waitForSelector('[data-testid="filter-ms"]', { polling: 'raf' });
@@ -316,13 +322,15 @@ try {
     const trip = Date.now() - r0;
     const final = seen[seen.length - 1];
     if (final && seen.some((c, i) => i > 0 && c.join() === unfiltered.join() && final.join() !== unfiltered.join())) flashes++;
-    return { wall, inPage, trip, press, worker: Number((await page.getByTestId('filter-ms').textContent()).replace(/\D/g, '')) };
+    return { wall, inPage, trip, press, ...typedIn, worker: Number((await page.getByTestId('filter-ms').textContent()).replace(/\D/g, '')) };
   };
   const allWorker = [];
   const allWall = [];
   const allPage = [];
   const allTrip = [];
   const allPress = [];
+  const allBefore = [];
+  const allEnter = [];
   for (const f of filters) {
     const runs = [];
     const wall = [];
@@ -337,6 +345,8 @@ try {
       allPage.push(r.inPage);
       allTrip.push(r.trip);
       allPress.push(r.press);
+      allBefore.push(r.before);
+      allEnter.push(r.enter);
       allWorker.push(r.worker);
     }
     const counts = `${await page.getByTestId('pane-count-A').textContent()} | ${await page.getByTestId('pane-count-B').textContent()}`;
@@ -353,9 +363,34 @@ try {
   const rest = stats(allPage.map((x, i) => x - allWorker[i]).filter((x) => Number.isFinite(x)));
   console.log(`  page clock minus the worker's time (messages, render, the frame): median ${ms(rest.median)}, p95 ${ms(rest.p95)}`);
   console.log(`  harness clock's parts: typing and Enter in the page return after median ${ms(allPr.median)}, p95 ${ms(allPr.p95)}; one Playwright round trip (a no-op page.evaluate after each filter) median ${ms(allT.median)}, p95 ${ms(allT.p95)}`);
+  const bf = stats(allBefore), en = stats(allEnter);
+  console.log(`    in the page: typing until the Enter keydown median ${bf.median.toFixed(1)} ms, p95 ${bf.p95.toFixed(1)} ms; the keydown's own handlers and renders median ${en.median.toFixed(1)} ms, p95 ${en.p95.toFixed(1)} ms`);
   console.log(`  runs whose counts changed before the Enter keydown (the typing debounce asked first; their page clock is short or negative): ${answeredBeforeEnter} of ${allPage.length + filters.length}`);
   console.log(`  flashes of the unfiltered counts between Enter and the answer: ${flashes} (target 0)`);
   await page.getByTestId('filter-input').fill('');
+  await page.waitForFunction(() => !document.querySelector('[data-testid="filter-ms"]'), null, { polling: 20 });
+
+  // Typing: a filter typed one character at a time, 80 ms apart (the 120 ms debounce never asks in
+  // between), each keystroke timed on the page's clock from its input event to the frame after it.
+  const typed = 'ip.src == 10.0.0.1 && udp.port == 51820 && frame.len > 100';
+  const keys = await page.evaluate(async (text) => {
+    const el = document.querySelector('[data-testid="filter-input"]');
+    const setValue = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(el), 'value').set;
+    const out = [];
+    for (let i = 1; i <= text.length; i++) {
+      const t0 = performance.now();
+      setValue.call(el, text.slice(0, i));
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+      await new Promise((r) => requestAnimationFrame(() => setTimeout(r, 0)));
+      out.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 80));
+    }
+    return out;
+  }, typed);
+  const ks = stats(keys);
+  console.log(`\ntyping a filter (${typed.length} keystrokes): keystroke → next frame median ${ks.median.toFixed(1)} ms, p95 ${ks.p95.toFixed(1)} ms, max ${ks.max.toFixed(1)} ms (a frame is 16.7 ms)`);
+  await page.getByTestId('filter-input').fill('');
+  await page.getByTestId('filter-input').press('Enter');
   await page.waitForFunction(() => !document.querySelector('[data-testid="filter-ms"]'), null, { polling: 20 });
 
   // Scroll: pane A moves by 60 rows per frame for 3 s; B follows on the common timeline.
@@ -381,7 +416,7 @@ try {
   const blank = await page.locator('[data-testid="trace-row-loading"]').count();
   console.log(`  rows still loading right after the scroll: ${blank}`);
   const long = await page.evaluate(() => window.__long);
-  console.log(`long tasks (> 50 ms) on the UI thread during filter + scroll: ${long.length}${long.length ? ` (max ${Math.max(...long).toFixed(0)} ms)` : ''}`);
+  console.log(`long tasks (> 50 ms) on the UI thread during filter, typing and scroll: ${long.length}${long.length ? ` (max ${Math.max(...long).toFixed(0)} ms)` : ''}`);
   if (process.env.TANDEM_BENCH_VERBOSE) {
     for (const f of await page.evaluate(() => window.__loaf)) {
       console.log(`  long frame ${f.ms} ms (blocking ${f.blocking}, render ${f.render}): ${f.scripts.map((x) => `${x.invoker} ${x.fn}@${x.src} ${x.ms} ms${x.layout ? ` (layout ${x.layout})` : ''}`).join('; ')}`);

@@ -16,6 +16,7 @@ import { autoWidths, COLUMNS, filterFor, rowText, seconds, TIME_MODES, utcDateTi
 import { ContextMenu, ConversationsPanel, GotoDialog, RoleSwapNotice, ShortcutsHelp, StatusBar, type MenuItem } from './Extras.tsx';
 import { keepsGivenRoles } from './session-engine.ts';
 import { LadderView } from './LadderView.tsx';
+import { FilterBox, type FilterBoxHandle } from './FilterBox.tsx';
 import { buildModel, clockMapper, refKey, runningMax, viewLength, viewLowerBound, viewTimeAt, type PacketRef } from './model.ts';
 import { usePacketsByRef, readPacket } from './packets-by-ref.ts';
 import { ClockPanel, DetailPanel, FindingsPanel, NotesPanel, VerdictBar } from './Panels.tsx';
@@ -111,7 +112,9 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
   const [tab, setTab] = useState<Tab>('findings');
   /** Target the notes form starts with when opened from a finding's ✎ button. */
   const [noteTarget, setNoteTarget] = useState<string | null>(null);
-  const [filterText, setFilterText] = useState(() => (typeof saved.filter === 'string' ? saved.filter : state.filter.src));
+  const initialFilter = useMemo(() => (typeof saved.filter === 'string' ? saved.filter : state.filter.src), [saved]);
+  /** The filter box's text as last typed (kept with the view; the box owns it, typing re-renders the box only). */
+  const filterText = useRef(initialFilter);
   const [timeMode, setTimeMode] = useState<TimeMode>(() => (TIME_MODES.some((m) => m.key === saved.timeMode) ? saved.timeMode! : 'origin'));
   const [timeRef, setTimeRef] = useState<PacketRef | null>(() => (isRef(saved.timeRef) ? saved.timeRef : null));
   const [marks, setMarks] = useState<Set<string>>(() => new Set(Array.isArray(saved.marks) ? saved.marks.filter((m) => typeof m === 'string') : []));
@@ -124,7 +127,7 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
   const lastPane = useRef<HostSide>('A');
   const [sync, setSync] = useState(true);
   const panes = { A: useRef<PaneHandle>(null), B: useRef<PaneHandle>(null) };
-  const filterBox = useRef<HTMLInputElement>(null);
+  const filterBox = useRef<FilterBoxHandle>(null);
   const syncPausedUntil = useRef(0);
   const [panelHeight, setPanelHeight] = useState(() => Number(globalThis.localStorage?.getItem(PANEL_KEY)) || 0);
   const root = useRef<HTMLDivElement>(null);
@@ -209,12 +212,6 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
     return s;
   }, [notes]);
 
-  // Debounced: each keystroke restarts the wait, the worker gets the last text.
-  useEffect(() => {
-    const t = setTimeout(() => engine.setFilter(filterText), 120);
-    return () => clearTimeout(t);
-  }, [filterText]);
-
   const select = useCallback(
     (ref: PacketRef, reveal = true) => {
       setSelected(ref);
@@ -250,12 +247,15 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
   }, [state.loaded, filtering, state.filter.A, state.filter.B]);
 
   // Remembered per session: filter text, selection, time display, time reference, marks.
-  useEffect(() => {
-    const v: Saved = { filter: filterText, timeMode, marks: [...marks] };
+  const saveView = useRef(() => {});
+  saveView.current = () => {
+    const v: Saved = { filter: filterText.current, timeMode, marks: [...marks] };
     if (selected) v.sel = selected;
     if (timeRef) v.timeRef = timeRef;
     globalThis.localStorage?.setItem(savedKey(sessionId), JSON.stringify(v));
-  }, [sessionId, filterText, selected, timeMode, timeRef, marks]);
+  };
+  useEffect(() => saveView.current(), [sessionId, selected, timeMode, timeRef, marks]);
+  const onFilterText = useCallback((text: string) => { filterText.current = text; saveView.current(); }, []);
 
   const onTopRow = (host: HostSide) => (viewIndex: number) => {
     // A pane sorted by a column has no timeline to follow.
@@ -339,8 +339,6 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
     void saveOptions(sessionId, next);
   };
 
-  const filterError = state.filter.status === 'error' ? state.filter : null;
-
   // ---- time column
   const refTime = timeRef ? common(timeRef.capture, timeRef.frame - 1) : null;
   const modeInfo = TIME_MODES.find((m) => m.key === timeMode)!;
@@ -367,17 +365,14 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
   }, [common, timeMode, refTime, timeRef]);
 
   // ---- context menu, go to packet
-  const applyFilter = (expr: string) => {
-    setFilterText(expr);
-    engine.setFilter(expr);
-  };
+  const applyFilter = (expr: string) => filterBox.current?.apply(expr);
   const openMenu = (host: HostSide) => (e: React.MouseEvent, p: Packet, _row: number, col: ColumnKey) => {
     const ref: PacketRef = { capture: host, frame: p.frame };
     const key = refKey(ref);
     const expr = filterFor(p, col, model.badges.get(key));
     const t = model.twins.get(key);
     const colLabel = COLUMNS.find((c) => c.key === col)?.label ?? col;
-    const cur = filterText.trim();
+    const cur = filterText.current.trim();
     const items: MenuItem[] = [
       { key: 'filter', label: `Filter on ${colLabel}`, hint: expr, run: () => applyFilter(expr) },
       { key: 'filter-and', label: `…and with the current filter`, hint: cur ? `(${cur}) && ${expr}` : expr, disabled: !cur, run: () => applyFilter(`(${cur}) && ${expr}`) },
@@ -453,29 +448,7 @@ export function Workbench({ sessionId, captures, analysis, options, notes, engin
         </div>
       )}
       <div className="wb-toolbar">
-        <div className={`filter-box${filterError ? ' invalid' : state.filter.status === 'ok' ? ' valid' : ''}`}>
-          <input
-            ref={filterBox}
-            data-testid="filter-input"
-            aria-label="Display filter"
-            aria-invalid={filterError ? true : undefined}
-            placeholder="Display filter, e.g. ip.addr == 10.0.0.1 && udp.port == 51821   ( / )"
-            value={filterText}
-            spellCheck={false}
-            onChange={(e) => setFilterText(e.target.value)}
-            onKeyDown={(e) => {
-              if (e.key === 'Escape') setFilterText('');
-              if (e.key === 'Enter') engine.setFilter(filterText);
-            }}
-          />
-          {filterError && (
-            <div className="filter-error" data-testid="filter-error" role="status">
-              <span className="mono">{filterText.slice(0, filterError.at ?? 0)}<mark>{filterText.slice(filterError.at ?? 0, (filterError.at ?? 0) + 1) || ' '}</mark></span>{' '}
-              at {(filterError.at ?? 0) + 1}: {filterError.error}
-            </div>
-          )}
-          {state.filter.status === 'ok' && <span className="filter-ms muted small" data-testid="filter-ms">{state.filter.ms} ms</span>}
-        </div>
+        <FilterBox ref={filterBox} initial={initialFilter} filter={state.filter} onFilter={engine.setFilter} onText={onFilterText} />
         <label className="time-mode small" title={modeInfo.title}>
           Time
           <select data-testid="wb-time-mode" value={timeMode} onChange={(e) => setTimeMode(e.target.value as TimeMode)}>
