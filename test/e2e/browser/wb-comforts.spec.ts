@@ -379,6 +379,18 @@ test('go to packet (Ctrl+G), the row context menu, marks and the status bar', as
   await expect(page.getByTestId('pane-count-A')).toHaveText('14 of 28 packets');
   await expect(page.getByTestId('status-A')).toContainText('14 displayed of 28');
   await expect(page.getByTestId('status-filter-ms')).toContainText('ms');
+  // "…and with the current filter": the box's text in brackets and the cell's expression, put in the box and applied.
+  await cell(page, 'A', 16, 'len').click({ button: 'right' });
+  const lenExpr = /frame\.len == \d+/.exec((await page.getByTestId('row-menu-filter').textContent()) ?? '')?.[0] ?? 'no frame.len expression in the menu';
+  await expect(page.getByTestId('row-menu-filter-and')).toContainText(`(proto == "wireguard") && ${lenExpr}`);
+  await page.getByTestId('row-menu-filter-and').click();
+  await expect(page.getByTestId('filter-input')).toHaveValue(`(proto == "wireguard") && ${lenExpr}`);
+  await expect(page.getByTestId('pane-count-A')).toHaveText(/^\d+ of 28 packets$/);
+  await expect(page.getByTestId('pane-count-A')).not.toHaveText('14 of 28 packets');
+  // Back to the wireguard filter, typed this time.
+  await page.getByTestId('filter-input').fill('proto == "wireguard"');
+  await page.getByTestId('filter-input').press('Enter');
+  await expect(page.getByTestId('pane-count-A')).toHaveText('14 of 28 packets');
   // Copy row: the clipboard holds the cells as shown.
   await cell(page, 'A', 16, 'info').click({ button: 'right' });
   await page.getByTestId('row-menu-copy').click();
