@@ -109,13 +109,16 @@ const results = [
 if (tcpdump) console.log(row(tcpdump, N));
 for (const r of results) console.log(row(r, N, tcpdump));
 if (have('tshark')) console.log(row(measure('tshark -r FILE', `tshark -n -r ${file}`), N, tcpdump));
-// The engine alone (read + decode, no printing), in process.
-const inproc = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench-decode.ts', file], { encoding: 'utf8' });
-try {
-  const j = JSON.parse(inproc.stdout.trim().split('\n').pop());
-  const ratio = tcpdump?.ok ? `  ${((j.frames / j.seconds) / (N / tcpdump.wall)).toFixed(2)}× tcpdump's rate` : '';
-  console.log(`  ${'read+decode only (in process)'.padEnd(34)} ${j.seconds.toFixed(2).padStart(7)} s  ${(j.rate / 1e3).toFixed(0).padStart(6)} k pkt/s  peak ${j.rssMiB.toFixed(0).padStart(5)} MiB${ratio}`);
-} catch { console.log('  read+decode only: failed: ' + inproc.stderr.trim().split('\n').pop()); }
+// The engine alone (read + decode, no printing), in process; then the app import's chunk building,
+// from the bytes (what its worker does) and from decoded packets (what it did before), the same file.
+for (const [mode, label] of [['packets', 'read+decode only (in process)'], ['chunks', 'app import chunks (in process)'], ['chunks-decoded', '  same, decoded then encoded']]) {
+  const inproc = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/bench-decode.ts', file, mode], { encoding: 'utf8' });
+  try {
+    const j = JSON.parse(inproc.stdout.trim().split('\n').pop());
+    const ratio = tcpdump?.ok ? `  ${((j.frames / j.seconds) / (N / tcpdump.wall)).toFixed(2)}× tcpdump's rate` : '';
+    console.log(`  ${label.padEnd(34)} ${j.seconds.toFixed(2).padStart(7)} s  ${(j.rate / 1e3).toFixed(0).padStart(6)} k pkt/s  peak ${j.rssMiB.toFixed(0).padStart(5)} MiB${ratio}`);
+  } catch { console.log(`  ${label}: failed: ` + inproc.stderr.trim().split('\n').pop()); }
+}
 // Memory independence of file size: the same read on a file twice as long.
 const file2 = join(WORK, `mix-${2 * N}.pcap`);
 generatePcap(file2, 2 * N);

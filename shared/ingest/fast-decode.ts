@@ -1,29 +1,32 @@
 // The bulk load's fast path. The common frame shapes (Ethernet, Linux cooked v1/v2 or raw IP; IPv4
 // or IPv6 without extension headers; TCP, UDP with or without WireGuard, ESP) go from their bytes
-// straight into a PacketStore row, without the Packet object and sub-objects the full decoder builds
-// only for push to take apart again. Every other frame (other protocols, a header cut short, a
-// fragment, a UDP port some dissector claims, a value too wide for its column) is left to decodeFrame:
+// straight into a column row (of a PacketStore, or of a stored chunk as the app's import writes them,
+// packet-columns.ts), without the Packet object and sub-objects the full decoder builds only for push
+// to take apart again. Every other frame (other protocols, a header cut short, a fragment, a UDP
+// port some dissector claims, a value too wide for its column) is left to decodeFrame:
 // tryPush then has written nothing and returns false. The fields must be exactly those decodeFrame
-// gives with `summary: false` (test/unit/ingest/fast-decode.test.ts compares both paths field by
-// field over the corpus and the lab captures); the layer rules below follow the decoders in
-// shared/protocols/ (ethernet, sll, raw, ipv4, ipv6, tcp, udp, wireguard, esp).
+// gives with `summary: false`, and with summaries the text decodeFrame gives (test/unit/ingest/
+// fast-decode.test.ts and chunk-writer.test.ts compare both paths byte for byte over the corpus and
+// the lab captures); the layer rules below follow the decoders in shared/protocols/ (ethernet, sll,
+// raw, ipv4, ipv6, tcp, udp, wireguard, esp), whose text functions word the summaries.
 
 import type { CaptureInterface, RawFrame } from '../capture-file/types.ts';
-import { fnv1a, ipv4, ipv6, sllDirection, tcpFlagString, tcpOptionAt } from '../protocols/fields.ts';
+import { be16 as u16, be32 as u32, fnv1a, ipv4, ipv6, sllDirection, tcpFlagString, tcpOptionAt } from '../protocols/fields.ts';
 import { claimedUdpPorts, udpHeuristicCount } from '../protocols/registry.ts';
+import { espText } from '../protocols/esp.ts';
+import { tcpText } from '../protocols/tcp.ts';
+import { udpText } from '../protocols/udp.ts';
 // The decoders register themselves on import: the port and heuristic lists below are read from them.
 import '../protocols/index.ts';
 import {
   ColumnRow, DIRS, F_ESP, F_HASH, F_HATYPE, F_IFINDEX, F_MSS, F_SACK, F_SACKOK, F_TCP, F_TS, F_UDP, F_V6, F_WG_COUNTER,
-  F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, F_DF, type PacketStore,
+  F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, F_DF, type RowSink,
 } from './packet-store.ts';
 
 const DIR_IN = DIRS.indexOf('in'), DIR_OUT = DIRS.indexOf('out'), DIR_UNKNOWN = DIRS.indexOf('unknown');
 /** Direction codes of the Linux cooked packet types 0-4, then 'unknown' (as sll.ts sets them). */
 const SLL_DIR = [0, 1, 2, 3, 4, 5].map((t) => DIRS.indexOf(sllDirection(t)));
 
-const u16 = (d: Uint8Array, o: number): number => (d[o]! << 8) | d[o + 1]!;
-const u32 = (d: Uint8Array, o: number): number => ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
 const u32le = (d: Uint8Array, o: number): number => ((d[o + 3]! << 24) | (d[o + 2]! << 16) | (d[o + 1]! << 8) | d[o]!) >>> 0;
 
 const V4_BITS = 10, V4_SLOTS = 1 << V4_BITS;
@@ -39,7 +42,13 @@ export class FastDecoder {
   /** DecodeOptions.payloadHash 'udp': TCP segments, ESP packets and WireGuard datagrams go without payloadHash, as decodeFrame then leaves them. */
   private readonly hashAll: boolean;
 
-  constructor(private readonly store: PacketStore, private readonly linkNames?: Map<number, string>, payloadHash: 'all' | 'udp' = 'all') {
+  /**
+   * `summaries`: fill each row's summary text after its lead-in (ColumnRow.sum), worded by the
+   * decoders' own text functions, as decodeFrame would have it; a TCP header the capture cut is then
+   * left to decodeFrame (stored chunks keep such a packet as it is).
+   */
+  constructor(private readonly store: RowSink, private readonly linkNames?: Map<number, string>, payloadHash: 'all' | 'udp' = 'all',
+    private readonly summaries = false) {
     this.hashAll = payloadHash !== 'udp';
     for (const port of claimedUdpPorts()) if (port >= 0 && port <= 0xffff) this.claimed[port] = 1;
   }
@@ -225,6 +234,10 @@ export class FastDecoder {
     } else return false;
     if (payStart >= 0 && payEnd > payStart && (this.hashAll || (ipProto === 17 && r.wgType === 0))) { fl |= F_HASH; r.hash = fnv1a(d, payStart, payEnd); }
 
+    if (this.summaries) {
+      if (cut) return false;
+      r.sum = ipProto === 6 ? tcpText(d, l4, end, r.l4len) : ipProto === 17 ? udpText(r.l4len) : espText(r.seq, r.ack, l3End - l4 > 0 ? l3End - l4 : end - l4);
+    }
     const store = this.store;
     if (!store.internHead(proto, flags, name, r)) return false;
     if (addrAt >= 0) { r.srcId = this.v4Id(d, addrAt); r.dstId = this.v4Id(d, addrAt + 4); }
@@ -243,6 +256,11 @@ export class FastDecoder {
    */
   private readonly v4Keys = new Int32Array(V4_SLOTS);
   private readonly v4Ids = new Int32Array(V4_SLOTS).fill(-1);
+
+  /** Forgets the address ids it remembered: the sink's address table was started again. */
+  forgetIds(): void {
+    this.v4Ids.fill(-1);
+  }
 
   private v4Id(d: Uint8Array, o: number): number {
     const k = (d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!;

@@ -10,8 +10,8 @@
 
 import type { Direction, IpInfo, Packet, PacketList, TcpInfo } from '../protocols/packet.ts';
 import {
-  ColumnView, DIRS, F_DF, F_ESP, F_HASH, F_HATYPE, F_IFINDEX, F_MSS, F_SACK, F_SACKOK, F_TCP, F_TS, F_UDP, F_V6,
-  F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, isU32, onlyColumnFields, plainCopy,
+  ColumnRow, ColumnView, DIRS, F_ESP, F_HASH, F_HATYPE, F_IFINDEX, F_MSS, F_SACK, F_TCP, F_TS, F_UDP, F_V6,
+  F_WG_COUNTER, F_WG_RECEIVER, F_WG_SENDER, F_WSCALE, fillRow, isU32, onlyColumnFields, plainCopy, type RowSink,
 } from './packet-store.ts';
 
 /** One chunk in column form. */
@@ -167,118 +167,168 @@ function leadLength(p: Packet): number {
 
 /** Encodes packets (file order) into one column chunk; `transfer` lists its buffers for postMessage. */
 export function encodeChunk(packets: readonly Packet[]): { chunk: ColumnChunk; transfer: ArrayBuffer[] } {
-  const n = packets.length;
-  const buf = new ArrayBuffer(n * COLUMN_BYTES_PER_ROW);
-  const c = columnsOf(buf, n);
-  const strs: string[] = [];
-  const ids = new Map<string, number>();
-  const sid = (s: string): number => {
-    let k = ids.get(s);
-    if (k === undefined) { k = strs.length; strs.push(s); ids.set(s, k); }
+  const w = new ChunkWriter(packets.length);
+  for (const p of packets) w.pushPacket(p);
+  return w.take();
+}
+
+/** The typed arrays of a Columns, by name (for copying a chunk's rows into a buffer of their own size). */
+const COLUMN_KEYS = Object.keys(columnsOf(new ArrayBuffer(COLUMN_BYTES_PER_ROW), 1)).filter((k) => k !== 'n') as Array<Exclude<keyof Columns, 'n'>>;
+
+/**
+ * Builds column chunks row by row, up to `capacity` rows each: from decoded packets (pushPacket), or
+ * from rows a fast decoder filled straight from the frame's bytes with their summaries (the RowSink
+ * side: internHead, addrId, pushRow; shared/ingest/frame-chunks.ts). Both paths intern strings in
+ * the same order and write the same columns, so a chunk is the same whichever path each row took.
+ * take() hands the chunk over and starts the next.
+ */
+export class ChunkWriter implements RowSink {
+  private c: Columns;
+  private n = 0;
+  private strs: string[] = [];
+  private ids = new Map<string, number>();
+  private sums: string[] = [];
+  private sumOff: Uint32Array;
+  private sumLen = 0;
+  private sack: number[] = [];
+  private plainRows: number[] = [];
+  private plain: Packet[] = [];
+  private readonly row = new ColumnRow();
+  // One remembered string and id per field: consecutive packets mostly repeat them (same flow, same interface).
+  private lastIface: string | undefined; private ifaceId = 0;
+  private lastProto: string | undefined; private protoId = 0;
+  private lastFlags: string | undefined; private flagsId = 0;
+
+  constructor(private readonly capacity: number) {
+    this.c = columnsOf(new ArrayBuffer(capacity * COLUMN_BYTES_PER_ROW), capacity);
+    this.sumOff = new Uint32Array(capacity + 1);
+  }
+
+  /** Rows written since the last take(). */
+  get length(): number { return this.n; }
+
+  private sid(s: string): number {
+    let k = this.ids.get(s);
+    if (k === undefined) { k = this.strs.length; this.strs.push(s); this.ids.set(s, k); }
     return k;
-  };
-  // One remembered value per field: consecutive packets mostly repeat them (same flow, same interface).
-  const memo = (): ((s: string) => number) => {
-    let last: string | undefined;
-    let id = 0;
-    return (s) => (s === last ? id : ((last = s), (id = sid(s))));
-  };
-  const sIface = memo(), sProto = memo(), sFlags = memo(), sSrc = memo(), sDst = memo();
-  const sumOff = new Uint32Array(n + 1);
-  const sums: string[] = new Array<string>(n);
-  let sumLen = 0;
-  const sack: number[] = [];
-  const plainRows: number[] = [];
-  const plain: Packet[] = [];
-  for (let k = 0; k < n; k++) {
-    const p = packets[k]!;
-    // Kept for every row: times and lengths are read in bulk (time axis, Length column width).
-    c.frame[k] = p.frame;
-    c.tsSec[k] = p.tsSec;
-    c.tsNsec[k] = p.tsNsec;
-    c.caplen[k] = p.caplen;
-    c.len[k] = p.len;
-    sumOff[k] = sumLen;
+  }
+
+  /** Interface, protocol and flag ids into `r`, interned in that order; false when the table is (nearly) full. */
+  internHead(proto: string, flags: string | null, iface: string, r: ColumnRow): boolean {
     // An interning table past 16 bits cannot happen with app-sized chunks; checked all the same.
-    if (!fits(p) || strs.length > 0xfff0) {
-      c.isPlain[k] = 1;
-      plainRows.push(k);
-      plain.push(p);
-      sums[k] = '';
-      continue;
+    if (this.strs.length > 0xfff0) return false;
+    r.nameId = iface === this.lastIface ? this.ifaceId : ((this.lastIface = iface), (this.ifaceId = this.sid(iface)));
+    r.protoId = proto === this.lastProto ? this.protoId : ((this.lastProto = proto), (this.protoId = this.sid(proto)));
+    if (flags !== null) r.flagsId = flags === this.lastFlags ? this.flagsId : ((this.lastFlags = flags), (this.flagsId = this.sid(flags)));
+    return true;
+  }
+
+  addrId(a: string): number {
+    return this.sid(a);
+  }
+
+  /** Frame number, time and lengths (every row has them: they are read in bulk), and the row's start in the summaries. */
+  private open(frame: number, tsSec: number, tsNsec: number, caplen: number, len: number): number {
+    if (this.n === this.capacity) throw new RangeError(`a chunk holds ${this.capacity} rows`);
+    const k = this.n++, c = this.c;
+    c.frame[k] = frame; c.tsSec[k] = tsSec; c.tsNsec[k] = tsNsec; c.caplen[k] = caplen; c.len[k] = len;
+    this.sumOff[k] = this.sumLen;
+    return k;
+  }
+
+  /** Adds one decoded packet: as columns when they hold it exactly, as the object itself otherwise. */
+  pushPacket(p: Packet): void {
+    const k = this.open(p.frame, p.tsSec, p.tsNsec, p.caplen, p.len);
+    const r = this.row;
+    if (!fits(p) || !this.internHead(p.proto, p.tcp !== undefined ? p.tcp.flags : null, p.iface, r)) {
+      this.c.isPlain[k] = 1;
+      this.plainRows.push(k);
+      this.plain.push(p);
+      this.sums.push('');
+      return;
     }
+    r.srcId = this.sid(p.src!);
+    r.dstId = this.sid(p.dst!);
+    fillRow(p, r);
     const lead = leadLength(p);
-    const own = lead > 0 ? p.summary.slice(lead) : p.summary;
-    if (lead > 0) c.sumLead[k] = 1;
-    sums[k] = own;
-    sumLen += own.length;
-    c.name[k] = sIface(p.iface);
-    c.ifaceId[k] = p.ifaceId;
-    c.linktype[k] = p.linktype;
-    c.dir[k] = DIRS.indexOf(p.dir);
-    let fl = 0;
-    if (p.ifindex !== undefined) { fl |= F_IFINDEX; c.ifindex[k] = p.ifindex; }
-    if (p.hatype !== undefined) { fl |= F_HATYPE; c.hatype[k] = p.hatype; }
-    c.proto[k] = sProto(p.proto);
-    c.src[k] = sSrc(p.src!);
-    c.dst[k] = sDst(p.dst!);
-    const ip = p.ip!;
-    if (ip.v === 6) fl |= F_V6;
-    else { c.ipId[k] = ip.id!; if (ip.df) fl |= F_DF; }
-    c.ttl[k] = ip.ttl;
-    c.ipLen[k] = ip.len;
-    c.ipProto[k] = ip.proto;
-    if (p.sport !== undefined) { c.sport[k] = p.sport; c.dport[k] = p.dport!; }
-    const t = p.tcp;
-    if (t !== undefined) {
-      fl |= F_TCP;
-      c.tflags[k] = sFlags(t.flags);
-      c.seq[k] = t.seq; c.ack[k] = t.ack; c.win[k] = t.win; c.l4len[k] = t.len;
-      if (t.mss !== undefined) { fl |= F_MSS; c.mss[k] = t.mss; }
-      if (t.wscale !== undefined) { fl |= F_WSCALE; c.wscale[k] = t.wscale; }
-      if (t.sackOk !== undefined) fl |= F_SACKOK;
-      if (t.tsval !== undefined) { fl |= F_TS; c.tsval[k] = t.tsval; c.tsecr[k] = t.tsecr!; }
-      if (t.sack !== undefined) {
-        fl |= F_SACK;
-        sack.push(k, t.sack.length);
-        for (const [l, r] of t.sack) sack.push(l, r);
+    this.write(k, r, lead > 0 ? p.summary.slice(lead) : p.summary, lead > 0);
+  }
+
+  /** Adds a row a fast decoder filled, ids from internHead and addrId, `r.sum` its summary after the lead-in. */
+  pushRow(r: ColumnRow): void {
+    const k = this.open(r.frame, r.tsSec, r.tsNsec, r.caplen, r.len);
+    this.write(k, r, r.sum, true);
+  }
+
+  /** The columns of row k, which the row's flags say it has. */
+  private write(k: number, r: ColumnRow, own: string, lead: boolean): void {
+    const c = this.c;
+    if (lead) c.sumLead[k] = 1;
+    this.sums.push(own);
+    this.sumLen += own.length;
+    c.name[k] = r.nameId; c.ifaceId[k] = r.ifaceId; c.linktype[k] = r.linktype; c.dir[k] = r.dir;
+    const fl = r.fl;
+    if ((fl & F_IFINDEX) !== 0) c.ifindex[k] = r.ifindex;
+    if ((fl & F_HATYPE) !== 0) c.hatype[k] = r.hatype;
+    c.proto[k] = r.protoId; c.src[k] = r.srcId; c.dst[k] = r.dstId;
+    if ((fl & F_V6) === 0) c.ipId[k] = r.ipId;
+    c.ttl[k] = r.ttl; c.ipLen[k] = r.ipLen; c.ipProto[k] = r.ipProto;
+    if ((fl & (F_TCP | F_UDP)) !== 0) { c.sport[k] = r.sport; c.dport[k] = r.dport; c.l4len[k] = r.l4len; }
+    if ((fl & F_TCP) !== 0) {
+      c.tflags[k] = r.flagsId; c.win[k] = r.win;
+      if ((fl & F_MSS) !== 0) c.mss[k] = r.mss;
+      if ((fl & F_WSCALE) !== 0) c.wscale[k] = r.wscale;
+      if ((fl & F_SACK) !== 0) {
+        this.sack.push(k, r.sackLen >> 1);
+        for (let i = 0; i < r.sackLen; i++) this.sack.push(r.sackEdges[i]!);
       }
-    } else if (p.udp !== undefined) {
-      fl |= F_UDP;
-      c.l4len[k] = p.udp.len;
     }
-    const w = p.wg;
-    if (w !== undefined) {
-      c.wgType[k] = w.type;
-      if (w.sender !== undefined) { fl |= F_WG_SENDER; c.seq[k] = w.sender; }
-      if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; c.ack[k] = w.receiver; }
-      if (w.counter !== undefined) {
-        const v = Number(w.counter);
-        fl |= F_WG_COUNTER; c.tsval[k] = v % 4294967296; c.tsecr[k] = Math.floor(v / 4294967296);
-      }
-    } else if (p.esp !== undefined) {
-      fl |= F_ESP; c.seq[k] = p.esp.spi; c.ack[k] = p.esp.seq;
-    }
-    if (p.payloadHash !== undefined) { fl |= F_HASH; c.hash[k] = p.payloadHash; }
+    // seq/ack hold TCP's numbers, WireGuard's sender/receiver or ESP's spi/seq (a row has one of them);
+    // tsval/tsecr TCP's timestamps or the WireGuard counter's low and high halves.
+    if ((fl & (F_TCP | F_WG_SENDER | F_ESP)) !== 0) c.seq[k] = r.seq;
+    if ((fl & (F_TCP | F_WG_RECEIVER | F_ESP)) !== 0) c.ack[k] = r.ack;
+    if ((fl & (F_TS | F_WG_COUNTER)) !== 0) { c.tsval[k] = r.tsval; c.tsecr[k] = r.tsecr; }
+    c.wgType[k] = r.wgType;
+    if ((fl & F_HASH) !== 0) c.hash[k] = r.hash;
     c.fl[k] = fl;
   }
-  sumOff[n] = sumLen;
-  const sackArr = sack.length ? Uint32Array.from(sack) : null;
-  const chunk: ColumnChunk = {
-    v: 1,
-    n,
-    buf,
-    strs,
-    sum: sums.join(''),
-    sumOff,
-    sack: sackArr,
-    plainRows: plainRows.length ? Uint32Array.from(plainRows) : null,
-    plain: plain.length ? plain : null,
-  };
-  const transfer = [buf, sumOff.buffer as ArrayBuffer];
-  if (sackArr) transfer.push(sackArr.buffer as ArrayBuffer);
-  if (chunk.plainRows) transfer.push(chunk.plainRows.buffer as ArrayBuffer);
-  return { chunk, transfer };
+
+  /** The chunk of the rows written since the last take() (`transfer`: its buffers, for postMessage); the writer starts afresh. */
+  take(): { chunk: ColumnChunk; transfer: ArrayBuffer[] } {
+    const n = this.n;
+    let cols = this.c;
+    if (n < this.capacity) {
+      // The layout depends on the row count: a short chunk (the last of a file) gets a buffer of its own size.
+      const fitted = columnsOf(new ArrayBuffer(n * COLUMN_BYTES_PER_ROW), n);
+      for (const key of COLUMN_KEYS) fitted[key].set(cols[key].subarray(0, n));
+      cols = fitted;
+    }
+    const buf = cols.frame.buffer as ArrayBuffer;
+    this.sumOff[n] = this.sumLen;
+    const sumOff = n < this.capacity ? this.sumOff.slice(0, n + 1) : this.sumOff;
+    const sackArr = this.sack.length ? Uint32Array.from(this.sack) : null;
+    const chunk: ColumnChunk = {
+      v: 1,
+      n,
+      buf,
+      strs: this.strs,
+      sum: this.sums.join(''),
+      sumOff,
+      sack: sackArr,
+      plainRows: this.plainRows.length ? Uint32Array.from(this.plainRows) : null,
+      plain: this.plain.length ? this.plain : null,
+    };
+    const transfer = [buf, sumOff.buffer as ArrayBuffer];
+    if (sackArr) transfer.push(sackArr.buffer as ArrayBuffer);
+    if (chunk.plainRows) transfer.push(chunk.plainRows.buffer as ArrayBuffer);
+    this.c = columnsOf(new ArrayBuffer(this.capacity * COLUMN_BYTES_PER_ROW), this.capacity);
+    this.sumOff = new Uint32Array(this.capacity + 1);
+    this.n = 0; this.sumLen = 0;
+    this.strs = []; this.ids = new Map();
+    this.sums = []; this.sack = []; this.plainRows = []; this.plain = [];
+    this.lastIface = this.lastProto = this.lastFlags = undefined;
+    return { chunk, transfer };
+  }
 }
 
 /** A chunk ready for reading: its views, its plain rows by offset and its SACK blocks by row. */

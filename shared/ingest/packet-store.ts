@@ -32,7 +32,6 @@ export const F_SACK = 1 << 15;
 
 // readRows hands these codes out as they are: PacketRows.dir's 0, 1, 2 are null, 'in', 'out'.
 export const DIRS: ReadonlyArray<Direction | null> = [null, 'in', 'out', 'broadcast', 'multicast', 'otherhost', 'unknown'];
-const dirCode = (d: Direction | null): number => DIRS.indexOf(d);
 
 /** Interning table: string ↔ small id. */
 class Table {
@@ -407,7 +406,7 @@ export interface PacketStoreImage {
 /** Thrown by fromImage for data that is not a store image this version wrote. */
 export class PacketStoreImageError extends Error {}
 
-export class PacketStore implements PacketList {
+export class PacketStore implements PacketList, RowSink {
   private tables: Tables = { names: new Table(), protos: new Table(), flagStrs: new Table(), addrs: new Table() };
   private readonly pages: Page[] = [];
   length = 0;
@@ -645,52 +644,9 @@ export class PacketStore implements PacketList {
       return;
     }
     const tb = this.tables;
-    r.frame = p.frame; r.tsSec = p.tsSec; r.tsNsec = p.tsNsec; r.ifaceId = p.ifaceId; r.linktype = p.linktype;
-    r.dir = dirCode(p.dir); r.caplen = p.caplen; r.len = p.len;
-    let fl = 0;
-    if (p.ifindex !== undefined) { fl |= F_IFINDEX; r.ifindex = p.ifindex; }
-    if (p.hatype !== undefined) { fl |= F_HATYPE; r.hatype = p.hatype; }
     r.srcId = tb.addrs.id(p.src!);
     r.dstId = tb.addrs.id(p.dst!);
-    const ip = p.ip!;
-    if (ip.v === 6) fl |= F_V6;
-    else { r.ipId = ip.id!; if (ip.df) fl |= F_DF; }
-    r.ttl = ip.ttl; r.ipLen = ip.len; r.ipProto = ip.proto;
-    if (p.sport !== undefined) { r.sport = p.sport; r.dport = p.dport!; }
-    const t = p.tcp;
-    if (t !== undefined) {
-      fl |= F_TCP;
-      r.seq = t.seq; r.ack = t.ack; r.win = t.win; r.l4len = t.len;
-      if (t.mss !== undefined) { fl |= F_MSS; r.mss = t.mss; }
-      if (t.wscale !== undefined) { fl |= F_WSCALE; r.wscale = t.wscale; }
-      if (t.sackOk !== undefined) fl |= F_SACKOK;
-      if (t.tsval !== undefined) { fl |= F_TS; r.tsval = t.tsval; r.tsecr = t.tsecr!; }
-      if (t.sack !== undefined) {
-        fl |= F_SACK;
-        const b = t.sack;
-        if (r.sackEdges.length < 2 * b.length) r.sackEdges = new Float64Array(2 * b.length);
-        for (let j = 0; j < b.length; j++) { r.sackEdges[2 * j] = b[j]![0]; r.sackEdges[2 * j + 1] = b[j]![1]; }
-        r.sackLen = 2 * b.length;
-      }
-    } else if (p.udp !== undefined) {
-      fl |= F_UDP;
-      r.l4len = p.udp.len;
-    }
-    const w = p.wg;
-    r.wgType = w !== undefined ? w.type : 0;
-    if (w !== undefined) {
-      if (w.sender !== undefined) { fl |= F_WG_SENDER; r.seq = w.sender; }
-      if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; r.ack = w.receiver; }
-      if (w.counter !== undefined) {
-        const n = Number(w.counter);
-        fl |= F_WG_COUNTER; r.tsval = n % 4294967296; r.tsecr = Math.floor(n / 4294967296);
-      }
-    } else if (p.esp !== undefined) {
-      fl |= F_ESP; r.seq = p.esp.spi; r.ack = p.esp.seq;
-    }
-    if (p.payloadHash !== undefined) { fl |= F_HASH; r.hash = p.payloadHash; }
-    r.fl = fl;
-    r.cut = p.truncated !== undefined;
+    fillRow(p, r);
     this.writeRow(g, k, r);
     if (p.summary !== '') (g.summaries ??= new Map()).set(k, p.summary);
   }
@@ -788,6 +744,74 @@ export class ColumnRow {
   wgType = 0; hash = 0;
   /** The TCP header was cut by the capture (TCP_HEADER_CUT). */
   cut = false;
+  /**
+   * The summary after its "IP src.port > dst.port: " lead-in, from a fast decoder asked for
+   * summaries (FastDecoder's `summaries`); '' otherwise. The stored chunks keep it (packet-columns.ts).
+   */
+  sum = '';
+}
+
+/**
+ * Every field of `r` but its interned ids (protocol, flags, interface, addresses), from a packet
+ * the columns hold (a `fits` check passed): what a fast decoder writes straight from the bytes.
+ */
+export function fillRow(p: Packet, r: ColumnRow): void {
+  r.frame = p.frame; r.tsSec = p.tsSec; r.tsNsec = p.tsNsec; r.ifaceId = p.ifaceId; r.linktype = p.linktype;
+  r.dir = DIRS.indexOf(p.dir); r.caplen = p.caplen; r.len = p.len;
+  let fl = 0;
+  if (p.ifindex !== undefined) { fl |= F_IFINDEX; r.ifindex = p.ifindex; }
+  if (p.hatype !== undefined) { fl |= F_HATYPE; r.hatype = p.hatype; }
+  const ip = p.ip!;
+  if (ip.v === 6) fl |= F_V6;
+  else { r.ipId = ip.id!; if (ip.df) fl |= F_DF; }
+  r.ttl = ip.ttl; r.ipLen = ip.len; r.ipProto = ip.proto;
+  if (p.sport !== undefined) { r.sport = p.sport; r.dport = p.dport!; }
+  const t = p.tcp;
+  if (t !== undefined) {
+    fl |= F_TCP;
+    r.seq = t.seq; r.ack = t.ack; r.win = t.win; r.l4len = t.len;
+    if (t.mss !== undefined) { fl |= F_MSS; r.mss = t.mss; }
+    if (t.wscale !== undefined) { fl |= F_WSCALE; r.wscale = t.wscale; }
+    if (t.sackOk !== undefined) fl |= F_SACKOK;
+    if (t.tsval !== undefined) { fl |= F_TS; r.tsval = t.tsval; r.tsecr = t.tsecr!; }
+    if (t.sack !== undefined) {
+      fl |= F_SACK;
+      const b = t.sack;
+      if (r.sackEdges.length < 2 * b.length) r.sackEdges = new Float64Array(2 * b.length);
+      for (let j = 0; j < b.length; j++) { r.sackEdges[2 * j] = b[j]![0]; r.sackEdges[2 * j + 1] = b[j]![1]; }
+      r.sackLen = 2 * b.length;
+    }
+  } else if (p.udp !== undefined) {
+    fl |= F_UDP;
+    r.l4len = p.udp.len;
+  }
+  const w = p.wg;
+  r.wgType = w !== undefined ? w.type : 0;
+  if (w !== undefined) {
+    if (w.sender !== undefined) { fl |= F_WG_SENDER; r.seq = w.sender; }
+    if (w.receiver !== undefined) { fl |= F_WG_RECEIVER; r.ack = w.receiver; }
+    if (w.counter !== undefined) {
+      const n = Number(w.counter);
+      fl |= F_WG_COUNTER; r.tsval = n % 4294967296; r.tsecr = Math.floor(n / 4294967296);
+    }
+  } else if (p.esp !== undefined) {
+    fl |= F_ESP; r.seq = p.esp.spi; r.ack = p.esp.seq;
+  }
+  if (p.payloadHash !== undefined) { fl |= F_HASH; r.hash = p.payloadHash; }
+  r.fl = fl;
+  r.cut = p.truncated !== undefined;
+}
+
+/**
+ * Where column rows go (PacketStore here, a stored chunk's writer in packet-columns.ts): a fast
+ * decoder interns a row's strings through it, then hands the filled row over.
+ */
+export interface RowSink {
+  /** Ids of the protocol name, TCP flag text (null: not TCP) and interface name into `r`; false when one does not fit. */
+  internHead(proto: string, flags: string | null, iface: string, r: ColumnRow): boolean;
+  /** The id of an address (source first, then destination). */
+  addrId(a: string): number;
+  pushRow(r: ColumnRow): void;
 }
 
 /** Whether `p` has none of the fields a column view never holds (ColumnView below); `tcpCut`: a cut TCP header (TCP_HEADER_CUT) is one it holds (PacketStore's pages do, stored chunks do not). */

@@ -25,8 +25,13 @@ function dissectEsp(c: Ctx, off: number, end: number): boolean {
   }
   // The whole IP payload length, as tcpdump reports it.
   const len = c.l3End - off;
-  c.info = encap + 'ESP(spi=0x' + spi.toString(16).padStart(8, '0') + ',seq=0x' + seq.toString(16) + '), length ' + (len > 0 ? len : avail);
+  c.info = encap + espText(spi, seq, len > 0 ? len : avail);
   return true;
+}
+
+/** The summary text of an ESP header, tcpdump's wording (`len`: the IP payload's length). Shared with the bulk import's fast path. */
+export function espText(spi: number, seq: number, len: number): string {
+  return 'ESP(spi=0x' + spi.toString(16).padStart(8, '0') + ',seq=0x' + seq.toString(16) + '), length ' + len;
 }
 
 registerIpProto(50, dissectEsp);

@@ -191,6 +191,11 @@ export function tcpFlagString(bits: number): string {
   return s;
 }
 
+/** Big-endian 16-bit value at d[o] (bounds are the caller's). */
+export const be16 = (d: Uint8Array, o: number): number => (d[o]! << 8) | d[o + 1]!;
+/** Big-endian 32-bit unsigned value at d[o] (bounds are the caller's). */
+export const be32 = (d: Uint8Array, o: number): number => ((d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!) >>> 0;
+
 export function fnv1a(d: Uint8Array, start: number, end: number): number {
   let h = 0x811c9dc5;
   for (let i = start; i < end; i++) h = Math.imul(h ^ d[i]!, 0x01000193);

@@ -3,7 +3,7 @@
 
 import { registerIpProto, type Ctx } from './registry.ts';
 import type { TcpInfo } from './packet.ts';
-import { tcpFlagString as flagString, tcpOptionAt } from './fields.ts';
+import { be16, be32, tcpFlagString as flagString, tcpOptionAt } from './fields.ts';
 
 /** Whole numbers below 2^31 as small integers: V8 boxes any other number stored in an object. */
 function small(x: number): number {
@@ -66,25 +66,10 @@ function dissectTcp(c: Ctx, off: number, end: number): boolean {
     t.add('tcp.checksum', 'Checksum: 0x' + c.u16(off + 16).toString(16).padStart(4, '0'), c.u16(off + 16), off + 16, 2);
     t.add('tcp.urgent_pointer', 'Urgent Pointer: ' + urp, urp, off + 18, 2);
   }
-  const sum = c.sum;
-  let s = '';
-  if (sum) {
-    s = 'Flags [' + flags + ']';
-    if (len > 0 || (bits & 0x07) !== 0) s += len > 0 ? ', seq ' + seq + ':' + ((seq + len) >>> 0) : ', seq ' + seq;
-    if (bits & 0x10) s += ', ack ' + ack;
-    s += ', win ' + win;
-    if (bits & 0x20) s += ', urg ' + urp;
-  }
-  if (doff < 20) {
-    if (sum) c.info = s + ', bad header length ' + doff;
-    return true;
-  }
+  if (c.sum) c.info = tcpText(d, off, end, len);
+  if (doff < 20) return true;
   const optEnd = off + doff;
-  if (doff > 20) {
-    const o = options(c, tcp, off + 20, optEnd < end ? optEnd : end);
-    if (sum) s += ', options [' + o + ']';
-  }
-  if (sum) c.info = s + ', length ' + len;
+  if (doff > 20) options(c, tcp, off + 20, optEnd < end ? optEnd : end);
   if (avail < doff) {
     c.trunc('TCP');
     return true;
@@ -96,62 +81,81 @@ function dissectTcp(c: Ctx, off: number, end: number): boolean {
   return true;
 }
 
-function options(c: Ctx, tcp: TcpInfo, o: number, end: number): string {
-  const d = c.d;
+/** The option values into `tcp`, and their entries into the detail tree when there is one. */
+function options(c: Ctx, tcp: TcpInfo, o: number, end: number): void {
+  optionValues(c, tcp, o, end);
   const t = c.t;
-  let s = '';
-  if (t) t.push(t.add('tcp.options', 'Options: (' + (end - o) + ' bytes)', undefined, o, end - o));
-  // Without summary or tree only the values matter: the fast loop below fills them.
-  if (!c.sum && !t) { optionValues(c, tcp, o, end); return ''; }
+  if (!t) return;
+  t.push(t.add('tcp.options', 'Options: (' + (end - o) + ' bytes)', undefined, o, end - o));
+  walkOptions(c.d, o, end, (label, kind, at, len) => {
+    const name = kind === 0 ? 'End of Option List (EOL)' : kind === 1 ? 'No-Operation (NOP)' : label + ' (kind ' + kind + ', length ' + len + ')';
+    t.add('tcp.option_kind', name, kind, at, len);
+  });
+  t.pop();
+}
+
+/**
+ * Walks the options in d[o, end) the way tcpdump lists them: `each` gets every option's label
+ * (EOL and NOP as one byte each; the list ends after an EOL). Returns what tcpdump prints where
+ * the list breaks off ('[|tcp]' for an option cut short, 'bad opt' for a length below 2), else ''.
+ */
+function walkOptions(d: Uint8Array, o: number, end: number, each: (label: string, kind: number, at: number, len: number) => void): string {
   while (o < end) {
     const kind = d[o]!;
-    if (s) s += ',';
     if (kind === 0 || kind === 1) {
-      s += kind === 0 ? 'eol' : 'nop';
-      if (t) t.add('tcp.option_kind', kind === 0 ? 'End of Option List (EOL)' : 'No-Operation (NOP)', kind, o, 1);
+      each(kind === 0 ? 'eol' : 'nop', kind, o, 1);
       o++;
       if (kind === 0) break;
       continue;
     }
-    if (o + 1 >= end) { s += '[|tcp]'; break; }
+    if (o + 1 >= end) return '[|tcp]';
     const len = d[o + 1]!;
-    if (len < 2 || o + len > end) { s += len < 2 ? 'bad opt' : '[|tcp]'; break; }
+    if (len < 2 || o + len > end) return len < 2 ? 'bad opt' : '[|tcp]';
     let label: string;
-    if (kind === 2 && len === 4) {
-      tcp.mss = c.u16(o + 2);
-      label = 'mss ' + tcp.mss;
-    } else if (kind === 3 && len === 3) {
-      tcp.wscale = d[o + 2]!;
-      label = 'wscale ' + tcp.wscale;
-    } else if (kind === 4 && len === 2) {
-      tcp.sackOk = true;
-      label = 'sackOK';
-    } else if (kind === 5 && (len - 2) % 8 === 0) {
+    if (kind === 2 && len === 4) label = 'mss ' + be16(d, o + 2);
+    else if (kind === 3 && len === 3) label = 'wscale ' + d[o + 2]!;
+    else if (kind === 4 && len === 2) label = 'sackOK';
+    else if (kind === 5 && (len - 2) % 8 === 0) {
       const n = (len - 2) / 8;
-      const blocks: Array<[number, number]> = [];
       label = 'sack ' + n + ' ';
-      for (let i = 0; i < n; i++) {
-        const l = c.u32(o + 2 + 8 * i);
-        const r = c.u32(o + 6 + 8 * i);
-        blocks.push([l, r]);
-        label += '{' + l + ':' + r + '}';
-      }
-      tcp.sack = blocks;
-    } else if (kind === 8 && len === 10) {
-      tcp.tsval = small(c.u32(o + 2));
-      tcp.tsecr = small(c.u32(o + 6));
-      label = 'TS val ' + tcp.tsval + ' ecr ' + tcp.tsecr;
-    } else if (kind === 19) label = 'md5';
+      for (let i = 0; i < n; i++) label += '{' + be32(d, o + 2 + 8 * i) + ':' + be32(d, o + 6 + 8 * i) + '}';
+    } else if (kind === 8 && len === 10) label = 'TS val ' + be32(d, o + 2) + ' ecr ' + be32(d, o + 6);
+    else if (kind === 19) label = 'md5';
     else if (kind === 29) label = 'tcp-ao';
     else if (kind === 30) label = 'mptcp';
     else if (kind === 34) label = 'tfo';
     else label = 'unknown-' + kind;
-    s += label;
-    if (t) t.add('tcp.option_kind', label + ' (kind ' + kind + ', length ' + len + ')', kind, o, len);
+    each(label, kind, o, len);
     o += len;
   }
-  if (t) t.pop();
-  return s;
+  return '';
+}
+
+/** The options in d[o, end) as the summary lists them: "mss 1460,sackOK,TS val 1 ecr 0,nop,wscale 7". */
+function optionsText(d: Uint8Array, o: number, end: number): string {
+  let s = '';
+  const stop = walkOptions(d, o, end, (label) => { s += s ? ',' + label : label; });
+  return stop ? (s ? s + ',' + stop : stop) : s;
+}
+
+/**
+ * The summary text of the TCP header at d[off] (at least its 20 fixed bytes held; `end`: where
+ * the captured segment stops, `len`: its payload length), tcpdump's wording: "Flags [P.], seq
+ * 1:87, ack 1, win 502, options [nop,nop,TS val 7 ecr 9], length 86". The decoder and the bulk
+ * import's fast path (shared/ingest/fast-decode.ts) both word it here.
+ */
+export function tcpText(d: Uint8Array, off: number, end: number, len: number): string {
+  const bits = ((d[off + 12]! & 1) << 8) | d[off + 13]!;
+  const doff = (d[off + 12]! >> 4) * 4;
+  const seq = be32(d, off + 4);
+  let s = 'Flags [' + flagString(bits) + ']';
+  if (len > 0 || (bits & 0x07) !== 0) s += len > 0 ? ', seq ' + seq + ':' + ((seq + len) >>> 0) : ', seq ' + seq;
+  if (bits & 0x10) s += ', ack ' + be32(d, off + 8);
+  s += ', win ' + be16(d, off + 14);
+  if (bits & 0x20) s += ', urg ' + be16(d, off + 18);
+  if (doff < 20) return s + ', bad header length ' + doff;
+  if (doff > 20) s += ', options [' + optionsText(d, off + 20, off + doff < end ? off + doff : end) + ']';
+  return s + ', length ' + len;
 }
 
 /** The option values options() records, without building any text. */

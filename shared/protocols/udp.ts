@@ -36,7 +36,7 @@ function dissectUdp(c: Ctx, off: number, end: number): boolean {
   const pstart = off + 8;
   let pend = pstart + plen;
   if (pend > end) pend = end;
-  if (c.sum) c.info = 'UDP, length ' + plen;
+  if (c.sum) c.info = udpText(plen);
   if (pend > pstart) {
     c.payStart = pstart;
     c.payEnd = pend;
@@ -44,6 +44,11 @@ function dissectUdp(c: Ctx, off: number, end: number): boolean {
   c.plen = plen;
   byUdpPort(c, sport, dport, pstart, pend);
   return true;
+}
+
+/** The summary text of a UDP datagram (`plen`: its payload length). Shared with the bulk import's fast path. */
+export function udpText(plen: number): string {
+  return 'UDP, length ' + plen;
 }
 
 registerIpProto(17, dissectUdp);

@@ -1,6 +1,7 @@
 /// <reference lib="webworker" />
 // Imports one capture file off the UI thread: streams the File through the shared reader and decoder,
-// writes fixed-size packet chunks straight to IndexedDB and reports throttled progress.
+// writes fixed-size packet chunks straight to IndexedDB and reports throttled progress. The common
+// frame shapes go from their bytes straight into the chunk's columns (FrameChunker), the rest are decoded.
 // Cancel terminates this worker (see import-jobs.ts). Chunks are written in batches, each in one
 // transaction with the capture's packet count, so whatever moment the worker dies at, the record
 // and its chunks agree. Chunks hold columns (shared/ingest/packet-columns.ts), not Packet objects.
@@ -9,9 +10,7 @@
 
 import { readCapture } from '../../../shared/capture-file/reader.ts';
 import type { LoadSummary } from '../../../shared/ingest/load-capture.ts';
-import { encodeChunk } from '../../../shared/ingest/packet-columns.ts';
-import { decodeFrame } from '../../../shared/protocols/index.ts';
-import type { Packet } from '../../../shared/protocols/packet.ts';
+import { FrameChunker } from '../../../shared/ingest/frame-chunks.ts';
 import { CHUNK_SIZE, chunkRange, openDb, type CaptureRecord, type FrameChunkRecord, type PacketChunkRecord, type Timestamp } from '../db/schema.ts';
 import { describeOutcome, errorText, fileLabel, storageFailure, type Outcome } from '../features/import/import-text.ts';
 import { importLockName, type FromImportWorker, type ImportDone, type ToImportWorker } from './import-messages.ts';
@@ -105,7 +104,7 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
   const started = performance.now();
   const counter = { read: 0 };
   let queued = 0;
-  let packets: Packet[] = [];
+  const rows = new FrameChunker(CHUNK_SIZE);
   const frames = new FramePacker();
   let chunkNo = 0;
   // Earliest and latest time seen, as numbers (no object per packet).
@@ -153,15 +152,14 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
 
   /** Closes the chunk being filled; commits the batch when it is full (or `last`). */
   const flush = async (last = false): Promise<void> => {
-    if (packets.length > 0) {
-      const chunkPackets = packets;
+    const n = rows.length;
+    if (n > 0) {
       const chunk = chunkNo++;
-      packets = [];
       const { bytes, offsets } = frames.take();
       // Columns, not objects: IndexedDB then copies a few buffers instead of cloning 2000 object trees.
-      batch.packets.push({ captureId, chunk, cols: encodeChunk(chunkPackets).chunk });
+      batch.packets.push({ captureId, chunk, cols: rows.take().chunk });
       batch.frames.push({ captureId, chunk, bytes, offsets });
-      queued += chunkPackets.length;
+      queued += n;
     }
     if (last || batch.packets.length >= batchLimit) await commit();
   };
@@ -186,16 +184,13 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
     done(outcome, { removed });
   };
 
-  /** One decoded packet and its raw bytes into the chunk being filled. */
-  const add = (p: Packet, data: Uint8Array): void => {
-    const sec = p.tsSec, nsec = p.tsNsec;
+  /** A packet's time into the capture's span. */
+  const seen = (sec: number, nsec: number): void => {
     if (sec < firstSec || (sec === firstSec && nsec < firstNsec)) { firstSec = sec; firstNsec = nsec; }
     if (sec > lastSec || (sec === lastSec && nsec > lastNsec)) { lastSec = sec; lastNsec = nsec; }
-    packets.push(p);
-    frames.add(data);
   };
 
-  // The reader and the decoder directly (what loadCapture does), so each frame's bytes are packed
+  // The reader and the decoders directly (what loadCapture does), so each frame's bytes are packed
   // from the reader's buffer straight into the chunk.
   const gen = readCapture(fileBytes(file, counter), { batchSize: CHUNK_SIZE, ...(maxInflatedBytes ? { maxInflatedBytes } : {}) });
   let ifaceCount = -1;
@@ -238,20 +233,24 @@ async function importFile(captureId: number, file: File, maxInflatedBytes: numbe
       if (read.packets && read.packets.length > 0) {
         // tcpdump text: decoded by the reader, no bytes.
         for (const p of read.packets) {
-          add(p, NO_BYTES);
-          if (packets.length === CHUNK_SIZE) await flush();
+          seen(p.tsSec, p.tsNsec);
+          rows.addPacket(p);
+          frames.add(NO_BYTES);
+          if (rows.length === CHUNK_SIZE) await flush();
         }
       } else {
-        // Frame bytes are views valid until the next gen.next(): add() copies them at once.
+        // Frame bytes are views valid until the next gen.next(): both adds read or copy them at once.
         for (const f of read.frames) {
-          add(decodeFrame(f, read.interfaces[f.ifaceId]!), f.data);
-          if (packets.length === CHUNK_SIZE) await flush();
+          seen(f.tsSec, f.tsNsec);
+          rows.addFrame(f, read.interfaces[f.ifaceId]!);
+          frames.add(f.data);
+          if (rows.length === CHUNK_SIZE) await flush();
         }
       }
       const now = performance.now();
       if (now - lastProgress >= PROGRESS_INTERVAL_MS) {
         lastProgress = now;
-        post({ type: 'progress', captureId, bytesRead: counter.read, totalBytes: file.size, packets: queued + packets.length });
+        post({ type: 'progress', captureId, bytesRead: counter.read, totalBytes: file.size, packets: queued + rows.length });
       }
     }
   } catch (err) {

@@ -14,6 +14,7 @@ import { isTunnelCarrier } from '../../../shared/protocols/packet.ts';
 import { FastDecoder } from '../../../shared/ingest/fast-decode.ts';
 import { loadCompact } from '../../../shared/ingest/load-capture.ts';
 import { PacketStore, toPlainPacket, type PacketStoreImage } from '../../../shared/ingest/packet-store.ts';
+import { be32, ip4, labFiles, le32, neighbours, parseLinks, seq, SHAPES, tcp, udp, wgData } from './built-frames.ts';
 
 const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/tcpdump-tests/', import.meta.url));
 const LAB = process.env.TANDEM_LAB_DIR ?? fileURLToPath(new URL('../../../out/lab/', import.meta.url));
@@ -110,10 +111,7 @@ test('corpus: the fast path fills the store exactly as decode and push do', asyn
 
 test('lab captures: the fast path takes nearly every frame and agrees with decode and push, also through loadCompact', async (t) => {
   if (!existsSync(LAB)) { t.skip(`no lab captures at ${LAB} (set TANDEM_LAB_DIR)`); return; }
-  const files: string[] = [];
-  for (const s of readdirSync(LAB).sort()) {
-    for (const f of ['A-any.pcap', 'B-any.pcap', 'A.pcapng', 'B.pcapng']) if (existsSync(join(LAB, s, f))) files.push(join(LAB, s, f));
-  }
+  const files = labFiles(LAB);
   if (files.length === 0) { t.skip(`no lab captures under ${LAB}`); return; }
   let frames = 0, hits = 0;
   for (const file of files) {
@@ -165,112 +163,14 @@ test("payloadHash 'udp': both paths hash plain UDP datagrams' payloads as before
   assert.ok(udp > 1000 && dropped > 500 && carriers > 50, `${udp} kept, ${dropped} + ${carriers} left out`);
 });
 
-function parseLinks(text: string): Map<number, string> {
-  const m = new Map<number, string>();
-  for (const line of text.split('\n')) {
-    const x = /^(\d+):\s+([^:@\s]+)/.exec(line);
-    if (x) m.set(Number(x[1]), x[2]!);
-  }
-  return m;
-}
-
-// Frames built here: one of each shape the fast path takes, and shapes next to them that it must refuse.
-const be16 = (v: number): number[] => [(v >> 8) & 255, v & 255];
-const be32 = (v: number): number[] => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
-const le32 = (v: number): number[] => be32(v).reverse();
-const zeros = (n: number): number[] => new Array<number>(n).fill(0);
-const seq = (n: number, from = 1): number[] => Array.from({ length: n }, (_, i) => (from + i * 37) & 255);
-
-function ip4(proto: number, payload: number[], extra: { fo?: number; hl?: number; totlen?: number } = {}): number[] {
-  const hl = extra.hl ?? 20;
-  const opts = zeros(hl - 20).map((_, i) => (i === hl - 21 ? 0 : 1));
-  const len = extra.totlen ?? hl + payload.length;
-  return [0x40 | (hl / 4), 0, ...be16(len), 0x12, 0x34, ...be16(extra.fo ?? 0x4000), 64, proto, 0, 0, 10, 1, 0, 5, 192, 168, 200, 22, ...opts, ...payload];
-}
-function ip6(nh: number, payload: number[], plen = payload.length): number[] {
-  const a = [0x20, 0x01, 0x0d, 0xb8, ...zeros(11), 1], b = [0xfe, 0x80, ...zeros(13), 0x22];
-  return [0x60, 0, 0, 0, ...be16(plen), nh, 63, ...a, ...b, ...payload];
-}
-function tcp(options: number[], payload: number[], flags = 0x18): number[] {
-  const doff = 20 + options.length;
-  return [...be16(40000), ...be16(80), ...be32(0x89abcdef), ...be32(0x01020304), (doff / 4) << 4, flags, ...be16(502), 0, 0, 0, 0, ...options, ...payload];
-}
-function udp(sport: number, dport: number, payload: number[], ulen = payload.length + 8): number[] {
-  return [...be16(sport), ...be16(dport), ...be16(ulen), 0, 0, ...payload];
-}
-const wgInit = (): number[] => [1, 0, 0, 0, ...le32(0xdeadbeef), ...seq(140)];
-const wgResp = (): number[] => [2, 0, 0, 0, ...le32(0x11223344), ...le32(0xdeadbeef), ...seq(80)];
-const wgCookie = (): number[] => [3, 0, 0, 0, ...le32(0xdeadbeef), ...seq(56)];
-const wgData = (hi: number, n = 48): number[] => [4, 0, 0, 0, ...le32(0xcafef00d), ...le32(0x87654321), ...le32(hi), ...seq(n - 16)];
-const sll2 = (proto: number, ifindex: number, pkttype: number, hatype = 1): number[] =>
-  [...be16(proto), 0, 0, ...be32(ifindex), ...be16(hatype), pkttype, 6, 2, 0, 0, 0, 0, 1, 0, 0];
-const sll1 = (proto: number, pkttype: number): number[] => [...be16(pkttype), 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, ...be16(proto)];
-const eth = (type: number): number[] => [2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, ...be16(type)];
-
-const tcpOpts = [2, 4, 5, 0xb4, 1, 3, 3, 7, 4, 2, 8, 10, ...be32(0x80000001), ...be32(12345), 5, 18, ...be32(1000), ...be32(2000), ...be32(0xfffffff0), ...be32(0xffffffff)];
-
-const SHAPES: Array<[string, number, number[]]> = [
-  ['sll2 v4 tcp', 276, [...sll2(0x0800, 3, 4), ...ip4(6, tcp([1, 1, 8, 10, ...be32(7), ...be32(9)], seq(60)))]],
-  ['sll2 v4 tcp options', 276, [...sll2(0x0800, 2, 0), ...ip4(6, tcp(tcpOpts, seq(10), 0x12))]],
-  ['sll2 v4 wg init', 276, [...sll2(0x0800, 2, 4), ...ip4(17, udp(51820, 51820, wgInit()))]],
-  ['sll2 v4 wg response', 276, [...sll2(0x0800, 2, 0), ...ip4(17, udp(51820, 40000, wgResp()))]],
-  ['sll2 v4 wg cookie', 276, [...sll2(0x0800, 2, 0), ...ip4(17, udp(51820, 40000, wgCookie()))]],
-  ['sll2 v4 wg data', 276, [...sll2(0x0800, 2, 1, 1), ...ip4(17, udp(40000, 51820, wgData(1)))]],
-  ['sll2 v4 wg data, 2^53 counter', 276, [...sll2(0x0800, 2, 1), ...ip4(17, udp(40000, 51820, wgData(0x200000)))]],
-  ['sll2 v4 wg keepalive', 276, [...sll2(0x0800, 3, 4, 65534), ...ip4(17, udp(40000, 51820, wgData(0, 32)))]],
-  ['sll2 v6 udp', 276, [...sll2(0x86dd, 70000, 3), ...ip6(17, udp(1234, 5678, seq(30)))]],
-  ['sll1 v4 udp', 113, [...sll1(0x0800, 4), ...ip4(17, udp(123, 40000, seq(48)))]],
-  ['sll1 v4 natt esp', 113, [...sll1(0x0800, 0), ...ip4(17, udp(4500, 4500, [...be32(0xc0ffee), ...be32(7), ...seq(40)]))]],
-  ['eth v6 tcp', 1, [...eth(0x86dd), ...ip6(6, tcp(tcpOpts, seq(100)))]],
-  ['eth v4 tcp ip options', 1, [...eth(0x0800), ...ip4(6, tcp([], seq(20)), { hl: 28 })]],
-  ['eth v4 udp dns', 1, [...eth(0x0800), ...ip4(17, udp(40000, 53, seq(30)))]],
-  ['eth v4 fragment', 1, [...eth(0x0800), ...ip4(17, udp(1, 2, seq(30)), { fo: 0x2000 })]],
-  ['eth vlan', 1, [...eth(0x8100), 0, 5, ...be16(0x0800), ...ip4(6, tcp([], []))]],
-  ['eth v6 fragment header', 1, [...eth(0x86dd), ...ip6(44, [17, 0, 0, 1, ...be32(99), ...udp(1, 2, seq(8))])]],
-  ['raw v4 esp', 101, ip4(50, [...be32(0x1234), ...be32(0x80000000), ...seq(64)])],
-  ['raw v6 esp', 101, ip6(50, [...be32(0x1234), ...be32(1), ...seq(64)])],
-  ['raw v4 icmp', 101, ip4(1, [8, 0, 0, 0, 0, 1, 0, 1, ...seq(8)])],
-  ['ipv4 linktype, offloaded tcp', 228, ip4(6, tcp([], seq(40)), { totlen: 0 })],
-  ['ipv6 linktype, jumbo udp', 229, ip6(17, udp(9, 10, seq(20), 0), 0)],
-  ['null loopback', 0, [2, 0, 0, 0, ...ip4(6, tcp([], []))]],
-];
 
 test('built frames, every cut length and every single-byte header change: the same store either way', () => {
   let frames = 0, hits = 0;
-  const VALUES = [0, 1, 4, 6, 0x11, 0x45, 0x60, 0x80, 0xff];
   for (const [label, linktype, bytes] of SHAPES) {
     const iface: CaptureInterface = { id: 0, name: 'eth0', linktype, snaplen: 262144, section: 0 };
     for (const [names, hash] of [[undefined, 'all'], [new Map([[3, 'wg0'], [2, 'eth0']]), 'all'], [undefined, 'udp']] as const) {
       const pair = new Pair(names, hash);
-      let no = 0;
-      const add = (data: number[], extra: Partial<RawFrame> = {}): void => {
-        const u = Uint8Array.from(data);
-        pair.add({ frame: ++no, offset: 0, ifaceId: 0, tsSec: 1700000000 + no, tsNsec: no * 1000, caplen: u.length, len: u.length, data: u, ...extra }, iface);
-      };
-      add(bytes);
-      // Cut by the snap length (the wire length stays), and frames shorter than their IP header says.
-      for (let cut = 0; cut < bytes.length; cut++) add(bytes.slice(0, cut), { len: bytes.length });
-      for (let cut = 0; cut < bytes.length; cut++) add(bytes.slice(0, cut));
-      for (let pos = 0; pos < Math.min(bytes.length, 96); pos++) {
-        for (const v of [...VALUES, bytes[pos]! ^ 0x01, bytes[pos]! ^ 0x80]) {
-          if (v === bytes[pos]) continue;
-          const m = bytes.slice();
-          m[pos] = v;
-          add(m);
-        }
-      }
-      // Frame fields: directions from pcapng flags, comments, odd numbers and times, caplen below the bytes held.
-      for (const epbFlags of [0, 1, 2, 3, 7]) add(bytes, { epbFlags });
-      add(bytes, { comments: ['a note'] });
-      add(bytes, { comments: [] });
-      add(bytes, { tsSec: 2 ** 32 });
-      add(bytes, { tsSec: -1 });
-      add(bytes, { tsSec: 1.5 });
-      add(bytes, { frame: 2 ** 32 + 5 });
-      add(bytes, { ifaceId: 0x10000 });
-      add(bytes, { len: 2 ** 32 });
-      add(bytes, { len: 10 });
-      add(bytes, { caplen: bytes.length - 4 });
+      for (const f of neighbours(bytes)) pair.add(f, iface);
       check(pair, label);
       frames += pair.frames; hits += pair.hits;
     }
