@@ -189,14 +189,7 @@ test('dissectFrame: layer tree whose byte ranges hold the decoded values', async
   const fr = l.frames.find((f) => f.frame === 13)!;
   const tree = dissectFrame(fr, l.interfaces[0]!, { linkNames: links() });
   assert.deepEqual(tree.map((f) => f.name), ['frame', 'sll', 'ip', 'udp', 'wg']);
-  const find = (name: string): Field => {
-    const stack = [...tree];
-    for (let f = stack.pop(); f; f = stack.pop()) {
-      if (f.name === name) return f;
-      stack.push(...(f.children ?? []));
-    }
-    throw new Error('no field ' + name);
-  };
+  const find = (name: string): Field => findField(tree, name);
   const dv = new DataView(fr.data.buffer, fr.data.byteOffset, fr.data.byteLength);
   const sender = find('wg.sender');
   assert.equal(sender.length, 4);
@@ -210,3 +203,43 @@ test('dissectFrame: layer tree whose byte ranges hold the decoded values', async
   const p = decodeFrame(fr, l.interfaces[0]!);
   assert.equal(find('frame.summary').label, p.summary);
 });
+
+test('dissectFrame: TCP options in the tree, one entry per option with its bytes, worded as the summary lists them', () => {
+  const be32 = (v: number): number[] => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
+  // mss 1460, sackOK, TS, NOP, wscale 7, SACK 1 block, an unknown kind 99, then a length past the header.
+  const opts = [2, 4, 5, 0xb4, 4, 2, 8, 10, ...be32(7), ...be32(9), 1, 3, 3, 7, 5, 10, ...be32(100), ...be32(200), 99, 2, 1, 19, 30, 0];
+  const doff = 20 + opts.length;
+  const tcp = [0x9c, 0x40, 0, 80, ...be32(1), ...be32(2), (doff / 4) << 4, 0x12, 0xfa, 0xf0, 0, 0, 0, 0, ...opts];
+  const data = Uint8Array.from([0x45, 0, 0, 20 + tcp.length, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, ...tcp]);
+  const frame = { frame: 1, offset: 0, ifaceId: 0, tsSec: 1, tsNsec: 0, caplen: data.length, len: data.length, data };
+  const iface = { id: 0, name: 'eth0', linktype: 101, snaplen: 65535, section: 0 };
+  const tree = dissectFrame(frame, iface);
+  const tcpLayer = tree.find((f) => f.name === 'tcp')!;
+  const list = tcpLayer.children!.find((f) => f.name === 'tcp.options')!;
+  const entries = list.children!.map((f) => [f.label, f.start, f.length, f.value]);
+  const at = 40;
+  assert.deepEqual(entries, [
+    ['mss 1460 (kind 2, length 4)', at, 4, 2],
+    ['sackOK (kind 4, length 2)', at + 4, 2, 4],
+    ['TS val 7 ecr 9 (kind 8, length 10)', at + 6, 10, 8],
+    ['No-Operation (NOP)', at + 16, 1, 1],
+    ['wscale 7 (kind 3, length 3)', at + 17, 3, 3],
+    ['sack 1 {100:200} (kind 5, length 10)', at + 20, 10, 5],
+    ['unknown-99 (kind 99, length 2)', at + 30, 2, 99],
+    ['No-Operation (NOP)', at + 32, 1, 1],
+  ]);
+  const p = decodeFrame(frame, iface);
+  assert.equal(p.summary, 'IP 10.0.0.1.40000 > 10.0.0.2.80: Flags [S.], seq 1, ack 2, win 64240, options [mss 1460,sackOK,TS val 7 ecr 9,nop,wscale 7,sack 1 {100:200},unknown-99,nop,[|tcp]], length 0');
+  assert.deepEqual([p.tcp!.mss, p.tcp!.sackOk, p.tcp!.tsval, p.tcp!.tsecr, p.tcp!.wscale, p.tcp!.sack], [1460, true, 7, 9, 7, [[100, 200]]]);
+  assert.equal(findField(tree, 'frame.summary').label, p.summary);
+});
+
+/** The first field named `name` anywhere in the tree. */
+function findField(tree: Field[], name: string): Field {
+  const stack = [...tree];
+  for (let f = stack.pop(); f; f = stack.pop()) {
+    if (f.name === name) return f;
+    stack.push(...(f.children ?? []));
+  }
+  throw new Error('no field ' + name);
+}
