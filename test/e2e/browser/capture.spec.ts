@@ -16,6 +16,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readCapture } from '../../../shared/capture-file/reader.ts';
 import { privilegeMessage } from '../../../electron/capture/privileges.ts';
+import { chunkForms } from './stored.ts';
 
 const AFS = join(resolve(process.cwd(), '../shared/corpus/tcpdump-tests'), 'afs.pcap');
 const SHOTS = resolve(process.cwd(), 'test-results/screens');
@@ -190,6 +191,8 @@ test('live capture: errors with the fix command, rows while capturing, counters,
   await expect(page.getByTestId('packet-count')).toHaveText('601 packets');
   await expect(page.getByTestId('capture-tab')).toHaveCount(1);
   await expect(page.getByTestId('capture-tab')).toContainText(`cap-${calls.length}.pcapng`);
+  // Stored as a file import stores its packets: column chunks, no Packet objects (one chunk: 601 < 2000 rows).
+  expect(await chunkForms(page)).toEqual(['cols:601']);
 
   // All of it is in IndexedDB: after a reload the session, the capture and its rows are back.
   await page.reload();

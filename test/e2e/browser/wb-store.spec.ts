@@ -12,6 +12,7 @@ import { loadAll } from '../../../shared/ingest/load-capture.ts';
 import { compileFilter } from '../../../shared/filter/index.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import { readCapture } from '../../../shared/capture-file/reader.ts';
+import { chunkForms } from './stored.ts';
 
 /** FNV-1a over bytes, to compare frames without moving them across the page boundary. */
 function fnv(b: Uint8Array): number {
@@ -76,26 +77,6 @@ async function applyFilter(page: Page, text: string): Promise<void> {
   // An empty filter shows every packet and no filter time.
   if (text === '') await expect(page.getByTestId('filter-ms')).toHaveCount(0, { timeout: 20_000 });
   else await expect(page.getByTestId('filter-ms')).toBeVisible({ timeout: 20_000 });
-}
-
-/** Raw read of the packet chunk records: which form each one has. */
-async function chunkForms(page: Page): Promise<string[]> {
-  return page.evaluate(
-    () =>
-      new Promise<string[]>((resolve, reject) => {
-        const g = globalThis as any;
-        const open = g.indexedDB.open('tandem');
-        open.onerror = () => reject(open.error);
-        open.onsuccess = () => {
-          const db = open.result;
-          const req = db.transaction('packetChunks', 'readonly').objectStore('packetChunks').getAll();
-          req.onsuccess = () => {
-            db.close();
-            resolve(req.result.map((r: any) => (r.cols ? `cols:${r.cols.n}` : '') + (r.packets ? `packets:${r.packets.length}` : '')));
-          };
-        };
-      }),
-  );
 }
 
 test('a new import stores column chunks, and a reopen shows the same rows, verdict and filter counts', async ({ page }) => {

@@ -2,8 +2,11 @@
 // The import path for live capture: batches of raw frames arrive from the UI thread (which got them
 // from the main process), are decoded here with the same decoders as a file import, and appended to
 // the capture's chunks. The last chunk is partial while the capture runs and is rewritten in place
-// as it fills, at most every FLUSH_MS, so the packet list grows without a write per batch.
+// as it fills, at most every FLUSH_MS, so the packet list grows without a write per batch. Chunks are
+// stored in column form as a file import stores them (packet-columns.ts), so a reopen reads them the
+// same fast way; the chunk being filled keeps its decoded packets here until it is full.
 
+import { encodeChunk } from '../../../../shared/ingest/packet-columns.ts';
 import { decodeFrame } from '../../../../shared/protocols/index.ts';
 import type { CaptureInterface, RawFrame } from '../../../../shared/capture-file/types.ts';
 import type { Packet } from '../../../../shared/protocols/packet.ts';
@@ -50,7 +53,7 @@ function write(): Promise<void> {
   dirty = false;
   const id = captureId;
   const chunk = chunkNo;
-  const rows = packets.slice();
+  const cols = encodeChunk(packets).chunk;
   const { bytes, offsets } = packFrames(frames);
   const fields: Partial<CaptureRecord> = { packetCount: total, firstTs, lastTs, bytes: capturedBytes };
   if (ifaceKey) fields.interfaces = interfaces;
@@ -63,7 +66,7 @@ function write(): Promise<void> {
   writing = writing.then(() =>
     db
       .transaction('rw', [db.packetChunks, db.frameChunks, db.captures], async () => {
-        await db.packetChunks.put({ captureId: id, chunk, packets: rows });
+        await db.packetChunks.put({ captureId: id, chunk, cols });
         await db.frameChunks.put({ captureId: id, chunk, bytes, offsets });
         await db.captures.update(id, fields);
       })
