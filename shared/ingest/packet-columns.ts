@@ -183,25 +183,35 @@ const COLUMN_KEYS = Object.keys(columnsOf(new ArrayBuffer(COLUMN_BYTES_PER_ROW),
  * take() hands the chunk over and starts the next.
  */
 export class ChunkWriter implements RowSink {
-  private c: Columns;
-  private n = 0;
-  private strs: string[] = [];
-  private ids = new Map<string, number>();
-  private sums: string[] = [];
-  private sumOff: Uint32Array;
-  private sumLen = 0;
-  private sack: number[] = [];
-  private plainRows: number[] = [];
-  private plain: Packet[] = [];
-  private readonly row = new ColumnRow();
+  // The chunk being written (all of it set by start()).
+  private c!: Columns;
+  private n!: number;
+  private strs!: string[];
+  private ids!: Map<string, number>;
+  private sums!: string[];
+  private sumOff!: Uint32Array;
+  private sumLen!: number;
+  private sack!: number[];
+  private plainRows!: number[];
+  private plain!: Packet[];
   // One remembered string and id per field: consecutive packets mostly repeat them (same flow, same interface).
   private lastIface: string | undefined; private ifaceId = 0;
   private lastProto: string | undefined; private protoId = 0;
   private lastFlags: string | undefined; private flagsId = 0;
+  private readonly row = new ColumnRow();
 
   constructor(private readonly capacity: number) {
-    this.c = columnsOf(new ArrayBuffer(capacity * COLUMN_BYTES_PER_ROW), capacity);
-    this.sumOff = new Uint32Array(capacity + 1);
+    this.start();
+  }
+
+  /** An empty chunk: fresh buffers (the last chunk's were handed over), tables and lists. */
+  private start(): void {
+    this.c = columnsOf(new ArrayBuffer(this.capacity * COLUMN_BYTES_PER_ROW), this.capacity);
+    this.n = 0;
+    this.strs = []; this.ids = new Map();
+    this.sums = []; this.sumOff = new Uint32Array(this.capacity + 1); this.sumLen = 0;
+    this.sack = []; this.plainRows = []; this.plain = [];
+    this.lastIface = this.lastProto = this.lastFlags = undefined;
   }
 
   /** Rows written since the last take(). */
@@ -321,12 +331,7 @@ export class ChunkWriter implements RowSink {
     const transfer = [buf, sumOff.buffer as ArrayBuffer];
     if (sackArr) transfer.push(sackArr.buffer as ArrayBuffer);
     if (chunk.plainRows) transfer.push(chunk.plainRows.buffer as ArrayBuffer);
-    this.c = columnsOf(new ArrayBuffer(this.capacity * COLUMN_BYTES_PER_ROW), this.capacity);
-    this.sumOff = new Uint32Array(this.capacity + 1);
-    this.n = 0; this.sumLen = 0;
-    this.strs = []; this.ids = new Map();
-    this.sums = []; this.sack = []; this.plainRows = []; this.plain = [];
-    this.lastIface = this.lastProto = this.lastFlags = undefined;
+    this.start();
     return { chunk, transfer };
   }
 }

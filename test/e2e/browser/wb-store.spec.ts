@@ -12,7 +12,7 @@ import { loadAll } from '../../../shared/ingest/load-capture.ts';
 import { compileFilter } from '../../../shared/filter/index.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import { readCapture } from '../../../shared/capture-file/reader.ts';
-import { chunkForms } from './stored.ts';
+import { chunkForms, storedFrameHashes } from './stored.ts';
 
 /** FNV-1a over bytes, to compare frames without moving them across the page boundary. */
 function fnv(b: Uint8Array): number {
@@ -205,38 +205,7 @@ test('raw frames are stored byte for byte: pcapng, gzip\'d pcapng, and frames la
     const want = await frameHashes(new Uint8Array(c.name.endsWith('.gz') ? lab : c.bytes));
     await page.getByTestId('file-input').setInputFiles({ name: c.name, mimeType: 'application/octet-stream', buffer: c.bytes });
     await expect.poll(() => page.locator('[data-testid="import-job"][data-state="done"]').count(), { timeout: 30_000 }).toBe(1);
-    const got = await page.evaluate(
-      (fileName) =>
-        new Promise<string[]>((resolve, reject) => {
-          const g = globalThis as any;
-          const open = g.indexedDB.open('tandem');
-          open.onerror = () => reject(open.error);
-          open.onsuccess = () => {
-            const db = open.result;
-            const tx = db.transaction(['captures', 'frameChunks'], 'readonly');
-            const caps = tx.objectStore('captures').getAll();
-            caps.onsuccess = () => {
-              const cap = caps.result.filter((x: any) => x.fileName === fileName).pop();
-              const req = tx.objectStore('frameChunks').getAll(g.IDBKeyRange.bound([cap.id, 0], [cap.id, Number.MAX_SAFE_INTEGER]));
-              req.onsuccess = () => {
-                const out: string[] = [];
-                for (const r of req.result) {
-                  const all = new Uint8Array(r.bytes);
-                  for (let i = 0; i + 1 < r.offsets.length; i++) {
-                    const f = all.subarray(r.offsets[i], r.offsets[i + 1]);
-                    let h = 0x811c9dc5;
-                    for (let j = 0; j < f.length; j++) h = Math.imul(h ^ f[j], 0x01000193) >>> 0;
-                    out.push(`${f.length}:${h}`);
-                  }
-                }
-                db.close();
-                resolve(out);
-              };
-            };
-          };
-        }),
-      c.name,
-    );
+    const got = await storedFrameHashes(page, c.name);
     expect(got, c.name).toEqual(want);
     await page.getByRole('button', { name: 'Dismiss' }).first().click().catch(() => undefined);
     await expect(page.locator('[data-testid="import-job"][data-state="done"]')).toHaveCount(0);

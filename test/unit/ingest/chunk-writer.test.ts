@@ -14,7 +14,7 @@ import { FrameChunker } from '../../../shared/ingest/frame-chunks.ts';
 import { encodeChunk, LoadedChunk, plainPacket, type ColumnChunk } from '../../../shared/ingest/packet-columns.ts';
 import { decodeFrame } from '../../../shared/protocols/index.ts';
 import type { Packet } from '../../../shared/protocols/packet.ts';
-import { labFiles, neighbours, SHAPES } from './built-frames.ts';
+import { be32, labFiles, neighbours, SHAPES } from './built-frames.ts';
 
 const CORPUS = fileURLToPath(new URL('../../../../shared/corpus/tcpdump-tests/', import.meta.url));
 const LAB = process.env.TANDEM_LAB_DIR ?? fileURLToPath(new URL('../../../out/lab/', import.meta.url));
@@ -139,7 +139,6 @@ test('built frames and all their neighbours (cut lengths, byte changes, odd fram
 test('TCP options of every kind, cut at every length and broken, word the same summary', () => {
   // The option list is the one part of a summary worded from a variable run of bytes: EOL, NOP, each
   // kind with its own length, unknown kinds, a length below 2, a length past the header.
-  const be32 = (v: number): number[] => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
   const lists: number[][] = [
     [2, 4, 5, 0xb4, 4, 2, 8, 10, ...be32(1), ...be32(0), 1, 3, 3, 7],
     [1, 1, 5, 10, ...be32(100), ...be32(200), 1, 1],

@@ -10,6 +10,7 @@ import { decodeFrame, dissectFrame, type Field } from '../../../shared/protocols
 import type { Packet } from '../../../shared/protocols/packet.ts';
 import { parseIpLink } from '../../../shared/capture-file/links.ts';
 import { CORPUS, FIXTURES, load, type Loaded } from './corpus.ts';
+import { be32 } from '../ingest/built-frames.ts';
 
 const cache = new Map<string, Loaded>();
 async function packets(path: string, linkNames?: Map<number, string>): Promise<Map<number, Packet>> {
@@ -205,7 +206,6 @@ test('dissectFrame: layer tree whose byte ranges hold the decoded values', async
 });
 
 test('dissectFrame: TCP options in the tree, one entry per option with its bytes, worded as the summary lists them', () => {
-  const be32 = (v: number): number[] => [(v >>> 24) & 255, (v >>> 16) & 255, (v >>> 8) & 255, v & 255];
   // mss 1460, sackOK, TS, NOP, wscale 7, SACK 1 block, an unknown kind 99, then a length past the header.
   const opts = [2, 4, 5, 0xb4, 4, 2, 8, 10, ...be32(7), ...be32(9), 1, 3, 3, 7, 5, 10, ...be32(100), ...be32(200), 99, 2, 1, 19, 30, 0];
   const doff = 20 + opts.length;
